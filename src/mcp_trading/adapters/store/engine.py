@@ -1,0 +1,54 @@
+"""SQLAlchemy engines for the store: URL normalisation and per-connection SQLite settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+__all__ = ["create_store_engine", "normalize_url"]
+
+_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalize_url(database_url: str) -> URL:
+    """Parse a database URL, mapping plain `postgresql://` to the psycopg 3 driver."""
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError(
+            f"{database_url!r} is an in-memory SQLite database, which every connection sees "
+            "empty; use a file URL (sqlite:///path/to/db) or `memory://` for the in-memory store"
+        )
+    return url
+
+
+def create_store_engine(database_url: str | URL) -> Engine:
+    """An engine for the store; SQLite connections get WAL, synchronous=FULL and real BEGINs."""
+    url = normalize_url(database_url) if isinstance(database_url, str) else database_url
+    engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Durability: WAL plus synchronous=FULL fsyncs the log on every commit, so an append
+    # that returned survives power loss. synchronous is per connection, hence this hook.
+    # isolation_level=None stops sqlite3's implicit BEGIN (which skips DDL and SELECT);
+    # `_sqlite_on_begin` emits a real BEGIN instead, making migrations transactional too.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,228 @@
+"""The projector: folds the journal into the tables operators and reports read.
+
+Each batch is read, folded in memory (`projection.ProjectionBatch`), then written together with
+the new checkpoint in one transaction, so a crash at any point leaves the whole batch or none
+of it, and re-running never counts an event twice. The checkpoint write is a compare-and-set:
+a second projector of the same name fails loudly instead of double-counting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+
+from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.adapters.store.migrate import check_schema
+from mcp_trading.adapters.store.projection import (
+    ProjectionBatch,
+    ProjectionError,
+    Row,
+    referenced_orders,
+)
+from mcp_trading.adapters.store.schema import (
+    accounts,
+    fills,
+    journal,
+    orders,
+    positions,
+    projection_checkpoint,
+)
+from mcp_trading.domain.events import (
+    AccountOpened,
+    Event,
+    OrderAccepted,
+    OrderFilled,
+    OrderRejected,
+    TradingStateChanged,
+)
+from mcp_trading.kernel import codec
+from mcp_trading.kernel.ports import JournalRecord, JournalStore
+
+__all__ = ["Projector"]
+
+_IN_CHUNK = 400  # keys per IN (...) list: well under SQLite's parameter limit
+_CHECKPOINT = projection_checkpoint.c
+
+
+class Projector:
+    """Keeps accounts, orders, fills and positions in step with the journal.
+
+    `target` is the database holding the projection tables (a URL or an Engine). The journal
+    is read from the same database unless `source` names another JournalStore (for example
+    the in-memory one).
+    """
+
+    def __init__(self, target: str | Engine, *, source: JournalStore | None = None,
+                 name: str = "projections") -> None:
+        self._owns_engine = isinstance(target, str)
+        self._engine = create_store_engine(target) if isinstance(target, str) else target
+        try:
+            check_schema(self._engine)
+        except BaseException:
+            self.close()
+            raise
+        self._source = source
+        self._name = name
+        self._registered = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def checkpoint(self) -> int:
+        """The last journal seq already folded into the projections."""
+        with self._engine.connect() as conn:
+            return self._checkpoint(conn)
+
+    def run_once(self, max_records: int = 10_000) -> int:
+        """Fold the next batch of at most `max_records` records; return how many were applied."""
+        if max_records < 1:
+            raise ValueError(f"max_records was {max_records}; must be >= 1")
+        self._register()
+        with self._engine.connect() as conn:
+            start = self._checkpoint(conn)
+            records = self._records(conn, start, max_records)
+            if not records:
+                return 0
+            events = [(r.seq, codec.decode(r.kind, r.payload)) for r in records]
+            batch = _load(conn, events)
+        for seq, event in events:
+            batch.apply(seq, event)
+        end = records[-1].seq
+        with self._engine.begin() as conn:
+            # First statement of the write transaction: on SQLite it takes the write lock, on
+            # PostgreSQL the row lock, so the rows loaded above are still current if it moves.
+            moved = conn.execute(
+                update(projection_checkpoint)
+                .where(_CHECKPOINT.name == self._name, _CHECKPOINT.seq == start)
+                .values(seq=end)
+            ).rowcount
+            if moved != 1:
+                raise ProjectionError(
+                    f"projection checkpoint {self._name!r} moved past {start} while this batch "
+                    "was folded: another projector of the same name is running; stop one"
+                )
+            _write(conn, batch)
+        return len(records)
+
+    def catch_up(self, max_records: int = 10_000) -> int:
+        """Run batches until the projections reach the end of the journal; return the total."""
+        total = 0
+        while True:
+            applied = self.run_once(max_records)
+            total += applied
+            if applied < max_records:
+                return total
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self._engine.dispose()
+
+    def _register(self) -> None:
+        if self._registered:
+            return
+        with self._engine.begin() as conn:
+            exists = conn.execute(
+                select(_CHECKPOINT.seq).where(_CHECKPOINT.name == self._name)).first()
+            if exists is None:
+                conn.execute(insert(projection_checkpoint).values(name=self._name, seq=0))
+        self._registered = True
+
+    def _checkpoint(self, conn: Connection) -> int:
+        seq = conn.execute(
+            select(_CHECKPOINT.seq).where(_CHECKPOINT.name == self._name)).scalar_one_or_none()
+        return 0 if seq is None else int(seq)
+
+    def _records(self, conn: Connection, after: int, limit: int) -> list[JournalRecord]:
+        if self._source is not None:
+            return list(self._source.read(after, limit))
+        query = (
+            select(journal.c.seq, journal.c.kind, journal.c.ts, journal.c.payload)
+            .where(journal.c.seq > after).order_by(journal.c.seq).limit(limit)
+        )
+        return [JournalRecord(s, k, t, p) for s, k, t, p in conn.execute(query)]
+
+
+def _load(conn: Connection, events: Sequence[tuple[int, Event]]) -> ProjectionBatch:
+    """Fetch, in a few bulk queries, every existing row the batch will change."""
+    loaded = {row["id"]: row for row in _select_in(conn, orders, orders.c.id,
+                                                     referenced_orders(events))}
+    owner = {order_id: (row["account_id"], row["symbol"]) for order_id, row in loaded.items()}
+    account_ids: set[str] = set()
+    position_keys: set[tuple[str, str]] = set()
+    for _, event in events:
+        if isinstance(event, (OrderAccepted, OrderRejected)):
+            owner[event.order_id] = (event.account_id, event.request.symbol)
+        elif isinstance(event, OrderFilled) and event.order_id in owner:
+            account_id, symbol = owner[event.order_id]
+            account_ids.add(account_id)
+            position_keys.add((account_id, symbol))
+        elif isinstance(event, (AccountOpened, TradingStateChanged)) and event.account_id:
+            account_ids.add(event.account_id)
+    account_rows = _select_in(conn, accounts, accounts.c.account_id, account_ids)
+    position_rows = _select_in(
+        conn, positions, tuple_(positions.c.account_id, positions.c.symbol), position_keys)
+    return ProjectionBatch(
+        loaded,
+        {row["account_id"]: row for row in account_rows},
+        {(row["account_id"], row["symbol"]): row for row in position_rows},
+    )
+
+
+def _select_in(conn: Connection, table: Table, key: Any, values: Iterable[Any]) -> list[Row]:
+    wanted = sorted(values)
+    rows: list[Row] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        query = select(table).where(key.in_(wanted[start:start + _IN_CHUNK]))
+        rows.extend(dict(row._mapping) for row in conn.execute(query))
+    return rows
+
+
+def _write(conn: Connection, batch: ProjectionBatch) -> None:
+    """Insert the batch's new rows and update its changed ones."""
+    _insert(conn, orders, [row for key, row in batch.orders.items() if key in batch.new_orders])
+    _update(conn, orders, (orders.c.id,), [
+        row for key, row in batch.orders.items()
+        if key in batch.changed_orders and key not in batch.new_orders])
+    _insert(conn, fills, batch.fills)
+    _insert(conn, accounts, [
+        row for key, row in batch.accounts.items() if key in batch.new_accounts])
+    _update(conn, accounts, (accounts.c.account_id,), [
+        row for key, row in batch.accounts.items()
+        if key in batch.changed_accounts and key not in batch.new_accounts])
+    _insert(conn, positions, batch.position_rows(
+        key for key in batch.positions if key in batch.new_positions))
+    _update(conn, positions, (positions.c.account_id, positions.c.symbol), batch.position_rows(
+        key for key in batch.positions
+        if key in batch.changed_positions and key not in batch.new_positions))
+
+
+def _insert(conn: Connection, table: Table, rows: list[Row]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def _update(conn: Connection, table: Table, keys: tuple[Column[Any], ...],
+            rows: list[Row]) -> None:
+    if not rows:
+        return
+    # executemany: the SET clause is every non-key column named in the parameter dicts
+    statement = update(table).where(*(key == bindparam(f"key_{key.name}") for key in keys))
+    names = {key.name for key in keys}
+    conn.execute(statement, [
+        {**{f"key_{name}": row[name] for name in names},
+         **{column: value for column, value in row.items() if column not in names}}
+        for row in rows
+    ])

@@ -1,0 +1,127 @@
+"""The `mcp-trading` command line (typer + rich). Later issues add start/stop/health verbs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mcp_trading import __version__
+from mcp_trading.config import Settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="MCP Trading Platform: operate the platform from one command.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(journal_app, name="journal")
+console = Console()
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
+                                                                  "MCP_TRADING_DATA_DIR).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+
+
+def _redact(url: str) -> str:
+    """Never print a password that may sit in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def version() -> None:
+    """Print the platform version."""
+    console.print(f"mcp-trading {__version__}")
+
+
+@app.command()
+def settings(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Show the effective settings and where each comes from (no secrets)."""
+    s = _settings(data_dir)
+    values = {name: str(getattr(s, name)) for name in type(s).model_fields}
+    values["database_url"] = _redact(s.resolved_database_url)
+    if as_json:
+        print(json.dumps(values))
+        return
+    table = Table("setting", "value", "meaning")
+    for name, field in type(s).model_fields.items():
+        table.add_row(name, values[name], field.description or "")
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply the schema migrations to the configured database."""
+    from mcp_trading.adapters.store import upgrade
+
+    s = _settings(data_dir)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.resolved_database_url)
+    console.print(f"[green]schema up to date[/green] at {_redact(s.resolved_database_url)}")
+
+
+@journal_app.command("info")
+def journal_info(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Recover the kernel from the journal (read only) and summarise it."""
+    from mcp_trading.adapters.feeds.universe import default_instruments
+    from mcp_trading.adapters.store import open_store, upgrade
+    from mcp_trading.kernel import codec
+    from mcp_trading.kernel.snapshot import load
+    from mcp_trading.kernel.state import KernelState
+
+    s = _settings(data_dir)
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    url = s.resolved_database_url
+    upgrade(url)
+    store = open_store(url)
+    try:
+        snap = store.latest_snapshot()
+        cfg = s.kernel_config()
+        state = load(snap, default_instruments(), cfg.slippage) if snap else KernelState(
+            default_instruments(), cfg.slippage)
+        replayed = 0
+        for rec in store.read(after_seq=state.seq):
+            state.apply(rec.seq, codec.decode(rec.kind, rec.payload))
+            replayed += 1
+    finally:
+        store.close()
+    accounts = {
+        a.id: {"cash": str(a.cash), "equity": str(a.equity),
+               "positions": str(len([p for p in a.positions.values() if p.qty])),
+               "open_orders": str(len(a.open_orders)), "trading_state": a.state.value}
+        for a in state.accounts.values()
+    }
+    info: dict[str, object] = {
+        "database": _redact(url),
+        "last_seq": state.seq,
+        "snapshot_seq": snap.seq if snap else None,
+        "replayed_events": replayed,
+        "platform_state": state.platform_state.value,
+        "orders": len(state.orders),
+        "accounts": accounts,
+    }
+    if as_json:
+        print(json.dumps(info))
+        return
+    console.print(f"journal at {info['database']}: last seq {state.seq}, "
+                  f"{replayed} events replayed after snapshot {info['snapshot_seq']}")
+    table = Table("account", "cash", "equity", "positions", "open orders", "state")
+    for account_id, a in accounts.items():
+        table.add_row(account_id, a["cash"], a["equity"], str(a["positions"]), str(a["open_orders"]),
+                      a["trading_state"])
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()

@@ -1,0 +1,357 @@
+"""Orders: Alpaca's vocabulary, a lookup-table state machine, and request validation."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import NamedTuple, TypeVar
+
+from mcp_trading.domain.errors import IllegalTransitionError, InvalidOrderError
+from mcp_trading.domain.instruments import Instrument, is_multiple
+
+__all__ = [
+    "TERMINAL",
+    "TRANSITIONS",
+    "WORKING",
+    "Order",
+    "OrderRequest",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "TimeInForce",
+    "Trigger",
+    "next_status",
+]
+
+_E = TypeVar("_E", bound=StrEnum)
+_ZERO = Decimal(0)
+MAX_CLIENT_ORDER_ID = 48
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+
+
+class OrderStatus(StrEnum):
+    ACCEPTED = "accepted"  # taken by the kernel, risk passed, not yet at the venue
+    NEW = "new"  # working at the paper venue
+    PARTIALLY_FILLED = "partially_filled"  # some quantity filled, rest working
+    FILLED = "filled"  # terminal: all quantity filled
+    DONE_FOR_DAY = "done_for_day"  # no more fills today; may work again next session
+    CANCELED = "canceled"  # terminal: canceled by the user, the kernel or IOC/FOK rules
+    EXPIRED = "expired"  # terminal: time in force ran out (day order at session close)
+    REPLACED = "replaced"  # terminal: superseded by the order named in replaced_by
+    PENDING_CANCEL = "pending_cancel"  # cancel requested, venue not yet confirmed
+    PENDING_REPLACE = "pending_replace"  # replace requested, venue not yet confirmed
+    REJECTED = "rejected"  # terminal: refused before working (risk, state, session)
+
+
+class Trigger(StrEnum):
+    ACCEPT = "accept"
+    ROUTE = "route"
+    REJECT = "reject"
+    PARTIAL_FILL = "partial_fill"
+    FILL = "fill"
+    REQUEST_CANCEL = "request_cancel"
+    CANCEL = "cancel"
+    REQUEST_REPLACE = "request_replace"
+    REPLACE = "replace"
+    EXPIRE = "expire"
+    DONE_FOR_DAY = "done_for_day"
+    REACTIVATE = "reactivate"
+
+
+S, T = OrderStatus, Trigger
+_LIVE = (S.ACCEPTED, S.NEW, S.PARTIALLY_FILLED)
+
+#: (status, trigger) -> status. Anything absent is illegal. `None` is "not yet an order".
+TRANSITIONS: dict[tuple[OrderStatus | None, Trigger], OrderStatus] = {
+    (None, T.ACCEPT): S.ACCEPTED,
+    (None, T.REJECT): S.REJECTED,
+    (S.ACCEPTED, T.ROUTE): S.NEW,
+    (S.ACCEPTED, T.REJECT): S.REJECTED,
+    **{(s, T.PARTIAL_FILL): S.PARTIALLY_FILLED for s in _LIVE},
+    **{(s, T.FILL): S.FILLED for s in _LIVE},
+    **{(s, T.REQUEST_CANCEL): S.PENDING_CANCEL for s in _LIVE},
+    **{(s, T.CANCEL): S.CANCELED for s in _LIVE},
+    **{(s, T.REQUEST_REPLACE): S.PENDING_REPLACE for s in _LIVE},
+    **{(s, T.REPLACE): S.REPLACED for s in _LIVE},
+    **{(s, T.EXPIRE): S.EXPIRED for s in _LIVE},
+    **{(s, T.DONE_FOR_DAY): S.DONE_FOR_DAY for s in (S.NEW, S.PARTIALLY_FILLED)},
+    (S.DONE_FOR_DAY, T.REACTIVATE): S.NEW,
+    (S.DONE_FOR_DAY, T.EXPIRE): S.EXPIRED,
+    (S.DONE_FOR_DAY, T.CANCEL): S.CANCELED,
+    # a fill may race a pending cancel or replace and win
+    (S.PENDING_CANCEL, T.PARTIAL_FILL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, T.FILL): S.FILLED,
+    (S.PENDING_CANCEL, T.CANCEL): S.CANCELED,
+    (S.PENDING_REPLACE, T.PARTIAL_FILL): S.PENDING_REPLACE,
+    (S.PENDING_REPLACE, T.FILL): S.FILLED,
+    (S.PENDING_REPLACE, T.REPLACE): S.REPLACED,
+    (S.PENDING_REPLACE, T.CANCEL): S.CANCELED,
+}
+del S, T
+
+_TABLE_GET = TRANSITIONS.get
+
+TERMINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REPLACED,
+     OrderStatus.REJECTED}
+)
+WORKING = frozenset(
+    {OrderStatus.ACCEPTED, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED,
+     OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE, OrderStatus.DONE_FOR_DAY}
+)
+
+
+def next_status(order_id: str, status: OrderStatus | None, trigger: Trigger) -> OrderStatus:
+    """Look the transition up; an absent entry raises IllegalTransitionError."""
+    try:
+        return TRANSITIONS[(status, trigger)]
+    except KeyError:
+        raise IllegalTransitionError(order_id, str(status), trigger.value) from None
+
+
+def _decimal(field: str, value: object, *, allow_none: bool = False) -> Decimal | None:
+    if value is None:
+        if allow_none:
+            return None
+        raise InvalidOrderError(field, "is required")
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise InvalidOrderError(field, f"must be a decimal number, got {type(value).__name__}")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidOrderError(field, f"must be a decimal number, got {value!r}") from None
+    if not number.is_finite():
+        raise InvalidOrderError(field, f"must be a finite number, got {value!r}")
+    return number
+
+
+def _enum(field: str, enum: type[_E], value: object) -> _E:
+    try:
+        return enum(value)  # type: ignore[arg-type]
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidOrderError(field, f"{value!r} is not allowed; use one of: {allowed}") from None
+
+
+class OrderRequest(NamedTuple):
+    """A validated order as a client asked for it (Alpaca field names). Immutable."""
+
+    symbol: str
+    qty: Decimal
+    side: OrderSide
+    type: OrderType
+    time_in_force: TimeInForce
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    client_order_id: str | None = None
+    extended_hours: bool = False
+
+    @classmethod
+    def parse(cls, **raw: object) -> OrderRequest:
+        """Build a request from loose input (strings or numbers), naming any bad field."""
+        symbol = raw.get("symbol")
+        if not isinstance(symbol, str) or not symbol.strip():
+            raise InvalidOrderError("symbol", "is required and must be a non-empty string")
+        coid = raw.get("client_order_id")
+        if coid is not None and not isinstance(coid, str):
+            raise InvalidOrderError("client_order_id", "must be a string")
+        extended = raw.get("extended_hours", False)
+        if not isinstance(extended, bool):
+            raise InvalidOrderError("extended_hours", "must be true or false")
+        req = cls(
+            symbol=symbol.strip().upper(),
+            qty=_decimal("qty", raw.get("qty")),  # type: ignore[arg-type]
+            side=_enum("side", OrderSide, raw.get("side")),
+            type=_enum("type", OrderType, raw.get("type", "market")),
+            time_in_force=_enum("time_in_force", TimeInForce, raw.get("time_in_force", "day")),
+            limit_price=_decimal("limit_price", raw.get("limit_price"), allow_none=True),
+            stop_price=_decimal("stop_price", raw.get("stop_price"), allow_none=True),
+            trail_price=_decimal("trail_price", raw.get("trail_price"), allow_none=True),
+            trail_percent=_decimal("trail_percent", raw.get("trail_percent"), allow_none=True),
+            client_order_id=coid or None,
+            extended_hours=extended,
+        )
+        req.check_shape()
+        return req
+
+    def check_shape(self) -> None:
+        """Rules that need no instrument: signs, required prices per type, id length."""
+        if self.qty <= _ZERO:
+            raise InvalidOrderError("qty", f"must be > 0, got {self.qty}")
+        if self.client_order_id is not None and len(self.client_order_id) > MAX_CLIENT_ORDER_ID:
+            raise InvalidOrderError(
+                "client_order_id",
+                f"is {len(self.client_order_id)} characters; at most {MAX_CLIENT_ORDER_ID} allowed",
+            )
+        kind = self.type
+        needs_limit = kind in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        needs_stop = kind in (OrderType.STOP, OrderType.STOP_LIMIT)
+        for name, value, needed in (
+            ("limit_price", self.limit_price, needs_limit),
+            ("stop_price", self.stop_price, needs_stop),
+        ):
+            if needed and value is None:
+                raise InvalidOrderError(name, f"is required for {kind.value} orders")
+            if not needed and value is not None:
+                raise InvalidOrderError(name, f"must be omitted for {kind.value} orders")
+            if value is not None and value <= _ZERO:
+                raise InvalidOrderError(name, f"must be > 0, got {value}")
+        if kind is OrderType.TRAILING_STOP:
+            if (self.trail_price is None) == (self.trail_percent is None):
+                raise InvalidOrderError(
+                    "trail_price", "trailing_stop orders need exactly one of trail_price or trail_percent"
+                )
+            if self.trail_price is not None and self.trail_price <= _ZERO:
+                raise InvalidOrderError("trail_price", f"must be > 0, got {self.trail_price}")
+            if self.trail_percent is not None and not _ZERO < self.trail_percent < 100:
+                raise InvalidOrderError(
+                    "trail_percent", f"must be between 0 and 100, got {self.trail_percent}")
+        elif self.trail_price is not None or self.trail_percent is not None:
+            raise InvalidOrderError(
+                "trail_price", f"trail_price/trail_percent must be omitted for {kind.value} orders")
+        if kind is OrderType.TRAILING_STOP and self.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            raise InvalidOrderError("time_in_force", "trailing_stop orders take day or gtc")
+
+    def check_instrument(self, instrument: Instrument) -> None:
+        """Rules that need the instrument: lot size, quantity bounds, tick size."""
+        if not is_multiple(self.qty, instrument.lot_size):
+            raise InvalidOrderError(
+                "qty", f"{self.qty} is not a multiple of the lot size {instrument.lot_size} "
+                f"for {self.symbol}")
+        if self.qty < instrument.min_qty:
+            raise InvalidOrderError(
+                "qty", f"{self.qty} is below the minimum {instrument.min_qty} for {self.symbol}")
+        if self.qty > instrument.max_qty:
+            raise InvalidOrderError(
+                "qty", f"{self.qty} is above the maximum {instrument.max_qty} for {self.symbol}")
+        for name, price in (("limit_price", self.limit_price), ("stop_price", self.stop_price),
+                            ("trail_price", self.trail_price)):
+            if price is not None and not is_multiple(price, instrument.tick_size):
+                raise InvalidOrderError(
+                    name, f"{price} is off the tick size {instrument.tick_size} for {self.symbol}"
+                )
+
+    def same_parameters(self, other: OrderRequest) -> bool:
+        return tuple.__eq__(self, other)
+
+
+class Order:
+    """A live order as the kernel keeps it. Mutated only by applying events."""
+
+    __slots__ = (
+        "account_id",
+        "active_at",
+        "attribution",
+        "canceled_at",
+        "client_order_id",
+        "created_at",
+        "expired_at",
+        "extended_hours",
+        "filled_at",
+        "filled_avg_price",
+        "filled_qty",
+        "id",
+        "limit_price",
+        "qty",
+        "ref_price",
+        "reject_code",
+        "reject_reason",
+        "replaced_at",
+        "replaced_by",
+        "replaces",
+        "request",
+        "reserved",
+        "side",
+        "status",
+        "stop_price",
+        "symbol",
+        "time_in_force",
+        "trail_percent",
+        "trail_price",
+        "triggered",
+        "type",
+        "updated_at",
+        "watermark",
+    )
+
+    def __init__(self, order_id: str, account_id: str, request: OrderRequest, *, ts: int) -> None:
+        self.id = order_id
+        self.account_id = account_id
+        self.request = request
+        self.client_order_id = request.client_order_id or order_id
+        self.symbol = request.symbol
+        self.qty = request.qty
+        self.side = request.side
+        self.type = request.type
+        self.time_in_force = request.time_in_force
+        self.limit_price = request.limit_price
+        self.stop_price = request.stop_price
+        self.trail_price = request.trail_price
+        self.trail_percent = request.trail_percent
+        self.extended_hours = request.extended_hours
+        self.status: OrderStatus | None = None
+        self.filled_qty = _ZERO
+        self.filled_avg_price: Decimal | None = None
+        self.created_at = ts
+        self.updated_at = ts
+        self.active_at = ts
+        self.filled_at: int | None = None
+        self.canceled_at: int | None = None
+        self.expired_at: int | None = None
+        self.replaced_at: int | None = None
+        self.replaces: str | None = None
+        self.replaced_by: str | None = None
+        self.reject_code: str | None = None
+        self.reject_reason: str | None = None
+        self.triggered = False
+        self.watermark: Decimal | None = None
+        self.ref_price: Decimal | None = None
+        self.reserved = _ZERO
+        self.attribution: str | None = None
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def is_buy(self) -> bool:
+        return self.side is OrderSide.BUY
+
+    def transition(self, trigger: Trigger) -> None:
+        status = _TABLE_GET((self.status, trigger))
+        if status is None:
+            raise IllegalTransitionError(self.id, str(self.status), trigger.value)
+        self.status = status
+
+    def signed_leaves(self) -> Decimal:
+        leaves = self.qty - self.filled_qty
+        return leaves if self.side is OrderSide.BUY else -leaves
+
+    def __repr__(self) -> str:
+        return (f"Order({self.id}, {self.side} {self.qty} {self.symbol} {self.type} "
+                f"{self.status}, filled={self.filled_qty})")

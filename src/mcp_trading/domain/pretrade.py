@@ -1,0 +1,195 @@
+"""The pre-trade checks, in the order they run. Pure: every input is passed in.
+
+1. trading state (platform and account; REDUCING admits only exposure-reducing orders),
+   instrument tradable, session open for market orders
+2. maximum order quantity and order notional (account, then global)
+3. maximum position per symbol and maximum gross exposure
+4. price collar for limit prices; quote age for market orders
+5. order rate throttle (orders per second)
+6. buying power / short-sale permission
+(duplicate client_order_id is decided before, by the kernel's idempotency index; daily loss
+and drawdown act by moving the account to REDUCING / HALTED, checked here through state 1.)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+from typing import NamedTuple, Protocol
+
+from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.instruments import Instrument
+from mcp_trading.domain.market import Quote
+from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType
+from mcp_trading.domain.risk import Reason, Refusal, RiskLimits, fmt_money
+from mcp_trading.domain.trading_state import TradingState
+
+__all__ = ["Exposure", "PreTradeResult", "check_order", "reduces_exposure", "reference_price"]
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_NS = 1_000_000_000
+
+
+class Exposure(Protocol):
+    """Platform-wide figures the global limits are checked against (kept by the kernel)."""
+
+    platform_state: TradingState
+    platform_reason: str
+    global_limits: RiskLimits
+    gross_value: Decimal  # all accounts' gross exposure
+    recent_orders: deque[int]
+
+    def net_position(self, symbol: str) -> Decimal: ...
+
+
+class PreTradeResult(NamedTuple):
+    refusal: Refusal | None
+    ref_price: Decimal | None
+    reserve: Decimal
+
+
+def reference_price(req: OrderRequest, quote: Quote | None) -> Decimal | None:
+    """The price an order is valued at for notional and buying power."""
+    if req.limit_price is not None:
+        return req.limit_price
+    if req.stop_price is not None:
+        return req.stop_price
+    if quote is None:
+        return None
+    return quote.ask if req.side is OrderSide.BUY else quote.bid
+
+
+def reduces_exposure(req: OrderRequest, account: Account) -> bool:
+    """True when the order, with the account's other working orders, only shrinks the position."""
+    position = account.position_qty(req.symbol)
+    buy = req.side is OrderSide.BUY
+    if position == _ZERO or (position > _ZERO) == buy:
+        return False
+    pending = account.open_qty(req.symbol, buy=buy)
+    return pending + req.qty <= abs(position)
+
+
+def _refuse(reason: Reason, message: str) -> PreTradeResult:
+    return PreTradeResult(Refusal(reason.value, message), None, _ZERO)
+
+
+def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderRequest,
+                   account: Account) -> PreTradeResult | None:
+    if state is TradingState.ACTIVE:
+        return None
+    why = f" ({reason})" if reason else ""
+    if state is TradingState.REDUCING:
+        if reduces_exposure(req, account):
+            return None
+        return _refuse(Reason.TRADING_REDUCING,
+                       f"{scope} is in reducing mode{why}: only orders that reduce an existing "
+                       "position are accepted")
+    return _refuse(Reason.TRADING_HALTED, f"{scope} trading is {state.value}{why}: new orders are refused")
+
+
+def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
+                platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
+    """Run every pre-trade check; the first failure is returned with its figures."""
+    if platform.platform_state is not TradingState.ACTIVE or account.state is not TradingState.ACTIVE:
+        for scope, state, why in (("platform", platform.platform_state, platform.platform_reason),
+                                  (f"account {account.id}", account.state, account.state_reason)):
+            refused = _state_refusal(state, why, scope, req, account)
+            if refused is not None:
+                return refused
+    if not instrument.tradable:
+        return _refuse(Reason.NOT_TRADABLE, f"{req.symbol} is not tradable at the moment")
+    is_market = req.type is OrderType.MARKET
+    if is_market and not session_open:
+        return _refuse(Reason.MARKET_CLOSED,
+                       f"the market for {req.symbol} is closed; market orders are refused outside "
+                       "the session (use a limit order, or wait for the open)")
+
+    price = reference_price(req, quote)
+    if price is None:
+        return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol} yet; a {req.type.value} order needs "
+                                        "a reference price")
+    notional = req.qty * price
+    ccy = account.currency
+    current = account.position_qty(req.symbol)
+    signed = req.qty if req.side is OrderSide.BUY else -req.qty
+    opening = abs(current + signed) > abs(current)
+    mark = quote.mark if quote is not None else price
+
+    for scope, limits in (("account", account.limits), ("global", platform.global_limits)):
+        if limits.max_order_qty is not None and req.qty > limits.max_order_qty:
+            return _refuse(Reason.MAX_ORDER_QTY,
+                           f"order quantity was {req.qty}; {scope} limit is {limits.max_order_qty}")
+        if limits.max_order_notional is not None and notional > limits.max_order_notional:
+            return _refuse(Reason.MAX_NOTIONAL,
+                           f"order notional was {fmt_money(notional, ccy)}; {scope} limit is "
+                           f"{fmt_money(limits.max_order_notional, ccy)}")
+        if opening and limits.max_position_qty is not None:
+            base = current if scope == "account" else platform.net_position(req.symbol)
+            pending = account.open_qty(req.symbol, buy=signed > 0) if scope == "account" else _ZERO
+            projected = abs(base + signed + (pending if signed > 0 else -pending))
+            if projected > limits.max_position_qty:
+                return _refuse(Reason.MAX_POSITION,
+                               f"position in {req.symbol} would be {projected}; {scope} limit is "
+                               f"{limits.max_position_qty}")
+        if opening and limits.max_gross_exposure is not None:
+            gross = account.gross_value if scope == "account" else platform.gross_value
+            projected_gross = gross + req.qty * mark
+            if projected_gross > limits.max_gross_exposure:
+                return _refuse(Reason.MAX_GROSS_EXPOSURE,
+                               f"gross exposure would be {fmt_money(projected_gross, ccy)}; {scope} "
+                               f"limit is {fmt_money(limits.max_gross_exposure, ccy)}")
+        if limits.price_collar_pct is not None and req.limit_price is not None:
+            if quote is None:
+                return _refuse(Reason.NO_QUOTE,
+                               f"no quote for {req.symbol}: the price collar needs a reference price")
+            ref = quote.mark
+            if abs(req.limit_price - ref) * _HUNDRED > limits.price_collar_pct * ref:
+                deviation = abs(req.limit_price - ref) / ref * _HUNDRED
+                return _refuse(Reason.PRICE_COLLAR,
+                               f"limit price {req.limit_price} is {deviation:.2f}% from the reference "
+                               f"price {ref}; {scope} collar is {limits.price_collar_pct}%")
+        if is_market and limits.max_quote_age_s is not None:
+            if quote is None:
+                return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol}; market orders need one")
+            if ts - quote.ts > limits.max_quote_age_s * _NS:
+                age_s = Decimal(ts - quote.ts) / _NS
+                return _refuse(Reason.STALE_QUOTE,
+                               f"the latest {req.symbol} quote is {age_s:.3f} s old; market orders "
+                               f"need one at most {limits.max_quote_age_s} s old ({scope})")
+        rate = limits.max_orders_per_second
+        if rate is not None:
+            window = account.recent_orders if scope == "account" else platform.recent_orders
+            horizon = ts - _NS
+            while window and window[0] <= horizon:
+                window.popleft()
+            if len(window) >= rate:
+                return _refuse(Reason.RATE_LIMIT,
+                               f"{len(window)} orders in the last second; {scope} limit is "
+                               f"{rate} per second")
+
+    reserve = _ZERO
+    if req.side is OrderSide.BUY:
+        covering = min(req.qty, -current) if current < _ZERO else _ZERO
+        reserve = (req.qty - covering) * price
+        if reserve > account.buying_power:
+            return PreTradeResult(
+                Refusal(Reason.BUYING_POWER.value,
+                        f"order needs {fmt_money(reserve, ccy)} of buying power; "
+                        f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)
+    else:
+        held = current - account.open_qty(req.symbol, buy=False)
+        short_qty = req.qty - max(held, _ZERO)
+        if short_qty > _ZERO:
+            if not account.allow_short:
+                return _refuse(Reason.SHORT_SALE,
+                               f"selling {req.qty} {req.symbol} would go short by {short_qty} "
+                               f"(position {current}, already offered {current - held}); "
+                               f"account {account.id} may not sell short")
+            reserve = short_qty * price
+            if reserve > account.buying_power:
+                return PreTradeResult(
+                    Refusal(Reason.BUYING_POWER.value,
+                            f"short sale needs {fmt_money(reserve, ccy)} of buying power; "
+                            f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)
+    return PreTradeResult(None, price, reserve)

@@ -1,0 +1,1 @@
+"""The trading kernel: the single writer of orders, fills, positions, cash and trading state."""

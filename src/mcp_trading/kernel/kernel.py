@@ -1,0 +1,450 @@
+"""The trading kernel: commands in, events out, one writer.
+
+Every command runs to completion before the next (the caller serialises them); each event it
+decides is given a sequence number, handed to the journal and applied to the state in the same
+step. The caller acknowledges a command only once the journal reports its last sequence
+number durable (`Kernel.seq` after the command). Queries read the in-memory state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.errors import (
+    DuplicateClientOrderIdError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    OrderStateError,
+    UnknownAccountError,
+    UnknownSymbolError,
+)
+from mcp_trading.domain.events import (
+    AccountOpened,
+    Event,
+    LimitsSet,
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReplaced,
+    OrderRouted,
+    OrderTrailMoved,
+    OrderTriggered,
+    TradingDayStarted,
+    TradingStateChanged,
+)
+from mcp_trading.domain.instruments import Instrument
+from mcp_trading.domain.market import Quote
+from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
+from mcp_trading.domain.orders import (
+    WORKING,
+    Order,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from mcp_trading.domain.pretrade import check_order
+from mcp_trading.domain.risk import Reason, Refusal, RiskLimits, fmt_money
+from mcp_trading.domain.sessions import SessionCalendar
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.kernel.ports import Clock
+from mcp_trading.kernel.state import KernelState
+
+__all__ = ["CloseResult", "Kernel", "KernelConfig", "OrderRefusedError"]
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KernelConfig:
+    default_account: str = "paper"
+    default_cash: Decimal = Decimal(100_000)
+    currency: str = "USD"
+    commission: CommissionModel = field(default_factory=CommissionModel)
+    slippage: SlippageModel = field(default_factory=SlippageModel)
+    latency: LatencyModel = field(default_factory=LatencyModel)
+    id_base: int | None = None  # fixes order ids for reproducible tests; random otherwise
+
+
+class OrderRefusedError(OrderStateError):
+    """A command the kernel would not carry out; nothing was changed."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.code = refusal.code
+        self.refusal = refusal
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    symbol: str
+    account_id: str
+    order: Order | None
+    refusal: Refusal | None
+
+
+class Kernel:
+    """The single writer. Not thread-safe by design: one caller thread owns it."""
+
+    def __init__(self, *, instruments: dict[str, Instrument], clock: Clock,
+                 calendar: SessionCalendar, journal: Callable[[int, Event], None],
+                 config: KernelConfig | None = None, state: KernelState | None = None) -> None:
+        self.config = config or KernelConfig()
+        self.clock = clock
+        self.calendar = calendar
+        self.state = state or KernelState(instruments, self.config.slippage)
+        self.instruments = self.state.instruments
+        self._journal = journal
+        base = self.config.id_base
+        h = f"{base if base is not None else int.from_bytes(os.urandom(8)):016x}"
+        self._id_prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-"  # then 4 + 12 hex digits of the count
+        self._latency = self.config.latency.order_ns
+        self._commission = self.config.commission
+        self._sink = _VenueSink(self)
+
+    # ---- plumbing -------------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        """Sequence number of the last event decided; durable once the journal says so."""
+        return self.state.seq
+
+    def _emit(self, event: Event) -> None:
+        seq = self.state.seq + 1
+        self._journal(seq, event)
+        self.state.apply(seq, event)
+
+    def _next_order_id(self) -> str:
+        n = self.state.order_count + 1
+        return f"{self._id_prefix}{n >> 48:04x}-{n & 0xFFFFFFFFFFFF:012x}"
+
+    def _account(self, account_id: str) -> Account:
+        account = self.state.accounts.get(account_id)
+        if account is None:
+            raise UnknownAccountError(account_id)
+        return account
+
+    def _session_open(self, ts: int) -> bool:
+        session = self.state.session
+        return session is not None and session.open_ns <= ts < session.close_ns
+
+    def _roll_session(self, ts: int) -> None:
+        """At a session's close, expire day orders; start the session that covers `ts`."""
+        state = self.state
+        session = state.session
+        if session is not None and ts < session.close_ns:
+            return
+        if session is not None:
+            for order in [o for a in state.accounts.values() for o in a.open_orders.values()]:
+                if order.time_in_force is TimeInForce.DAY and order.status in WORKING:
+                    self._emit(OrderExpired(order.id, session.close_ns))
+        nxt = self.calendar.session_at(ts)
+        self._emit(TradingDayStarted(
+            nxt.day, nxt.open_ns, nxt.close_ns,
+            {a.id: a.equity for a in state.accounts.values()}, ts))
+
+    # ---- accounts and limits --------------------------------------------------------------
+    def ensure_default_account(self) -> None:
+        if self.config.default_account not in self.state.accounts:
+            self.open_account(self.config.default_account, self.config.default_cash)
+
+    def open_account(self, account_id: str, cash: Decimal, *, currency: str | None = None,
+                     allow_short: bool = False) -> Account:
+        if not account_id or len(account_id) > 64 or not account_id.replace("-", "").replace(
+                "_", "").isalnum():
+            raise InvalidOrderError("account_id", "must be 1-64 letters, digits, '-' or '_'")
+        if account_id in self.state.accounts:
+            raise OrderRefusedError(Refusal("ACCOUNT_EXISTS", f"account {account_id!r} already exists"))
+        if cash < _ZERO:
+            raise InvalidOrderError("cash", f"must be >= 0, got {cash}")
+        self._emit(AccountOpened(account_id, currency or self.config.currency, cash, allow_short,
+                                 self.clock.now_ns()))
+        return self.state.accounts[account_id]
+
+    def set_limits(self, account_id: str | None, changes: dict[str, object], *, actor: str) -> RiskLimits:
+        """Change risk limits (validated first; an invalid change changes nothing)."""
+        current = self.state.global_limits if account_id is None else self._account(account_id).limits
+        updated = current.updated(changes)
+        self._emit(LimitsSet(account_id, updated.to_wire(), actor, self.clock.now_ns()))
+        return updated
+
+    # ---- orders ---------------------------------------------------------------------------
+    def submit(self, account_id: str, request: OrderRequest, *, attribution: str | None = None,
+               replaces: str | None = None) -> Order:
+        """Validate, risk-check and place an order. A refusal is journaled as a rejected order.
+
+        Raises InvalidOrderError / UnknownSymbolError / DuplicateClientOrderIdError for requests
+        that are not orders at all; those change nothing.
+        """
+        state = self.state
+        account = self._account(account_id)
+        instrument = self.instruments.get(request.symbol)
+        if instrument is None:
+            raise UnknownSymbolError(request.symbol)
+        request.check_instrument(instrument)
+        coid = request.client_order_id
+        if coid is not None:
+            existing = account.by_client_id.get(coid)
+            if existing is not None:
+                if existing.request == request:
+                    return existing  # an idempotent retry
+                raise DuplicateClientOrderIdError(coid, existing.id)
+        ts = self.clock.now_ns()
+        self._roll_session(ts)
+        book = state.venue.books.get(request.symbol)
+        quote = book.quote if book is not None else None
+        result = check_order(request, account, instrument, quote, state, ts=ts,
+                             session_open=self._session_open(ts))
+        if result.refusal is not None:
+            order_id = self._next_order_id()
+            self._emit(OrderRejected(order_id, account_id, request, result.refusal.code,
+                                     result.refusal.message, attribution, ts))
+            return state.orders[order_id]
+        return self.submit_checked(account, request, result.ref_price, result.reserve, ts,
+                                   replaces=replaces, attribution=attribution)
+
+    def get_order(self, order_id: str, account_id: str | None = None) -> Order:
+        order = self.state.orders.get(order_id)
+        if order is None or (account_id is not None and order.account_id != account_id):
+            raise OrderNotFoundError(order_id)
+        return order
+
+    def order_by_client_id(self, account_id: str, client_order_id: str) -> Order:
+        order = self._account(account_id).by_client_id.get(client_order_id)
+        if order is None:
+            raise OrderNotFoundError(f"client_order_id={client_order_id}")
+        return order
+
+    def cancel(self, order_id: str, *, account_id: str | None = None,
+               reason: str = "canceled by request") -> Order:
+        """Cancel a working order. Cancels never pass through risk and work while halted."""
+        order = self.get_order(order_id, account_id)
+        if order.status not in WORKING:
+            raise OrderStateError(
+                f"order {order_id} is {order.status}; only working orders can be canceled")
+        self._emit(OrderCanceled(order.id, reason, self.clock.now_ns()))
+        return order
+
+    def cancel_all(self, *, account_id: str | None = None, symbol: str | None = None,
+                   reason: str = "cancel all") -> list[Order]:
+        orders = [o for a in self._accounts(account_id) for o in list(a.open_orders.values())
+                  if symbol is None or o.symbol == symbol]
+        ts = self.clock.now_ns()
+        for order in orders:
+            self._emit(OrderCanceled(order.id, reason, ts))
+        return orders
+
+    def replace(self, order_id: str, *, account_id: str | None = None,
+                qty: Decimal | None = None, limit_price: Decimal | None = None,
+                stop_price: Decimal | None = None, trail: Decimal | None = None,
+                time_in_force: TimeInForce | None = None, client_order_id: str | None = None,
+                attribution: str | None = None) -> Order:
+        """Cancel/replace: a new order linked to the old. Refused replaces change nothing."""
+        old = self.get_order(order_id, account_id)
+        # roll first: a day order past its session's close expires here and cannot be replaced
+        ts = self.clock.now_ns()
+        self._roll_session(ts)
+        if old.status not in (OrderStatus.ACCEPTED, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+            raise OrderStateError(f"order {order_id} is {old.status}; only working orders can be replaced")
+        if all(v is None for v in (qty, limit_price, stop_price, trail, time_in_force)):
+            raise InvalidOrderError("qty", "a replace must change at least one of qty, limit_price, "
+                                           "stop_price, trail, time_in_force")
+        base = old.request
+        trail_price, trail_percent = base.trail_price, base.trail_percent
+        if trail is not None:
+            if base.type is not OrderType.TRAILING_STOP:
+                raise InvalidOrderError("trail", f"only trailing_stop orders have a trail, not {base.type}")
+            trail_price, trail_percent = (trail, None) if trail_price is not None else (None, trail)
+        if limit_price is not None and base.limit_price is None:
+            raise InvalidOrderError("limit_price", f"{base.type} orders have no limit price")
+        if stop_price is not None and base.stop_price is None:
+            raise InvalidOrderError("stop_price", f"{base.type} orders have no stop price")
+        request = OrderRequest(
+            symbol=base.symbol, qty=qty if qty is not None else old.qty - old.filled_qty,
+            side=base.side, type=base.type,
+            time_in_force=time_in_force or base.time_in_force,
+            limit_price=limit_price or base.limit_price,
+            stop_price=stop_price or (base.stop_price if base.type is not OrderType.TRAILING_STOP else None),
+            trail_price=trail_price, trail_percent=trail_percent,
+            client_order_id=client_order_id, extended_hours=base.extended_hours)
+        request.check_shape()
+        instrument = self.instruments[request.symbol]
+        request.check_instrument(instrument)
+        account = self._account(old.account_id)
+        if client_order_id is not None and client_order_id in account.by_client_id:
+            raise DuplicateClientOrderIdError(client_order_id, account.by_client_id[client_order_id].id)
+        book = self.state.venue.book(request.symbol)
+        # check the replacement as if the old order were gone, then put everything back
+        leaves = old.qty - old.filled_qty
+        account.reserved -= old.reserved
+        account.add_open(old, -leaves)
+        try:
+            result = check_order(request, account, instrument, book.quote, self.state, ts=ts,
+                                 session_open=self._session_open(ts))
+        finally:
+            account.reserved += old.reserved
+            account.add_open(old, leaves)
+        if result.refusal is not None:
+            raise OrderRefusedError(result.refusal)
+        new_id = self._next_order_id()
+        self._emit(OrderReplaced(old.id, new_id, ts))
+        return self.submit_checked(account, request, result.ref_price, result.reserve, ts,
+                                   replaces=old.id, attribution=attribution or old.attribution)
+
+    def submit_checked(self, account: Account, r: OrderRequest, ref_price: Decimal | None,
+                       reserve: Decimal, ts: int, *, replaces: str | None,
+                       attribution: str | None) -> Order:
+        """Place an order that has passed its checks: journal it, then let the venue work it."""
+        order_id = self._next_order_id()
+        routed = self._latency == 0
+        self._emit(OrderAccepted(order_id, account.id, r, ref_price, reserve, routed,
+                                 ts + self._latency, replaces, attribution, ts))
+        order = self.state.orders[order_id]
+        if routed:
+            self.state.venue.on_new_order(order, self._sink, session_open=self._session_open(ts))
+        else:
+            self.state.venue.book(r.symbol).others.append(order)
+        return order
+
+    # ---- trading state --------------------------------------------------------------------
+    def _accounts(self, account_id: str | None) -> Iterable[Account]:
+        return self.state.accounts.values() if account_id is None else (self._account(account_id),)
+
+    def halt(self, *, level: TradingState = TradingState.HALTED, account_id: str | None = None,
+             reason: str, actor: str, cancel_working: bool | None = None) -> list[Order]:
+        """Move the platform (or one account) to a halt level; HALTED cancels working orders
+        in the same step, so no order can fill between the halt and the cancels."""
+        if level not in (TradingState.HALTED, TradingState.HALTED_NEW_ORDERS, TradingState.REDUCING):
+            raise InvalidOrderError("level", "must be halted, halted_new_orders or reducing")
+        if account_id is not None:
+            self._account(account_id)
+        self._emit(TradingStateChanged(account_id, level, reason, actor, self.clock.now_ns()))
+        cancel = level is TradingState.HALTED if cancel_working is None else cancel_working
+        return self.cancel_all(account_id=account_id, reason=f"halt: {reason}") if cancel else []
+
+    def resume(self, *, account_id: str | None = None, reason: str, actor: str) -> None:
+        if account_id is not None:
+            self._account(account_id)
+        self._emit(TradingStateChanged(account_id, TradingState.ACTIVE, reason, actor,
+                                       self.clock.now_ns()))
+
+    def trading_state(self, account_id: str | None = None) -> TradingState:
+        if account_id is None:
+            return self.state.platform_state
+        return self._account(account_id).state
+
+    def close_all_positions(self, *, account_id: str | None = None, reason: str,
+                            actor: str) -> list[CloseResult]:
+        """Flatten every position with reduce-only market orders; allowed while halted.
+
+        Working orders of the affected accounts are canceled first so none can reopen a
+        position. Pre-trade limits do not apply to these orders; the session and a quote do.
+        """
+        results: list[CloseResult] = []
+        ts = self.clock.now_ns()
+        self._roll_session(ts)
+        session_open = self._session_open(ts)
+        for account in list(self._accounts(account_id)):
+            self.cancel_all(account_id=account.id, reason=f"close all positions: {reason}")
+            for symbol, position in list(account.positions.items()):
+                if position.qty == _ZERO:
+                    continue
+                quote = self.state.venue.book(symbol).quote
+                refusal = None
+                if not session_open:
+                    refusal = Refusal(Reason.MARKET_CLOSED.value, f"the market for {symbol} is closed")
+                elif quote is None:
+                    refusal = Refusal(Reason.NO_QUOTE.value, f"no quote for {symbol}")
+                if refusal is not None:
+                    results.append(CloseResult(symbol, account.id, None, refusal))
+                    continue
+                side = OrderSide.SELL if position.qty > _ZERO else OrderSide.BUY
+                request = OrderRequest(symbol=symbol, qty=abs(position.qty), side=side,
+                                       type=OrderType.MARKET, time_in_force=TimeInForce.DAY)
+                assert quote is not None
+                order = self.submit_checked(account, request, quote.mark, _ZERO, ts, replaces=None,
+                                            attribution=f"close-all:{actor}")
+                results.append(CloseResult(symbol, account.id, order, None))
+        return results
+
+    # ---- market ---------------------------------------------------------------------------
+    def on_quote(self, quote: Quote) -> None:
+        """A new quote: roll the session, re-mark positions, match, then enforce loss limits."""
+        state = self.state
+        ts = quote.ts
+        session = state.session
+        if session is None or ts >= session.close_ns:
+            self._roll_session(ts)
+        symbol = quote.symbol
+        mark = quote.last if quote.last is not None else (quote.bid + quote.ask) / 2
+        state.marks[symbol] = mark
+        holders = state.holders.get(symbol)
+        if holders:
+            for account in holders:
+                gross = account.gross_value
+                account.remark(account.positions[symbol], mark)
+                state.gross_value += account.gross_value - gross
+        state.venue.on_quote(quote, self._sink, session_open=self._session_open(ts))
+        if holders:
+            for account in holders:
+                self._enforce_loss_limits(account, ts)
+
+    def _enforce_loss_limits(self, account: Account, ts: int) -> None:
+        equity = account.cash + account.position_value
+        account.day_peak_equity = max(account.day_peak_equity, equity)
+        limits = account.limits
+        state = account.state
+        if limits.max_drawdown_pct is not None and state is not TradingState.HALTED:
+            peak = account.day_peak_equity
+            drawdown = (peak - equity) / peak * _HUNDRED if peak > _ZERO else _ZERO
+            if drawdown >= limits.max_drawdown_pct:
+                self.halt(account_id=account.id, reason=(
+                    f"{Reason.MAX_DRAWDOWN.value}: drawdown {drawdown:.2f}% from the day's peak "
+                    f"{fmt_money(peak, account.currency)}; limit is {limits.max_drawdown_pct}%"),
+                    actor="risk")
+                return
+        if limits.daily_loss_limit is not None and state is TradingState.ACTIVE:
+            pnl = equity - account.day_start_equity
+            if pnl <= -limits.daily_loss_limit:
+                self._emit(TradingStateChanged(account.id, TradingState.REDUCING, (
+                    f"{Reason.DAILY_LOSS.value}: daily P&L {fmt_money(pnl, account.currency)}; "
+                    f"limit is -{fmt_money(limits.daily_loss_limit, account.currency)}"), "risk", ts))
+
+    def tick(self) -> None:
+        """Timer: expire day orders at the session close even when no quote arrives."""
+        self._roll_session(self.clock.now_ns())
+
+
+class _VenueSink:
+    """Turns the venue's decisions into journaled events."""
+
+    __slots__ = ("_kernel",)
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    def route(self, order: Order) -> None:
+        self._kernel._emit(OrderRouted(order.id, self._kernel.clock.now_ns()))
+
+    def fill(self, order: Order, qty: Decimal, price: Decimal) -> None:
+        k = self._kernel
+        k._emit(OrderFilled(order.id, qty, price, k._commission.commission(qty, price),
+                            k.clock.now_ns()))
+        k._enforce_loss_limits(k.state.accounts[order.account_id], k.clock.now_ns())
+
+    def trigger(self, order: Order) -> None:
+        self._kernel._emit(OrderTriggered(order.id, self._kernel.clock.now_ns()))
+
+    def trail(self, order: Order, watermark: Decimal, stop_price: Decimal) -> None:
+        self._kernel._emit(OrderTrailMoved(order.id, watermark, stop_price,
+                                           self._kernel.clock.now_ns()))
+
+    def cancel(self, order: Order, reason: str) -> None:
+        self._kernel._emit(OrderCanceled(order.id, reason, self._kernel.clock.now_ns()))

@@ -1,0 +1,189 @@
+"""Snapshots: the whole kernel state at one sequence number, so a long journal restarts fast."""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+import msgspec
+
+from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.instruments import Instrument
+from mcp_trading.domain.models import SlippageModel
+from mcp_trading.domain.orders import (
+    WORKING,
+    Order,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from mcp_trading.domain.positions import Position
+from mcp_trading.domain.risk import RiskLimits
+from mcp_trading.domain.sessions import Session
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.kernel.ports import Snapshot
+from mcp_trading.kernel.state import KernelState
+
+__all__ = ["FORMAT_VERSION", "dump", "load", "rebuild_books"]
+
+FORMAT_VERSION = 1
+D = Decimal
+
+
+class _Order(msgspec.Struct, array_like=True):
+    id: str
+    account_id: str
+    client_order_id: str | None
+    symbol: str
+    qty: D
+    side: OrderSide
+    type: OrderType
+    time_in_force: TimeInForce
+    limit_price: D | None
+    stop_price: D | None
+    trail_price: D | None
+    trail_percent: D | None
+    extended_hours: bool
+    status: OrderStatus
+    filled_qty: D
+    filled_avg_price: D | None
+    created_at: int
+    updated_at: int
+    active_at: int
+    filled_at: int | None
+    canceled_at: int | None
+    expired_at: int | None
+    replaced_at: int | None
+    replaces: str | None
+    replaced_by: str | None
+    reject_code: str | None
+    reject_reason: str | None
+    triggered: bool
+    watermark: D | None
+    ref_price: D | None
+    reserved: D
+    attribution: str | None
+    request_stop_price: D | None
+
+
+class _Position(msgspec.Struct, array_like=True):
+    symbol: str
+    qty: D
+    avg_entry_price: D
+    realized_pnl: D
+    mark: D | None
+
+
+class _Account(msgspec.Struct, array_like=True):
+    id: str
+    currency: str
+    cash: D
+    start_cash: D
+    allow_short: bool
+    state: TradingState
+    state_reason: str
+    limits: dict[str, str | None]
+    positions: list[_Position]
+    reserved: D
+    position_value: D
+    gross_value: D
+    realized_pnl: D
+    commissions: D
+    day_start_equity: D
+    day_peak_equity: D
+
+
+class _State(msgspec.Struct):
+    version: int
+    seq: int
+    order_count: int
+    platform_state: TradingState
+    platform_reason: str
+    global_limits: dict[str, str | None]
+    session: tuple[str, int, int] | None
+    marks: dict[str, D]
+    accounts: list[_Account]
+    orders: list[_Order]
+
+
+_ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
+_DECODER = msgspec.msgpack.Decoder(_State)
+_ORDER_FIELDS = [f for f in _Order.__struct_fields__ if f != "request_stop_price"]
+
+
+def dump(state: KernelState) -> Snapshot:
+    orders = [
+        _Order(**{f: getattr(o, f) for f in _ORDER_FIELDS}, request_stop_price=o.request.stop_price)
+        for o in state.orders.values()
+    ]
+    accounts = [
+        _Account(
+            a.id, a.currency, a.cash, a.start_cash, a.allow_short, a.state, a.state_reason,
+            a.limits.to_wire(),
+            [_Position(p.symbol, p.qty, p.avg_entry_price, p.realized_pnl, p.mark)
+             for p in a.positions.values()],
+            a.reserved, a.position_value, a.gross_value, a.realized_pnl, a.commissions,
+            a.day_start_equity, a.day_peak_equity)
+        for a in state.accounts.values()
+    ]
+    session = tuple(state.session) if state.session is not None else None
+    snap = _State(FORMAT_VERSION, state.seq, state.order_count, state.platform_state,
+                  state.platform_reason, state.global_limits.to_wire(), session,  # type: ignore[arg-type]
+                  dict(state.marks), accounts, orders)
+    return Snapshot(state.seq, _ENCODER.encode(snap))
+
+
+def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: SlippageModel) -> KernelState:
+    snap = _DECODER.decode(snapshot.payload)
+    if snap.version != FORMAT_VERSION:
+        raise ValueError(f"snapshot format {snap.version} is not {FORMAT_VERSION}; replay the journal")
+    state = KernelState(instruments, slippage)
+    state.seq = snap.seq
+    state.order_count = snap.order_count
+    state.platform_state = snap.platform_state
+    state.platform_reason = snap.platform_reason
+    state.global_limits = RiskLimits.from_wire(snap.global_limits)
+    state.session = Session(*snap.session) if snap.session is not None else None
+    state.marks = dict(snap.marks)
+    for a in snap.accounts:
+        account = Account(a.id, a.start_cash, currency=a.currency, allow_short=a.allow_short)
+        for name in ("cash", "state", "state_reason", "reserved", "position_value", "gross_value",
+                     "realized_pnl", "commissions", "day_start_equity", "day_peak_equity"):
+            setattr(account, name, getattr(a, name))
+        account.limits = RiskLimits.from_wire(a.limits)
+        for p in a.positions:
+            position = Position(p.symbol, p.mark)
+            position.qty, position.avg_entry_price, position.realized_pnl = (
+                p.qty, p.avg_entry_price, p.realized_pnl)
+            account.positions[p.symbol] = position
+            state.holders.setdefault(p.symbol, []).append(account)
+        state.accounts[a.id] = account
+    for o in snap.orders:
+        request = OrderRequest(
+            symbol=o.symbol, qty=o.qty, side=o.side, type=o.type, time_in_force=o.time_in_force,
+            limit_price=o.limit_price, stop_price=o.request_stop_price, trail_price=o.trail_price,
+            trail_percent=o.trail_percent,
+            # an order without a client id is indexed under its own id; its request had none
+            client_order_id=o.client_order_id if o.client_order_id != o.id else None,
+            extended_hours=o.extended_hours)
+        order = Order(o.id, o.account_id, request, ts=o.created_at)
+        for name in _ORDER_FIELDS:
+            setattr(order, name, getattr(o, name))
+        state.orders[o.id] = order
+        account = state.accounts[o.account_id]
+        account.by_client_id[order.client_order_id] = order
+        if order.status in WORKING:
+            account.open_orders[order.id] = order
+            account.add_open(order, order.qty - order.filled_qty)
+    state.recent_orders = deque()
+    state.recount()
+    return state
+
+
+def rebuild_books(state: KernelState) -> None:
+    """Put working orders back on the venue's books, in arrival order (after load or replay)."""
+    for order in state.orders.values():  # dicts keep insertion (= arrival) order
+        if order.status in WORKING:
+            state.venue.book(order.symbol).rest(order)

@@ -1,0 +1,242 @@
+"""The kernel's state and the one function that changes it: `apply(event)`.
+
+Live decisions and journal replay go through the same appliers, so replaying the journal
+rebuilds exactly the book the kernel had: orders, fills, positions, cash, limits, states.
+Marks (the latest quote per symbol) and the intraday equity peak come from the market, not
+from the journal; snapshots carry them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.events import (
+    AccountOpened,
+    Event,
+    LimitsSet,
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReplaced,
+    OrderRouted,
+    OrderTrailMoved,
+    OrderTriggered,
+    TradingDayStarted,
+    TradingStateChanged,
+)
+from mcp_trading.domain.instruments import Instrument
+from mcp_trading.domain.models import SlippageModel
+from mcp_trading.domain.orders import Order, OrderSide, Trigger
+from mcp_trading.domain.positions import Position
+from mcp_trading.domain.risk import RiskLimits
+from mcp_trading.domain.sessions import Session
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.domain.venue import Venue
+
+__all__ = ["KernelState"]
+
+_ZERO = Decimal(0)
+_CENT = Decimal("0.01")
+
+
+class KernelState:
+    """Everything the single writer owns, plus the appliers that fold events into it."""
+
+    def __init__(self, instruments: dict[str, Instrument], slippage: SlippageModel) -> None:
+        self.instruments = instruments
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[str, Order] = {}
+        self.venue = Venue(instruments, slippage)
+        self.platform_state = TradingState.ACTIVE
+        self.platform_reason = ""
+        self.global_limits = RiskLimits()
+        self.recent_orders: deque[int] = deque()
+        self.session: Session | None = None
+        self.marks: dict[str, Decimal] = {}
+        self.holders: dict[str, list[Account]] = {}  # symbol -> accounts with a Position object
+        self.gross_value = _ZERO  # Σ accounts' gross exposure, kept with every fill and mark
+        self.net_qty: dict[str, Decimal] = {}  # symbol -> Σ accounts' net position
+        self.seq = 0
+        self.order_count = 0
+        self._appliers: dict[type[Any], Callable[[Any], None]] = {
+            AccountOpened: self._account_opened,
+            OrderAccepted: self._accepted,
+            OrderRejected: self._rejected,
+            OrderRouted: self._routed,
+            OrderFilled: self._filled,
+            OrderCanceled: self._canceled,
+            OrderExpired: self._expired,
+            OrderReplaced: self._replaced,
+            OrderTriggered: self._triggered,
+            OrderTrailMoved: self._trail_moved,
+            TradingStateChanged: self._state_changed,
+            LimitsSet: self._limits_set,
+            TradingDayStarted: self._day_started,
+        }
+
+    def net_position(self, symbol: str) -> Decimal:
+        return self.net_qty.get(symbol, _ZERO)
+
+    def recount(self) -> None:
+        """Recompute the platform totals from the accounts (after loading a snapshot)."""
+        self.gross_value = sum((a.gross_value for a in self.accounts.values()), _ZERO)
+        self.net_qty = {}
+        for account in self.accounts.values():
+            for symbol, position in account.positions.items():
+                self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + position.qty
+
+    def apply(self, seq: int, event: Event) -> None:
+        self.seq = seq
+        self._appliers[type(event)](event)
+
+    # ---- appliers -----------------------------------------------------------------------
+    def _account_opened(self, ev: AccountOpened) -> None:
+        self.accounts[ev.account_id] = Account(
+            ev.account_id, ev.cash, currency=ev.currency, allow_short=ev.allow_short)
+
+    def _new_order(self, ev: OrderAccepted | OrderRejected) -> Order:
+        order = Order(ev.order_id, ev.account_id, ev.request, ts=ev.ts)
+        order.attribution = ev.attribution
+        self.orders[ev.order_id] = order
+        self.order_count += 1
+        account = self.accounts[ev.account_id]
+        account.by_client_id[order.client_order_id] = order
+        return order
+
+    def _accepted(self, ev: OrderAccepted) -> None:
+        order = self._new_order(ev)
+        order.transition(Trigger.ACCEPT)
+        if ev.routed:
+            order.transition(Trigger.ROUTE)
+        order.ref_price = ev.ref_price
+        order.reserved = ev.reserved
+        order.active_at = ev.active_at
+        order.replaces = ev.replaces
+        account = self.accounts[ev.account_id]
+        account.open_orders[order.id] = order
+        account.reserved += ev.reserved
+        account.add_open(order, order.qty)
+        account.recent_orders.append(ev.ts)
+        self.recent_orders.append(ev.ts)
+        self.venue.book(order.symbol)
+
+    def _rejected(self, ev: OrderRejected) -> None:
+        order = self._new_order(ev)
+        order.transition(Trigger.REJECT)
+        order.reject_code = ev.code
+        order.reject_reason = ev.reason
+
+    def _routed(self, ev: OrderRouted) -> None:
+        order = self.orders[ev.order_id]
+        order.transition(Trigger.ROUTE)
+        order.updated_at = ev.ts
+
+    def _filled(self, ev: OrderFilled) -> None:
+        order = self.orders[ev.order_id]
+        qty, price = ev.qty, ev.price
+        leaves = order.qty - order.filled_qty
+        if qty > leaves or qty <= _ZERO:
+            raise ValueError(f"fill of {qty} on order {order.id} with {leaves} left")
+        filled = order.filled_qty + qty
+        avg = order.filled_avg_price
+        order.filled_avg_price = price if avg is None else (avg * order.filled_qty + price * qty) / filled
+        order.filled_qty = filled
+        order.transition(Trigger.FILL if filled == order.qty else Trigger.PARTIAL_FILL)
+        order.updated_at = ev.ts
+        account = self.accounts[order.account_id]
+        if order.reserved:
+            # a partial release is cut to the cent so reservations stay exact sums (a raw
+            # reserved * qty / leaves is rounded at 28 digits and the account total drifts)
+            release = order.reserved if qty == leaves else (order.reserved * qty / leaves).quantize(
+                _CENT, rounding=ROUND_DOWN)
+            order.reserved -= release
+            account.reserved -= release
+        account.add_open(order, -qty)
+        if filled == order.qty:
+            order.filled_at = ev.ts
+            del account.open_orders[order.id]
+        symbol = order.symbol
+        position = account.positions.get(symbol)
+        if position is None:
+            position = account.positions[symbol] = Position(symbol, self.marks.get(symbol))
+            self.holders.setdefault(symbol, []).append(account)
+        if position.mark is None:
+            position.mark = price
+        mark = position.mark
+        signed = qty if order.side is OrderSide.BUY else -qty
+        old_abs = abs(position.qty)
+        account.realized_pnl += position.apply_fill(signed, price)
+        account.position_value += signed * mark
+        gross_delta = (abs(position.qty) - old_abs) * mark
+        account.gross_value += gross_delta
+        self.gross_value += gross_delta
+        self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + signed
+        account.cash -= signed * price + ev.commission
+        account.commissions += ev.commission
+
+    def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
+        order.transition(trigger)
+        order.updated_at = ts
+        account = self.accounts[order.account_id]
+        account.open_orders.pop(order.id, None)
+        account.add_open(order, -(order.qty - order.filled_qty))
+        if order.reserved:
+            account.reserved -= order.reserved
+            order.reserved = _ZERO
+
+    def _canceled(self, ev: OrderCanceled) -> None:
+        order = self.orders[ev.order_id]
+        self._close(order, Trigger.CANCEL, ev.ts)
+        order.canceled_at = ev.ts
+
+    def _expired(self, ev: OrderExpired) -> None:
+        order = self.orders[ev.order_id]
+        self._close(order, Trigger.EXPIRE, ev.ts)
+        order.expired_at = ev.ts
+
+    def _replaced(self, ev: OrderReplaced) -> None:
+        order = self.orders[ev.order_id]
+        self._close(order, Trigger.REPLACE, ev.ts)
+        order.replaced_by = ev.replaced_by
+        order.replaced_at = ev.ts
+
+    def _triggered(self, ev: OrderTriggered) -> None:
+        order = self.orders[ev.order_id]
+        order.triggered = True
+        order.updated_at = ev.ts
+
+    def _trail_moved(self, ev: OrderTrailMoved) -> None:
+        order = self.orders[ev.order_id]
+        order.watermark = ev.watermark
+        order.stop_price = ev.stop_price
+        order.updated_at = ev.ts
+
+    def _state_changed(self, ev: TradingStateChanged) -> None:
+        if ev.account_id is None:
+            self.platform_state = ev.state
+            self.platform_reason = ev.reason
+        else:
+            account = self.accounts[ev.account_id]
+            account.state = ev.state
+            account.state_reason = ev.reason
+
+    def _limits_set(self, ev: LimitsSet) -> None:
+        limits = RiskLimits.from_wire(ev.limits)
+        if ev.account_id is None:
+            self.global_limits = limits
+        else:
+            self.accounts[ev.account_id].limits = limits
+
+    def _day_started(self, ev: TradingDayStarted) -> None:
+        self.session = Session(ev.day, ev.session_open, ev.session_close)
+        for account_id, equity in ev.equities.items():
+            account = self.accounts[account_id]
+            account.day_start_equity = equity
+            account.day_peak_equity = equity
+
