@@ -26,6 +26,12 @@ from mcp_trading.domain.trading_state import TradingState
 
 __all__ = ["Exposure", "PreTradeResult", "check_order", "reduces_exposure", "reference_price"]
 
+# enum members bound once: attribute access on an Enum class costs ~100 ns on the hot path
+_ACTIVE = TradingState.ACTIVE
+_BUY = OrderSide.BUY
+_MARKET = OrderType.MARKET
+_REDUCING = TradingState.REDUCING
+
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _NS = 1_000_000_000
@@ -57,13 +63,13 @@ def reference_price(req: OrderRequest, quote: Quote | None) -> Decimal | None:
         return req.stop_price
     if quote is None:
         return None
-    return quote.ask if req.side is OrderSide.BUY else quote.bid
+    return quote.ask if req.side is _BUY else quote.bid
 
 
 def reduces_exposure(req: OrderRequest, account: Account) -> bool:
     """True when the order, with the account's other working orders, only shrinks the position."""
     position = account.position_qty(req.symbol)
-    buy = req.side is OrderSide.BUY
+    buy = req.side is _BUY
     if position == _ZERO or (position > _ZERO) == buy:
         return False
     pending = account.open_qty(req.symbol, buy=buy)
@@ -76,10 +82,10 @@ def _refuse(reason: Reason, message: str) -> PreTradeResult:
 
 def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderRequest,
                    account: Account) -> PreTradeResult | None:
-    if state is TradingState.ACTIVE:
+    if state is _ACTIVE:
         return None
     why = f" ({reason})" if reason else ""
-    if state is TradingState.REDUCING:
+    if state is _REDUCING:
         if reduces_exposure(req, account):
             return None
         return _refuse(Reason.TRADING_REDUCING,
@@ -91,7 +97,7 @@ def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderReque
 def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
                 platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
     """Run every pre-trade check; the first failure is returned with its figures."""
-    if platform.platform_state is not TradingState.ACTIVE or account.state is not TradingState.ACTIVE:
+    if platform.platform_state is not _ACTIVE or account.state is not _ACTIVE:
         for scope, state, why in (("platform", platform.platform_state, platform.platform_reason),
                                   (f"account {account.id}", account.state, account.state_reason)):
             refused = _state_refusal(state, why, scope, req, account)
@@ -99,7 +105,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                 return refused
     if not instrument.tradable:
         return _refuse(Reason.NOT_TRADABLE, f"{req.symbol} is not tradable at the moment")
-    is_market = req.type is OrderType.MARKET
+    is_market = req.type is _MARKET
     if is_market and not session_open:
         return _refuse(Reason.MARKET_CLOSED,
                        f"the market for {req.symbol} is closed; market orders are refused outside "
@@ -112,7 +118,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
     notional = req.qty * price
     ccy = account.currency
     current = account.position_qty(req.symbol)
-    signed = req.qty if req.side is OrderSide.BUY else -req.qty
+    signed = req.qty if req.side is _BUY else -req.qty
     opening = abs(current + signed) > abs(current)
     mark = quote.mark if quote is not None else price
 
@@ -169,7 +175,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                                f"{rate} per second")
 
     reserve = _ZERO
-    if req.side is OrderSide.BUY:
+    if req.side is _BUY:
         covering = min(req.qty, -current) if current < _ZERO else _ZERO
         reserve = (req.qty - covering) * price
         if reserve > account.buying_power:

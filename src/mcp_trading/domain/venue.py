@@ -21,10 +21,19 @@ from mcp_trading.domain.orders import WORKING, Order, OrderSide, OrderType, Time
 
 __all__ = ["SymbolBook", "Venue", "VenueSink"]
 
+# enum members bound once: attribute access on an Enum class costs ~100 ns on the hot path
+_BUY = OrderSide.BUY
+_FOK = TimeInForce.FOK
+_IOC = TimeInForce.IOC
+_LIMIT = OrderType.LIMIT
+_STOP = OrderType.STOP
+_STOP_LIMIT = OrderType.STOP_LIMIT
+_TRAILING_STOP = OrderType.TRAILING_STOP
+
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _BPS = Decimal(10_000)
-_STOPS = (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+_STOPS = (_STOP, _STOP_LIMIT, _TRAILING_STOP)
 
 
 class VenueSink(Protocol):
@@ -57,9 +66,9 @@ class SymbolBook:
     def rest(self, order: Order) -> None:
         self.seq += 1
         price = order.limit_price
-        if order.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and price is not None and (
-                order.type is OrderType.LIMIT or order.triggered):
-            if order.side is OrderSide.BUY:
+        if order.type in (_LIMIT, _STOP_LIMIT) and price is not None and (
+                order.type is _LIMIT or order.triggered):
+            if order.side is _BUY:
                 insort(self.bids, (-price, self.seq, order))
             else:
                 insort(self.asks, (price, self.seq, order))
@@ -107,7 +116,7 @@ class Venue:
         book = self.book(order.symbol)
         quote = book.quote
         if quote is None:
-            if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            if order.time_in_force in (_IOC, _FOK):
                 sink.cancel(order, "no quote to match an immediate-or-cancel order against")
             else:
                 book.rest(order)
@@ -129,20 +138,20 @@ class Venue:
             sink.route(order)
         kind = order.type
         if kind in _STOPS and not order.triggered:
-            if kind is OrderType.TRAILING_STOP:
+            if kind is _TRAILING_STOP:
                 self._trail(order, quote, sink)
             if not self._stop_crossed(order, quote):
                 book.others.append(order)
                 return
             sink.trigger(order)
         can_trade = session_open or (order.extended_hours and order.limit_price is not None)
-        limit = order.limit_price if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None
+        limit = order.limit_price if kind in (_LIMIT, _STOP_LIMIT) else None
         if can_trade:
             self._take(order, book, quote, limit, sink)
         if order.status not in WORKING:
             return
         tif = order.time_in_force
-        if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+        if tif is _IOC or tif is _FOK:
             sink.cancel(order, f"{tif.value}: unfilled quantity canceled")
         elif limit is not None:
             book.rest(order)
@@ -151,7 +160,7 @@ class Venue:
 
     def _take(self, order: Order, book: SymbolBook, quote: Quote, limit: Decimal | None,
               sink: VenueSink) -> None:
-        buy = order.side is OrderSide.BUY
+        buy = order.side is _BUY
         price = quote.ask if buy else quote.bid
         if limit is not None and (price > limit if buy else price < limit):
             return
@@ -159,7 +168,7 @@ class Venue:
         leaves = order.qty - order.filled_qty
         if available <= _ZERO:
             return
-        if order.time_in_force is TimeInForce.FOK and available < leaves:
+        if order.time_in_force is _FOK and available < leaves:
             return
         qty = leaves if leaves <= available else available
         if buy:
@@ -206,7 +215,7 @@ class Venue:
             return price
         instrument = self._instruments[order.symbol]
         move = price * self._slippage.bps / _BPS
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             slipped = instrument.round_to_tick(price + move, up=True)
             return min(slipped, limit) if limit is not None else slipped
         slipped = instrument.round_to_tick(price - move, up=False)
@@ -217,12 +226,12 @@ class Venue:
         stop = order.stop_price
         if stop is None:
             return False
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             return (quote.last if quote.last is not None else quote.ask) >= stop
         return (quote.last if quote.last is not None else quote.bid) <= stop
 
     def _trail(self, order: Order, quote: Quote, sink: VenueSink) -> None:
-        buy = order.side is OrderSide.BUY
+        buy = order.side is _BUY
         seen = quote.last if quote.last is not None else (quote.ask if buy else quote.bid)
         mark = order.watermark
         if mark is not None and (seen >= mark if buy else seen <= mark) and order.stop_price is not None:
