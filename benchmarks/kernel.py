@@ -28,7 +28,7 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
 from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel.ports import JournalStore
-from mcp_trading.kernel.runtime import recover
+from mcp_trading.kernel.runtime import recover, tune_gc_for_kernel
 
 SYMBOLS = [f"S{i:02d}" for i in range(50)]
 ACCOUNTS = [f"acct{i}" for i in range(10)]
@@ -87,6 +87,7 @@ def run(store: JournalStore, n_orders: int, seed: int) -> dict[str, Any]:
         kernel.set_limits(a, LIMITS, actor="benchmark")
     kernel.set_limits(None, LIMITS, actor="benchmark")
     journal.flush()
+    tune_gc_for_kernel()  # as the platform's kernel process does
     submit, on_quote = kernel.submit, kernel.on_quote
     accepted = rejected = filled = 0
     orders = []

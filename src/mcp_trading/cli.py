@@ -91,8 +91,8 @@ def journal_info(as_json: AsJson = False, data_dir: DataDir = None) -> None:
         state = load(snap, default_instruments(), cfg.slippage) if snap else KernelState(
             default_instruments(), cfg.slippage)
         replayed = 0
-        for rec in store.read(after_seq=state.seq):
-            state.apply(rec.seq, codec.decode(rec.kind, rec.payload))
+        for seq, event in codec.events(store.read(after_seq=state.seq), state.seq):
+            state.apply(seq, event)
             replayed += 1
     finally:
         store.close()

@@ -36,6 +36,7 @@ class Account:
         "gross_value",
         "id",
         "limits",
+        "loss_floor",
         "open_buy",
         "open_orders",
         "open_sell",
@@ -72,6 +73,21 @@ class Account:
         self.day_start_equity = cash
         self.day_peak_equity = cash
         self.recent_orders: deque[int] = deque()
+        self.loss_floor: Decimal | None = None  # equity at or below which a loss limit acts
+
+    def refresh_floor(self) -> None:
+        """Recompute the equity floor from the loss limits, day start and day peak.
+
+        Keeping one threshold makes the check on every fill and quote a single comparison.
+        """
+        limits = self.limits
+        floor: Decimal | None = None
+        if limits.daily_loss_limit is not None:
+            floor = self.day_start_equity - limits.daily_loss_limit
+        if limits.max_drawdown_pct is not None:
+            dd_floor = self.day_peak_equity * (1 - limits.max_drawdown_pct / 100)
+            floor = dd_floor if floor is None else max(floor, dd_floor)
+        self.loss_floor = floor
 
     @property
     def equity(self) -> Decimal:

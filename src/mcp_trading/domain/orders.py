@@ -170,6 +170,10 @@ class OrderRequest(NamedTuple):
     @classmethod
     def parse(cls, **raw: object) -> OrderRequest:
         """Build a request from loose input (strings or numbers), naming any bad field."""
+        unknown = sorted(set(raw) - _REQUEST_FIELDS)
+        if unknown:
+            raise InvalidOrderError(unknown[0], "is not an order field; allowed fields: "
+                                                + ", ".join(sorted(_REQUEST_FIELDS)))
         symbol = raw.get("symbol")
         if not isinstance(symbol, str) or not symbol.strip():
             raise InvalidOrderError("symbol", "is required and must be a non-empty string")
@@ -256,79 +260,42 @@ class OrderRequest(NamedTuple):
         return tuple.__eq__(self, other)
 
 
-class Order:
-    """A live order as the kernel keeps it. Mutated only by applying events."""
+_REQUEST_FIELDS = frozenset(OrderRequest._fields)
 
-    __slots__ = (
-        "account_id",
-        "active_at",
-        "attribution",
-        "canceled_at",
-        "client_order_id",
-        "created_at",
-        "expired_at",
-        "extended_hours",
-        "filled_at",
-        "filled_avg_price",
-        "filled_qty",
-        "id",
-        "limit_price",
-        "qty",
-        "ref_price",
-        "reject_code",
-        "reject_reason",
-        "replaced_at",
-        "replaced_by",
-        "replaces",
-        "request",
-        "reserved",
-        "side",
-        "status",
-        "stop_price",
-        "symbol",
-        "time_in_force",
-        "trail_percent",
-        "trail_price",
-        "triggered",
-        "type",
-        "updated_at",
-        "watermark",
-    )
+
+class Order:
+    """A live order as the kernel keeps it. Mutated only by applying events.
+
+    Rarely-set attributes are class-level defaults, so creating an order (on the hot path)
+    writes only what every order has.
+    """
+
+    status: OrderStatus | None = None
+    filled_qty: Decimal = _ZERO
+    filled_avg_price: Decimal | None = None
+    filled_at: int | None = None
+    canceled_at: int | None = None
+    expired_at: int | None = None
+    replaced_at: int | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    reject_code: str | None = None
+    reject_reason: str | None = None
+    triggered: bool = False
+    watermark: Decimal | None = None
+    ref_price: Decimal | None = None
+    reserved: Decimal = _ZERO
+    attribution: str | None = None
 
     def __init__(self, order_id: str, account_id: str, request: OrderRequest, *, ts: int) -> None:
         self.id = order_id
         self.account_id = account_id
         self.request = request
-        self.client_order_id = request.client_order_id or order_id
-        self.symbol = request.symbol
-        self.qty = request.qty
-        self.side = request.side
-        self.type = request.type
-        self.time_in_force = request.time_in_force
-        self.limit_price = request.limit_price
-        self.stop_price = request.stop_price
-        self.trail_price = request.trail_price
-        self.trail_percent = request.trail_percent
-        self.extended_hours = request.extended_hours
-        self.status: OrderStatus | None = None
-        self.filled_qty = _ZERO
-        self.filled_avg_price: Decimal | None = None
-        self.created_at = ts
-        self.updated_at = ts
-        self.active_at = ts
-        self.filled_at: int | None = None
-        self.canceled_at: int | None = None
-        self.expired_at: int | None = None
-        self.replaced_at: int | None = None
-        self.replaces: str | None = None
-        self.replaced_by: str | None = None
-        self.reject_code: str | None = None
-        self.reject_reason: str | None = None
-        self.triggered = False
-        self.watermark: Decimal | None = None
-        self.ref_price: Decimal | None = None
-        self.reserved = _ZERO
-        self.attribution: str | None = None
+        (self.symbol, self.qty, self.side, self.type, self.time_in_force, self.limit_price,
+         self.stop_price, self.trail_price, self.trail_percent, coid,
+         self.extended_hours) = request
+        self.client_order_id = coid or order_id
+        self.created_at = self.updated_at = self.active_at = ts
 
     @property
     def leaves_qty(self) -> Decimal:

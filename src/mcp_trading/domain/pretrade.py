@@ -115,12 +115,16 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
     if price is None:
         return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol} yet; a {req.type.value} order needs "
                                         "a reference price")
-    notional = req.qty * price
+    qty = req.qty
+    notional = qty * price
     ccy = account.currency
     current = account.position_qty(req.symbol)
-    signed = req.qty if req.side is _BUY else -req.qty
+    signed = qty if req.side is _BUY else -qty
     opening = abs(current + signed) > abs(current)
-    mark = quote.mark if quote is not None else price
+    if quote is None:
+        mark = price
+    else:
+        mark = quote.last if quote.last is not None else (quote.bid + quote.ask) / 2
 
     for scope, limits in (("account", account.limits), ("global", platform.global_limits)):
         if limits.max_order_qty is not None and req.qty > limits.max_order_qty:
@@ -140,7 +144,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                                f"{limits.max_position_qty}")
         if opening and limits.max_gross_exposure is not None:
             gross = account.gross_value if scope == "account" else platform.gross_value
-            projected_gross = gross + req.qty * mark
+            projected_gross = gross + qty * mark
             if projected_gross > limits.max_gross_exposure:
                 return _refuse(Reason.MAX_GROSS_EXPOSURE,
                                f"gross exposure would be {fmt_money(projected_gross, ccy)}; {scope} "
@@ -149,16 +153,17 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
             if quote is None:
                 return _refuse(Reason.NO_QUOTE,
                                f"no quote for {req.symbol}: the price collar needs a reference price")
-            ref = quote.mark
+            ref = mark
             if abs(req.limit_price - ref) * _HUNDRED > limits.price_collar_pct * ref:
                 deviation = abs(req.limit_price - ref) / ref * _HUNDRED
                 return _refuse(Reason.PRICE_COLLAR,
                                f"limit price {req.limit_price} is {deviation:.2f}% from the reference "
                                f"price {ref}; {scope} collar is {limits.price_collar_pct}%")
-        if is_market and limits.max_quote_age_s is not None:
+        max_age = limits.max_quote_age_ns
+        if is_market and max_age is not None:
             if quote is None:
                 return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol}; market orders need one")
-            if ts - quote.ts > limits.max_quote_age_s * _NS:
+            if ts - quote.ts > max_age:
                 age_s = Decimal(ts - quote.ts) / _NS
                 return _refuse(Reason.STALE_QUOTE,
                                f"the latest {req.symbol} quote is {age_s:.3f} s old; market orders "

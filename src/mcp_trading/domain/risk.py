@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import NamedTuple
@@ -75,9 +75,16 @@ class RiskLimits:
     max_orders_per_second: int | None = None
     daily_loss_limit: Decimal | None = None  # realised + unrealised since day start -> REDUCING
     max_drawdown_pct: Decimal | None = None  # from the day's equity peak -> HALTED
+    # derived once, for the hot path: the quote age limit in integer nanoseconds
+    max_quote_age_ns: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_quote_age_s is not None:
+            object.__setattr__(self, "max_quote_age_ns", int(self.max_quote_age_s * 1_000_000_000))
 
     def to_wire(self) -> dict[str, str | None]:
-        return {f.name: None if (v := getattr(self, f.name)) is None else str(v) for f in fields(self)}
+        return {f.name: None if (v := getattr(self, f.name)) is None else str(v) for f in fields(self)
+                if f.init}
 
     @classmethod
     def from_wire(cls, data: dict[str, str | None]) -> RiskLimits:
@@ -85,7 +92,7 @@ class RiskLimits:
 
     def updated(self, changes: Mapping[str, object]) -> RiskLimits:
         """A copy with `changes` applied; names and values are validated, `None` clears."""
-        known = {f.name for f in fields(self)}
+        known = {f.name for f in fields(self) if f.init}
         parsed: dict[str, object] = {}
         for name, raw in changes.items():
             if name not in known:

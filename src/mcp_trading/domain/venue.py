@@ -17,11 +17,12 @@ from typing import Protocol
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.models import SlippageModel
-from mcp_trading.domain.orders import WORKING, Order, OrderSide, OrderType, TimeInForce
+from mcp_trading.domain.orders import WORKING, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 
 __all__ = ["SymbolBook", "Venue", "VenueSink"]
 
 # enum members bound once: attribute access on an Enum class costs ~100 ns on the hot path
+_ACCEPTED = OrderStatus.ACCEPTED
 _BUY = OrderSide.BUY
 _FOK = TimeInForce.FOK
 _IOC = TimeInForce.IOC
@@ -66,7 +67,9 @@ class SymbolBook:
     def rest(self, order: Order) -> None:
         self.seq += 1
         price = order.limit_price
-        if order.type in (_LIMIT, _STOP_LIMIT) and price is not None and (
+        if order.status is _ACCEPTED:
+            self.others.append(order)  # not at the venue yet (latency): routed on a later quote
+        elif order.type in (_LIMIT, _STOP_LIMIT) and price is not None and (
                 order.type is _LIMIT or order.triggered):
             if order.side is _BUY:
                 insort(self.bids, (-price, self.seq, order))

@@ -108,7 +108,7 @@ class GroupCommitJournal:
     # ---- writer thread --------------------------------------------------------------------
     def _run(self) -> None:
         queue = self._queue
-        record = codec.record
+        segment = codec.segment
         wake = self._wake
         while self._running or queue:
             if not queue:
@@ -120,7 +120,7 @@ class GroupCommitJournal:
                 count = min(len(queue), self._max_batch)
                 batch = [queue.popleft() for _ in range(count)]
                 try:
-                    self.store.append([record(seq, event) for seq, event in batch])
+                    self.store.append([segment(batch)])
                 except BaseException as exc:  # any failure breaks the journal: fail closed
                     self._fail(exc)
                     return

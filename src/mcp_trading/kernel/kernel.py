@@ -122,6 +122,7 @@ class Kernel:
         self._id_prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-"  # then 4 + 12 hex digits of the count
         self._latency = self.config.latency.order_ns
         self._commission = self.config.commission
+        self._commission_free = self._commission.is_zero
         self._sink = _VenueSink(self)
 
     # ---- plumbing -------------------------------------------------------------------------
@@ -163,6 +164,15 @@ class Kernel:
         self._emit(TradingDayStarted(
             nxt.day, nxt.open_ns, nxt.close_ns,
             {a.id: a.equity for a in state.accounts.values()}, ts))
+        # a daily loss limit is daily: its REDUCING ends with the day (a drawdown halt does not)
+        prefix = Reason.DAILY_LOSS.value
+        if state.platform_state is _REDUCING and state.platform_reason.startswith(prefix):
+            self._emit(TradingStateChanged(None, _ACTIVE, "new trading day: daily loss limit reset",
+                                           "risk", ts))
+        for account in state.accounts.values():
+            if account.state is _REDUCING and account.state_reason.startswith(prefix):
+                self._emit(TradingStateChanged(account.id, _ACTIVE,
+                                               "new trading day: daily loss limit reset", "risk", ts))
 
     # ---- accounts and limits --------------------------------------------------------------
     def ensure_default_account(self) -> None:
@@ -211,18 +221,23 @@ class Kernel:
                     return existing  # an idempotent retry
                 raise DuplicateClientOrderIdError(coid, existing.id)
         ts = self.clock.now_ns()
-        self._roll_session(ts)
+        session = state.session
+        if session is None or ts >= session.close_ns:
+            self._roll_session(ts)
+            session = state.session
+        session_open = session is not None and session.open_ns <= ts < session.close_ns
         book = state.venue.books.get(request.symbol)
         quote = book.quote if book is not None else None
         result = check_order(request, account, instrument, quote, state, ts=ts,
-                             session_open=self._session_open(ts))
+                             session_open=session_open)
         if result.refusal is not None:
             order_id = self._next_order_id()
             self._emit(OrderRejected(order_id, account_id, request, result.refusal.code,
                                      result.refusal.message, attribution, ts))
             return state.orders[order_id]
         return self.submit_checked(account, request, result.ref_price, result.reserve, ts,
-                                   replaces=replaces, attribution=attribution)
+                                   replaces=replaces, attribution=attribution,
+                                   session_open=session_open)
 
     def get_order(self, order_id: str, account_id: str | None = None) -> Order:
         order = self.state.orders.get(order_id)
@@ -284,8 +299,9 @@ class Kernel:
             symbol=base.symbol, qty=qty if qty is not None else old.qty - old.filled_qty,
             side=base.side, type=base.type,
             time_in_force=time_in_force or base.time_in_force,
-            limit_price=limit_price or base.limit_price,
-            stop_price=stop_price or (base.stop_price if base.type is not _TRAILING_STOP else None),
+            limit_price=limit_price if limit_price is not None else base.limit_price,
+            stop_price=stop_price if stop_price is not None else (
+                base.stop_price if base.type is not _TRAILING_STOP else None),
             trail_price=trail_price, trail_percent=trail_percent,
             client_order_id=client_order_id, extended_hours=base.extended_hours)
         request.check_shape()
@@ -314,7 +330,7 @@ class Kernel:
 
     def submit_checked(self, account: Account, r: OrderRequest, ref_price: Decimal | None,
                        reserve: Decimal, ts: int, *, replaces: str | None,
-                       attribution: str | None) -> Order:
+                       attribution: str | None, session_open: bool | None = None) -> Order:
         """Place an order that has passed its checks: journal it, then let the venue work it."""
         order_id = self._next_order_id()
         routed = self._latency == 0
@@ -322,7 +338,9 @@ class Kernel:
                                  ts + self._latency, replaces, attribution, ts))
         order = self.state.orders[order_id]
         if routed:
-            self.state.venue.on_new_order(order, self._sink, session_open=self._session_open(ts))
+            if session_open is None:
+                session_open = self._session_open(ts)
+            self.state.venue.on_new_order(order, self._sink, session_open=session_open)
         else:
             self.state.venue.book(r.symbol).others.append(order)
         return order
@@ -402,34 +420,72 @@ class Kernel:
         holders = state.holders.get(symbol)
         if holders:
             for account in holders:
-                gross = account.gross_value
+                gross, value = account.gross_value, account.position_value
                 account.remark(account.positions[symbol], mark)
                 state.gross_value += account.gross_value - gross
+                state.equity += account.position_value - value
         state.venue.on_quote(quote, self._sink, session_open=self._session_open(ts))
         if holders:
             for account in holders:
                 self._enforce_loss_limits(account, ts)
 
     def _enforce_loss_limits(self, account: Account, ts: int) -> None:
+        """After every fill and re-mark: one comparison, unless a loss limit is near."""
         equity = account.cash + account.position_value
-        account.day_peak_equity = max(account.day_peak_equity, equity)
+        if equity > account.day_peak_equity:
+            account.day_peak_equity = equity
+            account.refresh_floor()
+        floor = account.loss_floor
+        if floor is not None and equity <= floor:
+            self._loss_breach(account, equity, ts)
+        state = self.state
+        if state.equity > state.platform_day_peak:
+            state.platform_day_peak = state.equity
+            state.refresh_platform_floor()
+        if state.platform_floor is not None and state.equity <= state.platform_floor:
+            self._enforce_platform_loss_limits(ts)
+
+    def _loss_breach(self, account: Account, equity: Decimal, ts: int) -> None:
         limits = account.limits
         state = account.state
+        ccy = account.currency
         if limits.max_drawdown_pct is not None and state is not _HALTED:
             peak = account.day_peak_equity
             drawdown = (peak - equity) / peak * _HUNDRED if peak > _ZERO else _ZERO
             if drawdown >= limits.max_drawdown_pct:
                 self.halt(account_id=account.id, reason=(
                     f"{Reason.MAX_DRAWDOWN.value}: drawdown {drawdown:.2f}% from the day's peak "
-                    f"{fmt_money(peak, account.currency)}; limit is {limits.max_drawdown_pct}%"),
-                    actor="risk")
+                    f"{fmt_money(peak, ccy)}; limit is {limits.max_drawdown_pct}%"), actor="risk")
                 return
         if limits.daily_loss_limit is not None and state is _ACTIVE:
             pnl = equity - account.day_start_equity
             if pnl <= -limits.daily_loss_limit:
                 self._emit(TradingStateChanged(account.id, _REDUCING, (
-                    f"{Reason.DAILY_LOSS.value}: daily P&L {fmt_money(pnl, account.currency)}; "
-                    f"limit is -{fmt_money(limits.daily_loss_limit, account.currency)}"), "risk", ts))
+                    f"{Reason.DAILY_LOSS.value}: daily P&L {fmt_money(pnl, ccy)}; "
+                    f"limit is -{fmt_money(limits.daily_loss_limit, ccy)}"), "risk", ts))
+
+    def _enforce_platform_loss_limits(self, ts: int) -> None:
+        """Global loss limits act on the platform's total equity (all accounts together)."""
+        state = self.state
+        limits = state.global_limits
+        equity = state.equity
+        ccy = self.config.currency
+        level = state.platform_state
+        if limits.max_drawdown_pct is not None and level is not _HALTED:
+            peak = state.platform_day_peak
+            drawdown = (peak - equity) / peak * _HUNDRED if peak > _ZERO else _ZERO
+            if drawdown >= limits.max_drawdown_pct:
+                self.halt(reason=(
+                    f"{Reason.MAX_DRAWDOWN.value}: platform drawdown {drawdown:.2f}% from the "
+                    f"day's peak {fmt_money(peak, ccy)}; global limit is {limits.max_drawdown_pct}%"),
+                    actor="risk")
+                return
+        if limits.daily_loss_limit is not None and level is _ACTIVE:
+            pnl = equity - state.platform_day_start
+            if pnl <= -limits.daily_loss_limit:
+                self._emit(TradingStateChanged(None, _REDUCING, (
+                    f"{Reason.DAILY_LOSS.value}: platform daily P&L {fmt_money(pnl, ccy)}; "
+                    f"global limit is -{fmt_money(limits.daily_loss_limit, ccy)}"), "risk", ts))
 
     def tick(self) -> None:
         """Timer: expire day orders at the session close even when no quote arrives."""
@@ -449,9 +505,10 @@ class _VenueSink:
 
     def fill(self, order: Order, qty: Decimal, price: Decimal) -> None:
         k = self._kernel
-        k._emit(OrderFilled(order.id, qty, price, k._commission.commission(qty, price),
-                            k.clock.now_ns()))
-        k._enforce_loss_limits(k.state.accounts[order.account_id], k.clock.now_ns())
+        ts = k.clock.now_ns()
+        fee = _ZERO if k._commission_free else k._commission.commission(qty, price)
+        k._emit(OrderFilled(order.id, qty, price, fee, ts))
+        k._enforce_loss_limits(k.state.accounts[order.account_id], ts)
 
     def trigger(self, order: Order) -> None:
         self._kernel._emit(OrderTriggered(order.id, self._kernel.clock.now_ns()))

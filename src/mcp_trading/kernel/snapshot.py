@@ -153,6 +153,7 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
                      "realized_pnl", "commissions", "day_start_equity", "day_peak_equity"):
             setattr(account, name, getattr(a, name))
         account.limits = RiskLimits.from_wire(a.limits)
+        account.refresh_floor()
         for p in a.positions:
             position = Position(p.symbol, p.mark)
             position.qty, position.avg_entry_price, position.realized_pnl = (
@@ -179,6 +180,10 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
             account.add_open(order, order.qty - order.filled_qty)
     state.recent_orders = deque()
     state.recount()
+    state.platform_day_start = sum((a.day_start_equity for a in state.accounts.values()), Decimal(0))
+    state.platform_day_peak = max(state.platform_day_start, sum(
+        (a.day_peak_equity for a in state.accounts.values()), Decimal(0)))
+    state.refresh_platform_floor()
     return state
 
 

@@ -74,6 +74,10 @@ class KernelState:
         self.holders: dict[str, list[Account]] = {}  # symbol -> accounts with a Position object
         self.gross_value = _ZERO  # Σ accounts' gross exposure, kept with every fill and mark
         self.net_qty: dict[str, Decimal] = {}  # symbol -> Σ accounts' net position
+        self.equity = _ZERO  # Σ accounts' equity, kept with every fill and mark
+        self.platform_day_start = _ZERO  # Σ equity at the start of the trading day
+        self.platform_day_peak = _ZERO
+        self.platform_floor: Decimal | None = None  # as Account.loss_floor, for global limits
         self.seq = 0
         self.order_count = 0
         self._appliers: dict[type[Any], Callable[[Any], None]] = {
@@ -95,8 +99,19 @@ class KernelState:
     def net_position(self, symbol: str) -> Decimal:
         return self.net_qty.get(symbol, _ZERO)
 
+    def refresh_platform_floor(self) -> None:
+        limits = self.global_limits
+        floor: Decimal | None = None
+        if limits.daily_loss_limit is not None:
+            floor = self.platform_day_start - limits.daily_loss_limit
+        if limits.max_drawdown_pct is not None:
+            dd_floor = self.platform_day_peak * (1 - limits.max_drawdown_pct / 100)
+            floor = dd_floor if floor is None else max(floor, dd_floor)
+        self.platform_floor = floor
+
     def recount(self) -> None:
         """Recompute the platform totals from the accounts (after loading a snapshot)."""
+        self.equity = sum((a.cash + a.position_value for a in self.accounts.values()), _ZERO)
         self.gross_value = sum((a.gross_value for a in self.accounts.values()), _ZERO)
         self.net_qty = {}
         for account in self.accounts.values():
@@ -111,6 +126,7 @@ class KernelState:
     def _account_opened(self, ev: AccountOpened) -> None:
         self.accounts[ev.account_id] = Account(
             ev.account_id, ev.cash, currency=ev.currency, allow_short=ev.allow_short)
+        self.equity += ev.cash
 
     def _new_order(self, ev: OrderAccepted | OrderRejected) -> Order:
         order = Order(ev.order_id, ev.account_id, ev.request, ts=ev.ts)
@@ -184,12 +200,15 @@ class KernelState:
         signed = qty if order.side is _BUY else -qty
         old_abs = abs(position.qty)
         account.realized_pnl += position.apply_fill(signed, price)
-        account.position_value += signed * mark
+        value_delta = signed * mark
+        account.position_value += value_delta
         gross_delta = (abs(position.qty) - old_abs) * mark
         account.gross_value += gross_delta
         self.gross_value += gross_delta
         self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + signed
-        account.cash -= signed * price + ev.commission
+        cash_delta = signed * price + ev.commission
+        account.cash -= cash_delta
+        self.equity += value_delta - cash_delta
         account.commissions += ev.commission
 
     def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
@@ -242,8 +261,11 @@ class KernelState:
         limits = RiskLimits.from_wire(ev.limits)
         if ev.account_id is None:
             self.global_limits = limits
+            self.refresh_platform_floor()
         else:
-            self.accounts[ev.account_id].limits = limits
+            account = self.accounts[ev.account_id]
+            account.limits = limits
+            account.refresh_floor()
 
     def _day_started(self, ev: TradingDayStarted) -> None:
         self.session = Session(ev.day, ev.session_open, ev.session_close)
@@ -251,4 +273,7 @@ class KernelState:
             account = self.accounts[account_id]
             account.day_start_equity = equity
             account.day_peak_equity = equity
+            account.refresh_floor()
+        self.platform_day_start = self.platform_day_peak = sum(ev.equities.values(), _ZERO)
+        self.refresh_platform_floor()
 

@@ -96,7 +96,7 @@ class Projector:
             records = self._records(conn, start, max_records)
             if not records:
                 return 0
-            events = [(r.seq, codec.decode(r.kind, r.payload)) for r in records]
+            events = list(codec.events(records))
             batch = _load(conn, events)
         for seq, event in events:
             batch.apply(seq, event)
