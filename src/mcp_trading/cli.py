@@ -123,5 +123,22 @@ def journal_info(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     console.print(table)
 
 
+@journal_app.command("project")
+def journal_project(data_dir: DataDir = None) -> None:
+    """Bring the accounts/orders/fills/positions tables up to date with the journal."""
+    from mcp_trading.adapters.store import Projector, upgrade
+
+    s = _settings(data_dir)
+    url = s.resolved_database_url
+    upgrade(url)
+    projector = Projector(url)
+    try:
+        applied = projector.catch_up()
+        console.print(f"projected {applied} journal records; checkpoint at seq "
+                      f"{projector.checkpoint()}")
+    finally:
+        projector.close()
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app()

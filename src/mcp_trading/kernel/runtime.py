@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mcp_trading.domain.instruments import Instrument
@@ -62,7 +63,8 @@ class KernelRuntime:
 
 def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: Clock,
             calendar: SessionCalendar, config: KernelConfig | None = None,
-            snapshot_every: int = 100_000, use_snapshot: bool = True) -> KernelRuntime:
+            snapshot_every: int = 100_000, use_snapshot: bool = True,
+            on_commit: Callable[[int], None] | None = None) -> KernelRuntime:
     """Rebuild the exact state from the latest snapshot plus the journal after it."""
     started = time.perf_counter()
     config = config or KernelConfig()
@@ -74,7 +76,7 @@ def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: C
         state.apply(seq, event)
         replayed += 1
     snapshot.rebuild_books(state)
-    journal = GroupCommitJournal(store)
+    journal = GroupCommitJournal(store, on_commit=on_commit)
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar,
                     journal=journal.append, config=config, state=state)
     report = RecoveryReport(snap.seq if snap is not None else 0, replayed, state.seq,

@@ -19,11 +19,12 @@ from mcp_trading.adapters.store.migrate import (
     upgrade,
 )
 from mcp_trading.adapters.store.projection import ProjectionError
-from mcp_trading.adapters.store.projector import Projector
+from mcp_trading.adapters.store.projector import BackgroundProjector, Projector
 from mcp_trading.adapters.store.sql import SqlJournalStore
 from mcp_trading.kernel.ports import JournalStore
 
 __all__ = [
+    "BackgroundProjector",
     "MemoryJournalStore",
     "ProjectionError",
     "Projector",

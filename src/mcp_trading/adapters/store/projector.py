@@ -8,6 +8,8 @@ a second projector of the same name fails loudly instead of double-counting.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -50,7 +52,9 @@ from mcp_trading.domain.events import (
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.ports import JournalRecord, JournalStore
 
-__all__ = ["Projector"]
+__all__ = ["BackgroundProjector", "Projector"]
+
+log = logging.getLogger(__name__)
 
 _IN_CHUNK = 400  # keys per IN (...) list: well under SQLite's parameter limit
 _CHECKPOINT = projection_checkpoint.c
@@ -226,3 +230,49 @@ def _update(conn: Connection, table: Table, keys: tuple[Column[Any], ...],
          **{column: value for column, value in row.items() if column not in names}}
         for row in rows
     ])
+
+
+class BackgroundProjector:
+    """Runs a Projector on its own thread: woken after each group commit, or every `interval`.
+
+    A failure is logged and retried with backoff; the projections only lag, the journal (the
+    source of truth) is untouched.
+    """
+
+    def __init__(self, projector: Projector, *, interval: float = 0.5, batch: int = 20) -> None:
+        self.projector = projector
+        self._interval = interval
+        self._batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="projector", daemon=True)
+        self._thread.start()
+
+    def notify(self, seq: int = 0) -> None:
+        """Called after a commit (the journal's on_commit hook): project soon."""
+        self._wake.set()
+
+    def stop(self, *, drain: bool = True) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+        if drain:
+            self.projector.catch_up(self._batch)
+        self.projector.close()
+
+    def _run(self) -> None:
+        delay = self._interval
+        while not self._stop.is_set():
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.projector.catch_up(self._batch)
+                self.error = None
+                delay = self._interval
+            except Exception as exc:  # keep going: projections lag, the journal is intact
+                self.error = exc
+                log.warning("projection failed; retrying", exc_info=True)
+                delay = min(delay * 2, 30.0)
