@@ -260,7 +260,7 @@ def test_the_public_surface_is_pinned() -> None:
     from mcp_trading.adapters import store as package
 
     assert sorted(package.__all__) == [
-        "MemoryJournalStore", "ProjectionError", "Projector", "SchemaOutOfDateError",
+        "BackgroundProjector", "MemoryJournalStore", "ProjectionError", "Projector", "SchemaOutOfDateError",
         "SqlJournalStore", "check_schema", "current_revision", "head_revision", "open_store",
         "upgrade",
     ]
