@@ -38,6 +38,45 @@ class Settings(BaseSettings):
     latency_ms: int = Field(0, ge=0, description="Order latency to the paper venue (ms).")
     snapshot_every: int = Field(100_000, ge=0, description="Snapshot every N events (0: never).")
 
+    profile: Literal["dev", "production"] = Field(
+        "dev", description="dev: bind 127.0.0.1 and trust credential-less loopback REST calls as "
+                           "operator; production: no such trust, a real JWT_SECRET is required.")
+    host: str | None = Field(None, description="Bind address (default 127.0.0.1 in dev, 0.0.0.0 "
+                                               "in production).")
+    jwt_secret: str = Field(
+        "dev-insecure-change-me", validation_alias=AliasChoices("JWT_SECRET", "MCP_TRADING_JWT_SECRET"),
+        description="HMAC key for JWTs (JWT_SECRET); production refuses the default.", repr=False)
+    port_market_data: int = Field(8001, ge=0, le=65535, description="market-data service port.")
+    port_trading_engine: int = Field(8010, ge=0, le=65535, description="trading-engine port.")
+    port_orders: int = Field(8011, ge=0, le=65535, description="orders service port.")
+    port_risk: int = Field(8012, ge=0, le=65535, description="risk service port.")
+    port_portfolio: int = Field(8013, ge=0, le=65535, description="portfolio service port.")
+    port_providers: int = Field(8093, ge=0, le=65535, description="providers service port.")
+    port_alerts: int = Field(8100, ge=0, le=65535, description="alerts service port.")
+    feed_interval_ms: int = Field(250, ge=10, description="Simulator quote interval per symbol.")
+    feed_seed: int = Field(7, description="Simulator random seed (same seed, same prices).")
+    feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
+    log_dir: Path | None = Field(None, description="Logs (default <data_dir>/logs).")
+    webhook_urls: list[str] = Field(default_factory=list, description="Alert webhooks (JSON POST).")
+    min_free_disk_mb: int = Field(500, ge=0, description="Health: degraded below this free space.")
+
+    def port(self, service: str) -> int:
+        return int(getattr(self, "port_" + service.replace("-", "_")))
+
+    @property
+    def bind_host(self) -> str:
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.profile == "dev" else "0.0.0.0"
+
+    @property
+    def resolved_log_dir(self) -> Path:
+        return self.log_dir if self.log_dir is not None else self.data_dir / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "mcp-trading.pid"
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -17,6 +17,7 @@ __all__ = [
     "AccountOpened",
     "Event",
     "LimitsSet",
+    "MaintenanceChanged",
     "OrderAccepted",
     "OrderCanceled",
     "OrderExpired",
@@ -119,6 +120,13 @@ class LimitsSet(NamedTuple):
     ts: int
 
 
+class MaintenanceChanged(NamedTuple):
+    active: bool  # while active, new orders are refused with MAINTENANCE
+    reason: str
+    actor: str
+    ts: int
+
+
 class TradingDayStarted(NamedTuple):
     day: str  # ISO date of the session
     session_open: int  # ns
@@ -130,7 +138,7 @@ class TradingDayStarted(NamedTuple):
 Event = (
     AccountOpened | OrderAccepted | OrderRejected | OrderRouted | OrderFilled | OrderCanceled
     | OrderExpired | OrderReplaced | OrderTriggered | OrderTrailMoved | TradingStateChanged
-    | LimitsSet | TradingDayStarted
+    | LimitsSet | TradingDayStarted | MaintenanceChanged
 )
 
 #: Stable numeric kinds for the journal; never renumber, only append.
@@ -148,4 +156,5 @@ EVENT_TYPES: dict[int, type[Event]] = {
     11: TradingStateChanged,
     12: LimitsSet,
     13: TradingDayStarted,
+    14: MaintenanceChanged,
 }

@@ -42,6 +42,7 @@ class Exposure(Protocol):
 
     platform_state: TradingState
     platform_reason: str
+    maintenance: str | None  # the reason, while the platform is in maintenance mode
     global_limits: RiskLimits
     gross_value: Decimal  # all accounts' gross exposure
     recent_orders: deque[int]
@@ -97,6 +98,9 @@ def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderReque
 def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
                 platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
     """Run every pre-trade check; the first failure is returned with its figures."""
+    if platform.maintenance is not None:
+        return _refuse(Reason.MAINTENANCE, f"the platform is in maintenance ({platform.maintenance}): "
+                                           "new orders are refused until maintenance completes")
     if platform.platform_state is not _ACTIVE or account.state is not _ACTIVE:
         for scope, state, why in (("platform", platform.platform_state, platform.platform_reason),
                                   (f"account {account.id}", account.state, account.state_reason)):

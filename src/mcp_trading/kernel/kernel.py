@@ -26,6 +26,7 @@ from mcp_trading.domain.events import (
     AccountOpened,
     Event,
     LimitsSet,
+    MaintenanceChanged,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -366,6 +367,13 @@ class Kernel:
             self._account(account_id)
         self._emit(TradingStateChanged(account_id, _ACTIVE, reason, actor,
                                        self.clock.now_ns()))
+
+    def set_maintenance(self, active: bool, *, reason: str, actor: str) -> bool:
+        """Enter or leave maintenance mode; returns whether anything changed."""
+        if (self.state.maintenance is not None) == active:
+            return False
+        self._emit(MaintenanceChanged(active, reason, actor, self.clock.now_ns()))
+        return True
 
     def trading_state(self, account_id: str | None = None) -> TradingState:
         if account_id is None:

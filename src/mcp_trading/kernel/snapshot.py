@@ -101,6 +101,7 @@ class _State(msgspec.Struct):
     order_count: int
     platform_state: TradingState
     platform_reason: str
+    maintenance: str | None
     global_limits: dict[str, str | None]
     session: tuple[str, int, int] | None
     marks: dict[str, D]
@@ -130,7 +131,7 @@ def dump(state: KernelState) -> Snapshot:
     ]
     session = tuple(state.session) if state.session is not None else None
     snap = _State(FORMAT_VERSION, state.seq, state.order_count, state.platform_state,
-                  state.platform_reason, state.global_limits.to_wire(), session,  # type: ignore[arg-type]
+                  state.platform_reason, state.maintenance, state.global_limits.to_wire(), session,  # type: ignore[arg-type]
                   dict(state.marks), accounts, orders)
     return Snapshot(state.seq, _ENCODER.encode(snap))
 
@@ -144,6 +145,7 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
     state.order_count = snap.order_count
     state.platform_state = snap.platform_state
     state.platform_reason = snap.platform_reason
+    state.maintenance = snap.maintenance
     state.global_limits = RiskLimits.from_wire(snap.global_limits)
     state.session = Session(*snap.session) if snap.session is not None else None
     state.marks = dict(snap.marks)

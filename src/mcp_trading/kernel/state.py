@@ -18,6 +18,7 @@ from mcp_trading.domain.events import (
     AccountOpened,
     Event,
     LimitsSet,
+    MaintenanceChanged,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -67,6 +68,7 @@ class KernelState:
         self.venue = Venue(instruments, slippage)
         self.platform_state = _ACTIVE
         self.platform_reason = ""
+        self.maintenance: str | None = None
         self.global_limits = RiskLimits()
         self.recent_orders: deque[int] = deque()
         self.session: Session | None = None
@@ -94,6 +96,7 @@ class KernelState:
             TradingStateChanged: self._state_changed,
             LimitsSet: self._limits_set,
             TradingDayStarted: self._day_started,
+            MaintenanceChanged: self._maintenance,
         }
 
     def net_position(self, symbol: str) -> Decimal:
@@ -266,6 +269,9 @@ class KernelState:
             account = self.accounts[ev.account_id]
             account.limits = limits
             account.refresh_floor()
+
+    def _maintenance(self, ev: MaintenanceChanged) -> None:
+        self.maintenance = (ev.reason or "maintenance") if ev.active else None
 
     def _day_started(self, ev: TradingDayStarted) -> None:
         self.session = Session(ev.day, ev.session_open, ev.session_close)

@@ -465,3 +465,16 @@ def test_partial_fills_of_a_part_short_sale_release_its_reservation_exactly(h) -
     h.kernel.cancel(sell.id)
     h.kernel.cancel(other.id)
     assert account.reserved == 0
+
+
+def test_maintenance_refuses_new_orders_until_it_completes(make_kernel) -> None:
+    h = make_kernel()
+    h.quote("100.00", "100.02")
+    assert h.kernel.set_maintenance(True, reason="db upgrade", actor="ops")
+    refused = h.buy(1)
+    assert refused.status == "rejected" and refused.reject_code == "MAINTENANCE"
+    assert "db upgrade" in (refused.reject_reason or "")
+    assert not h.kernel.set_maintenance(True, reason="again", actor="ops")  # no change
+    assert h.kernel.set_maintenance(False, reason="done", actor="ops")
+    assert h.kernel.state.maintenance is None
+    assert h.buy(1, type="market").status == "filled"
