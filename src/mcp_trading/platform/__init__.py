@@ -1,0 +1,1 @@
+"""The platform: the runbook's services (REST now, MCP next) around one trading kernel."""

@@ -1,0 +1,125 @@
+"""`mcp-trading keys …`: create, list and revoke API keys in the configured database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from mcp_trading.config import Settings
+from mcp_trading.platform.principal import Role
+from mcp_trading.platform.security import KeyRecord, KeyStore, UnknownKeyError
+
+__all__ = ["keys_app"]
+
+keys_app = typer.Typer(help="API keys: create (the key is shown once), list, revoke.",
+                       no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+# Declared here rather than imported from mcp_trading.cli, which imports this module.
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
+                                                                  "MCP_TRADING_DATA_DIR).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _role(value: str) -> str:
+    try:
+        Role.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+@contextmanager
+def _key_store(data_dir: Path | None) -> Iterator[KeyStore]:
+    from mcp_trading.adapters.store import upgrade
+    from mcp_trading.adapters.store.engine import create_store_engine
+
+    s = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    url = s.resolved_database_url
+    upgrade(url)
+    engine = create_store_engine(url)
+    try:
+        yield KeyStore(engine)
+    finally:
+        engine.dispose()
+
+
+def _when(ns: int | None) -> str:
+    if ns is None:
+        return "-"
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _as_dict(record: KeyRecord) -> dict[str, object]:
+    return {"id": record.id, "name": record.name, "role": record.role.label,
+            "account_id": record.account_id, "created_at": record.created_at,
+            "revoked_at": record.revoked_at, "last_used_at": record.last_used_at,
+            "active": record.active}
+
+
+@keys_app.command("create")
+def create(
+    role: Annotated[str, typer.Option("--role", callback=_role,
+                                      help="viewer, trader, operator or admin.")],
+    account: Annotated[str | None, typer.Option("--account", help="Bind the key to one account "
+                                                                  "(default: any account).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Who or what uses the key.")] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API key. The key is printed once and cannot be recovered: store it now."""
+    with _key_store(data_dir) as keys:
+        record, plaintext = keys.create(Role.parse(role), account, name)
+    if as_json:
+        print(json.dumps({"id": record.id, "key": plaintext}))
+        return
+    scope = f"account {escape(record.account_id)}" if record.account_id else "any account"
+    console.print(f"created key [bold]{record.id}[/bold] ({escape(record.name)}): {record.role.label}, "
+                  f"{scope}")
+    print(plaintext)  # plain print: rich could wrap or style the key
+    console.print("[yellow]this is the only time the key is shown; store it now[/yellow]")
+
+
+@keys_app.command("list")
+def list_keys(as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """List API keys (ids, roles, usage; never a secret)."""
+    with _key_store(data_dir) as keys:
+        records = keys.list()
+    if as_json:
+        print(json.dumps([_as_dict(r) for r in records]))
+        return
+    table = Table("id", "name", "role", "account", "created", "last used", "status")
+    for r in records:
+        status = "active" if r.active else f"revoked {_when(r.revoked_at)}"
+        table.add_row(r.id, escape(r.name), r.role.label, escape(r.account_id or "any"), _when(r.created_at),
+                      _when(r.last_used_at), status)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key id (`keys list`).")],
+           data_dir: DataDir = None) -> None:
+    """Revoke an API key; running servers stop accepting it within seconds."""
+    with _key_store(data_dir) as keys:
+        try:
+            before = keys.get(key_id)
+            after = keys.revoke(key_id)
+        except UnknownKeyError as exc:
+            errors.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+    if before.active:
+        console.print(f"revoked key {after.id} ({escape(after.name)})")
+    else:
+        console.print(f"key {after.id} ({escape(after.name)}) was already revoked at "
+                      f"{_when(after.revoked_at)}")

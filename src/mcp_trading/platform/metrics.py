@@ -1,0 +1,36 @@
+"""Prometheus metrics: one registry per platform (tests may run several), real counters."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["Metrics"]
+
+_LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter("mcp_trading_http_requests", "HTTP requests served",
+                                     ["service", "method", "status"], registry=r)
+        self.http_latency = Histogram("mcp_trading_http_request_seconds", "HTTP request latency",
+                                      ["service"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.orders = Counter("mcp_trading_orders", "Orders submitted, by outcome",
+                              ["outcome"], registry=r)
+        self.order_ack = Histogram("mcp_trading_order_ack_seconds",
+                                   "Submit to durable acknowledgement", buckets=_LATENCY_BUCKETS,
+                                   registry=r)
+        self.fills = Counter("mcp_trading_fills", "Fills from the paper venue", registry=r)
+        self.quotes = Counter("mcp_trading_quotes", "Quotes received from the feed", registry=r)
+        self.journal_seq = Gauge("mcp_trading_journal_durable_seq",
+                                 "Last durable journal sequence number", registry=r)
+        self.journal_commits = Gauge("mcp_trading_journal_commit_batches",
+                                     "Group commits since start", registry=r)
+        self.open_orders = Gauge("mcp_trading_open_orders", "Working orders", registry=r)
+        self.alerts = Counter("mcp_trading_alerts", "Alerts raised", ["kind"], registry=r)
+        self.feed_age = Gauge("mcp_trading_feed_age_seconds", "Age of the newest quote", registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,196 @@
+"""The platform object: settings, the recovered kernel, the feed and everything around them.
+
+One Platform per process. In embedded mode every service face is built over the same one;
+the kernel is only ever touched from the event loop's thread (the single writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_trading.adapters.calendars import calendar_by_name
+from mcp_trading.adapters.feeds.simulator import SimulatedFeed
+from mcp_trading.adapters.feeds.universe import default_instruments
+from mcp_trading.adapters.store import BackgroundProjector, Projector, open_store, upgrade
+from mcp_trading.clocks import WallClock
+from mcp_trading.config import Settings
+from mcp_trading.domain.market import Quote
+from mcp_trading.kernel.journal import JournalError
+from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
+from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.metrics import Metrics
+
+__all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError"]
+
+log = logging.getLogger("mcp_trading.platform")
+
+#: The runbook's services, in start order.
+SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
+_NS = 1_000_000_000
+
+
+class PlatformUnavailableError(RuntimeError):
+    """The platform cannot take the command now (stopping, journal failed, timeout)."""
+
+
+@dataclass(slots=True)
+class Health:
+    """Cached health, refreshed in the background so /health never waits on anything."""
+
+    feed_status: str = "down"  # streaming | stale | down
+    feed_age_s: float | None = None
+    journal_ok: bool = True
+    journal_error: str | None = None
+    projection_ok: bool = True
+    disk_free_mb: int | None = None
+    disk_ok: bool = True
+    checked_at: int = 0
+    checks: dict[str, Any] = field(default_factory=dict)
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started_at = time.time_ns()
+        self.metrics = Metrics()
+        self.alerts = AlertCenter(webhooks=settings.webhook_urls)
+        self.emergency_log = EmergencyLog(settings.resolved_log_dir / "emergency.log")
+        self.instruments = default_instruments()
+        self.calendar = calendar_by_name(settings.calendar)
+        self.feed = SimulatedFeed(list(self.instruments), seed=settings.feed_seed,
+                                  interval_ms=settings.feed_interval_ms)
+        self.health = Health()
+        self.accepting = False  # False until started, and again once stop begins
+        self.last_quote_ns = 0
+        self.quote_listeners: list[asyncio.Queue[Quote]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.runtime: KernelRuntime | None = None
+        self.projector: BackgroundProjector | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def open(self) -> None:
+        """Apply migrations, recover the kernel from the journal, start the projector."""
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        url = s.resolved_database_url
+        upgrade(url)
+        self.projector = BackgroundProjector(Projector(url), interval=1.0)
+        self.runtime = recover(open_store(url), instruments=self.instruments, clock=WallClock(),
+                               calendar=self.calendar, config=s.kernel_config(),
+                               snapshot_every=s.snapshot_every, on_commit=self.projector.notify)
+        report = self.runtime.report
+        log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
+                 report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
+        tune_gc_for_kernel()
+
+    async def start(self) -> None:
+        if self.runtime is None:
+            self.open()
+        self.accepting = True
+        self._refresh_health()
+        self._tasks = [asyncio.create_task(self._pump_quotes(), name="quote-pump"),
+                       asyncio.create_task(self._housekeeping(), name="housekeeping")]
+
+    async def stop(self) -> None:
+        """Refuse new commands, let the journal flush, stop the background work."""
+        self.accepting = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self.runtime is not None:
+            await asyncio.to_thread(self.runtime.close)
+        if self.projector is not None:
+            await asyncio.to_thread(self.projector.stop)
+
+    @property
+    def kernel_runtime(self) -> KernelRuntime:
+        if self.runtime is None:
+            raise PlatformUnavailableError("the platform is not started")
+        return self.runtime
+
+    # ---- acknowledgement ------------------------------------------------------------------
+    async def durable(self, timeout: float = 5.0) -> None:
+        """Wait until everything decided so far is in the journal (the acknowledgement)."""
+        runtime = self.kernel_runtime
+        try:
+            await asyncio.wait_for(runtime.journal.durable(runtime.kernel.seq), timeout)
+        except JournalError as exc:
+            self._journal_failed(exc)
+            raise PlatformUnavailableError(
+                "the journal cannot store events; the command was not acknowledged") from exc
+        except TimeoutError:
+            raise PlatformUnavailableError(
+                f"the journal did not confirm within {timeout} s; the command may or may not "
+                "have been recorded: query before retrying") from None
+
+    def _journal_failed(self, exc: BaseException) -> None:
+        if self.health.journal_ok:
+            self.health.journal_ok = False
+            self.health.journal_error = type(exc).__name__
+            self.alerts.raise_alert("journal", f"journal write failed ({type(exc).__name__}); "
+                                    "orders are refused", severity=Severity.CRITICAL,
+                                    source="trading-engine")
+
+    # ---- background -----------------------------------------------------------------------
+    async def _pump_quotes(self) -> None:
+        runtime = self.kernel_runtime
+        kernel = runtime.kernel
+        interval = self.settings.feed_interval_ms / 1000
+        while True:
+            quotes = self.feed.next_quotes(time.time_ns())
+            if quotes and self.accepting:
+                for quote in quotes:
+                    kernel.on_quote(quote)
+                    for queue in self.quote_listeners:
+                        if queue.full():
+                            queue.get_nowait()  # latest value wins for slow consumers
+                        queue.put_nowait(quote)
+                self.last_quote_ns = quotes[-1].ts
+                self.metrics.quotes.inc(len(quotes))
+            await asyncio.sleep(interval)
+
+    async def _housekeeping(self) -> None:
+        runtime = self.kernel_runtime
+        while True:
+            await asyncio.sleep(0.5)
+            if self.accepting:
+                runtime.kernel.tick()
+                runtime.maybe_snapshot()
+            self._refresh_health()
+
+    def _refresh_health(self) -> None:
+        h = self.health
+        now = time.time_ns()
+        s = self.settings
+        if self.last_quote_ns:
+            age = (now - self.last_quote_ns) / _NS
+            h.feed_age_s = round(age, 3)
+            h.feed_status = "streaming" if age <= s.feed_stale_s else "stale"
+            self.metrics.feed_age.set(age)
+        else:
+            h.feed_status, h.feed_age_s = "down", None
+        runtime = self.runtime
+        if runtime is not None:
+            error = runtime.journal.error
+            if error is not None:
+                self._journal_failed(error)
+            self.metrics.journal_seq.set(runtime.journal.durable_seq)
+            self.metrics.journal_commits.set(runtime.journal.batches)
+            self.metrics.open_orders.set(sum(len(a.open_orders)
+                                             for a in runtime.kernel.state.accounts.values()))
+        h.projection_ok = self.projector is None or self.projector.error is None
+        try:
+            free = shutil.disk_usage(s.data_dir).free // (1024 * 1024)
+            h.disk_free_mb, h.disk_ok = free, free >= s.min_free_disk_mb
+        except OSError:
+            h.disk_free_mb, h.disk_ok = None, False
+        h.checked_at = now

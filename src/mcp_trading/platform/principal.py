@@ -1,0 +1,45 @@
+"""Who is calling: a role and, for account-bound credentials, the one account it may act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Principal", "Role"]
+
+
+class Role(IntEnum):
+    """Ordered: a higher role may do everything a lower one may."""
+
+    VIEWER = 1  # read market data, orders, positions, reports
+    TRADER = 2  # submit, replace and cancel orders on its account
+    OPERATOR = 3  # emergency controls, limits, maintenance, any account
+    ADMIN = 4  # forced resume, key management
+
+    @classmethod
+    def parse(cls, name: str) -> Role:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            allowed = ", ".join(r.name.lower() for r in cls)
+            raise ValueError(f"role {name!r} is not known; use one of: {allowed}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: Role
+    key_id: str | None  # None for the dev profile's loopback trust
+    account_id: str | None  # None: may act on any account (operators, admins)
+    name: str  # a human or agent name, for attribution
+
+    @property
+    def actor(self) -> str:
+        """How this caller is named in the journal and the emergency log."""
+        return f"key:{self.key_id}" if self.key_id else f"local:{self.name}"
+
+    def may(self, role: Role) -> bool:
+        return self.role >= role

@@ -1,0 +1,164 @@
+"""The app factory every service shares: /health (public, cached), /metrics, /docs, errors, auth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import msgspec
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mcp_trading import __version__
+from mcp_trading.domain.errors import DomainError
+from mcp_trading.platform.errors import ApiError, to_api_error
+from mcp_trading.platform.platform import Platform, PlatformUnavailableError
+from mcp_trading.platform.principal import Principal, Role
+from mcp_trading.platform.services.access import require
+
+__all__ = ["Authenticates", "FastJSON", "caller", "create_app", "json_body", "principal_of"]
+
+log = logging.getLogger("mcp_trading.rest")
+_encoder = msgspec.json.Encoder()
+
+
+class Authenticates(Protocol):
+    def authenticate(self, authorization: str | None, client_host: str | None,
+                     api_key: str | None = None) -> Principal | None: ...
+
+
+class FastJSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+def principal_of(request: Request) -> Principal | None:
+    """Who sent the request (None: no valid credential). A bad credential is never trusted."""
+    platform: Platform = request.app.state.platform
+    authenticator: Authenticates | None = getattr(platform, "authenticator", None)
+    if authenticator is None:
+        return None
+    client = request.client.host if request.client else None
+    return authenticator.authenticate(request.headers.get("authorization"), client,
+                                      request.headers.get("x-api-key"))
+
+
+def caller(request: Request, role: Role) -> Principal:
+    return require(principal_of(request), role)
+
+
+async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object; a clear 4xx for anything else."""
+    raw = await request.body()
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
+    try:
+        data = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "INVALID_BODY",
+                       f"the request body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+class _Timing:
+    """Pure ASGI middleware: request counts and latency per service (no per-request objects)."""
+
+    def __init__(self, app: ASGIApp, platform: Platform, service: str) -> None:
+        self.app = app
+        metrics = platform.metrics
+        self._latency = metrics.http_latency.labels(service)
+        self._counters = metrics.http_requests
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self._latency.observe(time.perf_counter() - started)
+            self._counters.labels(self._service, scope["method"], str(status)).inc()
+
+
+def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
+               health: Callable[[], dict[str, Any]], description: str,
+               lifespan: Callable[[FastAPI], Any] | None = None) -> FastAPI:
+    app = FastAPI(title=f"MCP Trading Platform — {service}", version=__version__,
+                  description=description, default_response_class=FastJSON, lifespan=lifespan)
+    app.state.platform = platform
+    app.state.service = service
+
+    @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
+    async def get_health() -> Response:
+        body = health()
+        body.setdefault("service", service)
+        body["uptime_s"] = round((time.time_ns() - platform.started_at) / 1e9, 3)
+        return FastJSON(body)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (viewer)",
+             response_class=Response)
+    async def get_metrics(request: Request) -> Response:
+        caller(request, Role.VIEWER)
+        return Response(platform.metrics.render(),
+                        media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return FastJSON(exc.body(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                     "message": e.get("msg", "invalid")} for e in exc.errors()]
+        first = problems[0] if problems else {"field": "body", "message": "invalid request"}
+        return FastJSON({"code": "INVALID_REQUEST",
+                         "message": f"{first['field']}: {first['message']}",
+                         "field": first["field"], "errors": problems}, status_code=422)
+
+    async def known_error(_: Request, exc: Exception) -> Response:
+        api = to_api_error(exc)
+        assert api is not None
+        return FastJSON(api.body(), status_code=api.status)
+
+    # registered by class so Starlette answers them as handled errors (never re-raised)
+    app.add_exception_handler(DomainError, known_error)
+    app.add_exception_handler(PlatformUnavailableError, known_error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        api = to_api_error(exc)
+        if api is not None:
+            return FastJSON(api.body(), status_code=api.status)
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return FastJSON({"code": "INTERNAL", "message": "internal error; it has been logged"},
+                        status_code=500)
+
+    app.add_middleware(_Timing, platform=platform, service=service)
+    return app
+
+
+Handler = Callable[..., Awaitable[Any]]

@@ -1,0 +1,126 @@
+"""trading-engine :8010 — orders, positions, account, the self-test and emergency controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from starlette.responses import Response
+
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.platform.platform import Platform
+from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, principal_of
+from mcp_trading.platform.rest.schemas import (
+    EmergencyBody,
+    OrderBody,
+    ReplaceBody,
+    ResumeBody,
+    schema_of,
+)
+from mcp_trading.platform.services.trading import TradingService
+
+__all__ = ["build"]
+
+
+def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
+    """`failing_checks()` returns the names of failing comprehensive health checks."""
+    svc = TradingService(platform)
+    router = APIRouter()
+
+    @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
+                 openapi_extra=schema_of(OrderBody))
+    async def submit(request: Request) -> Response:
+        view, accepted = await svc.submit_order(principal_of(request), await json_body(request))
+        if accepted:
+            return FastJSON(view)
+        return FastJSON({"code": view["reject_code"], "message": view["reject_reason"],
+                         "order": view}, status_code=403)
+
+    @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
+    async def find(request: Request, client_order_id: str = Query(..., max_length=48),
+                   account_id: str | None = None) -> Response:
+        return FastJSON(svc.get_order_by_client_id(principal_of(request), client_order_id,
+                                                   account_id))
+
+    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+    async def get(request: Request, order_id: str) -> Response:
+        return FastJSON(svc.get_order(principal_of(request), order_id))
+
+    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
+    async def cancel(request: Request, order_id: str) -> Response:
+        return FastJSON(await svc.cancel_order(principal_of(request), order_id))
+
+    @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
+                  openapi_extra=schema_of(ReplaceBody))
+    async def replace(request: Request, order_id: str) -> Response:
+        return FastJSON(await svc.replace_order(principal_of(request), order_id,
+                                                await json_body(request)))
+
+    @router.post("/orders/test", tags=["operations"],
+                 summary="Self-test: one order through the whole pipeline on a test account")
+    async def test_order(request: Request) -> Response:
+        report = await svc.test_order(principal_of(request))
+        return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
+
+    @router.get("/positions", tags=["account"], summary="Open positions")
+    async def positions(request: Request, account_id: str | None = None) -> Response:
+        return FastJSON(svc.positions(principal_of(request), account_id))
+
+    @router.get("/account", tags=["account"], summary="Cash, equity, buying power, state")
+    async def account(request: Request, account_id: str | None = None) -> Response:
+        return FastJSON(svc.account(principal_of(request), account_id))
+
+    async def _reason(request: Request) -> str | None:
+        body = await json_body(request, allow_empty=True)
+        reason = body.get("reason")
+        return str(reason) if reason is not None else None
+
+    @router.post("/emergency/halt-new-orders", tags=["emergency"],
+                 summary="Refuse new orders and replaces; cancels still allowed",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def halt_new(request: Request) -> Response:
+        return FastJSON(await svc.halt(principal_of(request), level=TradingState.HALTED_NEW_ORDERS,
+                                       reason=await _reason(request)))
+
+    @router.post("/emergency/halt", tags=["emergency"],
+                 summary="Halt and cancel every working order, atomically",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def halt(request: Request) -> Response:
+        return FastJSON(await svc.halt(principal_of(request), level=TradingState.HALTED,
+                                       reason=await _reason(request)))
+
+    @router.post("/emergency/close-all-positions", tags=["emergency"],
+                 summary="Flatten every position with market orders (allowed while halted)",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def close_all(request: Request) -> Response:
+        return FastJSON(await svc.close_all_positions(principal_of(request),
+                                                      await _reason(request)))
+
+    @router.post("/emergency/resume-trading", tags=["emergency"],
+                 summary="Resume; refused (409) unless the comprehensive health check passes",
+                 openapi_extra=schema_of(ResumeBody, required=False))
+    async def resume(request: Request) -> Response:
+        body = await json_body(request, allow_empty=True)
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            force = str(force).lower() in {"1", "true", "yes"}
+        reason = body.get("reason")
+        return FastJSON(await svc.resume(principal_of(request),
+                                         reason=str(reason) if reason is not None else None,
+                                         force=force, failing_checks=failing_checks()))
+
+    def health() -> dict[str, Any]:
+        h = platform.health
+        status = "healthy"
+        if not h.journal_ok or not platform.accepting:
+            status = "down"
+        elif not h.disk_ok or not h.projection_ok:
+            status = "degraded"
+        return {"status": status, **svc.trading_status(),
+                "journal": {"ok": h.journal_ok, "durable_seq": platform.kernel_runtime.journal
+                            .durable_seq, "error": h.journal_error},
+                "accepting_orders": platform.accepting}
+
+    return create_app(platform, "trading-engine", routers=[router], health=health,
+                      description="The trading kernel's face: orders, positions, account, "
+                                  "emergency controls.")

@@ -1,0 +1,122 @@
+"""JSON views of kernel objects, with Alpaca's field names: decimals as strings, ISO times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.market import Quote
+from mcp_trading.domain.orders import Order
+from mcp_trading.domain.positions import Position
+
+__all__ = ["account_view", "iso", "money", "order_view", "position_view", "quote_view"]
+
+_NS = 1_000_000_000
+
+
+def iso(ts: int | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts / _NS, tz=UTC).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z")
+
+
+def money(value: Decimal | None, places: str = "0.01") -> str | None:
+    return None if value is None else str(value.quantize(Decimal(places)))
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    avg = order.filled_avg_price
+    return {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "account_id": order.account_id,
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
+        "submitted_at": iso(order.created_at),
+        "filled_at": iso(order.filled_at),
+        "canceled_at": iso(order.canceled_at),
+        "expired_at": iso(order.expired_at),
+        "replaced_at": iso(order.replaced_at),
+        "replaced_by": order.replaced_by,
+        "replaces": order.replaces,
+        "symbol": order.symbol,
+        "qty": _dec(order.qty),
+        "filled_qty": _dec(order.filled_qty),
+        "filled_avg_price": None if avg is None else str(avg.quantize(Decimal("0.0001"))),
+        "side": order.side.value,
+        "type": order.type.value,
+        "order_type": order.type.value,
+        "time_in_force": order.time_in_force.value,
+        "limit_price": _dec(order.limit_price),
+        "stop_price": _dec(order.stop_price),
+        "trail_price": _dec(order.trail_price),
+        "trail_percent": _dec(order.trail_percent),
+        "hwm": _dec(order.watermark),
+        "status": None if order.status is None else order.status.value,
+        "extended_hours": order.extended_hours,
+        "reject_code": order.reject_code,
+        "reject_reason": order.reject_reason,
+        "attribution": order.attribution,
+    }
+
+
+def position_view(account: Account, position: Position) -> dict[str, Any]:
+    mark = position.mark
+    return {
+        "account_id": account.id,
+        "symbol": position.symbol,
+        "qty": _dec(position.qty),
+        "side": position.side,
+        "avg_entry_price": money(position.avg_entry_price, "0.0001"),
+        "current_price": _dec(mark),
+        "market_value": money(position.market_value),
+        "cost_basis": money(position.cost_basis),
+        "unrealized_pl": money(position.unrealized_pnl),
+        "realized_pl": money(position.realized_pnl),
+    }
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    equity = account.equity
+    return {
+        "id": account.id,
+        "currency": account.currency,
+        "cash": money(account.cash),
+        "equity": money(equity),
+        "buying_power": money(account.buying_power),
+        "reserved": money(account.reserved),
+        "long_market_value": money(sum((p.market_value for p in account.positions.values()
+                                        if p.qty > 0), Decimal(0))),
+        "short_market_value": money(sum((p.market_value for p in account.positions.values()
+                                         if p.qty < 0), Decimal(0))),
+        "gross_exposure": money(account.gross_value),
+        "realized_pl": money(account.realized_pnl),
+        "unrealized_pl": money(account.unrealized_pnl),
+        "daily_pl": money(account.daily_pnl),
+        "start_cash": money(account.start_cash),
+        "commissions": money(account.commissions),
+        "trading_state": account.state.value,
+        "trading_state_reason": account.state_reason,
+        "shorting_enabled": account.allow_short,
+        "open_orders": len(account.open_orders),
+        "limits": account.limits.to_wire(),
+    }
+
+
+def quote_view(quote: Quote) -> dict[str, Any]:
+    return {
+        "symbol": quote.symbol,
+        "bid": str(quote.bid),
+        "ask": str(quote.ask),
+        "bid_size": _dec(quote.bid_size),
+        "ask_size": _dec(quote.ask_size),
+        "last": _dec(quote.last),
+        "ts": iso(quote.ts),
+    }
