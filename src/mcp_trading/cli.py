@@ -12,6 +12,8 @@ from rich.table import Table
 
 from mcp_trading import __version__
 from mcp_trading.config import Settings
+from mcp_trading.platform.cli_keys import keys_app
+from mcp_trading.platform.cli_ops import register as register_ops
 
 __all__ = ["app"]
 
@@ -21,6 +23,8 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(journal_app, name="journal")
+app.add_typer(keys_app, name="keys")
+register_ops(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "

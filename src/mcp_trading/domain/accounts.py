@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from mcp_trading.domain.orders import Order
 from mcp_trading.domain.positions import Position
-from mcp_trading.domain.risk import RiskLimits
+from mcp_trading.domain.risk import RiskLimits, loss_floor
 from mcp_trading.domain.trading_state import TradingState
 
 __all__ = ["Account"]
@@ -76,18 +76,8 @@ class Account:
         self.loss_floor: Decimal | None = None  # equity at or below which a loss limit acts
 
     def refresh_floor(self) -> None:
-        """Recompute the equity floor from the loss limits, day start and day peak.
-
-        Keeping one threshold makes the check on every fill and quote a single comparison.
-        """
-        limits = self.limits
-        floor: Decimal | None = None
-        if limits.daily_loss_limit is not None:
-            floor = self.day_start_equity - limits.daily_loss_limit
-        if limits.max_drawdown_pct is not None:
-            dd_floor = self.day_peak_equity * (1 - limits.max_drawdown_pct / 100)
-            floor = dd_floor if floor is None else max(floor, dd_floor)
-        self.loss_floor = floor
+        """Recompute the equity floor from the loss limits, day start and day peak."""
+        self.loss_floor = loss_floor(self.limits, self.day_start_equity, self.day_peak_equity)
 
     @property
     def equity(self) -> Decimal:

@@ -16,6 +16,7 @@ __all__ = [
     "Refusal",
     "RiskLimits",
     "fmt_money",
+    "loss_floor",
 ]
 
 
@@ -53,6 +54,20 @@ class InvalidLimitError(DomainError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"{name}: {message}")
         self.field = name
+
+
+def loss_floor(limits: RiskLimits, day_start: Decimal, day_peak: Decimal) -> Decimal | None:
+    """Equity at or below which a daily-loss or drawdown limit acts (None: neither is set).
+
+    Kept as one threshold so the check on every fill and quote is a single comparison.
+    """
+    floor: Decimal | None = None
+    if limits.daily_loss_limit is not None:
+        floor = day_start - limits.daily_loss_limit
+    if limits.max_drawdown_pct is not None:
+        dd_floor = day_peak * (1 - limits.max_drawdown_pct / 100)
+        floor = dd_floor if floor is None else max(floor, dd_floor)
+    return floor
 
 
 def fmt_money(value: Decimal, currency: str = "USD") -> str:

@@ -35,7 +35,7 @@ from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.domain.orders import Order, OrderSide, Trigger
 from mcp_trading.domain.positions import Position
-from mcp_trading.domain.risk import RiskLimits
+from mcp_trading.domain.risk import RiskLimits, loss_floor
 from mcp_trading.domain.sessions import Session
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.domain.venue import Venue
@@ -103,14 +103,8 @@ class KernelState:
         return self.net_qty.get(symbol, _ZERO)
 
     def refresh_platform_floor(self) -> None:
-        limits = self.global_limits
-        floor: Decimal | None = None
-        if limits.daily_loss_limit is not None:
-            floor = self.platform_day_start - limits.daily_loss_limit
-        if limits.max_drawdown_pct is not None:
-            dd_floor = self.platform_day_peak * (1 - limits.max_drawdown_pct / 100)
-            floor = dd_floor if floor is None else max(floor, dd_floor)
-        self.platform_floor = floor
+        self.platform_floor = loss_floor(self.global_limits, self.platform_day_start,
+                                         self.platform_day_peak)
 
     def recount(self) -> None:
         """Recompute the platform totals from the accounts (after loading a snapshot)."""

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import shutil
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
 from mcp_trading.platform.metrics import Metrics
+from mcp_trading.platform.principal import Authenticates
 
 __all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError"]
 
@@ -70,8 +72,11 @@ class Platform:
         self.last_quote_ns = 0
         self.quote_listeners: list[asyncio.Queue[Quote]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        #: coroutine factories services register (watchers, aggregators); run from start()
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.runtime: KernelRuntime | None = None
         self.projector: BackgroundProjector | None = None
+        self.authenticator: Authenticates | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
@@ -96,6 +101,7 @@ class Platform:
         self._refresh_health()
         self._tasks = [asyncio.create_task(self._pump_quotes(), name="quote-pump"),
                        asyncio.create_task(self._housekeeping(), name="housekeeping")]
+        self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
 
     async def stop(self) -> None:
         """Refuse new commands, let the journal flush, stop the background work."""
@@ -110,6 +116,9 @@ class Platform:
             await asyncio.to_thread(self.runtime.close)
         if self.projector is not None:
             await asyncio.to_thread(self.projector.stop)
+        close = getattr(self.authenticator, "close", None)
+        if close is not None:
+            close()
 
     @property
     def kernel_runtime(self) -> KernelRuntime:
@@ -141,6 +150,20 @@ class Platform:
                                     source="trading-engine")
 
     # ---- background -----------------------------------------------------------------------
+    async def _supervised(self, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a service's background coroutine; if it fails, alert and restart it."""
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("background task %s failed; restarting", factory)
+                self.alerts.raise_alert("background", f"background task failed: {type(exc).__name__}",
+                                        severity=Severity.WARNING, source="platform")
+                await asyncio.sleep(1.0)
+
     async def _pump_quotes(self) -> None:
         runtime = self.kernel_runtime
         kernel = runtime.kernel

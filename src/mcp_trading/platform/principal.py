@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Protocol
 
-__all__ = ["Principal", "Role"]
+__all__ = ["Authenticates", "Principal", "Role"]
 
 
 class Role(IntEnum):
@@ -43,3 +44,10 @@ class Principal:
 
     def may(self, role: Role) -> bool:
         return self.role >= role
+
+
+class Authenticates(Protocol):
+    """Turns a request's credential into a Principal (None: no valid credential)."""
+
+    def authenticate(self, authorization_header: str | None, client_host: str | None, *,
+                     api_key: str | None = None, loopback_trust: bool = True) -> Principal | None: ...

@@ -33,8 +33,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, RowMapping, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import WallClock
+from mcp_trading.config import Settings
 from mcp_trading.kernel.ports import Clock
 from mcp_trading.platform.principal import Principal, Role
 
@@ -51,6 +53,7 @@ __all__ = [
     "Profile",
     "TokenIssuer",
     "UnknownKeyError",
+    "build_authenticator",
     "check_jwt_secret",
     "is_loopback",
     "redact",
@@ -156,6 +159,10 @@ class KeyStore:
         self._rows: dict[str, _Cached] = {}  # existing keys only, so bounded by the table
         self._verified: dict[str, bytes] = {}  # id -> SHA-256 of the secret argon2 accepted
         self._rejected: OrderedDict[tuple[str, bytes], int] = OrderedDict()  # -> expiry, ns
+
+    def close(self) -> None:
+        """Dispose of the engine (for a store that owns it, as `build_authenticator`'s does)."""
+        self._engine.dispose()
 
     def create(self, role: Role, account_id: str | None = None,
                name: str | None = None) -> tuple[KeyRecord, str]:
@@ -414,6 +421,13 @@ class Authenticator:
         self._tokens = tokens
         self._profile = profile
 
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    def close(self) -> None:
+        self._keys.close()
+
     def authenticate(self, authorization_header: str | None, client_host: str | None, *,
                      api_key: str | None = None, loopback_trust: bool = True) -> Principal | None:
         """Who is calling, from `Authorization: Bearer <api key or JWT>` and/or `X-API-Key`.
@@ -455,8 +469,20 @@ def check_jwt_secret(profile: Profile, secret: str | None) -> None:
     raise InsecureSecretError(
         f"{problem}; the production profile will not start with it. Generate one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set JWT_SECRET in "
-        "the environment or .env (keep the old value in the previous-secrets setting while "
-        "live tokens expire)")
+        "the environment or .env")
+
+
+def build_authenticator(settings: Settings, *, engine: Engine | None = None) -> Authenticator:
+    """The server's authenticator; refuses an insecure production JWT secret before anything else.
+
+    Without `engine` it opens one on the configured database (keys are read lazily, so the
+    schema only has to be at head by the first authenticated request); `close()` disposes it.
+    """
+    check_jwt_secret(settings.profile, settings.jwt_secret)
+    tokens = TokenIssuer(settings.jwt_secret)
+    keys = KeyStore(engine if engine is not None
+                    else create_store_engine(settings.resolved_database_url))
+    return Authenticator(keys, tokens, settings.profile)
 
 
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;\"']+")

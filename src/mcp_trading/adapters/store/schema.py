@@ -26,6 +26,8 @@ from sqlalchemy import (
 __all__ = [
     "Dec",
     "accounts",
+    "api_keys",
+    "bars",
     "fills",
     "journal",
     "metadata",
@@ -162,4 +164,31 @@ projection_checkpoint = Table(
     metadata,
     Column("name", String, primary_key=True),
     Column("seq", BigInteger, nullable=False),  # last journal seq folded into the projections
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String, primary_key=True),  # the public part of `mcpt_<id>_<secret>`
+    Column("name", String, nullable=False),
+    Column("role", String, nullable=False),  # Role.label: viewer, trader, operator, admin
+    Column("account_id", String),  # None: the key may act on any account
+    Column("secret_hash", String, nullable=False),  # argon2id of the secret; never the secret
+    Column("created_at", BigInteger, nullable=False),  # ns since the epoch
+    Column("revoked_at", BigInteger),
+    Column("last_used_at", BigInteger),  # advisory, written at most once a minute per key
+)
+
+bars = Table(
+    "bars",
+    metadata,
+    # 1-minute bars aggregated from the quote stream; longer timeframes are rolled up on read.
+    Column("symbol", String, primary_key=True),
+    Column("ts", BigInteger, primary_key=True),  # start of the minute, ns since the epoch
+    Column("open", Dec, nullable=False),
+    Column("high", Dec, nullable=False),
+    Column("low", Dec, nullable=False),
+    Column("close", Dec, nullable=False),
+    Column("n", Integer, nullable=False),  # quotes folded into the bar
+    Column("volume", Dec),  # traded volume; None when the provider reports none (the simulator)
 )

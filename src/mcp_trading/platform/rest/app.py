@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, FastAPI, Request
@@ -17,18 +17,13 @@ from mcp_trading import __version__
 from mcp_trading.domain.errors import DomainError
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
-from mcp_trading.platform.principal import Principal, Role
+from mcp_trading.platform.principal import Authenticates, Principal, Role
 from mcp_trading.platform.services.access import require
 
-__all__ = ["Authenticates", "FastJSON", "caller", "create_app", "json_body", "principal_of"]
+__all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
 
 log = logging.getLogger("mcp_trading.rest")
 _encoder = msgspec.json.Encoder()
-
-
-class Authenticates(Protocol):
-    def authenticate(self, authorization: str | None, client_host: str | None,
-                     api_key: str | None = None) -> Principal | None: ...
 
 
 class FastJSON(Response):
@@ -41,12 +36,12 @@ class FastJSON(Response):
 def principal_of(request: Request) -> Principal | None:
     """Who sent the request (None: no valid credential). A bad credential is never trusted."""
     platform: Platform = request.app.state.platform
-    authenticator: Authenticates | None = getattr(platform, "authenticator", None)
+    authenticator: Authenticates | None = platform.authenticator
     if authenticator is None:
         return None
     client = request.client.host if request.client else None
     return authenticator.authenticate(request.headers.get("authorization"), client,
-                                      request.headers.get("x-api-key"))
+                                      api_key=request.headers.get("x-api-key"))
 
 
 def caller(request: Request, role: Role) -> Principal:

@@ -20,7 +20,7 @@ from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.services.access import require, resolve_account
-from mcp_trading.platform.views import account_view, order_view, position_view
+from mcp_trading.platform.views import account_view, iso, order_view, position_view
 
 __all__ = ["TradingService"]
 
@@ -221,10 +221,12 @@ class TradingService:
         why = reason or f"{level.value} requested by {caller.actor}"
         kernel = self.kernel
         canceled = kernel.halt(level=level, reason=why, actor=caller.actor)
+        halted_at = iso(kernel.clock.now_ns())  # every order after this is refused
         closed = kernel.close_all_positions(reason=why, actor=caller.actor) if close_positions else []
         await self.platform.durable()
         self._record(f"halt:{level.value}", caller, why, canceled=len(canceled))
-        result: dict[str, Any] = {"trading_status": kernel.state.platform_state.value, "reason": why,
+        result: dict[str, Any] = {"trading_status": kernel.state.platform_state.value,
+                                  "halted_at": halted_at, "reason": why,
                   "canceled": [o.id for o in canceled], "canceled_count": len(canceled)}
         if close_positions:
             result["closing_orders"] = [_close_view(c) for c in closed]

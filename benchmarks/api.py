@@ -1,0 +1,200 @@
+"""REST throughput and latency against a started embedded platform, over loopback.
+
+    python benchmarks/api.py --json
+
+Starts the platform as a user would (subprocess, temp data dir, free ports), then measures:
+- submit_p50_ms / submit_p99_ms: one client, sequential POST /orders, submit -> durable ack;
+- orders_per_s: 16 concurrent clients (keep-alive connections) submitting single orders;
+- health_p99_ms: GET /health latency on the trading engine while that load runs.
+"Acknowledged" means journaled: the platform answers only after the group commit.
+The load generator is a small raw-HTTP/1.1 client (asyncio streams, pre-built requests) running
+in its own process so it costs the server as little CPU as possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def roundtrip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    payload: bytes) -> int:
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def order_body(i: int) -> bytes:
+    side = "buy" if i % 2 == 0 else "sell"
+    return json.dumps({"symbol": "SPY", "qty": 1, "side": side, "type": "market",
+                       "time_in_force": "day"}).encode()
+
+
+async def _sequential(port: int, n: int) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    latencies = []
+    for i in range(n):
+        payload = request_bytes("POST", "/orders", port, order_body(i))
+        t0 = time.perf_counter()
+        status = await roundtrip(reader, writer, payload)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if status != 200:
+            raise RuntimeError(f"order {i} answered {status}")
+    writer.close()
+    return latencies
+
+
+async def _load(port: int, clients: int, seconds: float, offset: int) -> tuple[int, int]:
+    deadline = time.perf_counter() + seconds
+    done = errors = 0
+
+    async def client(k: int) -> None:
+        nonlocal done, errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = offset + k
+        while time.perf_counter() < deadline:
+            status = await roundtrip(reader, writer, request_bytes("POST", "/orders", port,
+                                                                   order_body(i)))
+            i += clients
+            if status == 200:
+                done += 1
+            else:
+                errors += 1
+        writer.close()
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return done, errors
+
+
+def _load_proc(port: int, clients: int, seconds: float, offset: int, out: Any) -> None:
+    out.put(asyncio.run(_load(port, clients, seconds, offset)))
+
+
+async def _health_probe(port: int, seconds: float) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    payload = request_bytes("GET", "/health", port)
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        await roundtrip(reader, writer, payload)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(0.01)
+    writer.close()
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+def start_platform(data_dir: Path, ports: dict[str, int], extra_env: dict[str, str]
+                   ) -> subprocess.Popen[bytes]:
+    env = os.environ.copy()
+    env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p) for s, p in ports.items()})
+    env.update({"MCP_TRADING_DATA_DIR": str(data_dir), "MCP_TRADING_DEFAULT_CASH": "1000000000"})
+    env.update(extra_env)
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"platform exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        if (data_dir / "mcp-trading.pid").exists():
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("platform did not start in 30 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--seconds", type=float, default=10.0, help="sustained load duration")
+    parser.add_argument("--sequential", type=int, default=2000, help="orders for the latency run")
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    engine = ports["trading-engine"]
+    with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
+        proc = start_platform(Path(tmp), ports, {})
+        try:
+            time.sleep(1.0)  # let the feed publish quotes for SPY
+            asyncio.run(_sequential(engine, 200))  # warm-up
+            latencies = asyncio.run(_sequential(engine, args.sequential))
+            out: Any = mp.Queue()
+            per_proc = args.clients // 2
+            workers = [mp.Process(target=_load_proc, args=(engine, per_proc, args.seconds,
+                                                           k * per_proc, out)) for k in range(2)]
+            t0 = time.perf_counter()
+            for w in workers:
+                w.start()
+            health = asyncio.run(_health_probe(engine, args.seconds))
+            results = [out.get() for _ in workers]
+            for w in workers:
+                w.join()
+            elapsed = time.perf_counter() - t0
+            done = sum(r[0] for r in results)
+            errors = sum(r[1] for r in results)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    result = {
+        "submit_p50_ms": round(statistics.median(latencies), 3),
+        "submit_p99_ms": pct(latencies, 0.99),
+        "orders_per_s": round(done / elapsed),
+        "clients": args.clients,
+        "load_seconds": round(elapsed, 2),
+        "orders_acknowledged": done,
+        "errors": errors,
+        "health_p50_ms": round(statistics.median(health), 3),
+        "health_p99_ms": pct(health, 0.99),
+        "mode": "embedded",
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:22s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

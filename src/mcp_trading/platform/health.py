@@ -1,0 +1,38 @@
+"""The comprehensive health check: what must be true before trading may resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_trading.platform.platform import Platform
+
+__all__ = ["Check", "comprehensive_checks", "failing_checks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def comprehensive_checks(platform: Platform, services_up: dict[str, bool] | None = None
+                         ) -> list[Check]:
+    h = platform.health
+    checks = [
+        Check("journal", h.journal_ok, "writable" if h.journal_ok else f"failed: {h.journal_error}"),
+        Check("feed", h.feed_status == "streaming",
+              f"{h.feed_status}" + (f", newest quote {h.feed_age_s} s old" if h.feed_age_s is not None
+                                    else "")),
+        Check("disk", h.disk_ok, f"{h.disk_free_mb} MB free in the data directory "
+                                 f"(minimum {platform.settings.min_free_disk_mb})"),
+        Check("projections", h.projection_ok, "in step" if h.projection_ok else "failing"),
+        Check("accepting", platform.accepting, "running" if platform.accepting else "stopping"),
+    ]
+    for service, up in (services_up or {}).items():
+        checks.append(Check(f"service:{service}", up, "serving" if up else "not serving"))
+    return checks
+
+
+def failing_checks(platform: Platform, services_up: dict[str, bool] | None = None) -> list[str]:
+    return [f"{c.name}: {c.detail}" for c in comprehensive_checks(platform, services_up) if not c.ok]

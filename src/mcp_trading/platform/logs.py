@@ -1,0 +1,36 @@
+"""Logging: to <log dir>/platform.log and the console, with secrets masked in every line."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+
+from mcp_trading.config import Settings
+
+__all__ = ["configure_logging"]
+
+
+class _Redact(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from mcp_trading.platform.security import redact
+
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+    log_dir = settings.resolved_log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(log_dir / "platform.log",
+                                                        maxBytes=50 * 1024 * 1024, backupCount=5)
+    console = logging.StreamHandler()
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in (file_handler, console):
+        handler.setFormatter(fmt)
+        handler.addFilter(_Redact())
+        root.addHandler(handler)

@@ -1,0 +1,156 @@
+"""Embedded mode: one process serves every runbook service on its own port.
+
+The kernel, the feed and every service face share one event loop (the kernel's single
+writer is that loop's thread). Sockets are bound before anything starts, so a busy port is
+reported at once; SIGTERM / SIGINT stop the process gracefully: new orders are refused, the
+servers drain, the journal flushes, the PID file goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psutil
+import uvicorn
+from fastapi import FastAPI
+
+from mcp_trading.config import Settings
+from mcp_trading.platform.platform import SERVICES, Platform
+
+__all__ = ["PortInUseError", "build_apps", "run_embedded", "serve_embedded"]
+
+log = logging.getLogger("mcp_trading.runner")
+
+
+class PortInUseError(RuntimeError):
+    pass
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the runner (several share a loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -> dict[str, FastAPI]:
+    from mcp_trading.platform.health import failing_checks
+    from mcp_trading.platform.rest import (
+        alerts,
+        market_data,
+        orders,
+        portfolio,
+        providers,
+        risk,
+        trading_engine,
+    )
+
+    def failing() -> list[str]:
+        return failing_checks(platform, services_up())
+
+    return {
+        "market-data": market_data.build(platform),
+        "providers": providers.build(platform),
+        "trading-engine": trading_engine.build(platform, failing_checks=failing),
+        "orders": orders.build(platform),
+        "risk": risk.build(platform),
+        "portfolio": portfolio.build(platform),
+        "alerts": alerts.build(platform, failing_checks=failing),
+    }
+
+
+def _bind(host: str, port: int, service: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUseError(f"{service}: cannot listen on {host}:{port} ({exc.strerror}); stop "
+                             f"what uses it or set MCP_TRADING_PORT_"
+                             f"{service.upper().replace('-', '_')}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _write_pid_file(settings: Settings, ports: dict[str, int]) -> None:
+    proc = psutil.Process(os.getpid())
+    data = {"pid": proc.pid, "create_time": proc.create_time(), "started_at": time.time(),
+            "host": settings.bind_host, "ports": ports, "profile": settings.profile,
+            "data_dir": str(settings.data_dir.resolve())}
+    tmp = settings.pid_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(settings.pid_file)
+
+
+async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = None,
+                         on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
+    """Run every service until `stop` is set (or SIGTERM / SIGINT)."""
+    from mcp_trading.platform.security import build_authenticator
+
+    platform = Platform(settings)
+    platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
+    host = settings.bind_host
+    ports = {name: settings.port(name) for name in SERVICES}
+    sockets = {name: _bind(host, port, name) for name, port in ports.items()}
+    ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}  # port 0: picked
+    platform.open()
+    servers: dict[str, _Server] = {}
+
+    def services_up() -> dict[str, bool]:
+        return {name: bool(s.started and not s.should_exit) for name, s in servers.items()}
+
+    apps = build_apps(platform, services_up)
+    for name in SERVICES:
+        config = uvicorn.Config(apps[name], log_level="warning", access_log=False,
+                                lifespan="off", loop="asyncio", http="httptools",
+                                timeout_graceful_shutdown=10)
+        servers[name] = _Server(config)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await platform.start()
+    tasks = {name: asyncio.create_task(server.serve(sockets=[sockets[name]]), name=name)
+             for name, server in servers.items()}
+    try:
+        while not all(s.started for s in servers.values()):
+            failed = [n for n, t in tasks.items() if t.done()]
+            if failed:
+                raise RuntimeError(f"service {failed[0]} failed to start; see the log")
+            await asyncio.sleep(0.01)
+        _write_pid_file(settings, ports)
+        log.info("all services up: %s", ", ".join(f"{n}:{p}" for n, p in ports.items()))
+        if on_ready is not None:
+            on_ready(ports)
+        await stop.wait()
+        log.info("stopping: refusing new orders, draining, flushing the journal")
+    finally:
+        platform.accepting = False
+        for server in servers.values():
+            server.should_exit = True
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await platform.stop()
+        for sock in sockets.values():
+            sock.close()
+        with contextlib.suppress(FileNotFoundError):
+            current = json.loads(settings.pid_file.read_text())
+            if current.get("pid") == os.getpid():
+                settings.pid_file.unlink()
+
+
+def run_embedded(settings: Settings, **kwargs: Any) -> None:
+    asyncio.run(serve_embedded(settings, **kwargs))

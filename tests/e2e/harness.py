@@ -1,0 +1,150 @@
+"""End-to-end: the platform started as a user starts it (subprocess, temp data dir, free ports)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@dataclass
+class RunningPlatform:
+    data_dir: Path
+    ports: dict[str, int]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def url(self, service: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[service]}{path}"
+
+    def client(self, service: str, key: str | None = None) -> httpx.Client:
+        name = f"{service}:{key}"
+        if name not in self.clients:
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            self.clients[name] = httpx.Client(base_url=self.url(service), headers=headers,
+                                              timeout=15.0)
+        return self.clients[name]
+
+    def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "mcp_trading", *args], env=self.env,
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"mcp-trading {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def script(self, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(ROOT / "scripts" / name), *args], env=self.env,
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"],
+                                        env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise AssertionError(f"platform exited during start:\n{err[-3000:]}")
+            if (self.data_dir / "mcp-trading.pid").exists() and self._all_answer():
+                return
+            time.sleep(0.05)
+        raise AssertionError("platform did not answer on every port within 30 s")
+
+    def _all_answer(self) -> bool:
+        try:
+            return all(httpx.get(self.url(s, "/health"), timeout=1).status_code == 200
+                       for s in SERVICES)
+        except httpx.HTTPError:
+            return False
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError("condition not reached in time")
+
+    def health(self, service: str) -> dict[str, Any]:
+        body: dict[str, Any] = httpx.get(self.url(service, "/health"), timeout=5).json()
+        return body
+
+    def stop(self) -> None:
+        for c in self.clients.values():
+            c.close()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+
+
+def make_platform(tmp_path: Path, **env: str) -> RunningPlatform:
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_TRADING_")}
+    full_env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p)
+                     for s, p in ports.items()})
+    full_env.update({"MCP_TRADING_DATA_DIR": str(tmp_path / "var"),
+                     "MCP_TRADING_FEED_INTERVAL_MS": "50", "PYTHONUNBUFFERED": "1"})
+    full_env.pop("DATABASE_URL", None)
+    full_env.pop("JWT_SECRET", None)
+    full_env.update(env)
+    return RunningPlatform(tmp_path / "var", ports, full_env)
+
+
+@pytest.fixture
+def platform_factory(tmp_path: Path) -> Iterator[Callable[..., RunningPlatform]]:
+    started: list[RunningPlatform] = []
+
+    def factory(start: bool = True, **env: str) -> RunningPlatform:
+        p = make_platform(tmp_path / f"p{len(started)}", **env)
+        started.append(p)
+        if start:
+            p.start()
+        return p
+
+    yield factory
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+def running(platform_factory: Callable[..., RunningPlatform]) -> RunningPlatform:
+    """A dev-profile platform, feed streaming (SPY quotes arrive every 50 ms)."""
+    p = platform_factory()
+    p.wait_for(lambda: p.health("market-data").get("market_data_status") == "streaming")
+    return p
+
+
+def as_json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except json.JSONDecodeError:
+        return response.text

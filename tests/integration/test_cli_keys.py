@@ -1,0 +1,76 @@
+"""`mcp-trading keys …`, driven as an operator would (on a SQLite file in a temp data dir)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mcp_trading.platform.cli_keys import keys_app
+
+runner = CliRunner()
+app = typer.Typer()
+app.add_typer(keys_app, name="keys")  # as mcp_trading.cli mounts it
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_in_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "MCP_TRADING_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _keys(data_dir: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["keys", *args, "--data-dir", str(data_dir)])
+    return result.exit_code, result.output
+
+
+def test_create_shows_the_key_once_and_list_never(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "paper", "--name", "bot",
+                      "--json")
+    assert code == 0, out
+    created = json.loads(out)
+    assert set(created) == {"id", "key"}
+    assert created["key"].startswith(f"mcpt_{created['id']}_")
+
+    code, out = _keys(tmp_path, "list", "--json")
+    assert code == 0, out
+    assert created["key"] not in out and created["key"].split("_", 2)[2] not in out
+    [listed] = json.loads(out)
+    assert listed["id"] == created["id"]
+    assert (listed["role"], listed["account_id"], listed["name"], listed["active"]) == (
+        "trader", "paper", "bot", True)
+
+    code, out = _keys(tmp_path, "list")
+    assert code == 0 and created["id"] in out and "mcpt_" not in out
+
+
+def test_create_without_json_prints_the_key_with_a_warning(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "viewer")
+    assert code == 0, out
+    assert out.count("mcpt_") == 1 and "only time" in out
+
+
+def test_revoke_marks_the_key_revoked_and_is_idempotent(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "operator", "--json")
+    key_id = json.loads(out)["id"]
+
+    code, out = _keys(tmp_path, "revoke", key_id)
+    assert code == 0 and f"revoked key {key_id}" in out
+    code, out = _keys(tmp_path, "revoke", key_id)
+    assert code == 0 and "already revoked" in out
+    code, out = _keys(tmp_path, "list", "--json")
+    assert json.loads(out)[0]["active"] is False
+
+
+def test_revoking_an_unknown_id_fails_naming_it(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "revoke", "nosuchkey123")
+    assert code == 1 and "nosuchkey123" in out
+
+
+def test_a_bad_role_exits_2_listing_the_roles(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "superuser")
+    assert code == 2
+    assert all(role in out for role in ("viewer", "trader", "operator", "admin"))
