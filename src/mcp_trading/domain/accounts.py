@@ -35,6 +35,7 @@ class Account:
         "day_start_equity",
         "gross_value",
         "id",
+        "internal",
         "limits",
         "loss_floor",
         "open_buy",
@@ -51,12 +52,13 @@ class Account:
     )
 
     def __init__(self, account_id: str, cash: Decimal, *, currency: str = "USD",
-                 allow_short: bool = False) -> None:
+                 allow_short: bool = False, internal: bool = False) -> None:
         self.id = account_id
         self.currency = currency
         self.cash = cash
         self.start_cash = cash
         self.allow_short = allow_short
+        self.internal = internal  # the platform's own account: not a customer book
         self.state = _ACTIVE
         self.state_reason = ""
         self.limits = RiskLimits()

@@ -38,6 +38,7 @@ class AccountOpened(NamedTuple):
     cash: Decimal
     allow_short: bool
     ts: int
+    internal: bool = False  # the platform's own (self-test): outside platform halts and totals
 
 
 class OrderAccepted(NamedTuple):

@@ -98,11 +98,14 @@ def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderReque
 def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
                 platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
     """Run every pre-trade check; the first failure is returned with its figures."""
-    if platform.maintenance is not None:
+    # the platform gates (maintenance, platform halt) do not apply to the platform's own
+    # self-test account; its own account state still does
+    if platform.maintenance is not None and not account.internal:
         return _refuse(Reason.MAINTENANCE, f"the platform is in maintenance ({platform.maintenance}): "
                                            "new orders are refused until maintenance completes")
-    if platform.platform_state is not _ACTIVE or account.state is not _ACTIVE:
-        for scope, state, why in (("platform", platform.platform_state, platform.platform_reason),
+    platform_state = _ACTIVE if account.internal else platform.platform_state
+    if platform_state is not _ACTIVE or account.state is not _ACTIVE:
+        for scope, state, why in (("platform", platform_state, platform.platform_reason),
                                   (f"account {account.id}", account.state, account.state_reason)):
             refused = _state_refusal(state, why, scope, req, account)
             if refused is not None:

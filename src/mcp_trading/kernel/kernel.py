@@ -181,7 +181,7 @@ class Kernel:
             self.open_account(self.config.default_account, self.config.default_cash)
 
     def open_account(self, account_id: str, cash: Decimal, *, currency: str | None = None,
-                     allow_short: bool = False) -> Account:
+                     allow_short: bool = False, internal: bool = False) -> Account:
         if not account_id or len(account_id) > 64 or not account_id.replace("-", "").replace(
                 "_", "").isalnum():
             raise InvalidOrderError("account_id", "must be 1-64 letters, digits, '-' or '_'")
@@ -190,7 +190,7 @@ class Kernel:
         if cash < _ZERO:
             raise InvalidOrderError("cash", f"must be >= 0, got {cash}")
         self._emit(AccountOpened(account_id, currency or self.config.currency, cash, allow_short,
-                                 self.clock.now_ns()))
+                                 self.clock.now_ns(), internal))
         return self.state.accounts[account_id]
 
     def set_limits(self, account_id: str | None, changes: dict[str, object], *, actor: str) -> RiskLimits:
@@ -430,8 +430,9 @@ class Kernel:
             for account in holders:
                 gross, value = account.gross_value, account.position_value
                 account.remark(account.positions[symbol], mark)
-                state.gross_value += account.gross_value - gross
-                state.equity += account.position_value - value
+                if not account.internal:
+                    state.gross_value += account.gross_value - gross
+                    state.equity += account.position_value - value
         state.venue.on_quote(quote, self._sink, session_open=self._session_open(ts))
         if holders:
             for account in holders:

@@ -93,6 +93,7 @@ class _Account(msgspec.Struct, array_like=True):
     commissions: D
     day_start_equity: D
     day_peak_equity: D
+    internal: bool = False
 
 
 class _State(msgspec.Struct):
@@ -126,7 +127,7 @@ def dump(state: KernelState) -> Snapshot:
             [_Position(p.symbol, p.qty, p.avg_entry_price, p.realized_pnl, p.mark)
              for p in a.positions.values()],
             a.reserved, a.position_value, a.gross_value, a.realized_pnl, a.commissions,
-            a.day_start_equity, a.day_peak_equity)
+            a.day_start_equity, a.day_peak_equity, a.internal)
         for a in state.accounts.values()
     ]
     session = tuple(state.session) if state.session is not None else None
@@ -150,7 +151,8 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
     state.session = Session(*snap.session) if snap.session is not None else None
     state.marks = dict(snap.marks)
     for a in snap.accounts:
-        account = Account(a.id, a.start_cash, currency=a.currency, allow_short=a.allow_short)
+        account = Account(a.id, a.start_cash, currency=a.currency, allow_short=a.allow_short,
+                          internal=a.internal)
         for name in ("cash", "state", "state_reason", "reserved", "position_value", "gross_value",
                      "realized_pnl", "commissions", "day_start_equity", "day_peak_equity"):
             setattr(account, name, getattr(a, name))
@@ -182,9 +184,10 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
             account.add_open(order, order.qty - order.filled_qty)
     state.recent_orders = deque()
     state.recount()
-    state.platform_day_start = sum((a.day_start_equity for a in state.accounts.values()), Decimal(0))
+    books = [a for a in state.accounts.values() if not a.internal]
+    state.platform_day_start = sum((a.day_start_equity for a in books), Decimal(0))
     state.platform_day_peak = max(state.platform_day_start, sum(
-        (a.day_peak_equity for a in state.accounts.values()), Decimal(0)))
+        (a.day_peak_equity for a in books), Decimal(0)))
     state.refresh_platform_floor()
     return state
 

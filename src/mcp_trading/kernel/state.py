@@ -108,10 +108,11 @@ class KernelState:
 
     def recount(self) -> None:
         """Recompute the platform totals from the accounts (after loading a snapshot)."""
-        self.equity = sum((a.cash + a.position_value for a in self.accounts.values()), _ZERO)
-        self.gross_value = sum((a.gross_value for a in self.accounts.values()), _ZERO)
+        books = [a for a in self.accounts.values() if not a.internal]
+        self.equity = sum((a.cash + a.position_value for a in books), _ZERO)
+        self.gross_value = sum((a.gross_value for a in books), _ZERO)
         self.net_qty = {}
-        for account in self.accounts.values():
+        for account in books:
             for symbol, position in account.positions.items():
                 self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + position.qty
 
@@ -122,8 +123,10 @@ class KernelState:
     # ---- appliers -----------------------------------------------------------------------
     def _account_opened(self, ev: AccountOpened) -> None:
         self.accounts[ev.account_id] = Account(
-            ev.account_id, ev.cash, currency=ev.currency, allow_short=ev.allow_short)
-        self.equity += ev.cash
+            ev.account_id, ev.cash, currency=ev.currency, allow_short=ev.allow_short,
+            internal=ev.internal)
+        if not ev.internal:
+            self.equity += ev.cash
 
     def _new_order(self, ev: OrderAccepted | OrderRejected) -> Order:
         order = Order(ev.order_id, ev.account_id, ev.request, ts=ev.ts)
@@ -201,11 +204,12 @@ class KernelState:
         account.position_value += value_delta
         gross_delta = (abs(position.qty) - old_abs) * mark
         account.gross_value += gross_delta
-        self.gross_value += gross_delta
-        self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + signed
         cash_delta = signed * price + ev.commission
         account.cash -= cash_delta
-        self.equity += value_delta - cash_delta
+        if not account.internal:  # platform totals are the customers' books
+            self.gross_value += gross_delta
+            self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + signed
+            self.equity += value_delta - cash_delta
         account.commissions += ev.commission
 
     def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
@@ -274,6 +278,7 @@ class KernelState:
             account.day_start_equity = equity
             account.day_peak_equity = equity
             account.refresh_floor()
-        self.platform_day_start = self.platform_day_peak = sum(ev.equities.values(), _ZERO)
+        self.platform_day_start = self.platform_day_peak = sum(
+            (e for a, e in ev.equities.items() if not self.accounts[a].internal), _ZERO)
         self.refresh_platform_floor()
 

@@ -120,12 +120,10 @@ def register(app: typer.Typer) -> None:
             return
         proc = psutil.Process(int(record["pid"]))
         proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
+        if not _wait_exit(proc, timeout):
             err.print(f"[red]pid {proc.pid} did not stop within {timeout} s[/red]; it is still "
                       "flushing or stuck — check the log before killing it")
-            raise typer.Exit(1) from None
+            raise typer.Exit(1)
         console.print(f"[green]stopped[/green] (pid {record['pid']})")
 
     @app.command()
@@ -218,6 +216,19 @@ def register(app: typer.Typer) -> None:
         """Resume trading; refused unless the comprehensive health check passes."""
         body = _post(data_dir, key, "/emergency/resume-trading", {"reason": reason, "force": force})
         console.print(f"trading_status: [green]{body.get('trading_status')}[/green]")
+
+
+def _wait_exit(proc: psutil.Process, timeout: float) -> bool:
+    """True once the process has exited (a zombie awaiting its parent counts as exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _detail(service: str, body: dict[str, Any]) -> str:

@@ -125,7 +125,7 @@ def test_internal_accounts_are_listed_only_when_named(client: TestClient, auth: 
     from decimal import Decimal
 
     feed_quote()
-    platform.kernel_runtime.kernel.open_account("_selftest", Decimal(1_000_000))
+    platform.kernel_runtime.kernel.open_account("_selftest", Decimal(1_000_000), internal=True)
     hidden = place_order("_selftest", type="limit", limit_price="90.00").id
     assert client.get("/orders", headers=auth("viewer")).json()["orders"] == []
     named = client.get("/orders", params={"account_id": "_selftest"},

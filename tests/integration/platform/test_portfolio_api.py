@@ -58,7 +58,7 @@ def test_summary_values_positions_at_their_marks(client: TestClient, auth: Auth,
 def test_total_leaves_out_internal_accounts(client: TestClient, auth: Auth,
                                             platform: Platform) -> None:
     kernel = platform.kernel_runtime.kernel
-    kernel.open_account("_selftest", Decimal(1_000_000))
+    kernel.open_account("_selftest", Decimal(1_000_000), internal=True)
     kernel.open_account("desk2", Decimal(50_000))
     platform.kernel_runtime.journal.flush()
     body = client.get("/portfolio/summary", headers=auth("viewer")).json()

@@ -478,3 +478,17 @@ def test_maintenance_refuses_new_orders_until_it_completes(make_kernel) -> None:
     assert h.kernel.set_maintenance(False, reason="done", actor="ops")
     assert h.kernel.state.maintenance is None
     assert h.buy(1, type="market").status == "filled"
+
+
+def test_the_internal_selftest_account_trades_through_a_platform_halt_but_not_its_own(
+        make_kernel) -> None:
+    h = make_kernel()
+    h.quote("100.00", "100.02")
+    h.kernel.open_account("_selftest", Decimal(1_000_000), internal=True)
+    h.kernel.halt(reason="drill", actor="ops")
+    assert h.buy(1).reject_code == "TRADING_HALTED"
+    assert h.buy(1, account="_selftest").status == "filled"
+    # the platform's totals are the customers' books: the self-test account is not in them
+    assert h.kernel.state.equity == h.account.equity
+    h.kernel.halt(account_id="_selftest", reason="own halt", actor="ops")
+    assert h.buy(1, account="_selftest").reject_code == "TRADING_HALTED"

@@ -176,7 +176,7 @@ class AlertWatcher:
             current[None] = (state.platform_state, state.platform_reason)
         for account in state.accounts.values():
             if (account.state in _RISK_STATES and account.state_reason.startswith("RISK_")
-                    and not account.id.startswith("_")):
+                    and not account.internal):
                 current[account.id] = (account.state, account.state_reason)
         alerts = []
         for scope, (level, reason) in current.items():

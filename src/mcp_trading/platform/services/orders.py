@@ -216,7 +216,7 @@ class OrdersService:
     def open_orders(self) -> int:
         """Working orders of every non-internal account."""
         return sum(len(a.open_orders) for a in self.kernel.state.accounts.values()
-                   if not a.id.startswith("_"))
+                   if not a.internal)
 
 
 class _Filter(NamedTuple):

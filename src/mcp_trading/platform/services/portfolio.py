@@ -79,7 +79,7 @@ class PortfolioService:
                 raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
                                field="account_id")
             return [account]
-        return [a for a in accounts.values() if not a.id.startswith("_")]
+        return [a for a in accounts.values() if not a.internal]
 
     def summary(self, principal: Principal | None, account_id: str | None = None
                 ) -> dict[str, Any]:

@@ -124,7 +124,7 @@ class RiskService:
                 raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
                                field="account_id")
             return [account]
-        return [a for a in accounts.values() if not a.id.startswith("_")]
+        return [a for a in accounts.values() if not a.internal]
 
     # ---- status ---------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class TradingService:
         detail = ""
         try:
             if SELFTEST_ACCOUNT not in kernel.state.accounts:
-                kernel.open_account(SELFTEST_ACCOUNT, Decimal(1_000_000))
+                kernel.open_account(SELFTEST_ACCOUNT, Decimal(1_000_000), internal=True)
             symbol = next((s for s, b in kernel.state.venue.books.items() if b.quote), None)
             if symbol is None:
                 raise ApiError(503, "NO_QUOTE", "no quote has arrived yet; the feed is down")
