@@ -61,8 +61,9 @@ async def roundtrip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 
 def order_body(i: int) -> bytes:
-    side = "buy" if i % 2 == 0 else "sell"
-    return json.dumps({"symbol": "SPY", "qty": 1, "side": side, "type": "market",
+    # market buys of 1-3 shares: always accepted and filled (the account has ample cash), so
+    # every request takes the whole path: risk, matching, position, journal
+    return json.dumps({"symbol": "SPY", "qty": 1 + i % 3, "side": "buy", "type": "market",
                        "time_in_force": "day"}).encode()
 
 
@@ -150,11 +151,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="sustained load duration")
     parser.add_argument("--sequential", type=int, default=2000, help="orders for the latency run")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--no-projection", action="store_true",
+                        help="measure without the background projection of reporting tables")
     args = parser.parse_args()
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     engine = ports["trading-engine"]
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
-        proc = start_platform(Path(tmp), ports, {})
+        extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
+        proc = start_platform(Path(tmp), ports, extra)
         try:
             time.sleep(1.0)  # let the feed publish quotes for SPY
             asyncio.run(_sequential(engine, 200))  # warm-up

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
     log_dir: Path | None = Field(None, description="Logs (default <data_dir>/logs).")
     webhook_urls: list[str] = Field(default_factory=list, description="Alert webhooks (JSON POST).")
+    projection_interval_s: float = Field(
+        0.5, ge=0, description="Refresh the orders/fills/positions tables at most this often "
+                               "(0: only on `mcp-trading journal project`).")
     min_free_disk_mb: int = Field(500, ge=0, description="Health: degraded below this free space.")
 
     def port(self, service: str) -> int:

@@ -141,8 +141,13 @@ class GroupCommitJournal:
                 self._futures = [f for f in self._futures if f[0] > seq]
             else:
                 ready = []
-        for _, loop, future in ready:
-            loop.call_soon_threadsafe(_resolve, future, seq)
+        if ready:
+            # one wake-up per event loop per commit, however many waiters it resolves
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[int]]] = {}
+            for _, loop, future in ready:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():
+                loop.call_soon_threadsafe(_resolve_all, futures, seq)
         if self._on_commit is not None:
             self._on_commit(seq)
 
@@ -155,9 +160,10 @@ class GroupCommitJournal:
             loop.call_soon_threadsafe(_reject, future, JournalError(f"journal write failed: {exc}"))
 
 
-def _resolve(future: asyncio.Future[int], seq: int) -> None:
-    if not future.done():
-        future.set_result(seq)
+def _resolve_all(futures: list[asyncio.Future[int]], seq: int) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(seq)
 
 
 def _reject(future: asyncio.Future[int], exc: BaseException) -> None:

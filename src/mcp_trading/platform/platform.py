@@ -85,10 +85,12 @@ class Platform:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         url = s.resolved_database_url
         upgrade(url)
-        self.projector = BackgroundProjector(Projector(url), interval=1.0)
+        if s.projection_interval_s > 0:
+            self.projector = BackgroundProjector(Projector(url), interval=s.projection_interval_s)
         self.runtime = recover(open_store(url), instruments=self.instruments, clock=WallClock(),
                                calendar=self.calendar, config=s.kernel_config(),
-                               snapshot_every=s.snapshot_every, on_commit=self.projector.notify)
+                               snapshot_every=s.snapshot_every,
+                               on_commit=self.projector.notify if self.projector else None)
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
@@ -131,7 +133,8 @@ class Platform:
         """Wait until everything decided so far is in the journal (the acknowledgement)."""
         runtime = self.kernel_runtime
         try:
-            await asyncio.wait_for(runtime.journal.durable(runtime.kernel.seq), timeout)
+            async with asyncio.timeout(timeout):
+                await runtime.journal.durable(runtime.kernel.seq)
         except JournalError as exc:
             self._journal_failed(exc)
             raise PlatformUnavailableError(

@@ -118,6 +118,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     for name in SERVICES:
         config = uvicorn.Config(apps[name], log_level="warning", access_log=False,
                                 lifespan="off", loop="asyncio", http="httptools",
+                                proxy_headers=False,  # never trust X-Forwarded-For for loopback
                                 timeout_graceful_shutdown=10)
         servers[name] = _Server(config)
     stop = stop or asyncio.Event()

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    bindparam,
     insert,
     select,
     tuple_,
@@ -215,31 +214,57 @@ def _write(conn: Connection, batch: ProjectionBatch) -> None:
 
 def _insert(conn: Connection, table: Table, rows: list[Row]) -> None:
     if rows:
-        conn.execute(insert(table), rows)
+        columns = list(rows[0])
+        marks = ", ".join(_mark(conn, i) for i in range(len(columns)))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        _executemany(conn, table, sql, columns, rows)
 
 
 def _update(conn: Connection, table: Table, keys: tuple[Column[Any], ...],
             rows: list[Row]) -> None:
     if not rows:
         return
-    # executemany: the SET clause is every non-key column named in the parameter dicts
-    statement = update(table).where(*(key == bindparam(f"key_{key.name}") for key in keys))
-    names = {key.name for key in keys}
-    conn.execute(statement, [
-        {**{f"key_{name}": row[name] for name in names},
-         **{column: value for column, value in row.items() if column not in names}}
-        for row in rows
-    ])
+    names = [key.name for key in keys]
+    # rows of one batch may name different columns: one statement per column set
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        groups.setdefault(tuple(c for c in row if c not in names), []).append(row)
+    for columns, group in groups.items():
+        sets = ", ".join(f"{c} = {_mark(conn, i)}" for i, c in enumerate(columns))
+        where = " AND ".join(f"{k} = {_mark(conn, len(columns) + i)}" for i, k in enumerate(names))
+        sql = f"UPDATE {table.name} SET {sets} WHERE {where}"
+        _executemany(conn, table, sql, [*columns, *names], group)
+
+
+def _mark(conn: Connection, index: int) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _executemany(conn: Connection, table: Table, sql: str, columns: list[str],
+                 rows: list[Row]) -> None:
+    """DBAPI executemany with the columns' own bind conversions (Dec -> exact string).
+
+    Measured: several times cheaper per row than Core's insert()/update() with dict
+    parameters, which mattered because projecting shares the CPU with the trading path.
+    """
+    dialect = conn.dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    params = [tuple(value if proc is None or value is None else proc(value)
+                    for proc, value in zip(processors, (row[c] for c in columns), strict=True))
+              for row in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 class BackgroundProjector:
-    """Runs a Projector on its own thread: woken after each group commit, or every `interval`.
+    """Runs a Projector on its own thread, at most every `interval` seconds.
 
-    A failure is logged and retried with backoff; the projections only lag, the journal (the
-    source of truth) is untouched.
+    Commits only *nudge* it: under load it wakes once per interval and folds everything
+    committed since in one large batch, so projecting costs the trading path little (the GIL is
+    shared). Projections therefore lag the journal by up to `interval`; the journal is the
+    source of truth. A failure is logged and retried with backoff.
     """
 
-    def __init__(self, projector: Projector, *, interval: float = 0.5, batch: int = 20) -> None:
+    def __init__(self, projector: Projector, *, interval: float = 0.5, batch: int = 50) -> None:
         self.projector = projector
         self._interval = interval
         self._batch = batch
@@ -250,8 +275,9 @@ class BackgroundProjector:
         self._thread.start()
 
     def notify(self, seq: int = 0) -> None:
-        """Called after a commit (the journal's on_commit hook): project soon."""
-        self._wake.set()
+        """Called after a commit (the journal's on_commit hook): project within `interval`."""
+        if not self._wake.is_set():
+            self._wake.set()
 
     def stop(self, *, drain: bool = True) -> None:
         self._stop.set()
@@ -264,10 +290,10 @@ class BackgroundProjector:
     def _run(self) -> None:
         delay = self._interval
         while not self._stop.is_set():
-            self._wake.wait(delay)
-            self._wake.clear()
-            if self._stop.is_set():
+            self._wake.wait()
+            if self._stop.wait(delay):  # let commits accumulate into one batch
                 return
+            self._wake.clear()
             try:
                 self.projector.catch_up(self._batch)
                 self.error = None
@@ -276,3 +302,4 @@ class BackgroundProjector:
                 self.error = exc
                 log.warning("projection failed; retrying", exc_info=True)
                 delay = min(delay * 2, 30.0)
+                self._wake.set()

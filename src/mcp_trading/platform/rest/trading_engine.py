@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.platform.platform import Platform
+from mcp_trading.platform.principal import Principal
 from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, principal_of
+from mcp_trading.platform.rest.fastpath import FastRoute
 from mcp_trading.platform.rest.schemas import (
     EmergencyBody,
     OrderBody,
@@ -27,14 +29,18 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     svc = TradingService(platform)
     router = APIRouter()
 
+    async def submit_order(principal: Principal | None, body: dict[str, Any]) -> tuple[int, Any]:
+        view, accepted = await svc.submit_order(principal, body)
+        if accepted:
+            return 200, view
+        return 403, {"code": view["reject_code"], "message": view["reject_reason"], "order": view}
+
     @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
                  openapi_extra=schema_of(OrderBody))
     async def submit(request: Request) -> Response:
-        view, accepted = await svc.submit_order(principal_of(request), await json_body(request))
-        if accepted:
-            return FastJSON(view)
-        return FastJSON({"code": view["reject_code"], "message": view["reject_reason"],
-                         "order": view}, status_code=403)
+        # served by the FastRoute in front of this app; kept for OpenAPI and as a fallback
+        status, body = await submit_order(principal_of(request), await json_body(request))
+        return FastJSON(body, status_code=status)
 
     @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
     async def find(request: Request, client_order_id: str = Query(..., max_length=48),
@@ -121,6 +127,9 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                             .durable_seq, "error": h.journal_error},
                 "accepting_orders": platform.accepting}
 
-    return create_app(platform, "trading-engine", routers=[router], health=health,
-                      description="The trading kernel's face: orders, positions, account, "
-                                  "emergency controls.")
+    app = create_app(platform, "trading-engine", routers=[router], health=health,
+                     description="The trading kernel's face: orders, positions, account, "
+                                 "emergency controls.")
+    app.add_middleware(FastRoute, platform=platform, service="trading-engine", method="POST",
+                       path="/orders", handler=submit_order)
+    return app
