@@ -13,6 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# platforms built inside the test process project on a thread, not a child process each
+# (end-to-end tests start the real platform with its default, the child process)
+os.environ.setdefault("MCP_TRADING_PROJECTION", "thread")
+
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -130,18 +130,22 @@ def journal_info(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 @journal_app.command("project")
 def journal_project(data_dir: DataDir = None) -> None:
     """Bring the accounts/orders/fills/positions tables up to date with the journal."""
-    from mcp_trading.adapters.store import Projector, upgrade
+    from mcp_trading.adapters.store import Projector, open_store, upgrade
 
     s = _settings(data_dir)
-    url = s.resolved_database_url
+    url, reports = s.resolved_database_url, s.resolved_reports_url
     upgrade(url)
-    projector = Projector(url)
+    upgrade(reports)
+    source = open_store(url) if reports != url else None
+    projector = Projector(reports, source=source)
     try:
         applied = projector.catch_up()
-        console.print(f"projected {applied} journal records; checkpoint at seq "
-                      f"{projector.checkpoint()}")
+        console.print(f"projected {applied} journal records into {_redact(reports)}; "
+                      f"checkpoint at seq {projector.checkpoint()}")
     finally:
         projector.close()
+        if source is not None:
+            source.close()
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
     log_dir: Path | None = Field(None, description="Logs (default <data_dir>/logs).")
     webhook_urls: list[str] = Field(default_factory=list, description="Alert webhooks (JSON POST).")
+    projection: Literal["process", "thread", "off"] = Field(
+        "process", description="Where the orders/fills/positions tables are kept up to date: a "
+                               "child process (uses the second core), a thread, or off.")
     projection_interval_s: float = Field(
         0.5, ge=0, description="Refresh the orders/fills/positions tables at most this often "
                                "(0: only on `mcp-trading journal project`).")
@@ -85,6 +88,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
+
+    @property
+    def resolved_reports_url(self) -> str:
+        """Where the projection tables are kept. SQLite has one writer per file, so there they
+        live in their own file (the projector then never holds the journal's write lock);
+        PostgreSQL locks rows, so there they share the journal's database."""
+        url = self.resolved_database_url
+        if url.startswith("sqlite:///"):
+            journal_path = Path(url.removeprefix("sqlite:///"))
+            return f"sqlite:///{journal_path.with_name(journal_path.stem + '-reports.db')}"
+        return url
 
     def kernel_config(self) -> KernelConfig:
         return KernelConfig(

@@ -19,6 +19,7 @@ from mcp_trading.adapters.calendars import calendar_by_name
 from mcp_trading.adapters.feeds.simulator import SimulatedFeed
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store import BackgroundProjector, Projector, open_store, upgrade
+from mcp_trading.adapters.store.projector_process import ProjectorProcess
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
@@ -76,6 +77,7 @@ class Platform:
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.runtime: KernelRuntime | None = None
         self.projector: BackgroundProjector | None = None
+        self.projector_process: ProjectorProcess | None = None
         self.authenticator: Authenticates | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -84,10 +86,23 @@ class Platform:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         url = s.resolved_database_url
+        reports = s.resolved_reports_url
         upgrade(url)
-        if s.projection_interval_s > 0:
-            self.projector = BackgroundProjector(Projector(url), interval=s.projection_interval_s)
-        self.runtime = recover(open_store(url), instruments=self.instruments, clock=WallClock(),
+        if reports != url:
+            upgrade(reports)
+        interval = s.projection_interval_s
+        store = open_store(url)
+        if s.projection == "thread" and interval > 0:
+            # its own reader of the journal: the kernel's store closes on its own schedule
+            source = open_store(url) if reports != url else None
+            self.projector = BackgroundProjector(Projector(reports, source=source),
+                                                 interval=interval)
+        elif s.projection == "process" and interval > 0:
+            s.resolved_log_dir.mkdir(parents=True, exist_ok=True)
+            self.projector_process = ProjectorProcess(
+                reports, interval, str(s.resolved_log_dir / "projector.log"), journal_url=url)
+            self.projector_process.start()
+        self.runtime = recover(store, instruments=self.instruments, clock=WallClock(),
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
                                on_commit=self.projector.notify if self.projector else None)
@@ -115,9 +130,14 @@ class Platform:
                 await task
         self._tasks = []
         if self.runtime is not None:
-            await asyncio.to_thread(self.runtime.close)
+            await asyncio.to_thread(self.runtime.journal.flush)
+        # projections drain everything journaled, then the journal closes
         if self.projector is not None:
             await asyncio.to_thread(self.projector.stop)
+        if self.projector_process is not None:
+            await asyncio.to_thread(self.projector_process.stop)
+        if self.runtime is not None:
+            await asyncio.to_thread(self.runtime.close)
         close = getattr(self.authenticator, "close", None)
         if close is not None:
             close()
@@ -214,6 +234,8 @@ class Platform:
             self.metrics.open_orders.set(sum(len(a.open_orders)
                                              for a in runtime.kernel.state.accounts.values()))
         h.projection_ok = self.projector is None or self.projector.error is None
+        if self.projector_process is not None and self.accepting:
+            h.projection_ok = self.projector_process.check() and h.projection_ok
         try:
             free = shutil.disk_usage(s.data_dir).free // (1024 * 1024)
             h.disk_free_mb, h.disk_ok = free, free >= s.min_free_disk_mb

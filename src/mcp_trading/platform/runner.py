@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -102,6 +103,9 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     """Run every service until `stop` is set (or SIGTERM / SIGINT)."""
     from mcp_trading.platform.security import build_authenticator
 
+    # background threads (journal writer, projector) hold the GIL for at most 1 ms at a time,
+    # so request latency on the event loop stays low
+    sys.setswitchinterval(0.001)
     platform = Platform(settings)
     platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
     host = settings.bind_host

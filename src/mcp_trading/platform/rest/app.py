@@ -18,6 +18,7 @@ from mcp_trading.domain.errors import DomainError
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.platform.principal import Authenticates, Principal, Role
+from mcp_trading.platform.rest.fastpath import FastRoute
 from mcp_trading.platform.services.access import require
 
 __all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
@@ -103,12 +104,19 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
     app.state.platform = platform
     app.state.service = service
 
-    @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
-    async def get_health() -> Response:
+    def health_body() -> dict[str, Any]:
         body = health()
         body.setdefault("service", service)
         body["uptime_s"] = round((time.time_ns() - platform.started_at) / 1e9, 3)
-        return FastJSON(body)
+        return body
+
+    async def fast_health(_: Principal | None, __: dict[str, Any] | None) -> tuple[int, Any]:
+        return 200, health_body()
+
+    @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
+    async def get_health() -> Response:
+        # served by the FastRoute below (no routing, no middleware); kept for OpenAPI
+        return FastJSON(health_body())
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (viewer)",
              response_class=Response)
@@ -153,6 +161,8 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
                         status_code=500)
 
     app.add_middleware(_Timing, platform=platform, service=service)
+    app.add_middleware(FastRoute, platform=platform, service=service, method="GET",
+                       path="/health", handler=fast_health, public=True)
     return app
 
 

@@ -27,18 +27,19 @@ _encoder = msgspec.json.Encoder()
 _MAX_BODY = 64 * 1024
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
-#: handler(principal, decoded JSON object) -> (status, body)
-Handler = Callable[[Principal | None, dict[str, Any]], Awaitable[tuple[int, Any]]]
+#: handler(principal, decoded JSON object or None for a GET) -> (status, body)
+Handler = Callable[[Principal | None, dict[str, Any] | None], Awaitable[tuple[int, Any]]]
 
 
 class FastRoute:
     def __init__(self, app: ASGIApp, platform: Platform, service: str, *, method: str,
-                 path: str, handler: Handler) -> None:
+                 path: str, handler: Handler, public: bool = False) -> None:
         self.app = app
         self.platform = platform
         self.method = method
         self.path = path
         self.handler = handler
+        self.public = public  # no credential looked at (only /health)
         self._latency = platform.metrics.http_latency.labels(service)
         self._requests = platform.metrics.http_requests
         self._service = service
@@ -66,6 +67,9 @@ class FastRoute:
         self._requests.labels(self._service, self.method, str(status)).inc()
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, Any]:
+        principal = None if self.public else self._principal(scope)
+        if self.method == "GET":
+            return await self.handler(principal, None)
         chunks = []
         size = 0
         while True:
@@ -87,7 +91,7 @@ class FastRoute:
         if not isinstance(data, dict):
             raise ApiError(422, "INVALID_BODY",
                            f"the request body must be a JSON object, got {type(data).__name__}")
-        return await self.handler(self._principal(scope), data)
+        return await self.handler(principal, data)
 
     def _principal(self, scope: Scope) -> Principal | None:
         authenticator = self.platform.authenticator

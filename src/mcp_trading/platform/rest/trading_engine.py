@@ -29,8 +29,9 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     svc = TradingService(platform)
     router = APIRouter()
 
-    async def submit_order(principal: Principal | None, body: dict[str, Any]) -> tuple[int, Any]:
-        view, accepted = await svc.submit_order(principal, body)
+    async def submit_order(principal: Principal | None, body: dict[str, Any] | None
+                           ) -> tuple[int, Any]:
+        view, accepted = await svc.submit_order(principal, body or {})
         if accepted:
             return 200, view
         return 403, {"code": view["reject_code"], "message": view["reject_reason"], "order": view}
