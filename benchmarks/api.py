@@ -103,6 +103,26 @@ async def _load(port: int, clients: int, seconds: float, offset: int) -> tuple[i
     return done, errors
 
 
+async def _batch_load(port: int, clients: int, seconds: float, size: int) -> tuple[int, int]:
+    body = json.dumps({"orders": [json.loads(order_body(i)) for i in range(size)]}).encode()
+    payload = request_bytes("POST", "/orders/batch", port, body)
+    deadline = time.perf_counter() + seconds
+    done = errors = 0
+
+    async def client() -> None:
+        nonlocal done, errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < deadline:
+            if await roundtrip(reader, writer, payload) == 200:
+                done += size
+            else:
+                errors += 1
+        writer.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return done, errors
+
+
 def _load_proc(port: int, clients: int, seconds: float, offset: int, out: Any) -> None:
     out.put(asyncio.run(_load(port, clients, seconds, offset)))
 
@@ -177,6 +197,9 @@ def main() -> int:
             elapsed = time.perf_counter() - t0
             done = sum(r[0] for r in results)
             errors = sum(r[1] for r in results)
+            t1 = time.perf_counter()
+            batch_done, batch_errors = asyncio.run(_batch_load(engine, 4, args.seconds / 2, 100))
+            batch_elapsed = time.perf_counter() - t1
         finally:
             proc.terminate()
             proc.wait(30)
@@ -190,6 +213,9 @@ def main() -> int:
         "errors": errors,
         "health_p50_ms": round(statistics.median(health), 3),
         "health_p99_ms": pct(health, 0.99),
+        "batch_orders_per_s": round(batch_done / batch_elapsed),
+        "batch_size": 100,
+        "batch_errors": batch_errors,
         "mode": "embedded",
     }
     if args.json:

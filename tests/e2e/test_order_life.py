@@ -80,3 +80,24 @@ def test_risk_refusal_is_403_with_code_and_figures(running: RunningPlatform) -> 
     body = refused.json()
     assert body["code"] == "RISK_BUYING_POWER"
     assert "USD" in body["message"] and body["order"]["status"] == "rejected"
+
+
+def test_batch_route_places_independent_orders_with_one_acknowledgement(
+        running: RunningPlatform) -> None:
+    te = running.client("trading-engine")
+    batch = te.post("/orders/batch", json={"orders": [
+        {"symbol": "SPY", "qty": 1, "side": "buy", "type": "market"},
+        {"symbol": "SPY", "qty": -1, "side": "buy"},
+        {"symbol": "SPY", "qty": 1_000_000, "side": "buy", "type": "market"},
+        "not an order",
+    ]})
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == [200, 422, 403, 422]
+    assert results[0]["order"]["status"] == "filled"
+    assert results[1]["field"] == "qty"
+    assert results[2]["code"] == "RISK_BUYING_POWER"
+    too_many = te.post("/orders/batch", json={"orders": [
+        {"symbol": "SPY", "qty": 1, "side": "buy"}] * 501})
+    assert too_many.status_code == 422 and too_many.json()["field"] == "orders"
+    assert te.post("/orders/batch", json={"orders": "x"}).status_code == 422

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["EmergencyBody", "LimitsBody", "OrderBody", "ReplaceBody", "ResumeBody", "schema_of"]
+__all__ = ["BatchBody", "EmergencyBody", "LimitsBody", "OrderBody", "ReplaceBody", "ResumeBody", "schema_of"]
 
 Number = float | str
 
@@ -27,6 +27,12 @@ class OrderBody(BaseModel):
                                         description="Your idempotency key, unique per account")
     extended_hours: bool = False
     account_id: str | None = Field(None, description="Operators only; keys act on their account")
+
+
+class BatchBody(BaseModel):
+    """Independent orders (not all-or-nothing); each result carries its own status."""
+
+    orders: list[OrderBody] = Field(min_length=1, max_length=500)
 
 
 class ReplaceBody(BaseModel):

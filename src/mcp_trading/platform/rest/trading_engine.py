@@ -8,11 +8,13 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
 from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.platform.rest.fastpath import FastRoute
 from mcp_trading.platform.rest.schemas import (
+    BatchBody,
     EmergencyBody,
     OrderBody,
     ReplaceBody,
@@ -41,6 +43,22 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     async def submit(request: Request) -> Response:
         # served by the FastRoute in front of this app; kept for OpenAPI and as a fallback
         status, body = await submit_order(principal_of(request), await json_body(request))
+        return FastJSON(body, status_code=status)
+
+    async def submit_batch(principal: Principal | None, body: dict[str, Any] | None
+                           ) -> tuple[int, Any]:
+        orders = (body or {}).get("orders")
+        if not isinstance(orders, list):
+            raise ApiError(422, "INVALID_BODY", "orders: must be a list of order objects",
+                           field="orders")
+        return 200, {"results": await svc.submit_orders(principal, orders)}
+
+    @router.post("/orders/batch", tags=["orders"],
+                 summary="Submit up to 500 independent orders, acknowledged together",
+                 openapi_extra=schema_of(BatchBody))
+    async def batch(request: Request) -> Response:
+        # served by a FastRoute in front of this app; kept for OpenAPI and as a fallback
+        status, body = await submit_batch(principal_of(request), await json_body(request))
         return FastJSON(body, status_code=status)
 
     @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
@@ -133,4 +151,6 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                                  "emergency controls.")
     app.add_middleware(FastRoute, platform=platform, service="trading-engine", method="POST",
                        path="/orders", handler=submit_order)
+    app.add_middleware(FastRoute, platform=platform, service="trading-engine", method="POST",
+                       path="/orders/batch", handler=submit_batch)
     return app

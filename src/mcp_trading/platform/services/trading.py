@@ -25,6 +25,7 @@ from mcp_trading.platform.views import account_view, iso, order_view, position_v
 __all__ = ["TradingService"]
 
 SELFTEST_ACCOUNT = "_selftest"
+MAX_BATCH = 500
 _REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id"}
 
 
@@ -79,6 +80,56 @@ class TradingService:
         metrics.orders.labels("accepted" if accepted else "rejected").inc()
         return order_view(order), accepted
 
+    async def submit_orders(self, principal: Principal | None, payloads: list[Any],
+                            *, attribution: str | None = None) -> list[dict[str, Any]]:
+        """Place up to MAX_BATCH independent orders with one acknowledgement (one group commit).
+
+        Not atomic: each order is accepted, refused or invalid on its own, and every result
+        says which, in request order. All results are returned only once all are journaled.
+        """
+        caller = require(principal, Role.TRADER)
+        self._check_accepting()
+        if not payloads:
+            raise ApiError(422, "INVALID_BODY", "orders: must hold at least one order",
+                           field="orders")
+        if len(payloads) > MAX_BATCH:
+            raise ApiError(422, "INVALID_BODY", f"orders: at most {MAX_BATCH} per batch, got "
+                           f"{len(payloads)}", field="orders")
+        kernel = self.kernel
+        default = self._default_account()
+        who = attribution or caller.actor
+        results: list[dict[str, Any]] = []
+        placed: list[Order | None] = []
+        for index, payload in enumerate(payloads):
+            try:
+                if not isinstance(payload, dict):
+                    raise ApiError(422, "INVALID_ORDER", f"orders[{index}]: must be a JSON object",
+                                   field=f"orders[{index}]")
+                fields = dict(payload)
+                account_id = resolve_account(caller, fields.pop("account_id", None), default)
+                order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
+            except Exception as exc:
+                api = to_api_error(exc)
+                if api is None:
+                    raise
+                results.append({"status": api.status, **api.body()})
+                placed.append(None)
+                continue
+            placed.append(order)
+            results.append({})
+        await self.platform.durable()
+        metrics = self.platform.metrics
+        for slot, done in enumerate(placed):
+            if done is None:
+                continue
+            accepted = done.status is not OrderStatus.REJECTED
+            metrics.orders.labels("accepted" if accepted else "rejected").inc()
+            view = order_view(done)
+            results[slot] = ({"status": 200, "order": view} if accepted else
+                             {"status": 403, "code": view["reject_code"],
+                              "message": view["reject_reason"], "order": view})
+        return results
+
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)
         return order_view(self.kernel.get_order(order_id, caller.account_id))
@@ -106,7 +157,8 @@ class TradingService:
             raise ApiError(422, "INVALID_ORDER", f"{unknown[0]}: cannot be replaced; allowed: "
                            + ", ".join(sorted(_REPLACE_FIELDS)), field=unknown[0])
         tif = changes.get("time_in_force")
-        if tif is not None and tif not in {t.value for t in TimeInForce}:
+        if tif is not None and (not isinstance(tif, str)
+                                or tif not in {t.value for t in TimeInForce}):
             raise ApiError(422, "INVALID_ORDER", f"time_in_force: {tif!r} is not allowed; use one "
                            "of: " + ", ".join(t.value for t in TimeInForce), field="time_in_force")
         coid = changes.get("client_order_id")
