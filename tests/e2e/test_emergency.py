@@ -87,3 +87,13 @@ def test_resume_is_refused_while_unhealthy_and_forced_only_by_admin(
     # dev loopback trust is operator, not admin: force is refused too
     forced = te.post("/emergency/resume-trading", json={"force": True, "reason": "known issue"})
     assert forced.status_code == 403
+
+
+def test_emergency_bodies_are_optional_but_validated(running: RunningPlatform) -> None:
+    te = running.client("trading-engine")
+    assert te.post("/emergency/halt-new-orders", json={"reason": ["x"]}).status_code == 422
+    assert te.post("/emergency/halt-new-orders", json={"reasn": "typo"}).json()["field"] == "reasn"
+    assert te.get("/health").json()["trading_status"] == "active"  # nothing was applied
+    resumed = te.post("/emergency/resume-trading", json={"force": "yes"})
+    assert resumed.status_code == 422 and resumed.json()["field"] == "force"
+    assert te.post("/emergency/halt-new-orders").status_code == 200  # the runbook's bare call

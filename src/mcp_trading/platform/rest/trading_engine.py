@@ -25,6 +25,9 @@ from mcp_trading.platform.services.trading import TradingService
 
 __all__ = ["build"]
 
+_REASON_ONLY = frozenset({"reason"})
+_RESUME_FIELDS = frozenset({"reason", "force"})
+
 
 def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     """`failing_checks()` returns the names of failing comprehensive health checks."""
@@ -95,10 +98,23 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     async def account(request: Request, account_id: str | None = None) -> Response:
         return FastJSON(svc.account(principal_of(request), account_id))
 
-    async def _reason(request: Request) -> str | None:
+    async def _emergency_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
+        """An empty body is fine (the runbook sends none); anything sent must be valid."""
         body = await json_body(request, allow_empty=True)
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
+                           + ", ".join(sorted(allowed)), field=unknown[0])
         reason = body.get("reason")
-        return str(reason) if reason is not None else None
+        if reason is not None and not isinstance(reason, str):
+            raise ApiError(422, "INVALID_BODY", "reason: must be a string", field="reason")
+        if "force" in body and not isinstance(body["force"], bool):
+            raise ApiError(422, "INVALID_BODY", "force: must be true or false", field="force")
+        return body
+
+    async def _reason(request: Request) -> str | None:
+        reason = (await _emergency_body(request, _REASON_ONLY)).get("reason")
+        return reason.strip() or None if isinstance(reason, str) else None
 
     @router.post("/emergency/halt-new-orders", tags=["emergency"],
                  summary="Refuse new orders and replaces; cancels still allowed",
@@ -125,14 +141,12 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                  summary="Resume; refused (409) unless the comprehensive health check passes",
                  openapi_extra=schema_of(ResumeBody, required=False))
     async def resume(request: Request) -> Response:
-        body = await json_body(request, allow_empty=True)
-        force = body.get("force", False)
-        if not isinstance(force, bool):
-            force = str(force).lower() in {"1", "true", "yes"}
+        body = await _emergency_body(request, _RESUME_FIELDS)
         reason = body.get("reason")
         return FastJSON(await svc.resume(principal_of(request),
-                                         reason=str(reason) if reason is not None else None,
-                                         force=force, failing_checks=failing_checks()))
+                                         reason=reason.strip() or None if reason else None,
+                                         force=body.get("force", False),
+                                         failing_checks=failing_checks()))
 
     def health() -> dict[str, Any]:
         h = platform.health
