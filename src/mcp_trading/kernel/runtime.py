@@ -27,7 +27,7 @@ def tune_gc_for_kernel() -> None:
     """
     gc.collect()
     gc.freeze()  # recovered state: never re-scanned
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(20_000, 10, 10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ class Metrics:
                                       ["service"], buckets=_LATENCY_BUCKETS, registry=r)
         self.orders = Counter("mcp_trading_orders", "Orders submitted, by outcome",
                               ["outcome"], registry=r)
+        # label children resolved once: labels() takes a lock and a dict lookup per call
+        self.orders_accepted = self.orders.labels("accepted")
+        self.orders_rejected = self.orders.labels("rejected")
         self.order_ack = Histogram("mcp_trading_order_ack_seconds",
                                    "Submit to durable acknowledgement", buckets=_LATENCY_BUCKETS,
                                    registry=r)

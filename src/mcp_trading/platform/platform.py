@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import shutil
 import time
@@ -211,6 +212,9 @@ class Platform:
             if self.accepting:
                 runtime.kernel.tick()
                 runtime.maybe_snapshot()
+                # what survived half a second is long-lived (orders, positions): exempt it
+                # from the cyclic collector, so collections stay short (request latency)
+                gc.freeze()
             self._refresh_health()
 
     def _refresh_health(self) -> None:

@@ -26,6 +26,7 @@ from fastapi import FastAPI
 
 from mcp_trading.config import Settings
 from mcp_trading.platform.platform import SERVICES, Platform
+from mcp_trading.platform.rest.fastpath import serving_app
 
 __all__ = ["PortInUseError", "build_apps", "run_embedded", "serve_embedded"]
 
@@ -120,7 +121,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
 
     apps = build_apps(platform, services_up)
     for name in SERVICES:
-        config = uvicorn.Config(apps[name], log_level="warning", access_log=False,
+        config = uvicorn.Config(serving_app(apps[name]), log_level="warning", access_log=False,
                                 lifespan="off", loop="asyncio", http="httptools",
                                 proxy_headers=False,  # never trust X-Forwarded-For for loopback
                                 timeout_graceful_shutdown=10)

@@ -14,6 +14,7 @@ errors name key ids only, and `redact` masks keys and tokens in free text for lo
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -381,6 +382,7 @@ class TokenIssuer:
         return Principal(role=parsed, key_id=sub, account_id=acct, name=name or sub)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_loopback(client_host: str | None) -> bool:
     """Whether a request's peer address is this machine."""
     if client_host is None:

@@ -16,11 +16,24 @@ __all__ = ["account_view", "iso", "money", "order_view", "position_view", "quote
 _NS = 1_000_000_000
 
 
+_SECOND_PREFIX: dict[int, str] = {}
+
+
 def iso(ts: int | None) -> str | None:
+    """ISO 8601 UTC with microseconds, e.g. 2026-11-24T01:24:37.179007Z.
+
+    The text up to the second is cached (responses stamp many times within one second).
+    """
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts / _NS, tz=UTC).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z")
+    seconds, rest = divmod(ts, _NS)
+    prefix = _SECOND_PREFIX.get(seconds)
+    if prefix is None:
+        if len(_SECOND_PREFIX) > 4096:
+            _SECOND_PREFIX.clear()
+        prefix = _SECOND_PREFIX[seconds] = datetime.fromtimestamp(seconds, tz=UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S")
+    return f"{prefix}.{rest // 1000:06d}Z"
 
 
 def money(value: Decimal | None, places: str = "0.01") -> str | None:

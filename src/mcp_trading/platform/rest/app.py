@@ -18,7 +18,7 @@ from mcp_trading.domain.errors import DomainError
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.platform.principal import Authenticates, Principal, Role
-from mcp_trading.platform.rest.fastpath import FastRoute
+from mcp_trading.platform.rest.fastpath import add_fast_route
 from mcp_trading.platform.services.access import require
 
 __all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
@@ -161,8 +161,7 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
                         status_code=500)
 
     app.add_middleware(_Timing, platform=platform, service=service)
-    app.add_middleware(FastRoute, platform=platform, service=service, method="GET",
-                       path="/health", handler=fast_health, public=True)
+    add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)
     return app
 
 

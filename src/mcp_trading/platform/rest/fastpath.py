@@ -20,7 +20,7 @@ from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 
-__all__ = ["FastRoute"]
+__all__ = ["FastRoute", "add_fast_route", "serving_app"]
 
 log = logging.getLogger("mcp_trading.rest")
 _encoder = msgspec.json.Encoder()
@@ -29,6 +29,24 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 #: handler(principal, decoded JSON object or None for a GET) -> (status, body)
 Handler = Callable[[Principal | None, dict[str, Any] | None], Awaitable[tuple[int, Any]]]
+
+
+def add_fast_route(app: Any, *, method: str, path: str, handler: Handler,
+                   public: bool = False) -> None:
+    """Declare a fast path for `app` (a FastAPI app built by create_app); `serving_app`
+    puts it in front of everything, outside FastAPI's own middleware."""
+    routes: list[dict[str, Any]] | None = getattr(app.state, "fast_routes", None)
+    if routes is None:
+        routes = app.state.fast_routes = []
+    routes.append({"method": method, "path": path, "handler": handler, "public": public})
+
+
+def serving_app(app: Any) -> ASGIApp:
+    """The ASGI app to serve: the FastAPI app behind its declared fast routes."""
+    served: ASGIApp = app
+    for route in getattr(app.state, "fast_routes", []):
+        served = FastRoute(served, app.state.platform, app.state.service, **route)
+    return served
 
 
 class FastRoute:
@@ -43,6 +61,7 @@ class FastRoute:
         self._latency = platform.metrics.http_latency.labels(service)
         self._requests = platform.metrics.http_requests
         self._service = service
+        self._by_status: dict[int, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != self.method:
@@ -64,7 +83,11 @@ class FastRoute:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
         self._latency.observe(time.perf_counter() - started)
-        self._requests.labels(self._service, self.method, str(status)).inc()
+        counter = self._by_status.get(status)
+        if counter is None:
+            counter = self._by_status[status] = self._requests.labels(
+                self._service, self.method, str(status))
+        counter.inc()
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, Any]:
         principal = None if self.public else self._principal(scope)

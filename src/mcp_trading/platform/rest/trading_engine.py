@@ -12,7 +12,7 @@ from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, principal_of
-from mcp_trading.platform.rest.fastpath import FastRoute
+from mcp_trading.platform.rest.fastpath import add_fast_route
 from mcp_trading.platform.rest.schemas import (
     BatchBody,
     EmergencyBody,
@@ -163,8 +163,6 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     app = create_app(platform, "trading-engine", routers=[router], health=health,
                      description="The trading kernel's face: orders, positions, account, "
                                  "emergency controls.")
-    app.add_middleware(FastRoute, platform=platform, service="trading-engine", method="POST",
-                       path="/orders", handler=submit_order)
-    app.add_middleware(FastRoute, platform=platform, service="trading-engine", method="POST",
-                       path="/orders/batch", handler=submit_batch)
+    add_fast_route(app, method="POST", path="/orders", handler=submit_order)
+    add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
     return app

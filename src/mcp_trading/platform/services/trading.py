@@ -77,7 +77,7 @@ class TradingService:
         metrics = self.platform.metrics
         metrics.order_ack.observe(time.perf_counter() - started)
         accepted = order.status is not OrderStatus.REJECTED
-        metrics.orders.labels("accepted" if accepted else "rejected").inc()
+        (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
         return order_view(order), accepted
 
     async def submit_orders(self, principal: Principal | None, payloads: list[Any],
@@ -123,7 +123,7 @@ class TradingService:
             if done is None:
                 continue
             accepted = done.status is not OrderStatus.REJECTED
-            metrics.orders.labels("accepted" if accepted else "rejected").inc()
+            (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
             view = order_view(done)
             results[slot] = ({"status": 200, "order": view} if accepted else
                              {"status": 403, "code": view["reject_code"],
