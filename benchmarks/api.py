@@ -84,15 +84,15 @@ async def _sequential(port: int, n: int) -> list[float]:
 async def _load(port: int, clients: int, seconds: float, offset: int) -> tuple[int, int]:
     deadline = time.perf_counter() + seconds
     done = errors = 0
+    payloads = [request_bytes("POST", "/orders", port, order_body(i)) for i in range(3)]
 
     async def client(k: int) -> None:
         nonlocal done, errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = offset + k
         while time.perf_counter() < deadline:
-            status = await roundtrip(reader, writer, request_bytes("POST", "/orders", port,
-                                                                   order_body(i)))
-            i += clients
+            status = await roundtrip(reader, writer, payloads[i % 3])
+            i += 1
             if status == 200:
                 done += 1
             else:
@@ -123,8 +123,30 @@ async def _batch_load(port: int, clients: int, seconds: float, size: int) -> tup
     return done, errors
 
 
-def _load_proc(port: int, clients: int, seconds: float, offset: int, out: Any) -> None:
-    out.put(asyncio.run(_load(port, clients, seconds, offset)))
+def _run(coro: Any) -> Any:
+    try:  # the load generator should spend as little CPU as it can: the server shares the box
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
+async def _load_and_probe(port: int, clients: int, seconds: float, offset: int,
+                          probe: bool) -> tuple[int, int, list[float]]:
+    if not probe:
+        done, errors = await _load(port, clients, seconds, offset)
+        return done, errors, []
+    (done, errors), health = await asyncio.gather(_load(port, clients, seconds, offset),
+                                                  _health_probe(port, seconds))
+    return done, errors, health
+
+
+def _load_proc(port: int, clients: int, seconds: float, offset: int, probe: bool,  # noqa: PLR0917
+               out: Any) -> None:
+    # the /health probe runs beside the load in the first generator process: one process
+    # fewer competing for the box's two cores than a separate prober
+    out.put(_run(_load_and_probe(port, clients, seconds, offset, probe)))
 
 
 async def _health_probe(port: int, seconds: float) -> list[float]:
@@ -171,6 +193,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="sustained load duration")
     parser.add_argument("--sequential", type=int, default=2000, help="orders for the latency run")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--load-procs", type=int, default=1,
+                        help="load-generator processes sharing the clients (the box has 2 cores)")
     parser.add_argument("--no-projection", action="store_true",
                         help="measure without the background projection of reporting tables")
     args = parser.parse_args()
@@ -184,19 +208,20 @@ def main() -> int:
             asyncio.run(_sequential(engine, 200))  # warm-up
             latencies = asyncio.run(_sequential(engine, args.sequential))
             out: Any = mp.Queue()
-            per_proc = args.clients // 2
+            per_proc = args.clients // args.load_procs
             workers = [mp.Process(target=_load_proc, args=(engine, per_proc, args.seconds,
-                                                           k * per_proc, out)) for k in range(2)]
+                                                           k * per_proc, k == 0, out))
+                       for k in range(args.load_procs)]
             t0 = time.perf_counter()
             for w in workers:
                 w.start()
-            health = asyncio.run(_health_probe(engine, args.seconds))
             results = [out.get() for _ in workers]
             for w in workers:
                 w.join()
             elapsed = time.perf_counter() - t0
             done = sum(r[0] for r in results)
             errors = sum(r[1] for r in results)
+            health = [x for r in results for x in r[2]]
             t1 = time.perf_counter()
             batch_done, batch_errors = asyncio.run(_batch_load(engine, 4, args.seconds / 2, 100))
             batch_elapsed = time.perf_counter() - t1
