@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +16,9 @@ from rich.table import Table
 
 from mcp_trading.config import Settings
 from mcp_trading.platform.principal import Role
-from mcp_trading.platform.security import KeyRecord, KeyStore, UnknownKeyError
+
+if TYPE_CHECKING:  # the security module (argon2, jwt, sqlalchemy) loads only when a verb runs
+    from mcp_trading.platform.security import KeyRecord, KeyStore
 
 __all__ = ["keys_app"]
 
@@ -43,6 +45,7 @@ def _role(value: str) -> str:
 def _key_store(data_dir: Path | None) -> Iterator[KeyStore]:
     from mcp_trading.adapters.store import upgrade
     from mcp_trading.adapters.store.engine import create_store_engine
+    from mcp_trading.platform.security import KeyStore
 
     s = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -115,7 +118,7 @@ def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key id 
         try:
             before = keys.get(key_id)
             after = keys.revoke(key_id)
-        except UnknownKeyError as exc:
+        except LookupError as exc:  # security.UnknownKeyError
             errors.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
     if before.active:

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mcp_trading.config import Settings
-from mcp_trading.platform.platform import SERVICES
+from mcp_trading.platform import SERVICES
 
 __all__ = ["register"]
 

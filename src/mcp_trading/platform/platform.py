@@ -26,6 +26,7 @@ from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
+from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.principal import Authenticates
@@ -34,8 +35,6 @@ __all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError"]
 
 log = logging.getLogger("mcp_trading.platform")
 
-#: The runbook's services, in start order.
-SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
 _NS = 1_000_000_000
 
 
