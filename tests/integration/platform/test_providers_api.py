@@ -151,7 +151,7 @@ def test_the_simulator_succeeds_when_the_pump_delivered_quotes_since_the_last_po
     sim = SimulatorProvider(platform)
     assert sim.poll(T0) is None  # not started: the pump is meant to be idle
     platform.accepting = True
-    assert sim.poll(T0) == Outcome(False, "no new quotes since the last poll")
+    assert sim.poll(T0) is None  # no first quote yet: no verdict (status stays down meanwhile)
     platform.last_quote_ns = T0
     assert sim.poll(T0) == Outcome(True)
     assert sim.poll(T0 + S) == Outcome(False, "no new quotes since the last poll")

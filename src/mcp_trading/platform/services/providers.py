@@ -195,8 +195,8 @@ class SimulatorProvider(Provider):
         if latest > self._seen:
             self._seen = latest
             return Outcome(True)
-        if not platform.accepting:
-            return None  # not started, or stopping: the pump is meant to be idle
+        if not platform.accepting or self._seen == 0:
+            return None  # not started, stopping, or no first quote yet: nothing to judge
         return Outcome(False, "no new quotes since the last poll")
 
 
@@ -250,9 +250,12 @@ class ProvidersService:
             return
         self._active = asyncio.current_task()
         try:
+            warming_up = True
             while True:
-                await asyncio.sleep(self.poll_interval_s)  # first give the feed time to deliver
+                # until the first quote, look often, so a fresh start reports healthy promptly
+                await asyncio.sleep(0.05 if warming_up else self.poll_interval_s)
                 self.registry.poll(self.clock.now_ns())
+                warming_up = warming_up and self.platform.last_quote_ns == 0
         finally:
             self._active = None
 
