@@ -132,21 +132,31 @@ def _run(coro: Any) -> Any:
         return asyncio.run(coro)
 
 
-async def _load_and_probe(port: int, clients: int, seconds: float, offset: int,
-                          probe: bool) -> tuple[int, int, list[float]]:
-    if not probe:
-        done, errors = await _load(port, clients, seconds, offset)
-        return done, errors, []
-    (done, errors), health = await asyncio.gather(_load(port, clients, seconds, offset),
-                                                  _health_probe(port, seconds))
-    return done, errors, health
+def _load_proc(port: int, clients: int, seconds: float, offset: int, out: Any) -> None:
+    out.put(_run(_load(port, clients, seconds, offset)))
 
 
-def _load_proc(port: int, clients: int, seconds: float, offset: int, probe: bool,  # noqa: PLR0917
-               out: Any) -> None:
-    # the /health probe runs beside the load in the first generator process: one process
-    # fewer competing for the box's two cores than a separate prober
-    out.put(_run(_load_and_probe(port, clients, seconds, offset, probe)))
+def _probe_proc(port: int, seconds: float, out: Any) -> None:
+    """GET /health every 10 ms on a blocking socket: its own process and no event loop, so
+    the figure is the server's answer time, not the load generator's own queueing."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    payload = request_bytes("GET", "/health", port)
+    reader = sock.makefile("rb")
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        sock.sendall(payload)
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        reader.read(length)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.01)
+    sock.close()
+    out.put(latencies)
 
 
 async def _health_probe(port: int, seconds: float) -> list[float]:
@@ -208,20 +218,22 @@ def main() -> int:
             asyncio.run(_sequential(engine, 200))  # warm-up
             latencies = asyncio.run(_sequential(engine, args.sequential))
             out: Any = mp.Queue()
+            probe_out: Any = mp.Queue()
             per_proc = args.clients // args.load_procs
             workers = [mp.Process(target=_load_proc, args=(engine, per_proc, args.seconds,
-                                                           k * per_proc, k == 0, out))
+                                                           k * per_proc, out))
                        for k in range(args.load_procs)]
+            prober = mp.Process(target=_probe_proc, args=(engine, args.seconds, probe_out))
             t0 = time.perf_counter()
-            for w in workers:
+            for w in [*workers, prober]:
                 w.start()
             results = [out.get() for _ in workers]
-            for w in workers:
+            health = probe_out.get()
+            for w in [*workers, prober]:
                 w.join()
             elapsed = time.perf_counter() - t0
             done = sum(r[0] for r in results)
             errors = sum(r[1] for r in results)
-            health = [x for r in results for x in r[2]]
             t1 = time.perf_counter()
             batch_done, batch_errors = asyncio.run(_batch_load(engine, 4, args.seconds / 2, 100))
             batch_elapsed = time.perf_counter() - t1

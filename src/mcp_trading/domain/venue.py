@@ -11,6 +11,7 @@ it tells a `VenueSink` (the kernel), which records events.
 from __future__ import annotations
 
 from bisect import insort
+from collections import deque
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,6 +28,7 @@ _BUY = OrderSide.BUY
 _FOK = TimeInForce.FOK
 _IOC = TimeInForce.IOC
 _LIMIT = OrderType.LIMIT
+_MARKET = OrderType.MARKET
 _STOP = OrderType.STOP
 _STOP_LIMIT = OrderType.STOP_LIMIT
 _TRAILING_STOP = OrderType.TRAILING_STOP
@@ -52,13 +54,18 @@ class SymbolBook:
     and dropped when it reaches the top.
     """
 
-    __slots__ = ("ask_left", "asks", "bid_left", "bids", "others", "quote", "seq", "symbol")
+    __slots__ = ("ask_left", "asks", "bid_left", "bids", "buy_queue", "others", "quote",
+                 "sell_queue", "seq", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.bids: list[tuple[Decimal, int, Order]] = []  # (-limit, seq): best first
         self.asks: list[tuple[Decimal, int, Order]] = []  # (limit, seq): best first
-        self.others: list[Order] = []  # market remainder, untriggered stops, not yet at venue
+        self.others: list[Order] = []  # untriggered stops, orders not yet at the venue
+        # market orders (and triggered stops) waiting for liquidity, in time priority: a quote
+        # fills from the front until its size is used up, so waiting costs O(fills), not O(n)
+        self.buy_queue: deque[Order] = deque()
+        self.sell_queue: deque[Order] = deque()
         self.quote: Quote | None = None
         self.ask_left = _ZERO
         self.bid_left = _ZERO
@@ -75,12 +82,14 @@ class SymbolBook:
                 insort(self.bids, (-price, self.seq, order))
             else:
                 insort(self.asks, (price, self.seq, order))
+        elif order.type is _MARKET or (order.triggered and order.type is not _STOP_LIMIT):
+            (self.buy_queue if order.side is _BUY else self.sell_queue).append(order)
         else:
             self.others.append(order)
 
     def working_count(self) -> int:
         return sum(1 for e in self.bids + self.asks if e[2].status in WORKING) + sum(
-            1 for o in self.others if o.status in WORKING)
+            1 for o in (*self.others, *self.buy_queue, *self.sell_queue) if o.status in WORKING)
 
 
 class Venue:
@@ -111,6 +120,11 @@ class Venue:
                     book.others.append(order)
                     continue
                 self._work(order, book, quote, sink, session_open, resting=True)
+        if session_open:
+            if book.buy_queue:
+                self._drain(book.buy_queue, book, quote, sink, buy=True)
+            if book.sell_queue:
+                self._drain(book.sell_queue, book, quote, sink, buy=False)
         if book.bids or book.asks:
             self._cross_ladders(book, quote, sink, session_open)
 
@@ -133,6 +147,8 @@ class Venue:
             book.bids = [e for e in book.bids if e[2].status in WORKING]
             book.asks = [e for e in book.asks if e[2].status in WORKING]
             book.others = [o for o in book.others if o.status in WORKING]
+            book.buy_queue = deque(o for o in book.buy_queue if o.status in WORKING)
+            book.sell_queue = deque(o for o in book.sell_queue if o.status in WORKING)
 
     # ---- matching -------------------------------------------------------------------------
     def _work(self, order: Order, book: SymbolBook, quote: Quote, sink: VenueSink,
@@ -158,8 +174,22 @@ class Venue:
             sink.cancel(order, f"{tif.value}: unfilled quantity canceled")
         elif limit is not None:
             book.rest(order)
-        else:
-            book.others.append(order)  # market remainder waits for the next quote
+        else:  # a market remainder waits, in time priority, for liquidity on later quotes
+            (book.buy_queue if order.side is _BUY else book.sell_queue).append(order)
+
+    def _drain(self, queue: deque[Order], book: SymbolBook, quote: Quote, sink: VenueSink,
+               *, buy: bool) -> None:
+        while queue:
+            order = queue[0]
+            if order.status not in WORKING:
+                queue.popleft()
+                continue
+            if (book.ask_left if buy else book.bid_left) <= _ZERO:
+                return
+            self._take(order, book, quote, None, sink)
+            if order.status in WORKING:
+                return  # the quote's size is used up
+            queue.popleft()
 
     def _take(self, order: Order, book: SymbolBook, quote: Quote, limit: Decimal | None,
               sink: VenueSink) -> None:

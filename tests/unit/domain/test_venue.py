@@ -376,3 +376,20 @@ def test_venue_matches_resting_limits_only_while_the_session_is_open(session_ope
                    session_open=session_open)
     expected = [("fill", "o-1", (D(5), D("101.05")))] if session_open else []
     assert sink.calls == expected
+
+
+def test_waiting_market_orders_fill_in_time_priority_as_liquidity_arrives(h) -> None:
+    h.quote("100.00", "100.02", ask_size=100)
+    first = h.buy(100, type="market")  # takes the whole ask
+    waiting = [h.buy(30, type="market") for _ in range(5)]  # 150 shares wait for liquidity
+    assert first.status == "filled"
+    assert all(o.status == "new" and o.filled_qty == 0 for o in waiting)
+    h.advance(1)
+    h.quote("100.00", "100.03", ask_size=70)  # 70 shares: two orders and a third partly
+    assert [o.filled_qty for o in waiting] == [30, 30, 10, 0, 0]
+    assert [o.status for o in waiting[:3]] == ["filled", "filled", "partially_filled"]
+    h.advance(1)
+    h.kernel.cancel(waiting[3].id)  # a canceled order in the queue is skipped, not filled
+    h.quote("100.00", "100.04", ask_size=1_000)
+    assert [o.filled_qty for o in waiting] == [30, 30, 30, 0, 30]
+    assert waiting[3].status == "canceled" and waiting[4].status == "filled"
