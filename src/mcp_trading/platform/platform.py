@@ -200,6 +200,7 @@ class Platform:
                         if queue.full():
                             queue.get_nowait()  # latest value wins for slow consumers
                         queue.put_nowait(quote)
+                    await asyncio.sleep(0)  # let waiting requests in between quotes
                 self.last_quote_ns = quotes[-1].ts
                 self.metrics.quotes.inc(len(quotes))
             await asyncio.sleep(interval)

@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from mcp_trading.config import Settings
+from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
 
@@ -60,7 +61,7 @@ def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -
     def failing() -> list[str]:
         return failing_checks(platform, services_up())
 
-    return {
+    apps = {
         "market-data": market_data.build(platform),
         "providers": providers.build(platform),
         "trading-engine": trading_engine.build(platform, failing_checks=failing),
@@ -69,6 +70,9 @@ def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -
         "portfolio": portfolio.build(platform),
         "alerts": alerts.build(platform, failing_checks=failing),
     }
+    for name, app in apps.items():  # every service also speaks MCP at /mcp
+        attach_mcp(app, platform, name)
+    return apps
 
 
 def _bind(host: str, port: int, service: str) -> socket.socket:
@@ -132,6 +136,8 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     await platform.start()
+    mcp_sessions = mcp_lifespan(apps)
+    await mcp_sessions.__aenter__()
     tasks = {name: asyncio.create_task(server.serve(sockets=[sockets[name]]), name=name)
              for name, server in servers.items()}
     try:
@@ -151,6 +157,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
         for server in servers.values():
             server.should_exit = True
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await mcp_sessions.__aexit__(None, None, None)
         await platform.stop()
         for sock in sockets.values():
             sock.close()

@@ -1,0 +1,169 @@
+"""Tool inputs and outputs. Outputs name the fields agents rely on and allow the rest.
+
+Decimals travel as strings (Alpaca's convention), times as ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AccountOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut", "LimitsOut",
+    "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut", "PortfolioPositionsOut",
+    "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
+    "RiskStatusOut", "SubmitOut", "SymbolsOut",
+]
+
+
+class OrderArgs(BaseModel):
+    """One order, as preview_order / submit_order / check_order take it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str = Field(description="A known instrument, e.g. AAPL (see list_symbols)")
+    qty: Decimal = Field(gt=0, description="Quantity > 0, a multiple of the lot size")
+    side: Literal["buy", "sell"]
+    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
+    time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
+    limit_price: Decimal | None = Field(None, description="Required for limit and stop_limit")
+    stop_price: Decimal | None = Field(None, description="Required for stop and stop_limit")
+    trail_price: Decimal | None = Field(None, description="trailing_stop: absolute trail")
+    trail_percent: Decimal | None = Field(None, description="trailing_stop: trail in percent")
+    client_order_id: str | None = Field(None, max_length=48,
+                                        description="Your idempotency key, unique per account")
+    extended_hours: bool = False
+    account_id: str | None = Field(None, description="Operators only; keys act on their account")
+
+    def payload(self) -> dict[str, Any]:
+        """The service payload: decimals as strings, unset fields left out."""
+        return {k: (format(v, "f") if isinstance(v, Decimal) else v)
+                for k, v in self.model_dump(exclude_none=True).items()}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class QuoteOut(_Out):
+    symbol: str
+    bid: str
+    ask: str
+    ts: str | None
+
+
+class QuotesOut(_Out):
+    quotes: dict[str, QuoteOut]
+    missing: list[str]
+
+
+class SymbolsOut(_Out):
+    symbols: list[dict[str, Any]]
+
+
+class BarsOut(_Out):
+    symbol: str
+    timeframe: str
+    bars: list[dict[str, Any]]
+
+
+class ClockOut(_Out):
+    is_open: bool
+    timestamp: str | None
+    next_open: str | None
+    next_close: str | None
+
+
+class OrderOut(_Out):
+    id: str
+    client_order_id: str | None
+    account_id: str
+    symbol: str
+    side: str
+    qty: str | None
+    status: str | None
+    filled_qty: str | None
+
+
+class SubmitOut(_Out):
+    order: OrderOut
+    environment: Literal["paper"] = "paper"
+
+
+class OrderListOut(_Out):
+    orders: list[OrderOut]
+    next_cursor: str | None
+
+
+class PositionsOut(_Out):
+    positions: list[dict[str, Any]]
+
+
+class AccountOut(_Out):
+    id: str
+    cash: str | None
+    equity: str | None
+    buying_power: str | None
+    trading_state: str
+
+
+class OrderCheckOut(_Out):
+    would_accept: bool
+    code: str | None
+    message: str
+    account_id: str
+    reference_price: str | None
+    reserve: str | None
+    buying_power: str | None
+
+
+class PreviewOut(OrderCheckOut):
+    estimated_notional: str | None
+    confirmation_token: str
+    expires_in_s: float
+
+
+class HaltOut(_Out):
+    trading_status: str
+    reason: str
+    canceled_count: int
+
+
+class RiskStatusOut(_Out):
+    risk_status: Literal["ok", "warning", "breach"]
+    reasons: list[str]
+
+
+class LimitsOut(_Out):
+    global_: dict[str, Any] = Field(alias="global")
+    accounts: dict[str, dict[str, Any]]
+    limit_names: list[str]
+
+
+class ExposuresOut(_Out):
+    as_of: str | None
+    accounts: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
+class PortfolioSummaryOut(_Out):
+    as_of: str | None
+    accounts: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
+class PortfolioPositionsOut(_Out):
+    as_of: str | None
+    accounts: list[dict[str, Any]]
+
+
+class ProvidersOut(_Out):
+    active_providers: list[str]
+    providers: list[dict[str, Any]]
+
+
+class AlertsOut(_Out):
+    alerts: list[dict[str, Any]]
+    open_alerts: int

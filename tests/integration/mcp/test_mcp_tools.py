@@ -1,0 +1,201 @@
+"""MCP tools over streamable HTTP (in-process ASGI): auth, preview/confirm/submit, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any
+
+import httpx2
+import jsonschema
+from mcp import Client
+from mcp_types import CallToolResult, Tool
+from tests.integration.mcp.conftest import BASE, connect, mcp_app
+
+from mcp_trading.platform.platform import Platform
+
+MakeKey = Callable[..., str]
+ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market",
+         "client_order_id": "agent-1"}
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(coro)
+
+
+async def call(client: Client, tools: dict[str, Tool], name: str,
+               arguments: dict[str, Any]) -> CallToolResult:
+    """Call a tool; a successful result must match the tool's output schema."""
+    result = await client.call_tool(name, arguments)
+    if not result.is_error:
+        schema = tools[name].output_schema
+        assert schema is not None
+        jsonschema.validate(result.structured_content, schema)
+    return result
+
+
+async def tool_map(client: Client) -> dict[str, Tool]:
+    return {t.name: t for t in (await client.list_tools()).tools}
+
+
+def test_every_tool_has_an_output_schema_and_resume_is_absent(platform: Platform,
+                                                               make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"), make_key("viewer")) as client:
+            tools = await tool_map(client)
+        assert {"preview_order", "submit_order", "cancel_order", "replace_order", "get_order",
+                "list_orders", "get_positions", "get_account", "halt"} <= set(tools)
+        assert not any("resume" in name for name in tools)
+        assert all(t.output_schema for t in tools.values())
+        assert tools["submit_order"].annotations.destructive_hint  # type: ignore[union-attr]
+        assert tools["get_account"].annotations.read_only_hint  # type: ignore[union-attr]
+
+    run(body())
+
+
+def test_preview_then_submit_with_the_token_places_an_attributed_order(
+        platform: Platform, make_key: MakeKey) -> None:
+    async def body() -> None:
+        key = make_key("trader", "paper", "agent-smith")
+        async with connect(mcp_app(platform, "trading-engine"), key) as client:
+            tools = await tool_map(client)
+            preview = await call(client, tools, "preview_order", {"order": ORDER})
+            assert not preview.is_error, preview.structured_content
+            data = preview.structured_content or {}
+            assert data["would_accept"] is True
+            assert Decimal(data["estimated_notional"]) > 0
+            submitted = await call(client, tools, "submit_order", {
+                "order": ORDER, "confirmation_token": data["confirmation_token"]})
+            assert not submitted.is_error, submitted.structured_content
+            order = (submitted.structured_content or {})["order"]
+            assert order["client_order_id"] == "agent-1"
+            assert order["attribution"].startswith("mcp:key:")
+            assert order["attribution"].endswith(":agent-smith")
+            # the token is single-use
+            again = await call(client, tools, "submit_order", {
+                "order": {**ORDER, "client_order_id": "agent-2"},
+                "confirmation_token": data["confirmation_token"]})
+            assert again.is_error
+            assert (again.structured_content or {})["code"] == "CONFIRMATION_INVALID"
+
+    run(body())
+
+
+def test_submit_without_a_token_is_refused(platform: Platform, make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            result = await client.call_tool("submit_order", {"order": ORDER})
+        assert result.is_error
+        assert (result.structured_content or {})["code"] == "CONFIRMATION_REQUIRED"
+        assert not platform.kernel_runtime.kernel.state.accounts["paper"].by_client_id
+
+    run(body())
+
+
+def test_a_token_for_other_arguments_is_refused(platform: Platform, make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            preview = await client.call_tool("preview_order", {"order": ORDER})
+            token = (preview.structured_content or {})["confirmation_token"]
+            result = await client.call_tool("submit_order", {
+                "order": {**ORDER, "qty": "2"}, "confirmation_token": token})
+        assert result.is_error
+        assert (result.structured_content or {})["code"] == "CONFIRMATION_INVALID"
+
+    run(body())
+
+
+def test_a_risk_refusal_is_an_error_result_with_its_code(platform: Platform,
+                                                         make_key: MakeKey) -> None:
+    platform.kernel_runtime.kernel.set_limits(None, {"max_order_qty": "5"}, actor="test")
+    platform.kernel_runtime.journal.flush()
+
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            result = await client.call_tool("preview_order", {"order": {**ORDER, "qty": "10"}})
+        assert result.is_error
+        data = result.structured_content or {}
+        assert data["code"] == "RISK_MAX_ORDER_QTY"
+        assert "5" in data["message"]
+        assert "confirmation_token" not in data
+        assert data["account_id"] == "paper"
+
+    run(body())
+
+
+def test_halt_is_refused_for_a_trader_and_done_for_an_operator(platform: Platform,
+                                                               make_key: MakeKey) -> None:
+    async def body() -> None:
+        app = mcp_app(platform, "trading-engine")
+        async with connect(app, make_key("trader", "paper")) as client:
+            refused = await client.call_tool("halt", {"reason": "agent panic"})
+        assert refused.is_error
+        assert (refused.structured_content or {})["code"] == "FORBIDDEN"
+        assert platform.kernel_runtime.kernel.state.platform_state.value == "active"
+        async with connect(mcp_app(platform, "trading-engine"), make_key("operator")) as client:
+            tools = await tool_map(client)
+            done = await call(client, tools, "halt", {"reason": "drill"})
+        assert not done.is_error, done.structured_content
+        assert (done.structured_content or {})["trading_status"] == "halted"
+
+    run(body())
+
+
+def test_an_account_bound_key_cannot_act_on_another_account(platform: Platform,
+                                                            make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            preview = await client.call_tool("preview_order", {
+                "order": {**ORDER, "account_id": "other"}})
+            account = await client.call_tool("get_account", {"account_id": "other"})
+        assert preview.is_error
+        assert (preview.structured_content or {})["code"] == "FORBIDDEN"
+        assert account.is_error
+
+    run(body())
+
+
+def test_read_tools_of_other_services_answer_with_their_schemas(platform: Platform,
+                                                                make_key: MakeKey) -> None:
+    async def body() -> None:
+        key = make_key("viewer")
+        calls = {"market-data": [("get_quote", {"symbol": "AAPL"}), ("list_symbols", {}),
+                                 ("get_quotes", {"symbols": "AAPL"})],
+                 "risk": [("risk_status", {}), ("risk_limits", {}), ("risk_exposures", {})],
+                 "portfolio": [("portfolio_summary", {}), ("portfolio_positions", {})],
+                 "providers": [("list_providers", {})],
+                 "alerts": [("list_alerts", {})],
+                 "orders": [("list_orders", {})]}
+        for service, wanted in calls.items():
+            async with connect(mcp_app(platform, service), key) as client:
+                tools = await tool_map(client)
+                for name, arguments in wanted:
+                    result = await call(client, tools, name, arguments)
+                    assert not result.is_error, (name, result.structured_content)
+
+    run(body())
+
+
+def test_without_a_token_mcp_answers_401_with_resource_metadata(platform: Platform) -> None:
+    async def body() -> None:
+        app = mcp_app(platform, "risk")
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app),
+                                      base_url=BASE) as http:
+            response = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1,
+                                                     "method": "tools/list"})
+            assert response.status_code == 401
+            challenge = response.headers["www-authenticate"]
+            assert "resource_metadata=" in challenge
+            metadata = await http.get("/.well-known/oauth-protected-resource/mcp")
+            assert metadata.status_code == 200
+            assert metadata.json()["resource"] == f"{BASE}/mcp"
+            bad = await http.post("/mcp", headers={"Authorization": "Bearer mcpt_nope"},
+                                  json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+            assert bad.status_code == 401
+
+    run(body())
