@@ -60,11 +60,17 @@ async def roundtrip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     return status
 
 
+#: the simulator's universe; `--symbol` puts every order on one symbol instead
+SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM", "V", "XOM",
+           "JNJ", "PG", "KO", "IWM", "DIA", "BAC", "WMT", "NFLX"]
+
+
 def order_body(i: int) -> bytes:
-    # market buys of 1-3 shares: always accepted and filled (the account has ample cash), so
-    # every request takes the whole path: risk, matching, position, journal
-    return json.dumps({"symbol": "SPY", "qty": 1 + i % 3, "side": "buy", "type": "market",
-                       "time_in_force": "day"}).encode()
+    # market buys of 1-3 shares across the universe: accepted (the account has ample cash) and
+    # filled as the quotes' sizes allow, so every request takes the whole path: risk,
+    # matching, position, journal
+    return json.dumps({"symbol": SYMBOLS[i % len(SYMBOLS)], "qty": 1 + i % 3, "side": "buy",
+                       "type": "market", "time_in_force": "day"}).encode()
 
 
 async def _sequential(port: int, n: int) -> list[float]:
@@ -84,14 +90,15 @@ async def _sequential(port: int, n: int) -> list[float]:
 async def _load(port: int, clients: int, seconds: float, offset: int) -> tuple[int, int]:
     deadline = time.perf_counter() + seconds
     done = errors = 0
-    payloads = [request_bytes("POST", "/orders", port, order_body(i)) for i in range(3)]
+    payloads = [request_bytes("POST", "/orders", port, order_body(i))
+                for i in range(3 * len(SYMBOLS))]
 
     async def client(k: int) -> None:
         nonlocal done, errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = offset + k
         while time.perf_counter() < deadline:
-            status = await roundtrip(reader, writer, payloads[i % 3])
+            status = await roundtrip(reader, writer, payloads[i % len(payloads)])
             i += 1
             if status == 200:
                 done += 1
@@ -203,18 +210,22 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="sustained load duration")
     parser.add_argument("--sequential", type=int, default=2000, help="orders for the latency run")
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--symbol", default=None,
+                        help="put every order on this one symbol (a liquidity-starved worst case)")
     parser.add_argument("--load-procs", type=int, default=1,
                         help="load-generator processes sharing the clients (the box has 2 cores)")
     parser.add_argument("--no-projection", action="store_true",
                         help="measure without the background projection of reporting tables")
     args = parser.parse_args()
+    if args.symbol:
+        SYMBOLS[:] = [args.symbol]
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     engine = ports["trading-engine"]
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
         extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
         proc = start_platform(Path(tmp), ports, extra)
         try:
-            time.sleep(1.0)  # let the feed publish quotes for SPY
+            time.sleep(1.0)  # let the feed publish a first quote for every symbol
             asyncio.run(_sequential(engine, 200))  # warm-up
             latencies = asyncio.run(_sequential(engine, args.sequential))
             out: Any = mp.Queue()
