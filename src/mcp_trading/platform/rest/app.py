@@ -18,7 +18,7 @@ from mcp_trading.domain.errors import DomainError
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.platform.principal import Authenticates, Principal, Role
-from mcp_trading.platform.rest.fastpath import add_fast_route
+from mcp_trading.platform.rest.fastpath import add_fast_route, decode_object
 from mcp_trading.platform.services.access import require
 
 __all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
@@ -51,19 +51,7 @@ def caller(request: Request, role: Role) -> Principal:
 
 async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request's JSON object; a clear 4xx for anything else."""
-    raw = await request.body()
-    if not raw.strip():
-        if allow_empty:
-            return {}
-        raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
-    try:
-        data = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "INVALID_BODY",
-                       f"the request body must be a JSON object, got {type(data).__name__}")
-    return data
+    return decode_object(await request.body(), allow_empty=allow_empty)
 
 
 class _Timing:

@@ -20,7 +20,7 @@ from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 
-__all__ = ["FastRoute", "add_fast_route", "serving_app"]
+__all__ = ["FastRoute", "add_fast_route", "decode_object", "serving_app"]
 
 log = logging.getLogger("mcp_trading.rest")
 _encoder = msgspec.json.Encoder()
@@ -29,6 +29,22 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 #: handler(principal, decoded JSON object or None for a GET) -> (status, body)
 Handler = Callable[[Principal | None, dict[str, Any] | None], Awaitable[tuple[int, Any]]]
+
+
+def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
+    """A request body as a JSON object; a clear 4xx for anything else."""
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
+    try:
+        data = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "INVALID_BODY",
+                       f"the request body must be a JSON object, got {type(data).__name__}")
+    return data
 
 
 def add_fast_route(app: Any, *, method: str, path: str, handler: Handler,
@@ -104,17 +120,7 @@ class FastRoute:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        raw = b"".join(chunks)
-        if not raw.strip():
-            raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
-        try:
-            data = msgspec.json.decode(raw)
-        except msgspec.DecodeError as exc:
-            raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ApiError(422, "INVALID_BODY",
-                           f"the request body must be a JSON object, got {type(data).__name__}")
-        return await self.handler(principal, data)
+        return await self.handler(principal, decode_object(b"".join(chunks)))
 
     def _principal(self, scope: Scope) -> Principal | None:
         authenticator = self.platform.authenticator
