@@ -2,9 +2,13 @@
 
 The SDK's bearer middleware calls `verify_token`; the Principal rides along on the access
 token, and tools read it back with `current_principal()`. There is no loopback trust on MCP.
+The stdio command (`mcp-trading mcp --embedded`) verifies its key once at start and sets the
+process-level principal with `set_process_principal`; HTTP servers never set it.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
@@ -13,7 +17,11 @@ from pydantic import ConfigDict
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 
-__all__ = ["PlatformTokenVerifier", "PrincipalToken", "current_principal"]
+__all__ = ["PlatformTokenVerifier", "PrincipalToken", "current_principal", "set_process_principal"]
+
+#: set once by the stdio command before it serves; tasks it starts inherit it
+_process_principal: ContextVar[Principal | None] = ContextVar("mcp_process_principal",
+                                                              default=None)
 
 
 class PrincipalToken(AccessToken):
@@ -43,7 +51,15 @@ class PlatformTokenVerifier:
                               principal=principal)
 
 
+def set_process_principal(principal: Principal | None) -> None:
+    """Whom every tool call without an access token acts as (stdio: one caller per process)."""
+    _process_principal.set(principal)
+
+
 def current_principal() -> Principal | None:
-    """The calling Principal inside a tool; None without a verified bearer token."""
+    """The calling Principal inside a tool: the verified bearer token's, else (no token at all)
+    the process-level principal set by the stdio command; None when neither exists."""
     token = get_access_token()
+    if token is None:
+        return _process_principal.get()
     return token.principal if isinstance(token, PrincipalToken) else None

@@ -1,0 +1,87 @@
+"""`mcp-trading mcp --embedded`: every service's MCP tools over stdio, one caller per process.
+
+The command runs an embedded platform in this process (journal, kernel, simulated feed) and
+serves one MCPServer on stdin/stdout holding the tools of every service (a tool that two
+services share is registered once). The caller's API key comes from MCP_TRADING_API_KEY and
+is verified once, at start: without a valid key the command refuses to start. Every tool call
+then acts as that key's principal. Only the embedded mode exists in this version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import typer
+from mcp.server import MCPServer
+
+from mcp_trading import __version__
+from mcp_trading.config import Settings
+from mcp_trading.platform.mcp.auth import set_process_principal
+from mcp_trading.platform.mcp.server import _INSTRUCTIONS, _TOOLS
+from mcp_trading.platform.platform import Platform
+from mcp_trading.platform.principal import Principal
+from mcp_trading.platform.security import InsecureSecretError, build_authenticator
+
+__all__ = ["build_stdio_server", "run"]
+
+KEY_ENV = "MCP_TRADING_API_KEY"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    print(f"mcp-trading mcp: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def build_stdio_server(platform: Platform) -> MCPServer:
+    """One MCPServer with every service's tools; a name two services share is kept once."""
+    server = MCPServer("mcp-trading", version=__version__,
+                       instructions=_INSTRUCTIONS.format(service="embedded, all services"),
+                       warn_on_duplicate_tools=False)  # the first registration wins
+    registered: set[object] = set()
+    for registers in _TOOLS.values():
+        for register_tools in registers:
+            if register_tools not in registered:
+                registered.add(register_tools)
+                register_tools(server, platform)
+    return server
+
+
+async def _serve(settings: Settings, key: str) -> None:
+    platform = Platform(settings)
+    try:
+        platform.authenticator = build_authenticator(settings)
+    except InsecureSecretError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        platform.open()  # migrations first: the key is read from the database
+        principal: Principal | None = platform.authenticator.authenticate(
+            f"Bearer {key}", None, loopback_trust=False)
+        if principal is None:
+            raise _fail(f"the API key in {KEY_ENV} is not valid (unknown, revoked or "
+                        f"malformed); create one with `mcp-trading keys create`")
+        print(f"mcp-trading mcp: embedded platform at {settings.data_dir}, acting as "
+              f"{principal.name} ({principal.role.label})", file=sys.stderr)
+        set_process_principal(principal)
+        server = build_stdio_server(platform)
+        await platform.start()
+        await server.run_stdio_async()
+    finally:
+        set_process_principal(None)
+        await platform.stop()
+
+
+def run(embedded: bool, data_dir: Path | None) -> None:
+    """Serve MCP on stdio for one caller, whose key is read from MCP_TRADING_API_KEY."""
+    if not embedded:
+        raise _fail("only the embedded mode exists in this version: run `mcp-trading mcp "
+                    "--embedded` (stdio against a running platform is not implemented)", 2)
+    key = os.environ.get(KEY_ENV, "").strip()
+    if not key:
+        raise _fail(f"{KEY_ENV} is not set; the stdio server needs the caller's API key")
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings, key))
