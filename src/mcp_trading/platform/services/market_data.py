@@ -30,7 +30,7 @@ from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import require
+from mcp_trading.platform.services.access import parse_time, require
 from mcp_trading.platform.services.bars import (
     TIMEFRAMES,
     Bar,
@@ -56,23 +56,6 @@ _decoder = msgspec.json.Decoder()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MAX_NS = 2**63
-
-
-def _parse_time(name: str, value: str | None) -> int | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ApiError(422, "INVALID_PARAMETER", f"{name}: {value!r} is not an ISO 8601 time; "
-                       "use e.g. 2025-01-02T14:30:00Z or 2025-01-02", field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    ns = (moment - _EPOCH) // _MICROSECOND * 1000
-    if not 0 <= ns < _MAX_NS:  # timestamps are int64 nanoseconds in the store
-        raise ApiError(422, "INVALID_PARAMETER", f"{name}: {value!r} is out of range; use a time "
-                       "from 1970-01-01 to 2262-04-11", field=name)
-    return ns
 
 
 def _bar_view(bar: Bar) -> dict[str, Any]:
@@ -322,7 +305,7 @@ class MarketDataService:
         if tf not in TIMEFRAMES:
             raise ApiError(422, "INVALID_PARAMETER", f"timeframe: {tf!r} is not allowed; use one "
                            "of: " + ", ".join(TIMEFRAMES), field="timeframe")
-        t0, t1 = _parse_time("start", start), _parse_time("end", end)
+        t0, t1 = parse_time("start", start), parse_time("end", end)
         if t0 is not None and t1 is not None and t0 > t1:
             raise ApiError(422, "INVALID_PARAMETER", f"start: {start} is after end {end}; start "
                            "must be at or before end", field="start")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from itertools import islice
@@ -24,7 +24,7 @@ from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import require
+from mcp_trading.platform.services.access import parse_time, require
 from mcp_trading.platform.views import iso, order_view
 
 __all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "parse_time"]
@@ -35,20 +35,6 @@ STATUS_FILTERS = ("open", "closed", "all")
 _CANCEL_ALL_FIELDS = ("account_id", "reason", "symbol")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_US = 1_000
-
-
-def parse_time(name: str, value: str | None) -> int | None:
-    """An ISO 8601 time as ns since the epoch (naive times are UTC); None when absent."""
-    if value is None or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ApiError(422, "INVALID_QUERY", f"{name}: {value!r} is not an ISO 8601 time; use e.g. "
-                       "2026-01-02T15:04:05Z", field=name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
 
 
 def _status_set(status: str | None) -> frozenset[OrderStatus] | None:

@@ -13,10 +13,9 @@ from typing import Any
 
 from mcp_trading.domain.accounts import Account
 from mcp_trading.kernel.kernel import Kernel
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import require
+from mcp_trading.platform.services.access import accounts_in_scope, require
 from mcp_trading.platform.views import iso, money, position_view
 
 __all__ = ["PortfolioService"]
@@ -67,19 +66,7 @@ class PortfolioService:
         return self.platform.kernel_runtime.kernel
 
     def _accounts(self, caller: Principal, account_id: str | None) -> list[Account]:
-        accounts = self.kernel.state.accounts
-        if caller.account_id is not None:
-            if account_id and account_id != caller.account_id:
-                raise ApiError(403, "FORBIDDEN",
-                               f"this credential reads account {caller.account_id!r} only")
-            account_id = caller.account_id
-        if account_id:
-            account = accounts.get(account_id)
-            if account is None:
-                raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                               field="account_id")
-            return [account]
-        return [a for a in accounts.values() if not a.internal]
+        return accounts_in_scope(self.kernel.state.accounts, caller, account_id)
 
     def summary(self, principal: Principal | None, account_id: str | None = None
                 ) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import require, resolve_account
+from mcp_trading.platform.services.access import accounts_in_scope, require, resolve_account
 from mcp_trading.platform.views import iso, money
 
 __all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage"]
@@ -114,17 +114,7 @@ class RiskService:
         return self.platform.kernel_runtime.kernel
 
     def _accounts(self, caller: Principal | None, account_id: str | None) -> list[Account]:
-        """The accounts a query covers: one named, the caller's own, or every non-internal."""
-        accounts = self.kernel.state.accounts
-        if caller is not None and caller.account_id is not None:
-            account_id = resolve_account(caller, account_id, caller.account_id)
-        if account_id:
-            account = accounts.get(account_id)
-            if account is None:
-                raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                               field="account_id")
-            return [account]
-        return [a for a in accounts.values() if not a.internal]
+        return accounts_in_scope(self.kernel.state.accounts, caller, account_id)
 
     # ---- status ---------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
