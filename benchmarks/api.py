@@ -191,12 +191,16 @@ def start_platform(data_dir: Path, ports: dict[str, int], extra_env: dict[str, s
     env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p) for s, p in ports.items()})
     env.update({"MCP_TRADING_DATA_DIR": str(data_dir), "MCP_TRADING_DEFAULT_CASH": "1000000000"})
     env.update(extra_env)
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the platform's console output goes to a file: an unread pipe fills up and blocks it
+    data_dir.mkdir(parents=True, exist_ok=True)
+    console = data_dir / "platform.console"
+    with console.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=out)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"platform exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise RuntimeError(f"platform exited: {console.read_text()[-2000:]}")
         if (data_dir / "mcp-trading.pid").exists():
             return proc
         time.sleep(0.05)

@@ -62,13 +62,17 @@ class RunningPlatform:
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"],
-                                        env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, cwd=ROOT)
+        # console output to a file: an unread pipe fills up and blocks the platform
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        console = self.data_dir / "platform.console"
+        with console.open("ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"],
+                                            env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=out, cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = console.read_text(errors="replace")
                 raise AssertionError(f"platform exited during start:\n{err[-3000:]}")
             if (self.data_dir / "mcp-trading.pid").exists() and self._all_answer():
                 return

@@ -30,6 +30,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     console = logging.StreamHandler()
     root = logging.getLogger()
     root.setLevel(level)
+    # the MCP SDK logs every request at INFO; keep its warnings, not one line per tool call
+    logging.getLogger("mcp").setLevel(logging.WARNING)
     for handler in (file_handler, console):
         handler.setFormatter(fmt)
         handler.addFilter(_Redact())
