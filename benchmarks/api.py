@@ -17,27 +17,14 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from launch import SERVICES, free_ports, pct, platform_env, start_platform
 
 
 def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
@@ -180,34 +167,6 @@ async def _health_probe(port: int, seconds: float) -> list[float]:
     return latencies
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
-
-
-def start_platform(data_dir: Path, ports: dict[str, int], extra_env: dict[str, str]
-                   ) -> subprocess.Popen[bytes]:
-    env = os.environ.copy()
-    env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p) for s, p in ports.items()})
-    env.update({"MCP_TRADING_DATA_DIR": str(data_dir), "MCP_TRADING_DEFAULT_CASH": "1000000000"})
-    env.update(extra_env)
-    # the platform's console output goes to a file: an unread pipe fills up and blocks it
-    data_dir.mkdir(parents=True, exist_ok=True)
-    console = data_dir / "platform.console"
-    with console.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=out)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"platform exited: {console.read_text()[-2000:]}")
-        if (data_dir / "mcp-trading.pid").exists():
-            return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("platform did not start in 30 s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -227,7 +186,7 @@ def main() -> int:
     engine = ports["trading-engine"]
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
         extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
-        proc = start_platform(Path(tmp), ports, extra)
+        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports, **extra))
         try:
             time.sleep(1.0)  # let the feed publish a first quote for every symbol
             asyncio.run(_sequential(engine, 200))  # warm-up

@@ -22,11 +22,11 @@ from pathlib import Path
 # this file is named mcp.py: keep its directory off the path so `import mcp` finds the SDK
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.append(str(_HERE))  # last: the SDK in site-packages wins, launch.py is still found
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -34,29 +34,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
-SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
-
-
-def platform_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
-    env = os.environ.copy()
-    env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p) for s, p in ports.items()})
-    env.update({"MCP_TRADING_DATA_DIR": str(data_dir), "MCP_TRADING_DEFAULT_CASH": "1000000000"})
-    return env
+from launch import SERVICES, free_ports, pct, platform_env, start_platform  # noqa: E402
 
 
 def create_key(data_dir: Path, env: dict[str, str]) -> str:
@@ -65,24 +43,6 @@ def create_key(data_dir: Path, env: dict[str, str]) -> str:
                          env=env, check=True, capture_output=True, text=True)
     key: str = json.loads(out.stdout)["key"]
     return key
-
-
-def start_platform(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # the platform's console output goes to a file: an unread pipe fills up and blocks it
-    data_dir.mkdir(parents=True, exist_ok=True)
-    console = data_dir / "platform.console"
-    with console.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=out)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"platform exited: {console.read_text()[-2000:]}")
-        if (data_dir / "mcp-trading.pid").exists():
-            return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("platform did not start in 30 s")
 
 
 def serve_bare(port: int) -> None:
