@@ -150,10 +150,10 @@ def journal_project(data_dir: DataDir = None) -> None:
 
 @app.command("mcp")
 def mcp(embedded: Annotated[bool, typer.Option(
-            "--embedded", help="Run the platform in this process and serve every service's "
-                               "MCP tools on stdio (the only mode in this version).")] = False,
+            "--embedded", help="Run the platform in this process instead of forwarding to "
+                               "the running one's services.")] = False,
         data_dir: DataDir = None) -> None:
-    """Serve MCP on stdio for one caller, whose key is read from MCP_TRADING_API_KEY."""
+    """Serve every service's MCP tools on stdio for one caller (key: MCP_TRADING_API_KEY)."""
     from mcp_trading.platform.mcp.stdio import run  # the SDK loads only for this verb
 
     run(embedded, data_dir)

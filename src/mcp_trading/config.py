@@ -10,11 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.kernel.kernel import KernelConfig
+from mcp_trading.platform import SERVICES  # a light module: just the names
 
 __all__ = ["Settings"]
 
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     port_portfolio: int = Field(8013, ge=0, le=65535, description="portfolio service port.")
     port_providers: int = Field(8093, ge=0, le=65535, description="providers service port.")
     port_alerts: int = Field(8100, ge=0, le=65535, description="alerts service port.")
+    service_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Where each service is reached, as JSON: {"trading-engine": '
+                    '"http://10.0.0.5:8010", ...}; a service not named is reached on this '
+                    'host at its port.')
     feed_interval_ms: int = Field(250, ge=10, description="Simulator quote interval per symbol.")
     feed_seed: int = Field(7, description="Simulator random seed (same seed, same prices).")
     feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
@@ -68,6 +74,28 @@ class Settings(BaseSettings):
 
     def port(self, service: str) -> int:
         return int(getattr(self, "port_" + service.replace("-", "_")))
+
+    @field_validator("service_urls")
+    @classmethod
+    def _known_services(cls, urls: dict[str, str]) -> dict[str, str]:
+        for name, url in urls.items():
+            if name not in SERVICES:
+                raise ValueError(f"service {name!r} is not known; known: {', '.join(SERVICES)}")
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"the URL of {name} must start with http:// or https://")
+        return urls
+
+    def service_url(self, service: str) -> str:
+        """The base URL other processes use to reach `service` (no trailing slash)."""
+        if service not in SERVICES:
+            raise ValueError(f"service {service!r} is not known; known: {', '.join(SERVICES)}")
+        url = self.service_urls.get(service)
+        if url:
+            return url.rstrip("/")
+        host = self.bind_host
+        if host in ("0.0.0.0", "::", ""):  # a wildcard bind is reached on loopback locally
+            host = "127.0.0.1"
+        return f"http://{host}:{self.port(service)}"
 
     @property
     def bind_host(self) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from mcp_trading.config import Settings
 from mcp_trading.platform.principal import Role
@@ -68,28 +68,35 @@ def _as_dict(record: KeyRecord) -> dict[str, object]:
     return {"id": record.id, "name": record.name, "role": record.role.label,
             "account_id": record.account_id, "created_at": record.created_at,
             "revoked_at": record.revoked_at, "last_used_at": record.last_used_at,
-            "active": record.active}
+            "confirm_orders": record.confirm_orders, "active": record.active}
 
 
 @keys_app.command("create")
-def create(
+def create(  # keyword-only: typer passes options by name
+    *,
     role: Annotated[str, typer.Option("--role", callback=_role,
                                       help="viewer, trader, operator or admin.")],
     account: Annotated[str | None, typer.Option("--account", help="Bind the key to one account "
                                                                   "(default: any account).")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Who or what uses the key.")] = None,
+    confirm_orders: Annotated[bool, typer.Option(
+        "--confirm-orders/--no-confirm-orders",
+        help="MCP submit_order needs a confirmation token from preview_order (default: on).")
+    ] = True,
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
     """Create an API key. The key is printed once and cannot be recovered: store it now."""
     with _key_store(data_dir) as keys:
-        record, plaintext = keys.create(Role.parse(role), account, name)
+        record, plaintext = keys.create(Role.parse(role), account, name,
+                                        confirm_orders=confirm_orders)
     if as_json:
         print(json.dumps({"id": record.id, "key": plaintext}))
         return
     scope = f"account {escape(record.account_id)}" if record.account_id else "any account"
+    policy = "" if record.confirm_orders else ", MCP orders without confirmation"
     console.print(f"created key [bold]{record.id}[/bold] ({escape(record.name)}): {record.role.label}, "
-                  f"{scope}")
+                  f"{scope}{policy}")
     print(plaintext)  # plain print: rich could wrap or style the key
     console.print("[yellow]this is the only time the key is shown; store it now[/yellow]")
 
@@ -102,10 +109,12 @@ def list_keys(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     if as_json:
         print(json.dumps([_as_dict(r) for r in records]))
         return
-    table = Table("id", "name", "role", "account", "created", "last used", "status")
+    table = Table("name", "role", "account", "confirm", "created", "last used", "status")
+    table.columns.insert(0, Column("id", no_wrap=True, min_width=12))  # never cut a key id
     for r in records:
         status = "active" if r.active else f"revoked {_when(r.revoked_at)}"
-        table.add_row(r.id, escape(r.name), r.role.label, escape(r.account_id or "any"), _when(r.created_at),
+        table.add_row(r.id, escape(r.name), r.role.label, escape(r.account_id or "any"),
+                      "yes" if r.confirm_orders else "no", _when(r.created_at),
                       _when(r.last_used_at), status)
     console.print(table)
 

@@ -36,6 +36,8 @@ class Principal:
     key_id: str | None  # None for the dev profile's loopback trust
     account_id: str | None  # None: may act on any account (operators, admins)
     name: str  # a human or agent name, for attribution
+    # MCP orders need a confirmation token from preview_order (the key's policy)
+    confirm_orders: bool = True
 
     @property
     def actor(self) -> str:

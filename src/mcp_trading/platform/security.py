@@ -107,13 +107,15 @@ class KeyRecord:
     created_at: int  # ns since the epoch
     revoked_at: int | None
     last_used_at: int | None  # advisory: written at most once a minute
+    confirm_orders: bool = True  # MCP orders need a preview_order confirmation token
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
 
     def principal(self) -> Principal:
-        return Principal(role=self.role, key_id=self.id, account_id=self.account_id, name=self.name)
+        return Principal(role=self.role, key_id=self.id, account_id=self.account_id,
+                         name=self.name, confirm_orders=self.confirm_orders)
 
 
 @dataclass(slots=True)
@@ -124,13 +126,15 @@ class _Cached:
 
 
 _PUBLIC_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.account_id,
-                   api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.last_used_at)
+                   api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.last_used_at,
+                   api_keys.c.confirm_orders)
 
 
 def _record(row: RowMapping) -> KeyRecord:
     return KeyRecord(id=row["id"], name=row["name"], role=Role.parse(row["role"]),
                      account_id=row["account_id"], created_at=row["created_at"],
-                     revoked_at=row["revoked_at"], last_used_at=row["last_used_at"])
+                     revoked_at=row["revoked_at"], last_used_at=row["last_used_at"],
+                     confirm_orders=bool(row["confirm_orders"]))
 
 
 def _split_key(plaintext: str) -> tuple[str, str] | None:
@@ -165,19 +169,23 @@ class KeyStore:
         """Dispose of the engine (for a store that owns it, as `build_authenticator`'s does)."""
         self._engine.dispose()
 
-    def create(self, role: Role, account_id: str | None = None,
-               name: str | None = None) -> tuple[KeyRecord, str]:
-        """Issue a key; returns its record and the plaintext, which is never stored or shown again."""
+    def create(self, role: Role, account_id: str | None = None, name: str | None = None, *,
+               confirm_orders: bool = True) -> tuple[KeyRecord, str]:
+        """Issue a key; returns its record and the plaintext, which is never stored or shown again.
+
+        `confirm_orders=False` lets the key's MCP orders skip the preview_order token.
+        """
         key_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
         secret = secrets.token_urlsafe(_SECRET_BYTES)
         secret_hash = self._hasher.hash(secret)  # slow by design: outside the transaction
         record = KeyRecord(id=key_id, name=name or f"{role.label}-{key_id}", role=role,
                            account_id=account_id or None, created_at=self._clock.now_ns(),
-                           revoked_at=None, last_used_at=None)
+                           revoked_at=None, last_used_at=None, confirm_orders=confirm_orders)
         with self._engine.begin() as conn:
             conn.execute(insert(api_keys).values(
                 id=record.id, name=record.name, role=role.label, account_id=record.account_id,
-                secret_hash=secret_hash, created_at=record.created_at))
+                secret_hash=secret_hash, created_at=record.created_at,
+                confirm_orders=confirm_orders))
         return record, f"{KEY_PREFIX}{key_id}_{secret}"
 
     def get(self, key_id: str) -> KeyRecord:
@@ -347,6 +355,7 @@ class TokenIssuer:
         now = self._clock.now_ns() // _NS
         claims = {"sub": principal.key_id, "role": principal.role.label,
                   "acct": principal.account_id, "name": principal.name,
+                  "cfm": principal.confirm_orders,
                   "iat": now, "exp": now + self._ttl_s, "iss": ISSUER}
         return jwt.encode(claims, self._key, algorithm="HS256")
 
@@ -370,8 +379,10 @@ class TokenIssuer:
 
     def _principal(self, claims: dict[str, Any]) -> Principal | None:
         sub, role, acct, name, exp = (claims.get(k) for k in ("sub", "role", "acct", "name", "exp"))
+        confirm = claims.get("cfm", True)  # a token without the claim keeps the safe default
         if not (isinstance(sub, str) and isinstance(role, str) and isinstance(exp, int)
-                and isinstance(acct, str | None) and isinstance(name, str | None)):
+                and isinstance(acct, str | None) and isinstance(name, str | None)
+                and isinstance(confirm, bool)):
             return None
         if exp <= self._clock.now_ns() // _NS:
             return None
@@ -379,7 +390,8 @@ class TokenIssuer:
             parsed = Role.parse(role)
         except ValueError:
             return None
-        return Principal(role=parsed, key_id=sub, account_id=acct, name=name or sub)
+        return Principal(role=parsed, key_id=sub, account_id=acct, name=name or sub,
+                         confirm_orders=confirm)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,18 +6,22 @@ Keys are created with cheap argon2 parameters. Tools are reached through the rea
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx2
+import jsonschema
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import CallToolResult, Tool
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
@@ -29,6 +33,9 @@ from mcp_trading.platform.security import Authenticator, KeyStore, TokenIssuer
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 BASE = "http://127.0.0.1:8010"
+ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market",
+         "client_order_id": "agent-1"}
+MakeKey = Callable[..., str]
 
 
 @pytest.fixture
@@ -65,8 +72,9 @@ def make_key(platform: Platform) -> Callable[..., str]:
     assert isinstance(platform.authenticator, Authenticator)
     keys: KeyStore = platform.authenticator._keys
 
-    def make(role: str, account: str | None = None, name: str | None = None) -> str:
-        return keys.create(Role.parse(role), account, name)[1]
+    def make(role: str, account: str | None = None, name: str | None = None, *,
+             confirm_orders: bool = True) -> str:
+        return keys.create(Role.parse(role), account, name, confirm_orders=confirm_orders)[1]
 
     return make
 
@@ -85,3 +93,27 @@ async def connect(app: FastAPI, token: str) -> AsyncIterator[Client]:
             headers={"Authorization": f"Bearer {token}"}) as http, \
             Client(streamable_http_client(f"{BASE}/mcp", http_client=http)) as client:
         yield client
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(coro)
+
+
+async def tool_map(client: Client) -> dict[str, Tool]:
+    return {t.name: t for t in (await client.list_tools()).tools}
+
+
+async def call(client: Client, tools: dict[str, Tool], name: str,
+               arguments: dict[str, Any]) -> CallToolResult:
+    """Call a tool; every result, success or error, is checked: a success must match the
+    tool's output schema, an error must carry a code and a message."""
+    result = await client.call_tool(name, arguments)
+    data = result.structured_content
+    assert data is not None, f"{name} returned no structured content"
+    if result.is_error:
+        assert isinstance(data.get("code"), str) and isinstance(data.get("message"), str), data
+    else:
+        schema = tools[name].output_schema
+        assert schema is not None, f"{name} has no output schema"
+        jsonschema.validate(data, schema)
+    return result

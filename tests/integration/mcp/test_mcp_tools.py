@@ -2,54 +2,53 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
 from decimal import Decimal
-from typing import Any
 
 import httpx2
-import jsonschema
-from mcp import Client
-from mcp_types import CallToolResult, Tool
-from tests.integration.mcp.conftest import BASE, connect, mcp_app
+from tests.integration.mcp.conftest import (
+    BASE,
+    ORDER,
+    MakeKey,
+    call,
+    connect,
+    mcp_app,
+    run,
+    tool_map,
+)
 
 from mcp_trading.platform.platform import Platform
 
-MakeKey = Callable[..., str]
-ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market",
-         "client_order_id": "agent-1"}
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(coro)
-
-
-async def call(client: Client, tools: dict[str, Tool], name: str,
-               arguments: dict[str, Any]) -> CallToolResult:
-    """Call a tool; a successful result must match the tool's output schema."""
-    result = await client.call_tool(name, arguments)
-    if not result.is_error:
-        schema = tools[name].output_schema
-        assert schema is not None
-        jsonschema.validate(result.structured_content, schema)
-    return result
-
-
-async def tool_map(client: Client) -> dict[str, Tool]:
-    return {t.name: t for t in (await client.list_tools()).tools}
+TRADING = {"preview_order", "submit_order", "cancel_order", "replace_order"}
 
 
 def test_every_tool_has_an_output_schema_and_resume_is_absent(platform: Platform,
                                                                make_key: MakeKey) -> None:
     async def body() -> None:
-        async with connect(mcp_app(platform, "trading-engine"), make_key("viewer")) as client:
+        async with connect(mcp_app(platform, "trading-engine"), make_key("operator")) as client:
             tools = await tool_map(client)
-        assert {"preview_order", "submit_order", "cancel_order", "replace_order", "get_order",
-                "list_orders", "get_positions", "get_account", "halt"} <= set(tools)
+        assert TRADING | {"get_order", "find_order", "list_orders", "get_positions",
+                          "get_account", "halt"} <= set(tools)
         assert not any("resume" in name for name in tools)
         assert all(t.output_schema for t in tools.values())
         assert tools["submit_order"].annotations.destructive_hint  # type: ignore[union-attr]
         assert tools["get_account"].annotations.read_only_hint  # type: ignore[union-attr]
+        assert tools["cancel_order"].annotations.idempotent_hint  # type: ignore[union-attr]
+
+    run(body())
+
+
+def test_tools_list_shows_each_role_only_what_it_may_call(platform: Platform,
+                                                          make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"), make_key("viewer")) as client:
+            viewer = set(await tool_map(client))
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            trader = set(await tool_map(client))
+        assert {"get_account", "get_order", "list_orders"} <= viewer
+        assert not (TRADING | {"halt"}) & viewer
+        assert trader >= TRADING
+        assert "halt" not in trader
 
     run(body())
 
@@ -86,7 +85,7 @@ def test_submit_without_a_token_is_refused(platform: Platform, make_key: MakeKey
     async def body() -> None:
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
-            result = await client.call_tool("submit_order", {"order": ORDER})
+            result = await call(client, await tool_map(client), "submit_order", {"order": ORDER})
         assert result.is_error
         assert (result.structured_content or {})["code"] == "CONFIRMATION_REQUIRED"
         assert not platform.kernel_runtime.kernel.state.accounts["paper"].by_client_id
@@ -98,9 +97,10 @@ def test_a_token_for_other_arguments_is_refused(platform: Platform, make_key: Ma
     async def body() -> None:
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
-            preview = await client.call_tool("preview_order", {"order": ORDER})
+            tools = await tool_map(client)
+            preview = await call(client, tools, "preview_order", {"order": ORDER})
             token = (preview.structured_content or {})["confirmation_token"]
-            result = await client.call_tool("submit_order", {
+            result = await call(client, tools, "submit_order", {
                 "order": {**ORDER, "qty": "2"}, "confirmation_token": token})
         assert result.is_error
         assert (result.structured_content or {})["code"] == "CONFIRMATION_INVALID"
@@ -116,7 +116,8 @@ def test_a_risk_refusal_is_an_error_result_with_its_code(platform: Platform,
     async def body() -> None:
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
-            result = await client.call_tool("preview_order", {"order": {**ORDER, "qty": "10"}})
+            result = await call(client, await tool_map(client), "preview_order",
+                                {"order": {**ORDER, "qty": "10"}})
         assert result.is_error
         data = result.structured_content or {}
         assert data["code"] == "RISK_MAX_ORDER_QTY"
@@ -130,9 +131,10 @@ def test_a_risk_refusal_is_an_error_result_with_its_code(platform: Platform,
 def test_halt_is_refused_for_a_trader_and_done_for_an_operator(platform: Platform,
                                                                make_key: MakeKey) -> None:
     async def body() -> None:
-        app = mcp_app(platform, "trading-engine")
-        async with connect(app, make_key("trader", "paper")) as client:
-            refused = await client.call_tool("halt", {"reason": "agent panic"})
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            # hidden from a trader's tools/list, and refused when called anyway
+            refused = await call(client, {}, "halt", {"reason": "agent panic"})
         assert refused.is_error
         assert (refused.structured_content or {})["code"] == "FORBIDDEN"
         assert platform.kernel_runtime.kernel.state.platform_state.value == "active"
@@ -150,12 +152,14 @@ def test_an_account_bound_key_cannot_act_on_another_account(platform: Platform,
     async def body() -> None:
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
-            preview = await client.call_tool("preview_order", {
+            tools = await tool_map(client)
+            preview = await call(client, tools, "preview_order", {
                 "order": {**ORDER, "account_id": "other"}})
-            account = await client.call_tool("get_account", {"account_id": "other"})
+            account = await call(client, tools, "get_account", {"account_id": "other"})
         assert preview.is_error
         assert (preview.structured_content or {})["code"] == "FORBIDDEN"
         assert account.is_error
+        assert (account.structured_content or {})["code"] == "FORBIDDEN"
 
     run(body())
 
@@ -167,7 +171,8 @@ def test_read_tools_of_other_services_answer_with_their_schemas(platform: Platfo
         calls = {"market-data": [("get_quote", {"symbol": "AAPL"}), ("list_symbols", {}),
                                  ("get_quotes", {"symbols": "AAPL"})],
                  "risk": [("risk_status", {}), ("risk_limits", {}), ("risk_exposures", {})],
-                 "portfolio": [("portfolio_summary", {}), ("portfolio_positions", {})],
+                 "portfolio": [("portfolio_summary", {}), ("portfolio_positions", {}),
+                               ("portfolio_performance", {})],
                  "providers": [("list_providers", {})],
                  "alerts": [("list_alerts", {})],
                  "orders": [("list_orders", {})]}

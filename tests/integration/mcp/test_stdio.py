@@ -1,4 +1,4 @@
-"""`mcp-trading mcp --embedded` as a real subprocess, through the SDK's stdio client."""
+"""`mcp-trading mcp [--embedded]` as a real subprocess, through the SDK's stdio client."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ def test_embedded_stdio_serves_every_service_as_the_key_holder(tmp_path: Path) -
             assert {"get_quote", "preview_order", "submit_order", "get_account",
                     "risk_status", "list_alerts"} <= set(names)
             assert len(names) == len(set(names))  # shared tools registered once
+            prompts = {p.name for p in (await client.list_prompts()).prompts}
+            assert {"pre_trade_checklist", "daily_briefing"} <= prompts
+            summary = await client.read_resource("trading://accounts/paper/summary")
+            assert '"id": "paper"' in summary.contents[0].text  # type: ignore[union-attr]
 
             account = await client.call_tool("get_account", {})
             assert not account.is_error, account.structured_content
@@ -104,9 +108,13 @@ def test_embedded_stdio_refuses_to_start_without_a_valid_key(tmp_path: Path) -> 
     assert "not-a-real-secret" not in invalid.stderr + invalid.stdout
 
 
-def test_mcp_without_embedded_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "mcp_trading", "mcp"], env=_env(tmp_path, None),
+def test_stdio_without_a_running_platform_names_the_unreachable_service(tmp_path: Path) -> None:
+    env = {**_env(tmp_path, "mcpt_AAAAAAAAAAAA_not-a-real-secret"),
+           "MCP_TRADING_PORT_MARKET_DATA": "1"}  # nothing listens on port 1
+    result = subprocess.run([sys.executable, "-m", "mcp_trading", "mcp"], env=env,
                             cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             timeout=60)
-    assert result.returncode == 2
-    assert "only the embedded mode exists" in result.stderr
+    assert result.returncode == 1
+    assert "the market-data service at http://127.0.0.1:1/mcp is not usable" in result.stderr
+    assert "mcp-trading start" in result.stderr
+    assert "not-a-real-secret" not in result.stderr + result.stdout

@@ -392,3 +392,16 @@ def test_build_authenticator_reads_keys_from_the_configured_database(tmp_path: P
         assert auth.authenticate(None, "127.0.0.1") is None
     finally:
         auth.close()
+
+
+def test_the_confirm_orders_policy_travels_with_the_key_and_its_tokens(
+        keys: KeyStore, clock: ManualClock) -> None:
+    record, plaintext = keys.create(Role.TRADER, "acct-1", "desk", confirm_orders=False)
+    assert record.confirm_orders is False
+    assert keys.get(record.id).confirm_orders is False
+    principal = keys.verify(plaintext)
+    assert principal is not None and principal.confirm_orders is False
+    issuer = TokenIssuer("s3cret", clock=clock)
+    assert issuer.verify(issuer.issue(principal)) == principal
+    default = keys.verify(keys.create(Role.TRADER, "acct-1", "agent")[1])
+    assert default is not None and default.confirm_orders is True

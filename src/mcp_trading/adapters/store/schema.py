@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Dialect,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    true,
 )
 
 __all__ = [
@@ -177,6 +179,8 @@ api_keys = Table(
     Column("created_at", BigInteger, nullable=False),  # ns since the epoch
     Column("revoked_at", BigInteger),
     Column("last_used_at", BigInteger),  # advisory, written at most once a minute per key
+    # MCP submit_order needs a preview_order confirmation token (default on: agents confirm)
+    Column("confirm_orders", Boolean, nullable=False, server_default=true()),
 )
 
 bars = Table(

@@ -8,6 +8,7 @@ process-level principal with `set_process_principal`; HTTP servers never set it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -15,9 +16,10 @@ from mcp.server.auth.provider import AccessToken
 from pydantic import ConfigDict
 
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Principal
+from mcp_trading.platform.principal import Principal, Role
 
-__all__ = ["PlatformTokenVerifier", "PrincipalToken", "current_principal", "set_process_principal"]
+__all__ = ["MIN_ROLE_META", "PlatformTokenVerifier", "PrincipalToken", "current_principal",
+           "may_see", "needs", "set_process_principal"]
 
 #: set once by the stdio command before it serves; tasks it starts inherit it
 _process_principal: ContextVar[Principal | None] = ContextVar("mcp_process_principal",
@@ -63,3 +65,21 @@ def current_principal() -> Principal | None:
     if token is None:
         return _process_principal.get()
     return token.principal if isinstance(token, PrincipalToken) else None
+
+
+#: tool metadata naming the least role that may call the tool (tools/list hides it from others)
+MIN_ROLE_META = "mcp-trading/min_role"
+
+
+def needs(role: Role) -> dict[str, str]:
+    """Tool metadata for a tool that only `role` and above may call."""
+    return {MIN_ROLE_META: role.label}
+
+
+def may_see(meta: Mapping[str, object] | None, principal: Principal | None) -> bool:
+    """Whether tools/list shows a tool with this metadata to `principal` (None: no caller
+    bound, e.g. an in-process listing: everything is shown; calls are still checked)."""
+    wanted = (meta or {}).get(MIN_ROLE_META)
+    if principal is None or not isinstance(wanted, str):
+        return True
+    return principal.may(Role.parse(wanted))

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AccountOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut", "LimitsOut",
-    "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut", "PortfolioPositionsOut",
+    "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut", "PortfolioPerformanceOut",
+    "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
     "RiskStatusOut", "SubmitOut", "SymbolsOut",
 ]
@@ -155,6 +156,11 @@ class PortfolioSummaryOut(_Out):
 
 
 class PortfolioPositionsOut(_Out):
+    as_of: str | None
+    accounts: list[dict[str, Any]]
+
+
+class PortfolioPerformanceOut(_Out):
     as_of: str | None
     accounts: list[dict[str, Any]]
 

@@ -1,10 +1,16 @@
-"""`mcp-trading mcp --embedded`: every service's MCP tools over stdio, one caller per process.
+"""`mcp-trading mcp [--embedded]`: every service's MCP face over stdio, one caller per process.
 
-The command runs an embedded platform in this process (journal, kernel, simulated feed) and
-serves one MCPServer on stdin/stdout holding the tools of every service (a tool that two
-services share is registered once). The caller's API key comes from MCP_TRADING_API_KEY and
-is verified once, at start: without a valid key the command refuses to start. Every tool call
-then acts as that key's principal. Only the embedded mode exists in this version.
+The caller's API key comes from MCP_TRADING_API_KEY. Two modes:
+
+- default: talk to a running platform. `proxy.serve_stdio` opens an MCP session to each
+  service at its configured URL (`Settings.service_url`) with that key and forwards every
+  request; the services check the key on every call.
+- `--embedded`: run a platform in this process (journal, kernel, simulated feed) and serve
+  one MCPServer holding every service's tools, resources and prompts (a name two services
+  share is registered once). The key is verified once, at start; every call then acts as
+  that key's principal.
+
+Without a valid key either mode refuses to start.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from mcp.server import MCPServer
 from mcp_trading import __version__
 from mcp_trading.config import Settings
 from mcp_trading.platform.mcp.auth import set_process_principal
-from mcp_trading.platform.mcp.server import _INSTRUCTIONS, _TOOLS
+from mcp_trading.platform.mcp.proxy import ProxyConnectError, serve_stdio
+from mcp_trading.platform.mcp.server import SERVICE_FACES, PlatformMCPServer, instructions
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 from mcp_trading.platform.security import InsecureSecretError, build_authenticator
@@ -37,12 +44,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def build_stdio_server(platform: Platform) -> MCPServer:
-    """One MCPServer with every service's tools; a name two services share is kept once."""
-    server = MCPServer("mcp-trading", version=__version__,
-                       instructions=_INSTRUCTIONS.format(service="embedded, all services"),
-                       warn_on_duplicate_tools=False)  # the first registration wins
+    """One MCPServer with every service's tools, resources and prompts, each kept once."""
+    server = PlatformMCPServer("mcp-trading", version=__version__,
+                               instructions=instructions("embedded, all services"),
+                               # the first registration of a shared name wins
+                               warn_on_duplicate_tools=False, warn_on_duplicate_resources=False,
+                               warn_on_duplicate_prompts=False)
     registered: set[object] = set()
-    for registers in _TOOLS.values():
+    for registers in SERVICE_FACES.values():
         for register_tools in registers:
             if register_tools not in registered:
                 registered.add(register_tools)
@@ -74,14 +83,22 @@ async def _serve(settings: Settings, key: str) -> None:
         await platform.stop()
 
 
+async def _proxy(settings: Settings, key: str) -> None:
+    urls = {service: settings.service_url(service) for service in SERVICE_FACES}
+    print(f"mcp-trading mcp: forwarding to the running platform "
+          f"({urls['trading-engine']} and its other services)", file=sys.stderr)
+    try:
+        await serve_stdio(urls, key)
+    except ProxyConnectError as exc:
+        raise _fail(str(exc)) from None
+
+
 def run(embedded: bool, data_dir: Path | None) -> None:
     """Serve MCP on stdio for one caller, whose key is read from MCP_TRADING_API_KEY."""
-    if not embedded:
-        raise _fail("only the embedded mode exists in this version: run `mcp-trading mcp "
-                    "--embedded` (stdio against a running platform is not implemented)", 2)
     key = os.environ.get(KEY_ENV, "").strip()
     if not key:
-        raise _fail(f"{KEY_ENV} is not set; the stdio server needs the caller's API key")
+        raise _fail(f"{KEY_ENV} is not set; the stdio server needs the caller's API key "
+                    "(create one with `mcp-trading keys create --role trader --account paper`)")
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings, key))
+        asyncio.run(_serve(settings, key) if embedded else _proxy(settings, key))

@@ -1,21 +1,24 @@
 """trading-engine tools: preview and submit (with a confirmation token), cancel, replace,
 read orders, positions and the account, and the operator's halt.
 
-Every order placed here is attributed to the MCP caller's key and name. Resume is never an
-agent tool: it stays an operator action on REST and the CLI.
+Every order placed or replaced here is attributed to the MCP caller's key and name. Whether
+submit_order needs a preview_order confirmation token is the caller's key policy
+(`confirm_orders`, on unless the key was created with --no-confirm-orders). Resume is never
+an agent tool: it stays an operator action on REST and the CLI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.platform.errors import ApiError
-from mcp_trading.platform.mcp.auth import current_principal
+from mcp_trading.platform.mcp.auth import current_principal, needs
 from mcp_trading.platform.mcp.confirm import ConfirmationTokens
 from mcp_trading.platform.mcp.models import (
     AccountOut,
@@ -83,14 +86,14 @@ def register_order_reads(server: MCPServer, platform: Platform) -> None:
             limit=limit, cursor=cursor))
 
 
-def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = True,
+def register(server: MCPServer, platform: Platform, *,
              tokens: ConfirmationTokens | None = None) -> None:
     trading = TradingService(platform)
     risk = RiskService(platform)
     confirmations = tokens or ConfirmationTokens()
     register_order_reads(server, platform)
 
-    @server.tool(annotations=_PREVIEW)
+    @server.tool(annotations=_PREVIEW, meta=needs(Role.TRADER))
     async def preview_order(order: OrderArgs) -> Annotated[CallToolResult, PreviewOut]:
         """Run every pre-trade check on the live state and estimate the fill; places nothing.
 
@@ -112,7 +115,7 @@ def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = Tr
         return ok({**check, "estimated_notional": notional, "confirmation_token": token,
                    "expires_in_s": ttl})
 
-    @server.tool(annotations=_PLACE)
+    @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
     async def submit_order(order: OrderArgs, confirmation_token: str | None = None
                            ) -> Annotated[CallToolResult, SubmitOut]:
         """Place an order on the paper venue. Give a client_order_id so a retry is safe.
@@ -127,7 +130,7 @@ def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = Tr
             caller = require(current_principal(), Role.TRADER)
         except ApiError as exc:
             return refusal(exc)
-        if confirm_orders:
+        if caller.confirm_orders:
             if not confirmation_token:
                 return error_result("CONFIRMATION_REQUIRED", "call preview_order with these "
                                     "arguments first and pass its confirmation_token")
@@ -153,12 +156,12 @@ def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = Tr
                                 order=view)
         return ok({"order": view, "environment": "paper"})
 
-    @server.tool(annotations=_CANCEL)
+    @server.tool(annotations=_CANCEL, meta=needs(Role.TRADER))
     async def cancel_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
         """Cancel a working order (cancels never pass through risk)."""
         return await guarded(lambda: trading.cancel_order(current_principal(), order_id))
 
-    @server.tool(annotations=_PLACE)
+    @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
     async def replace_order(order_id: str, *, qty: Decimal | None = None,
                             limit_price: Decimal | None = None, stop_price: Decimal | None = None,
                             time_in_force: Literal["day", "gtc", "ioc", "fok"] | None = None,
@@ -168,8 +171,12 @@ def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = Tr
         changes = {k: v for k, v in {"qty": qty, "limit_price": limit_price,
                                      "stop_price": stop_price, "time_in_force": time_in_force,
                                      "client_order_id": client_order_id}.items() if v is not None}
-        return await guarded(lambda: trading.replace_order(current_principal(), order_id,
-                                                           changes))
+        def replace() -> Awaitable[dict[str, Any]]:
+            caller = require(current_principal(), Role.TRADER)
+            return trading.replace_order(caller, order_id, changes,
+                                         attribution=attribution(caller))
+
+        return await guarded(replace)
 
     @server.tool(annotations=READ_ONLY)
     async def get_positions(account_id: str | None = None
@@ -184,7 +191,8 @@ def register(server: MCPServer, platform: Platform, *, confirm_orders: bool = Tr
         return await guarded(lambda: trading.account(current_principal(), account_id))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True,
-                                             idempotent_hint=True, open_world_hint=False))
+                                             idempotent_hint=True, open_world_hint=False),
+                 meta=needs(Role.OPERATOR))
     async def halt(reason: str, new_orders_only: bool = False
                    ) -> Annotated[CallToolResult, HaltOut]:
         """Operators only: halt trading (cancels every working order) or only new orders.

@@ -14,6 +14,7 @@ from mcp_trading.platform.mcp.models import (
     LimitsOut,
     OrderArgs,
     OrderCheckOut,
+    PortfolioPerformanceOut,
     PortfolioPositionsOut,
     PortfolioSummaryOut,
     ProvidersOut,
@@ -75,6 +76,12 @@ def register_portfolio(server: MCPServer, platform: Platform) -> None:
                                   ) -> Annotated[CallToolResult, PortfolioPositionsOut]:
         """Open positions per account at their latest marks, with weights."""
         return await guarded(lambda: svc.positions(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_performance(account_id: str | None = None
+                                    ) -> Annotated[CallToolResult, PortfolioPerformanceOut]:
+        """Performance so far: return since start, today's P&L, drawdown from the day's peak."""
+        return await guarded(lambda: svc.performance(current_principal(), account_id))
 
 
 def register_providers(server: MCPServer, platform: Platform) -> None:

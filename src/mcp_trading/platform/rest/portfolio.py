@@ -30,6 +30,12 @@ def build(platform: Platform) -> FastAPI:
                         ) -> Response:
         return FastJSON(svc.positions(principal_of(request), account_id))
 
+    @router.get("/portfolio/performance", tags=["portfolio"],
+                summary="Performance so far: return since start, today's P&L and drawdown")
+    async def performance(request: Request, account_id: str | None = Query(None, max_length=64)
+                          ) -> Response:
+        return FastJSON(svc.performance(principal_of(request), account_id))
+
     def health() -> dict[str, Any]:
         h = platform.health
         status = "healthy"

@@ -111,3 +111,34 @@ class PortfolioService:
                 rows.append(row)
             result.append({"account_id": account.id, "equity": money(equity), "positions": rows})
         return {"as_of": as_of, "accounts": result}
+
+    def performance(self, principal: Principal | None, account_id: str | None = None
+                    ) -> dict[str, Any]:
+        """Performance so far per account: return since start, today's P&L against the day's
+        start and peak equity, the drawdown from that peak, realised/unrealised P&L and costs.
+
+        Percentages are of the figure named (start cash, day-start equity, day-peak equity).
+        """
+        caller = require(principal, Role.VIEWER)
+        rows = []
+        for a in self._accounts(caller, account_id):
+            equity = a.equity
+            rows.append({
+                "account_id": a.id, "currency": a.currency, "start_cash": money(a.start_cash),
+                "equity": money(equity),
+                "return_since_start_pct": _pct(equity - a.start_cash, a.start_cash),
+                "realized_pnl": money(a.realized_pnl), "unrealized_pnl": money(a.unrealized_pnl),
+                "commissions": money(a.commissions),
+                "day_start_equity": money(a.day_start_equity), "daily_pnl": money(a.daily_pnl),
+                "daily_return_pct": _pct(a.daily_pnl, a.day_start_equity),
+                "day_peak_equity": money(a.day_peak_equity),
+                "drawdown_from_peak_pct": _pct(equity - a.day_peak_equity, a.day_peak_equity),
+                "trading_state": a.state.value})
+        return {"as_of": iso(time.time_ns()), "accounts": rows}
+
+
+def _pct(part: Decimal, whole: Decimal) -> str | None:
+    """part / whole in percent, 4 places; None when whole is not positive."""
+    if whole <= _ZERO:
+        return None
+    return str((part / whole * _HUNDRED).quantize(_PCT) + _ZERO)

@@ -149,7 +149,8 @@ class TradingService:
         return order_view(order)
 
     async def replace_order(self, principal: Principal | None, order_id: str,
-                            changes: Mapping[str, Any]) -> dict[str, Any]:
+                            changes: Mapping[str, Any], *, attribution: str | None = None
+                            ) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
         self._check_accepting()
         unknown = sorted(set(changes) - _REPLACE_FIELDS)
@@ -172,7 +173,7 @@ class TradingService:
             stop_price=_decimal_field("stop_price", changes.get("stop_price")),
             trail=_decimal_field("trail", changes.get("trail")),
             time_in_force=TimeInForce(tif) if tif is not None else None,
-            client_order_id=coid, attribution=caller.actor)
+            client_order_id=coid, attribution=attribution or caller.actor)
         await self.platform.durable()
         return order_view(order)
 
