@@ -167,10 +167,14 @@ def test_an_account_bound_key_cannot_act_on_another_account(platform: Platform,
 def test_read_tools_of_other_services_answer_with_their_schemas(platform: Platform,
                                                                 make_key: MakeKey) -> None:
     async def body() -> None:
-        key = make_key("viewer")
+        key = make_key("operator")
         calls = {"market-data": [("get_quote", {"symbol": "AAPL"}), ("list_symbols", {}),
                                  ("get_quotes", {"symbols": "AAPL"})],
-                 "risk": [("risk_status", {}), ("risk_limits", {}), ("risk_exposures", {})],
+                 "risk": [("risk_status", {}), ("risk_limits", {}), ("risk_exposures", {}),
+                          ("check_order", {"order": {**ORDER, "account_id": "paper"}})],
+                 "trading-engine": [("get_positions", {"account_id": "paper"}),
+                                    ("get_account", {"account_id": "paper"}),
+                                    ("list_orders", {"status": "all"})],
                  "portfolio": [("portfolio_summary", {}), ("portfolio_positions", {}),
                                ("portfolio_performance", {})],
                  "providers": [("list_providers", {})],

@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
 
-from mcp_trading.platform.mcp.auth import current_principal
+from mcp_trading.platform.mcp.auth import current_principal, needs
 from mcp_trading.platform.mcp.models import (
     AlertsOut,
     ExposuresOut,
@@ -56,7 +56,7 @@ def register_risk(server: MCPServer, platform: Platform) -> None:
         """Gross/net exposure per account and in total, with limit utilisation."""
         return await guarded(lambda: svc.exposures(current_principal(), account_id))
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, meta=needs(Role.TRADER))
     async def check_order(order: OrderArgs) -> Annotated[CallToolResult, OrderCheckOut]:
         """Pre-trade dry run: would this order be accepted now? Nothing is placed."""
         return await guarded(lambda: svc.check(current_principal(), order.payload()))
