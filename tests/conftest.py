@@ -95,3 +95,24 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server for tests: REDIS_URL, or db 15 on 127.0.0.1; tests keep to their own prefix."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+    def ping() -> None:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
+                                      retry=Retry(NoBackoff(), 0))
+        try:
+            client.ping()
+        finally:
+            client.close()
+
+    require_service("Redis", ping, where=url, setting="REDIS_URL")
+    return url
