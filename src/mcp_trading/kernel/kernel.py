@@ -422,17 +422,8 @@ class Kernel:
         session = state.session
         if session is None or ts >= session.close_ns:
             self._roll_session(ts)
-        symbol = quote.symbol
-        mark = quote.last if quote.last is not None else (quote.bid + quote.ask) / 2
-        state.marks[symbol] = mark
-        holders = state.holders.get(symbol)
-        if holders:
-            for account in holders:
-                gross, value = account.gross_value, account.position_value
-                account.remark(account.positions[symbol], mark)
-                if not account.internal:
-                    state.gross_value += account.gross_value - gross
-                    state.equity += account.position_value - value
+        holders = state.remark(quote.symbol, quote.last if quote.last is not None
+                               else (quote.bid + quote.ask) / 2)
         state.venue.on_quote(quote, self._sink, session_open=self._session_open(ts))
         if holders:
             for account in holders:

@@ -15,7 +15,7 @@ from mcp_trading.kernel.kernel import Kernel, KernelConfig
 from mcp_trading.kernel.ports import Clock, JournalStore
 from mcp_trading.kernel.state import KernelState
 
-__all__ = ["KernelRuntime", "RecoveryReport", "recover", "tune_gc_for_kernel"]
+__all__ = ["KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
 
 
 def tune_gc_for_kernel() -> None:
@@ -61,13 +61,10 @@ class KernelRuntime:
         self.journal.close()
 
 
-def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: Clock,
-            calendar: SessionCalendar, config: KernelConfig | None = None,
-            snapshot_every: int = 100_000, use_snapshot: bool = True,
-            on_commit: Callable[[int], None] | None = None) -> KernelRuntime:
-    """Rebuild the exact state from the latest snapshot plus the journal after it."""
+def load_state(store: JournalStore, instruments: dict[str, Instrument], config: KernelConfig,
+               *, use_snapshot: bool = True) -> tuple[KernelState, RecoveryReport]:
+    """The state the journal describes: the latest snapshot plus every event after it."""
     started = time.perf_counter()
-    config = config or KernelConfig()
     snap = store.latest_snapshot() if use_snapshot else None
     state = (snapshot.load(snap, instruments, config.slippage) if snap is not None
              else KernelState(instruments, config.slippage))
@@ -76,10 +73,19 @@ def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: C
         state.apply(seq, event)
         replayed += 1
     snapshot.rebuild_books(state)
+    return state, RecoveryReport(snap.seq if snap is not None else 0, replayed, state.seq,
+                                 time.perf_counter() - started)
+
+
+def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: Clock,
+            calendar: SessionCalendar, config: KernelConfig | None = None,
+            snapshot_every: int = 100_000, use_snapshot: bool = True,
+            on_commit: Callable[[int], None] | None = None) -> KernelRuntime:
+    """Rebuild the exact state from the latest snapshot plus the journal after it."""
+    config = config or KernelConfig()
+    state, report = load_state(store, instruments, config, use_snapshot=use_snapshot)
     journal = GroupCommitJournal(store, on_commit=on_commit)
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar,
                     journal=journal.append, config=config, state=state)
-    report = RecoveryReport(snap.seq if snap is not None else 0, replayed, state.seq,
-                            time.perf_counter() - started)
     kernel.ensure_default_account()
     return KernelRuntime(kernel, journal, report, snapshot_every=snapshot_every)

@@ -116,6 +116,20 @@ class KernelState:
             for symbol, position in account.positions.items():
                 self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + position.qty
 
+    def remark(self, symbol: str, mark: Decimal) -> list[Account] | None:
+        """Value `symbol` at `mark`: re-mark its holders and the platform totals (a market
+        input, not an event). Returns the holders, for the caller's loss-limit checks."""
+        self.marks[symbol] = mark
+        holders = self.holders.get(symbol)
+        if holders:
+            for account in holders:
+                gross, value = account.gross_value, account.position_value
+                account.remark(account.positions[symbol], mark)
+                if not account.internal:
+                    self.gross_value += account.gross_value - gross
+                    self.equity += account.position_value - value
+        return holders
+
     def apply(self, seq: int, event: Event) -> None:
         self.seq = seq
         self._appliers[type(event)](event)

@@ -1,7 +1,14 @@
 """The platform object: settings, the recovered kernel, the feed and everything around them.
 
-One Platform per process. In embedded mode every service face is built over the same one;
-the kernel is only ever touched from the event loop's thread (the single writer).
+One Platform per process, in one of three roles:
+
+- embedded: every service face over one kernel, fed by the simulator in this process;
+- engine (distributed): the kernel, the single writer; quotes arrive from the bus and every
+  durable journal record is published to the bus;
+- replica (distributed, every other service): a read-only copy of the kernel's state folded
+  from the published events; the market-data replica also runs the feed and publishes it.
+
+The kernel (or replica) is only ever touched from the event loop's thread.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import shutil
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from mcp_trading.adapters.bus import EventBus
 from mcp_trading.adapters.calendars import calendar_by_name
 from mcp_trading.adapters.feeds.simulator import SimulatedFeed
 from mcp_trading.adapters.feeds.universe import default_instruments
@@ -28,10 +36,16 @@ from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.distributed.publisher import EventPublisher
+from mcp_trading.platform.distributed.quotes import follow_quotes, publish_quotes
+from mcp_trading.platform.distributed.replica import ReplicaRuntime, apply_quote, open_replica
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.principal import Authenticates
 
-__all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError"]
+__all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role", "Runtime"]
+
+Role = Literal["embedded", "engine", "replica"]
+Runtime = KernelRuntime | ReplicaRuntime
 
 log = logging.getLogger("mcp_trading.platform")
 
@@ -51,6 +65,8 @@ class Health:
     journal_ok: bool = True
     journal_error: str | None = None
     projection_ok: bool = True
+    bus_ok: bool | None = None  # None: no bus (embedded)
+    bus_error: str | None = None
     disk_free_mb: int | None = None
     disk_ok: bool = True
     checked_at: int = 0
@@ -58,8 +74,16 @@ class Health:
 
 
 class Platform:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, role: Role = "embedded", service: str | None = None,
+                 bus: EventBus | None = None) -> None:
+        if role != "embedded" and bus is None:
+            raise ValueError(f"the {role} role needs an event bus (REDIS_URL)")
         self.settings = settings
+        self.role: Role = role
+        self.service = service  # the one service this process serves (distributed)
+        self.bus = bus
+        self.publisher: EventPublisher | None = None
+        self._quotes_bus_error: BaseException | None = None
         self.started_at = time.time_ns()
         self.metrics = Metrics()
         self.alerts = AlertCenter(webhooks=settings.webhook_urls)
@@ -75,21 +99,34 @@ class Platform:
         self._tasks: list[asyncio.Task[None]] = []
         #: coroutine factories services register (watchers, aggregators); run from start()
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self.runtime: KernelRuntime | None = None
+        self.runtime: Runtime | None = None
         self.projector: BackgroundProjector | None = None
         self.projector_process: ProjectorProcess | None = None
         self.authenticator: Authenticates | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
-        """Apply migrations, recover the kernel from the journal, start the projector."""
+        """Recover the kernel (or the replica) from the journal; start projections.
+
+        Embedded mode applies migrations; distributed processes require the schema at head
+        (`mcp-trading db upgrade`), so no two processes race to migrate.
+        """
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         url = s.resolved_database_url
+        if self.role == "replica":
+            self.runtime = open_replica(open_store(url), instruments=self.instruments,
+                                        clock=WallClock(), calendar=self.calendar,
+                                        config=s.kernel_config())
+            report = self.runtime.report
+            log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
+                     report.last_seq, report.replayed, report.seconds)
+            return
         reports = s.resolved_reports_url
-        upgrade(url)
-        if reports != url:
-            upgrade(reports)
+        if self.role == "embedded":
+            upgrade(url)
+            if reports != url:
+                upgrade(reports)
         interval = s.projection_interval_s
         store = open_store(url)
         if s.projection == "thread" and interval > 0:
@@ -102,10 +139,17 @@ class Platform:
             self.projector_process = ProjectorProcess(
                 reports, interval, str(s.resolved_log_dir / "projector.log"), journal_url=url)
             self.projector_process.start()
+        listeners: list[Callable[[int], None]] = []
+        if self.projector is not None:
+            listeners.append(self.projector.notify)
+        if self.role == "engine":
+            assert self.bus is not None
+            self.publisher = EventPublisher(self.bus, open_store(url), start_seq=store.last_seq())
+            listeners.append(self.publisher.notify)
         self.runtime = recover(store, instruments=self.instruments, clock=WallClock(),
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
-                               on_commit=self.projector.notify if self.projector else None)
+                               on_commit=_fan_out(listeners))
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
@@ -116,8 +160,19 @@ class Platform:
             self.open()
         self.accepting = True
         self._refresh_health()
-        self._tasks = [asyncio.create_task(self._pump_quotes(), name="quote-pump"),
-                       asyncio.create_task(self._housekeeping(), name="housekeeping")]
+        tasks = [self._housekeeping()]
+        runtime = self.runtime
+        if self.role == "embedded":
+            tasks.append(self._pump_quotes())
+        elif isinstance(runtime, ReplicaRuntime):
+            assert self.bus is not None and self.service is not None
+            tasks.append(runtime.follow(self.bus, group=self.service, consumer=self.service))
+            tasks.append(self._publish_feed() if self.service == "market-data"
+                         else follow_quotes(self.bus, self._replica_quotes, self._quotes_bus))
+        else:
+            assert self.bus is not None
+            tasks.append(follow_quotes(self.bus, self._engine_quotes, self._quotes_bus))
+        self._tasks = [asyncio.create_task(t) for t in tasks]
         self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
 
     async def stop(self) -> None:
@@ -131,6 +186,8 @@ class Platform:
         self._tasks = []
         if self.runtime is not None:
             await asyncio.to_thread(self.runtime.journal.flush)
+        if self.publisher is not None:  # what is durable reaches the bus before we go
+            await asyncio.to_thread(self.publisher.close)
         # projections drain everything journaled, then the journal closes
         if self.projector is not None:
             await asyncio.to_thread(self.projector.stop)
@@ -143,7 +200,7 @@ class Platform:
             close()
 
     @property
-    def kernel_runtime(self) -> KernelRuntime:
+    def kernel_runtime(self) -> Runtime:
         if self.runtime is None:
             raise PlatformUnavailableError("the platform is not started")
         return self.runtime
@@ -188,28 +245,76 @@ class Platform:
                 await asyncio.sleep(1.0)
 
     async def _pump_quotes(self) -> None:
-        runtime = self.kernel_runtime
-        kernel = runtime.kernel
+        """Embedded: the simulator feeds the kernel directly."""
+        kernel = self.kernel_runtime.kernel
         interval = self.settings.feed_interval_ms / 1000
         while True:
             quotes = self.feed.next_quotes(time.time_ns())
             if quotes and self.accepting:
                 for quote in quotes:
                     kernel.on_quote(quote)
-                    for queue in self.quote_listeners:
-                        if queue.full():
-                            queue.get_nowait()  # latest value wins for slow consumers
-                        queue.put_nowait(quote)
+                    self._heard(quote)
                     await asyncio.sleep(0)  # let waiting requests in between quotes
                 self.last_quote_ns = quotes[-1].ts
                 self.metrics.quotes.inc(len(quotes))
             await asyncio.sleep(interval)
 
+    def _heard(self, quote: Quote) -> None:
+        for queue in self.quote_listeners:
+            if queue.full():
+                queue.get_nowait()  # latest value wins for slow consumers
+            queue.put_nowait(quote)
+
+    async def _publish_feed(self) -> None:
+        """market-data (distributed): run the feed, publish it, keep the local view current."""
+        assert self.bus is not None
+        interval = self.settings.feed_interval_ms / 1000
+        while True:
+            quotes = self.feed.next_quotes(time.time_ns())
+            if quotes and self.accepting:
+                try:
+                    await asyncio.to_thread(publish_quotes, self.bus, quotes)
+                    self._quotes_bus(None)
+                except Exception as exc:  # the bus: health says so, the feed goes on locally
+                    self._quotes_bus(exc)
+                self._replica_quotes(quotes)
+            await asyncio.sleep(interval)
+
+    def _engine_quotes(self, quotes: list[Quote]) -> None:
+        if not self.accepting:
+            return
+        kernel = self.kernel_runtime.kernel
+        for quote in quotes:
+            kernel.on_quote(quote)
+            self._heard(quote)
+        self.last_quote_ns = max(self.last_quote_ns, quotes[-1].ts)
+        self.metrics.quotes.inc(len(quotes))
+
+    def _replica_quotes(self, quotes: list[Quote]) -> None:
+        state = self.kernel_runtime.kernel.state
+        for quote in quotes:
+            apply_quote(state, quote)
+            self._heard(quote)
+        self.last_quote_ns = max(self.last_quote_ns, quotes[-1].ts)
+        self.metrics.quotes.inc(len(quotes))
+
+    def _quotes_bus(self, exc: BaseException | None) -> None:
+        self._quotes_bus_error = exc
+
+    def unavailable_reason(self) -> str | None:
+        """Why new commands are refused right now (None: they are taken)."""
+        if not self.accepting:
+            return "the platform is stopping or not started; retry once it is healthy"
+        if self.publisher is not None and self.publisher.failing is not None:
+            return ("the event bus (Redis) is unreachable, so other services would not see "
+                    "new orders; orders are refused until it is back (nothing was placed)")
+        return None
+
     async def _housekeeping(self) -> None:
         runtime = self.kernel_runtime
         while True:
             await asyncio.sleep(0.5)
-            if self.accepting:
+            if self.accepting and self.role != "replica":
                 runtime.kernel.tick()
                 runtime.maybe_snapshot()
                 # what survived half a second is long-lived (orders, positions): exempt it
@@ -237,6 +342,9 @@ class Platform:
             self.metrics.journal_commits.set(runtime.journal.batches)
             self.metrics.open_orders.set(sum(len(a.open_orders)
                                              for a in runtime.kernel.state.accounts.values()))
+        if self.bus is not None:
+            problem = self._bus_problem()
+            h.bus_ok, h.bus_error = problem is None, problem
         h.projection_ok = self.projector is None or self.projector.error is None
         if self.projector_process is not None and self.accepting:
             h.projection_ok = self.projector_process.check() and h.projection_ok
@@ -246,3 +354,27 @@ class Platform:
         except OSError:
             h.disk_free_mb, h.disk_ok = None, False
         h.checked_at = now
+
+    def _bus_problem(self) -> str | None:
+        runtime = self.runtime
+        if isinstance(runtime, ReplicaRuntime) and not runtime.bus_ok:
+            return f"events: {runtime.bus_error}"
+        if self.publisher is not None and self.publisher.failing is not None:
+            return f"publishing: {type(self.publisher.failing).__name__}"
+        if self._quotes_bus_error is not None:
+            return f"quotes: {self._quotes_bus_error}"
+        return None
+
+
+def _fan_out(listeners: list[Callable[[int], None]]) -> Callable[[int], None] | None:
+    """One commit callback calling each listener (None when there are none)."""
+    if not listeners:
+        return None
+    if len(listeners) == 1:
+        return listeners[0]
+
+    def notify(seq: int) -> None:
+        for listener in listeners:
+            listener(seq)
+
+    return notify

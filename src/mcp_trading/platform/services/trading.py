@@ -57,9 +57,9 @@ class TradingService:
         return self.platform.settings.default_account
 
     def _check_accepting(self) -> None:
-        if not self.platform.accepting:
-            raise ApiError(503, "UNAVAILABLE", "the platform is stopping or not started; retry "
-                                               "once it is healthy")
+        reason = self.platform.unavailable_reason()
+        if reason is not None:
+            raise ApiError(503, "UNAVAILABLE", reason)
 
     # ---- orders ---------------------------------------------------------------------------
     async def submit_order(self, principal: Principal | None, payload: Mapping[str, Any],
