@@ -12,6 +12,8 @@ from rich.table import Table
 
 from mcp_trading import __version__
 from mcp_trading.config import Settings
+from mcp_trading.platform.cli_cache import cache_app
+from mcp_trading.platform.cli_distributed import register as register_distributed
 from mcp_trading.platform.cli_keys import keys_app
 from mcp_trading.platform.cli_ops import register as register_ops
 
@@ -24,7 +26,9 @@ journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(journal_app, name="journal")
 app.add_typer(keys_app, name="keys")
+app.add_typer(cache_app, name="cache")
 register_ops(app)
+register_distributed(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
@@ -55,6 +59,8 @@ def settings(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     s = _settings(data_dir)
     values = {name: str(getattr(s, name)) for name in type(s).model_fields}
     values["database_url"] = _redact(s.resolved_database_url)
+    values["redis_url"] = _redact(s.redis_url) if s.redis_url else "None"
+    values["jwt_secret"] = "***"
     if as_json:
         print(json.dumps(values))
         return
@@ -157,6 +163,25 @@ def mcp(embedded: Annotated[bool, typer.Option(
     from mcp_trading.platform.mcp.stdio import run  # the SDK loads only for this verb
 
     run(embedded, data_dir)
+
+
+@app.command("serve")
+def serve(service: Annotated[str, typer.Argument(help="market-data, providers, trading-engine, "
+                                                      "orders, risk, portfolio or alerts.")],
+          data_dir: DataDir = None) -> None:
+    """Run one service in the foreground (distributed mode: PostgreSQL + Redis)."""
+    from mcp_trading.platform.distributed.serve import ServeError, run_service
+    from mcp_trading.platform.logs import configure_logging
+    from mcp_trading.platform.runner import PortInUseError
+
+    settings = _settings(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings, name=service)
+    try:
+        run_service(settings, service)
+    except (ServeError, PortInUseError) as exc:
+        Console(stderr=True).print(f"[red]cannot serve {service}[/red]: {exc}")
+        raise typer.Exit(1) from None
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "MCP_TRADING_DATABASE_URL"),
         description="sqlite:///path or postgresql://user@host/db; default: SQLite in data_dir.")
+    deployment: Literal["embedded", "distributed"] = Field(
+        "embedded", description="embedded: every service in one process (SQLite, in-memory "
+                                "bus); distributed: one process per service over "
+                                "PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("REDIS_URL", "MCP_TRADING_REDIS_URL"),
+        description="redis://[:password@]host:port/db, the bus and caches of distributed mode.",
+        repr=False)
+    redis_prefix: str = Field(
+        "mcp-trading:", min_length=1,
+        description="Every Redis key the platform creates starts with this (a shared Redis "
+                    "keeps other users' keys apart; `mcp-trading cache clear` stays inside it).")
     default_account: str = Field("paper", description="Paper account created on first start.")
     default_cash: Decimal = Field(Decimal(100_000), ge=0, description="Its starting cash (USD).")
     calendar: Literal["always_open", "nyse"] = Field(

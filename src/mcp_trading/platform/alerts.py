@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -58,12 +59,19 @@ class AlertCenter:
         self._webhooks = list(webhooks or [])
         self._tasks: set[asyncio.Task[None]] = set()
         self.webhook_failures = 0
+        #: distributed mode: alerts raised in this process also go to the alerts service
+        self.forward: Callable[[Alert], None] | None = None
 
     def raise_alert(self, kind: str, message: str, *, severity: Severity = Severity.WARNING,
                     source: str = "platform", details: dict[str, Any] | None = None) -> Alert:
         alert = Alert(next(self._ids), kind, severity, message, source, time.time_ns(),
                       details=details or {})
         self._alerts.append(alert)
+        if self.forward is not None:
+            try:
+                self.forward(alert)
+            except Exception:  # the alert stays here and in the log
+                log.warning("alert %s could not be forwarded to the alerts service", kind)
         level = logging.CRITICAL if severity is Severity.CRITICAL else (
             logging.WARNING if severity is Severity.WARNING else logging.INFO)
         log.log(level, "alert %s [%s] %s", kind, severity.value, message)

@@ -77,11 +77,21 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def start(detach: Annotated[bool, typer.Option("--detach", help="Return once every service "
                                                    "answers healthy; write a PID file.")] = False,
+              distributed: Annotated[bool, typer.Option(
+                  "--distributed", help="One process per service over PostgreSQL "
+                                        "(DATABASE_URL) and Redis (REDIS_URL), supervised "
+                                        "(also: MCP_TRADING_DEPLOYMENT=distributed).")] = False,
               data_dir: DataDir = None,
               timeout: Annotated[float, typer.Option(help="--detach: seconds to wait")] = 30.0,
               ) -> None:
-        """Start every service in one process (embedded: SQLite, in-memory bus, simulator)."""
+        """Start every service: in one process (embedded: SQLite, in-memory bus, simulator) or
+        one process each (--distributed)."""
         settings = _settings(data_dir)
+        if distributed or settings.deployment == "distributed":
+            from mcp_trading.platform.cli_distributed import start_distributed
+
+            start_distributed(settings, detach=detach, timeout=timeout)
+            return
         if (record := _running(settings)) is not None:
             err.print(f"[yellow]already running[/yellow] (pid {record['pid']}); "
                       "`mcp-trading stop` first")
@@ -114,6 +124,10 @@ def register(app: typer.Typer) -> None:
              ) -> None:
         """Stop gracefully: refuse new orders, flush the journal, stop the services."""
         settings = _settings(data_dir)
+        from mcp_trading.platform.cli_distributed import stop_distributed
+
+        if stop_distributed(settings, timeout):
+            return
         record = _running(settings)
         if record is None:
             console.print("not running")
@@ -130,6 +144,10 @@ def register(app: typer.Typer) -> None:
     def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         """Each service: up/down, port, pid, uptime."""
         settings = _settings(data_dir)
+        from mcp_trading.platform.cli_distributed import status_distributed
+
+        if status_distributed(settings, as_json=as_json):
+            return
         record = _running(settings)
         rows = []
         for service, url in _base_urls(settings, record).items():

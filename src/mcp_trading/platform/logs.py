@@ -21,17 +21,20 @@ class _Redact(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+def configure_logging(settings: Settings, level: int = logging.INFO, *,
+                      name: str = "platform") -> None:
+    """Log to <log dir>/<name>.log (one file per process: distributed services log apart)."""
     log_dir = settings.resolved_log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    file_handler = logging.handlers.RotatingFileHandler(log_dir / "platform.log",
+    file_handler = logging.handlers.RotatingFileHandler(log_dir / f"{name}.log",
                                                         maxBytes=50 * 1024 * 1024, backupCount=5)
     console = logging.StreamHandler()
     root = logging.getLogger()
     root.setLevel(level)
     # the MCP SDK logs every request at INFO; keep its warnings, not one line per tool call
     logging.getLogger("mcp").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per health probe otherwise
     for handler in (file_handler, console):
         handler.setFormatter(fmt)
         handler.addFilter(_Redact())

@@ -29,7 +29,8 @@ from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
 
-__all__ = ["PortInUseError", "build_apps", "run_embedded", "serve_embedded"]
+__all__ = ["PortInUseError", "SignalFreeServer", "bind_socket", "build_apps", "http_server",
+           "run_embedded", "serve_embedded"]
 
 log = logging.getLogger("mcp_trading.runner")
 
@@ -38,7 +39,7 @@ class PortInUseError(RuntimeError):
     pass
 
 
-class _Server(uvicorn.Server):
+class SignalFreeServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the runner (several share a loop)."""
 
     @contextlib.contextmanager
@@ -75,7 +76,17 @@ def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -
     return apps
 
 
-def _bind(host: str, port: int, service: str) -> socket.socket:
+def http_server(app: FastAPI) -> SignalFreeServer:
+    """The uvicorn server of one service app (lifespan and signals are the runner's)."""
+    config = uvicorn.Config(serving_app(app), log_level="warning", access_log=False,
+                            lifespan="off", loop="asyncio", http="httptools",
+                            proxy_headers=False,  # never trust X-Forwarded-For for loopback
+                            timeout_graceful_shutdown=10)
+    return SignalFreeServer(config)
+
+
+def bind_socket(host: str, port: int, service: str) -> socket.socket:
+    """A listening socket for `service`, bound now (PortInUseError names a busy port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it Nagle + delayed ACK add ~40 ms to every response
@@ -115,21 +126,17 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
     host = settings.bind_host
     ports = {name: settings.port(name) for name in SERVICES}
-    sockets = {name: _bind(host, port, name) for name, port in ports.items()}
+    sockets = {name: bind_socket(host, port, name) for name, port in ports.items()}
     ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}  # port 0: picked
     platform.open()
-    servers: dict[str, _Server] = {}
+    servers: dict[str, SignalFreeServer] = {}
 
     def services_up() -> dict[str, bool]:
         return {name: bool(s.started and not s.should_exit) for name, s in servers.items()}
 
     apps = build_apps(platform, services_up)
     for name in SERVICES:
-        config = uvicorn.Config(serving_app(apps[name]), log_level="warning", access_log=False,
-                                lifespan="off", loop="asyncio", http="httptools",
-                                proxy_headers=False,  # never trust X-Forwarded-For for loopback
-                                timeout_graceful_shutdown=10)
-        servers[name] = _Server(config)
+        servers[name] = http_server(apps[name])
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
