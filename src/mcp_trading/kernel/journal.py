@@ -5,25 +5,48 @@ batches and tells waiters which sequence number is durable.
     writer thread:  take everything appended so far -> encode -> store.append (one transaction)
                     -> durable_seq = last -> wake waiters (threads and asyncio futures)
 
-If the store fails, the journal is broken for good: every waiter and every later wait gets
+By default a store error breaks the journal for good: every waiter and every later wait gets
 JournalError, so nothing is acknowledged that is not on disk (fail closed).
+
+With `retry_interval_s` set (distributed mode, where PostgreSQL may restart) a store error is
+an outage instead, and the writer moves between three states:
+
+    healthy   failing is None, error is None: batches commit as they come
+    failing   failing holds the last store error: the writer keeps the batch it could not
+              commit and retries it with exponential backoff; waiters stay pending (their own
+              timeouts answer them) and events keep queueing behind it
+    failed    error is set, for good: as in the default mode; reached from `failing` when
+              `close()` runs out of time, or from anywhere on an error no retry can cure
+
+    healthy --append raises--> failing --the batch commits--> healthy
+    healthy/failing --incurable error, or close() times out--> failed
+
+Before a retry the writer asks the store for `last_seq()`: a commit whose acknowledgement was
+lost is already there, and appending it again would duplicate it. Incurable errors are those
+that say the batch or the code is wrong, not the connection: ValueError (the store already
+holds these seqs: another writer), RuntimeError (the store is closed), TypeError,
+AttributeError, LookupError, and anything that is not an Exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
 from mcp_trading.domain.events import Event
 from mcp_trading.kernel import codec
-from mcp_trading.kernel.ports import JournalStore, Snapshot
+from mcp_trading.kernel.ports import JournalRecord, JournalStore, Snapshot
 
 __all__ = ["GroupCommitJournal", "JournalError"]
 
 log = logging.getLogger(__name__)
+
+_INCURABLE = (ValueError, RuntimeError, TypeError, AttributeError, LookupError)
 
 
 class JournalError(RuntimeError):
@@ -31,16 +54,35 @@ class JournalError(RuntimeError):
 
 
 class GroupCommitJournal:
+    """Commits appended events in batches on a writer thread; see the module docstring.
+
+    retry_interval_s: None fails closed on the first store error; a number retries instead,
+    waiting that long, then twice as long each time, up to retry_max_interval_s.
+    """
+
     def __init__(self, store: JournalStore, *, max_batch: int = 10_000,
-                 on_commit: Callable[[int], None] | None = None) -> None:
+                 on_commit: Callable[[int], None] | None = None,
+                 retry_interval_s: float | None = None,
+                 retry_max_interval_s: float = 5.0) -> None:
+        if retry_interval_s is not None and not 0 < retry_interval_s <= retry_max_interval_s:
+            raise ValueError(
+                f"retry_interval_s was {retry_interval_s} with retry_max_interval_s "
+                f"{retry_max_interval_s}; need 0 < retry_interval_s <= retry_max_interval_s "
+                "(or retry_interval_s=None to fail closed)"
+            )
         self.store = store
         self._max_batch = max_batch
+        self._retry_interval = retry_interval_s
+        self._retry_max_interval = retry_max_interval_s
         self._queue: deque[tuple[int, Event]] = deque()
         self._snapshots: deque[Snapshot] = deque()
         self._wake = threading.Event()
+        self._stop = threading.Event()  # cuts a retry backoff short when close() gives up
         self._cond = threading.Condition()
         self._durable = store.last_seq()
+        self._writing = self._durable  # last seq of the batch being written
         self._error: BaseException | None = None
+        self._failing: BaseException | None = None
         self._futures: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[int]]] = []
         self._on_commit = on_commit
         self._running = True
@@ -66,7 +108,13 @@ class GroupCommitJournal:
 
     @property
     def error(self) -> BaseException | None:
+        """Why the journal failed for good; None while it can still make events durable."""
         return self._error
+
+    @property
+    def failing(self) -> BaseException | None:
+        """The store error the writer is retrying past (retry mode); None when healthy."""
+        return self._failing
 
     def wait_durable(self, seq: int, timeout: float | None = None) -> int:
         """Block until `seq` is durable; raise JournalError if it never will be."""
@@ -92,25 +140,47 @@ class GroupCommitJournal:
         return future
 
     def flush(self, timeout: float | None = 30.0) -> int:
-        """Wait until everything appended so far is durable."""
-        target = self._queue[-1][0] if self._queue else self._durable
+        """Wait until everything appended so far is durable, including a batch in flight."""
+        try:
+            target = self._queue[-1][0]
+        except IndexError:  # empty: the writer took the rest, noting its last seq first
+            target = max(self._durable, self._writing)
         return self.wait_durable(target, timeout)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, stop the writer and close the store.
+
+        In retry mode an outage that outlasts `timeout` s ends the wait: the journal fails for
+        good (`error` is set, waiters get JournalError) and close returns without raising.
+        """
         if self._running:
             if self._error is None:
-                self.flush()
+                if self._retry_interval is None:
+                    self.flush(timeout)
+                else:
+                    self._flush_or_give_up(timeout)
             self._running = False
+            self._stop.set()
             self._wake.set()
             self._thread.join(timeout=10)
             self.store.close()
 
+    def _flush_or_give_up(self, timeout: float) -> None:
+        try:
+            self.flush(timeout)
+        except JournalError:
+            pass  # failed for good meanwhile; `error` says why
+        except TimeoutError as exc:
+            cause = self._failing or exc
+            log.error("journal closed with events after seq %d not durable (%s); they may or "
+                      "may not be stored", self._durable, _describe(cause))
+            self._fail(cause)
+
     # ---- writer thread --------------------------------------------------------------------
     def _run(self) -> None:
         queue = self._queue
-        segment = codec.segment
         wake = self._wake
-        while self._running or queue:
+        while (self._running or queue) and self._error is None:
             if not queue:
                 # clear only when idle, so a busy writer costs the kernel no signalling
                 wake.clear()
@@ -118,19 +188,61 @@ class GroupCommitJournal:
                     wake.wait(0.05)
             while queue and self._error is None:
                 count = min(len(queue), self._max_batch)
+                self._writing = queue[count - 1][0]  # before popping, for flush()
                 batch = [queue.popleft() for _ in range(count)]
-                try:
-                    self.store.append([segment(batch)])
-                except BaseException as exc:  # any failure breaks the journal: fail closed
-                    self._fail(exc)
+                if not self._write(batch):
                     return
                 self.batches += 1
                 self._committed(batch[-1][0])
+            # snapshots wait behind the batches, so an outage delays them and never reorders
             while self._snapshots and self._snapshots[0].seq <= self._durable:
                 try:
                     self.store.save_snapshot(self._snapshots.popleft())
                 except Exception:  # a failed snapshot only costs restart time
                     log.warning("snapshot could not be saved", exc_info=True)
+
+    def _write(self, batch: list[tuple[int, Event]]) -> bool:
+        """Make one batch durable; False when the journal has failed for good."""
+        try:
+            record = codec.segment(batch)
+            self.store.append([record])
+        except BaseException as exc:
+            if self._retry_interval is None or not _curable(exc):
+                self._fail(exc)  # any failure breaks the journal: fail closed
+                return False
+            return self._retry(record, exc, self._retry_interval)
+        return True
+
+    def _retry(self, record: JournalRecord, exc: BaseException, delay: float) -> bool:
+        """Retry a batch the store refused until it is durable; False if the journal fails."""
+        self._set_failing(exc)
+        log.warning("journal store unavailable (%s); retrying, events wait until it is back",
+                    _describe(exc))
+        started, attempts = time.monotonic(), 0
+        while True:
+            if self._stop.wait(delay):  # close() gave up on the outage
+                return False
+            delay = min(delay * 2, self._retry_max_interval)
+            attempts += 1
+            try:
+                # the failed attempt may have committed and lost only its acknowledgement
+                if self.store.last_seq() < record.seq:
+                    self.store.append([record])
+                break
+            except BaseException as error:
+                if not _curable(error):
+                    self._fail(error)
+                    return False
+                self._set_failing(error)
+        self._failing = None
+        log.info("journal store back after %.1f s and %d retries",
+                 time.monotonic() - started, attempts)
+        return True
+
+    def _set_failing(self, exc: BaseException) -> None:
+        with self._cond:
+            if self._error is None:  # close() may have just given up: failed beats failing
+                self._failing = exc
 
     def _committed(self, seq: int) -> None:
         with self._cond:
@@ -153,11 +265,35 @@ class GroupCommitJournal:
 
     def _fail(self, exc: BaseException) -> None:
         with self._cond:
-            self._error = exc
+            if self._error is None:  # the first error is the cause; later ones are its echo
+                self._error = exc
+            self._failing = None
             self._cond.notify_all()
             ready, self._futures = self._futures, []
         for _, loop, future in ready:
             loop.call_soon_threadsafe(_reject, future, JournalError(f"journal write failed: {exc}"))
+
+
+def _curable(exc: BaseException) -> bool:
+    """Whether retrying could help: the connection is at fault, not the batch or the code."""
+    return isinstance(exc, Exception) and not isinstance(exc, _INCURABLE)
+
+
+_CREDENTIALS = (
+    (re.compile(r"(://[^:/@\s]*:)[^@\s]*@"), r"\1***@"),  # scheme://user:password@host
+    (re.compile(r"(password\s*=\s*)\S+", re.IGNORECASE), r"\1***"),  # key=value DSNs
+)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error's type and first line, shortened and without credentials: fit for a log."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _resolve_all(futures: list[asyncio.Future[int]], seq: int) -> None:

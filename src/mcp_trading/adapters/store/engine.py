@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL, make_url
 __all__ = ["create_store_engine", "normalize_url"]
 
 _BUSY_TIMEOUT_MS = 10_000
+_CONNECT_TIMEOUT_S = 10
 
 
 def normalize_url(database_url: str) -> URL:
@@ -26,13 +27,23 @@ def normalize_url(database_url: str) -> URL:
 
 
 def create_store_engine(database_url: str | URL) -> Engine:
-    """An engine for the store; SQLite connections get WAL, synchronous=FULL and real BEGINs."""
+    """An engine for the store; SQLite connections get WAL, synchronous=FULL and real BEGINs.
+
+    Server databases get pre-pinged pooled connections, so the store survives a restart.
+    """
     url = normalize_url(database_url) if isinstance(database_url, str) else database_url
-    engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
     if url.get_backend_name() == "sqlite":
+        engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
-    return engine
+        return engine
+    # A server restart leaves every pooled connection dead: pre-ping swaps a dead one for a new
+    # one at checkout instead of failing the call. A connect timeout (unless the URL sets one)
+    # bounds each reconnect attempt while the server is unreachable.
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
