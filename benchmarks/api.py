@@ -1,12 +1,16 @@
-"""REST throughput and latency against a started embedded platform, over loopback.
+"""REST throughput and latency against a started platform, over loopback.
 
-    python benchmarks/api.py --json
+    python benchmarks/api.py --json [--distributed]
 
 Starts the platform as a user would (subprocess, temp data dir, free ports), then measures:
 - submit_p50_ms / submit_p99_ms: one client, sequential POST /orders, submit -> durable ack;
 - orders_per_s: 16 concurrent clients (keep-alive connections) submitting single orders;
 - health_p99_ms: GET /health latency on the trading engine while that load runs.
 "Acknowledged" means journaled: the platform answers only after the group commit.
+With --distributed the platform runs one process per service on PostgreSQL and Redis
+(TEST_DATABASE_URL's server, a fresh database; REDIS_URL, a fresh key prefix), and the run
+also measures fill_to_portfolio_p50/p99_ms: from a fill's time in the engine (filled_at) to
+the moment the portfolio service (another process) shows the position that includes it.
 The load generator is a small raw-HTTP/1.1 client (asyncio streams, pre-built requests) running
 in its own process so it costs the server as little CPU as possible.
 """
@@ -21,10 +25,11 @@ import socket
 import statistics
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from launch import SERVICES, free_ports, pct, platform_env, start_platform
+from launch import SERVICES, Distributed, free_ports, pct, platform_env, start_platform
 
 
 def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
@@ -167,6 +172,35 @@ async def _health_probe(port: int, seconds: float) -> list[float]:
     return latencies
 
 
+def _fill_lags(engine: int, portfolio: int, n: int) -> list[float]:
+    """Per market order: ms from its fill in the engine to the portfolio service showing it."""
+    import datetime as dt
+
+    import httpx
+
+    def qty(client: httpx.Client) -> Decimal:
+        body = client.get("/portfolio/positions", params={"account_id": "paper"}).json()
+        rows = body["accounts"][0]["positions"] if body["accounts"] else []
+        return sum((Decimal(r["qty"]) for r in rows if r["symbol"] == "SPY"), Decimal(0))
+
+    lags: list[float] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{engine}", timeout=10) as orders, \
+            httpx.Client(base_url=f"http://127.0.0.1:{portfolio}", timeout=10) as views:
+        held = qty(views)
+        for i in range(n):
+            r = orders.post("/orders", json={"symbol": "SPY", "qty": "1", "side": "buy",
+                                             "type": "market", "client_order_id": f"lag-{i}"})
+            order = r.json()
+            if r.status_code != 200 or order.get("status") != "filled":
+                continue  # no liquidity at that instant: not a fill to time
+            filled = dt.datetime.fromisoformat(order["filled_at"].replace("Z", "+00:00"))
+            held += Decimal(order["filled_qty"])
+            while qty(views) < held:
+                time.sleep(0.0005)
+            lags.append((time.time() - filled.timestamp()) * 1000)
+    return lags
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -177,6 +211,10 @@ def main() -> int:
                         help="put every order on this one symbol (a liquidity-starved worst case)")
     parser.add_argument("--load-procs", type=int, default=1,
                         help="load-generator processes sharing the clients (the box has 2 cores)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="one process per service on PostgreSQL and Redis")
+    parser.add_argument("--fills", type=int, default=300,
+                        help="--distributed: orders for the fill-to-portfolio lag")
     parser.add_argument("--no-projection", action="store_true",
                         help="measure without the background projection of reporting tables")
     args = parser.parse_args()
@@ -186,7 +224,14 @@ def main() -> int:
     engine = ports["trading-engine"]
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
         extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
-        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports, **extra))
+        env = platform_env(Path(tmp), ports, **extra)
+        cluster = Distributed(Path(tmp), env) if args.distributed else None
+        proc = None
+        if cluster is not None:
+            cluster.start()
+        else:
+            proc = start_platform(Path(tmp), env)
+        lags: list[float] = []
         try:
             time.sleep(1.0)  # let the feed publish a first quote for every symbol
             asyncio.run(_sequential(engine, 200))  # warm-up
@@ -211,9 +256,14 @@ def main() -> int:
             t1 = time.perf_counter()
             batch_done, batch_errors = asyncio.run(_batch_load(engine, 4, args.seconds / 2, 100))
             batch_elapsed = time.perf_counter() - t1
+            if cluster is not None:
+                lags = _fill_lags(engine, ports["portfolio"], args.fills)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            if cluster is not None:
+                cluster.stop()
+            if proc is not None:
+                proc.terminate()
+                proc.wait(30)
     result = {
         "submit_p50_ms": round(statistics.median(latencies), 3),
         "submit_p99_ms": pct(latencies, 0.99),
@@ -227,8 +277,12 @@ def main() -> int:
         "batch_orders_per_s": round(batch_done / batch_elapsed),
         "batch_size": 100,
         "batch_errors": batch_errors,
-        "mode": "embedded",
+        "mode": "distributed" if args.distributed else "embedded",
     }
+    if lags:
+        result["fill_to_portfolio_p50_ms"] = round(statistics.median(lags), 3)
+        result["fill_to_portfolio_p99_ms"] = pct(lags, 0.99)
+        result["fills_measured"] = len(lags)
     if args.json:
         print(json.dumps(result))
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mcp_trading.platform import SERVICES
 
-__all__ = ["SERVICES", "free_ports", "pct", "platform_env", "start_platform"]
+__all__ = ["SERVICES", "Distributed", "free_ports", "pct", "platform_env", "start_platform"]
 
 
 def free_ports(n: int) -> list[int]:
@@ -54,3 +54,50 @@ def start_platform(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[byte
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("platform did not start in 30 s")
+
+
+class Distributed:
+    """A distributed platform for a benchmark run: its own PostgreSQL database (created from
+    TEST_DATABASE_URL's server) and Redis key prefix, started with `start --distributed`."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        import uuid
+
+        admin = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        self.admin = admin
+        self.database = f"mcpt_bench_{uuid.uuid4().hex[:10]}"
+        self.redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
+        self.prefix = f"mcpt-bench:{uuid.uuid4().hex[:8]}:"
+        self.env = {**env, "DATABASE_URL": f"{admin.rsplit('/', 1)[0]}/{self.database}",
+                    "REDIS_URL": self.redis_url, "MCP_TRADING_REDIS_PREFIX": self.prefix}
+        self.data_dir = data_dir
+
+    def _cli(self, *args: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "mcp_trading", *args], check=False,
+                                env=self.env,
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"mcp-trading {' '.join(args)}: {result.stderr[-2000:]}")
+
+    def start(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self._cli("db", "upgrade")
+        self._cli("start", "--distributed", "--detach", "--timeout", "180")
+
+    def stop(self) -> None:
+        import psycopg
+        import redis
+
+        try:
+            self._cli("stop")
+        finally:
+            with psycopg.connect(self.admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            client = redis.Redis.from_url(self.redis_url)
+            keys = list(client.scan_iter(match=self.prefix + "*", count=1000))
+            if keys:
+                client.unlink(*keys)
+            client.close()

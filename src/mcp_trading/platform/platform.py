@@ -45,6 +45,9 @@ from mcp_trading.platform.principal import Authenticates
 __all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role", "Runtime"]
 
 Role = Literal["embedded", "engine", "replica"]
+#: services that read quotes but no orders, positions or trading state: they do not fold the
+#: event stream (each replica that does costs CPU for every event)
+QUOTE_ONLY = frozenset({"market-data", "providers"})
 Runtime = KernelRuntime | ReplicaRuntime
 
 log = logging.getLogger("mcp_trading.platform")
@@ -166,7 +169,8 @@ class Platform:
             tasks.append(self._pump_quotes())
         elif isinstance(runtime, ReplicaRuntime):
             assert self.bus is not None and self.service is not None
-            tasks.append(runtime.follow(self.bus, group=self.service, consumer=self.service))
+            if self.service not in QUOTE_ONLY:
+                tasks.append(runtime.follow(self.bus, group=self.service, consumer=self.service))
             tasks.append(self._publish_feed() if self.service == "market-data"
                          else follow_quotes(self.bus, self._replica_quotes, self._quotes_bus))
         else:
@@ -305,9 +309,9 @@ class Platform:
         """Why new commands are refused right now (None: they are taken)."""
         if not self.accepting:
             return "the platform is stopping or not started; retry once it is healthy"
-        if self.publisher is not None and self.publisher.failing is not None:
-            return ("the event bus (Redis) is unreachable, so other services would not see "
-                    "new orders; orders are refused until it is back (nothing was placed)")
+        if self.role == "engine" and self._bus_problem() is not None:
+            return ("the event bus (Redis) is unreachable, so quotes and the other services' "
+                    "views are stale; orders are refused until it is back (nothing was placed)")
         return None
 
     async def _housekeeping(self) -> None:

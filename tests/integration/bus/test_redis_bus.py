@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import threading
 import time
 import traceback
@@ -13,42 +11,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from tests.redis_server import Server
 
 from mcp_trading.adapters.bus import BusUnavailableError, RedisBus, RedisOptions, redact_url
 from mcp_trading.adapters.bus.connection import glob_escape
 
 CLOSED_PORT_URL = "redis://:s3cret@127.0.0.1:1/0"
-
-
-class Server:
-    """A throwaway redis-server this test starts, stops and starts again on one port."""
-
-    def __init__(self, directory: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.01)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=5)
-            self.process = None
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import NoReturn
 
-from mcp_trading.adapters.bus import BusError, BusUnavailableError, EventBus
+from mcp_trading.adapters.bus import BusEntry, BusError, EventBus
 from mcp_trading.domain.events import Event
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
@@ -38,6 +38,7 @@ log = logging.getLogger("mcp_trading.replica")
 
 _IDLE_POLL_S = 1.0  # how often an idle follower checks the store for events it missed
 _BUS_RETRY_S = 1.0
+_LINGER_S = 0.002  # after a busy read: let a few more commits arrive (bounded added lag)
 
 
 class ReadOnlyReplicaError(RuntimeError):
@@ -139,27 +140,39 @@ class ReplicaRuntime:
                 future.set_result(seq)
 
     async def follow(self, bus: EventBus, group: str, consumer: str) -> None:
-        """Fold the event stream forever (a background task of the service)."""
+        """Fold the event stream forever (a background task of the service).
+
+        One thread hop per cycle: acknowledge what was applied, then read what is new. After
+        a busy read it lingers a moment, so under load one read carries many group commits.
+        """
         last_poll = time.monotonic()
+
+        def pull(done: list[str]) -> list[BusEntry]:
+            if done:
+                bus.ack(EVENTS, group, done)
+            return bus.read_group(EVENTS, group, consumer, count=1000,
+                                  block_ms=int(_IDLE_POLL_S * 1000))
+
         while True:
+            done: list[str] = []
             try:
                 await asyncio.to_thread(bus.ensure_group, EVENTS, group, start="$")
                 while True:
-                    entries = await asyncio.to_thread(bus.read_group, EVENTS, group, consumer,
-                                                      count=500, block_ms=int(_IDLE_POLL_S * 1000))
+                    entries = await asyncio.to_thread(pull, done)
                     self._bus_state(None)
+                    done = [e.id for e in entries]
                     if entries:
-                        gap = self.apply_records(decode_record(e.payload) for e in entries)
-                        if gap is not None:  # missed entries: the store has them all
-                            await self.fill_from_store()
-                            self.apply_records(decode_record(e.payload) for e in entries)
-                        await asyncio.to_thread(bus.ack, EVENTS, group, [e.id for e in entries])
+                        records = [decode_record(e.payload) for e in entries]
+                        if self.apply_records(records) is not None:
+                            await self.fill_from_store()  # missed entries: the store has all
+                            self.apply_records(records)
+                        await asyncio.sleep(_LINGER_S)
                     elif time.monotonic() - last_poll >= _IDLE_POLL_S:
                         last_poll = time.monotonic()
                         await self.fill_from_store()  # a lost publication still converges
-            except (BusUnavailableError, BusError) as exc:
+            except BusError as exc:  # BusUnavailableError included: follow the store meanwhile
                 self._bus_state(exc)
-                await self.fill_from_store()  # keep converging without the bus
+                await self.fill_from_store()
                 await asyncio.sleep(_BUS_RETRY_S)
 
     def _bus_state(self, exc: BaseException | None) -> None:

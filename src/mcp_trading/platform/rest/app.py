@@ -94,6 +94,11 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
 
     def health_body() -> dict[str, Any]:
         body = health()
+        h = platform.health
+        if h.bus_ok is not None:  # distributed: the bus is a dependency of every service
+            body["bus"] = {"ok": h.bus_ok, "error": h.bus_error}
+            if not h.bus_ok and body.get("status") == "healthy":
+                body["status"] = "degraded"
         body.setdefault("service", service)
         body["uptime_s"] = round((time.time_ns() - platform.started_at) / 1e9, 3)
         return body
