@@ -225,3 +225,55 @@ def test_a_redis_restart_degrades_then_recovers_and_orders_are_refused_meanwhile
         assert Decimal(_positions(p, "portfolio")["SPY"]) == 4
     finally:
         redis.stop()
+
+
+def test_database_connections_cut_under_load_lose_no_acknowledged_order(
+        distributed_factory: Any) -> None:
+    """PostgreSQL dropping every connection (what a restart does to its clients): the engine
+    retries the same batch, replicas reconnect; every acknowledged order is kept once."""
+    import threading
+
+    import httpx
+    import psycopg
+    from tests.conftest import TEST_DATABASE_URL
+
+    p: DistributedPlatform = distributed_factory()
+    p.wait_for(lambda: p.client("trading-engine").get("/health").json()["status"] == "healthy")
+    database = p.env["DATABASE_URL"].rsplit("/", 1)[1]
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=p.url("trading-engine"), timeout=10.0) as client:
+            for i in range(100_000):
+                if stop.is_set():
+                    return
+                side = "buy" if i % 2 else "sell"
+                try:
+                    r = client.post("/orders", json={**ORDER, "qty": "1", "side": side,
+                                                     "client_order_id": f"pg-{i}"})
+                except httpx.HTTPError:
+                    continue
+                if r.status_code == 200:
+                    acked.append(f"pg-{i}")
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        p.wait_for(lambda: len(acked) >= 30, what="orders flowing")
+        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+            for _ in range(5):  # cut every connection of the platform's database, repeatedly
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
+                threading.Event().wait(0.3)
+        count = len(acked)
+        p.wait_for(lambda: len(acked) >= count + 30, what="orders flowing again")
+    finally:
+        stop.set()
+        worker.join()
+    assert p.client("trading-engine").get("/health").json()["journal"]["ok"] is True
+    engine = p.client("trading-engine")
+    for coid in acked:
+        assert engine.get("/orders", params={"client_order_id": coid}).status_code == 200, coid
+    p.wait_for(lambda: _positions(p, "portfolio") == _positions(p, "trading-engine")
+               and _cash(p, "portfolio") == _cash(p, "trading-engine"), what="portfolio in step")

@@ -62,6 +62,7 @@ class GroupCommitJournal:
 
     def __init__(self, store: JournalStore, *, max_batch: int = 10_000,
                  on_commit: Callable[[int], None] | None = None,
+                 on_record: Callable[[JournalRecord], None] | None = None,
                  retry_interval_s: float | None = None,
                  retry_max_interval_s: float = 5.0) -> None:
         if retry_interval_s is not None and not 0 < retry_interval_s <= retry_max_interval_s:
@@ -85,6 +86,8 @@ class GroupCommitJournal:
         self._failing: BaseException | None = None
         self._futures: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[int]]] = []
         self._on_commit = on_commit
+        self._on_record = on_record
+        self._record: JournalRecord | None = None  # the batch just written, for on_record
         self._running = True
         self.batches = 0
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
@@ -194,6 +197,8 @@ class GroupCommitJournal:
                     return
                 self.batches += 1
                 self._committed(batch[-1][0])
+                if self._on_record is not None and self._record is not None:
+                    self._on_record(self._record)  # durable: safe to hand on (e.g. publish)
             # snapshots wait behind the batches, so an outage delays them and never reorders
             while self._snapshots and self._snapshots[0].seq <= self._durable:
                 try:
@@ -204,7 +209,7 @@ class GroupCommitJournal:
     def _write(self, batch: list[tuple[int, Event]]) -> bool:
         """Make one batch durable; False when the journal has failed for good."""
         try:
-            record = codec.segment(batch)
+            record = self._record = codec.segment(batch)
             self.store.append([record])
         except BaseException as exc:
             if self._retry_interval is None or not _curable(exc):

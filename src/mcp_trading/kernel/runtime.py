@@ -12,7 +12,7 @@ from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.kernel import codec, snapshot
 from mcp_trading.kernel.journal import GroupCommitJournal
 from mcp_trading.kernel.kernel import Kernel, KernelConfig
-from mcp_trading.kernel.ports import Clock, JournalStore
+from mcp_trading.kernel.ports import Clock, JournalRecord, JournalStore
 from mcp_trading.kernel.state import KernelState
 
 __all__ = ["KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
@@ -80,11 +80,14 @@ def load_state(store: JournalStore, instruments: dict[str, Instrument], config: 
 def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: Clock,
             calendar: SessionCalendar, config: KernelConfig | None = None,
             snapshot_every: int = 100_000, use_snapshot: bool = True,
-            on_commit: Callable[[int], None] | None = None) -> KernelRuntime:
+            on_commit: Callable[[int], None] | None = None,
+            on_record: Callable[[JournalRecord], None] | None = None,
+            journal_retry_s: float | None = None) -> KernelRuntime:
     """Rebuild the exact state from the latest snapshot plus the journal after it."""
     config = config or KernelConfig()
     state, report = load_state(store, instruments, config, use_snapshot=use_snapshot)
-    journal = GroupCommitJournal(store, on_commit=on_commit)
+    journal = GroupCommitJournal(store, on_commit=on_commit, on_record=on_record,
+                                 retry_interval_s=journal_retry_s)
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar,
                     journal=journal.append, config=config, state=state)
     kernel.ensure_default_account()

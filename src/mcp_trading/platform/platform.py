@@ -68,6 +68,7 @@ class Health:
     journal_ok: bool = True
     journal_error: str | None = None
     projection_ok: bool = True
+    store_error: str | None = None  # the journal's database is away (retried, not failed)
     bus_ok: bool | None = None  # None: no bus (embedded)
     bus_error: str | None = None
     disk_free_mb: int | None = None
@@ -142,17 +143,16 @@ class Platform:
             self.projector_process = ProjectorProcess(
                 reports, interval, str(s.resolved_log_dir / "projector.log"), journal_url=url)
             self.projector_process.start()
-        listeners: list[Callable[[int], None]] = []
-        if self.projector is not None:
-            listeners.append(self.projector.notify)
         if self.role == "engine":
             assert self.bus is not None
-            self.publisher = EventPublisher(self.bus, open_store(url), start_seq=store.last_seq())
-            listeners.append(self.publisher.notify)
+            self.publisher = EventPublisher(self.bus)
         self.runtime = recover(store, instruments=self.instruments, clock=WallClock(),
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
-                               on_commit=_fan_out(listeners))
+                               on_commit=self.projector.notify if self.projector else None,
+                               on_record=self.publisher.submit if self.publisher else None,
+                               # distributed: a database restart is waited out, not fatal
+                               journal_retry_s=0.1 if self.role == "engine" else None)
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
@@ -309,6 +309,10 @@ class Platform:
         """Why new commands are refused right now (None: they are taken)."""
         if not self.accepting:
             return "the platform is stopping or not started; retry once it is healthy"
+        runtime = self.runtime
+        if isinstance(runtime, KernelRuntime) and runtime.journal.failing is not None:
+            return ("the journal's database is unreachable; orders are refused until it is "
+                    "back (nothing was placed)")
         if self.role == "engine" and self._bus_problem() is not None:
             return ("the event bus (Redis) is unreachable, so quotes and the other services' "
                     "views are stale; orders are refused until it is back (nothing was placed)")
@@ -342,6 +346,8 @@ class Platform:
             error = runtime.journal.error
             if error is not None:
                 self._journal_failed(error)
+            failing = getattr(runtime.journal, "failing", None)
+            h.store_error = None if failing is None else type(failing).__name__
             self.metrics.journal_seq.set(runtime.journal.durable_seq)
             self.metrics.journal_commits.set(runtime.journal.batches)
             self.metrics.open_orders.set(sum(len(a.open_orders)
@@ -368,17 +374,3 @@ class Platform:
         if self._quotes_bus_error is not None:
             return f"quotes: {self._quotes_bus_error}"
         return None
-
-
-def _fan_out(listeners: list[Callable[[int], None]]) -> Callable[[int], None] | None:
-    """One commit callback calling each listener (None when there are none)."""
-    if not listeners:
-        return None
-    if len(listeners) == 1:
-        return listeners[0]
-
-    def notify(seq: int) -> None:
-        for listener in listeners:
-            listener(seq)
-
-    return notify

@@ -95,6 +95,10 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
     def health_body() -> dict[str, Any]:
         body = health()
         h = platform.health
+        if h.store_error is not None:  # the journal's database is away; writes wait for it
+            body["store"] = {"ok": False, "error": h.store_error}
+            if body.get("status") == "healthy":
+                body["status"] = "degraded"
         if h.bus_ok is not None:  # distributed: the bus is a dependency of every service
             body["bus"] = {"ok": h.bus_ok, "error": h.bus_error}
             if not h.bus_ok and body.get("status") == "healthy":
