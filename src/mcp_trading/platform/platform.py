@@ -125,6 +125,7 @@ class Platform:
             report = self.runtime.report
             log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
                      report.last_seq, report.replayed, report.seconds)
+            tune_gc_for_kernel()  # a replica holds the same long-lived book as the kernel
             return
         reports = s.resolved_reports_url
         if self.role == "embedded":
@@ -322,9 +323,10 @@ class Platform:
         runtime = self.kernel_runtime
         while True:
             await asyncio.sleep(0.5)
-            if self.accepting and self.role != "replica":
-                runtime.kernel.tick()
-                runtime.maybe_snapshot()
+            if self.accepting:
+                if self.role != "replica":  # replicas hold what the engine decided
+                    runtime.kernel.tick()
+                    runtime.maybe_snapshot()
                 # what survived half a second is long-lived (orders, positions): exempt it
                 # from the cyclic collector, so collections stay short (request latency)
                 gc.freeze()

@@ -38,7 +38,7 @@ log = logging.getLogger("mcp_trading.replica")
 
 _IDLE_POLL_S = 1.0  # how often an idle follower checks the store for events it missed
 _BUS_RETRY_S = 1.0
-_LINGER_S = 0.002  # after a busy read: let a few more commits arrive (bounded added lag)
+_LINGER_S = 0.010  # after a busy read: let more commits arrive (bounded added lag)
 
 
 class ReadOnlyReplicaError(RuntimeError):
