@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from decimal import Decimal
@@ -75,6 +76,16 @@ def test_every_service_runs_apart_and_the_views_follow_the_engine(
                                                                "client_order_id": "too-big"})
     assert refused.status_code == 403
     assert refused.json()["code"] == "RISK_MAX_ORDER_QTY"
+
+    # the cache (latest quotes) clears without touching the event stream; quotes come back
+    cleared = p.cli("cache", "clear", "--yes", "--json", check=True)
+    assert json.loads(cleared.stdout)["deleted"] >= 1
+    p.wait_for(lambda: p.client("market-data").get("/health").json()["market_data_status"]
+               == "streaming", what="quotes streaming after cache clear")
+    _place(p, "after-cache-clear")
+    p.wait_for(lambda: _positions(p, "portfolio") == _positions(p, "trading-engine"),
+               what="portfolio in step after cache clear")
+    assert Decimal(_positions(p, "portfolio")["SPY"]) == 12
 
 
 def test_a_killed_service_is_restarted_catches_up_and_raises_an_alert(

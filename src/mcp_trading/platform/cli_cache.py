@@ -64,7 +64,8 @@ def clear(
     settings = Settings()
     redis_url = redis_url or settings.redis_url  # .env too
     if prefix is None:
-        prefix = settings.redis_prefix + "cache:"
+        prefix = settings.redis_prefix + "cache:"  # = distributed.serve.cache_prefix (no import:
+        # that module loads the platform)
     if not redis_url:
         raise _fail(2, _NO_URL)
     if not prefix:

@@ -79,9 +79,12 @@ class Health:
 
 class Platform:
     def __init__(self, settings: Settings, *, role: Role = "embedded", service: str | None = None,
-                 bus: EventBus | None = None) -> None:
+                 bus: EventBus | None = None, quote_bus: EventBus | None = None) -> None:
         if role != "embedded" and bus is None:
             raise ValueError(f"the {role} role needs an event bus (REDIS_URL)")
+        #: quotes are a cache (latest value wins, republished every tick): they may live
+        #: under the cache prefix, which `mcp-trading cache clear` empties
+        self.quote_bus = quote_bus or bus
         self.settings = settings
         self.role: Role = role
         self.service = service  # the one service this process serves (distributed)
@@ -169,14 +172,16 @@ class Platform:
         if self.role == "embedded":
             tasks.append(self._pump_quotes())
         elif isinstance(runtime, ReplicaRuntime):
-            assert self.bus is not None and self.service is not None
+            assert self.bus is not None and self.quote_bus is not None
+            assert self.service is not None
             if self.service not in QUOTE_ONLY:
                 tasks.append(runtime.follow(self.bus, group=self.service, consumer=self.service))
             tasks.append(self._publish_feed() if self.service == "market-data"
-                         else follow_quotes(self.bus, self._replica_quotes, self._quotes_bus))
+                         else follow_quotes(self.quote_bus, self._replica_quotes,
+                                            self._quotes_bus))
         else:
-            assert self.bus is not None
-            tasks.append(follow_quotes(self.bus, self._engine_quotes, self._quotes_bus))
+            assert self.quote_bus is not None
+            tasks.append(follow_quotes(self.quote_bus, self._engine_quotes, self._quotes_bus))
         self._tasks = [asyncio.create_task(t) for t in tasks]
         self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
 
@@ -272,13 +277,13 @@ class Platform:
 
     async def _publish_feed(self) -> None:
         """market-data (distributed): run the feed, publish it, keep the local view current."""
-        assert self.bus is not None
+        assert self.quote_bus is not None
         interval = self.settings.feed_interval_ms / 1000
         while True:
             quotes = self.feed.next_quotes(time.time_ns())
             if quotes and self.accepting:
                 try:
-                    await asyncio.to_thread(publish_quotes, self.bus, quotes)
+                    await asyncio.to_thread(publish_quotes, self.quote_bus, quotes)
                     self._quotes_bus(None)
                 except Exception as exc:  # the bus: health says so, the feed goes on locally
                     self._quotes_bus(exc)

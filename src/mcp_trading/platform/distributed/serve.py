@@ -34,7 +34,8 @@ from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import Platform, Role
 from mcp_trading.platform.runner import bind_socket, http_server
 
-__all__ = ["ServeError", "build_service_app", "open_checked_bus", "run_service", "serve_service"]
+__all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
+           "serve_service"]
 
 log = logging.getLogger("mcp_trading.serve")
 
@@ -43,13 +44,19 @@ class ServeError(RuntimeError):
     """The service cannot start; the message says why and what to do."""
 
 
-def open_checked_bus(settings: Settings) -> EventBus:
+def cache_prefix(settings: Settings) -> str:
+    """Where the platform's caches live in Redis (what `mcp-trading cache clear` empties)."""
+    return settings.redis_prefix + "cache:"
+
+
+def open_checked_bus(settings: Settings, *, prefix: str | None = None) -> EventBus:
     """The Redis bus of the settings, reachable now; ServeError (redacted) otherwise."""
     if not settings.redis_url:
         raise ServeError("REDIS_URL is not set; distributed mode needs Redis for its bus "
                          "(e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
     try:
-        bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
+        bus = open_bus(settings.redis_url,
+                       prefix=settings.redis_prefix if prefix is None else prefix)
         bus.ping()
     except ValueError as exc:
         raise ServeError(str(exc)) from None
@@ -111,8 +118,9 @@ async def serve_service(settings: Settings, service: str, *,
         raise ServeError(f"service {service!r} is not known; use one of: {', '.join(SERVICES)}")
     sys.setswitchinterval(0.001)
     bus = open_checked_bus(settings)
+    quotes = open_checked_bus(settings, prefix=cache_prefix(settings))
     role: Role = "engine" if service == "trading-engine" else "replica"
-    platform = Platform(settings, role=role, service=service, bus=bus)
+    platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     try:
         platform.authenticator = build_authenticator(settings)
     except InsecureSecretError as exc:
@@ -157,6 +165,7 @@ async def serve_service(settings: Settings, service: str, *,
         await platform.stop()
         sock.close()
         bus.close()
+        quotes.close()
 
 
 def run_service(settings: Settings, service: str) -> None:
