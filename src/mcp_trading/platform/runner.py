@@ -29,7 +29,8 @@ from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
 
-__all__ = ["PortInUseError", "SignalFreeServer", "bind_socket", "build_apps", "http_server",
+__all__ = ["PortInUseError", "SignalFreeServer", "app_builders", "bind_socket", "build_apps",
+           "http_server",
            "run_embedded", "serve_embedded"]
 
 log = logging.getLogger("mcp_trading.runner")
@@ -47,8 +48,10 @@ class SignalFreeServer(uvicorn.Server):
         yield
 
 
-def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -> dict[str, FastAPI]:
-    from mcp_trading.platform.health import failing_checks
+def app_builders(platform: Platform, failing: Callable[[], list[str]]
+                 ) -> dict[str, Callable[[], FastAPI]]:
+    """How each service's REST app is built over `platform` (`failing()`: the failing health
+    checks, for the services that gate on them)."""
     from mcp_trading.platform.rest import (
         alerts,
         market_data,
@@ -59,18 +62,24 @@ def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -
         trading_engine,
     )
 
+    return {
+        "market-data": lambda: market_data.build(platform),
+        "providers": lambda: providers.build(platform),
+        "trading-engine": lambda: trading_engine.build(platform, failing_checks=failing),
+        "orders": lambda: orders.build(platform),
+        "risk": lambda: risk.build(platform),
+        "portfolio": lambda: portfolio.build(platform),
+        "alerts": lambda: alerts.build(platform, failing_checks=failing),
+    }
+
+
+def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -> dict[str, FastAPI]:
+    from mcp_trading.platform.health import failing_checks
+
     def failing() -> list[str]:
         return failing_checks(platform, services_up())
 
-    apps = {
-        "market-data": market_data.build(platform),
-        "providers": providers.build(platform),
-        "trading-engine": trading_engine.build(platform, failing_checks=failing),
-        "orders": orders.build(platform),
-        "risk": risk.build(platform),
-        "portfolio": portfolio.build(platform),
-        "alerts": alerts.build(platform, failing_checks=failing),
-    }
+    apps = {name: build() for name, build in app_builders(platform, failing).items()}
     for name, app in apps.items():  # every service also speaks MCP at /mcp
         attach_mcp(app, platform, name)
     return apps

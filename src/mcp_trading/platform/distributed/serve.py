@@ -14,7 +14,6 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
 
 from fastapi import FastAPI
 
@@ -32,7 +31,7 @@ from mcp_trading.platform.distributed.forward import (
 from mcp_trading.platform.distributed.peers import PeerHealth
 from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import Platform, Role
-from mcp_trading.platform.runner import bind_socket, http_server
+from mcp_trading.platform.runner import app_builders, bind_socket, http_server
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
            "serve_service"]
@@ -70,34 +69,19 @@ def build_service_app(platform: Platform, service: str, peers: PeerHealth) -> Fa
     """The service's REST + MCP app; the engine's also holds the other services' write
     routes under /internal/<service>, replicas forward those routes to it."""
     from mcp_trading.platform.health import failing_checks
-    from mcp_trading.platform.rest import (
-        alerts,
-        market_data,
-        orders,
-        portfolio,
-        providers,
-        risk,
-        trading_engine,
-    )
+    from mcp_trading.platform.rest import alerts
 
     def failing() -> list[str]:
         return failing_checks(platform, peers.services_up())
 
-    builders: dict[str, Callable[[], FastAPI]] = {
-        "market-data": lambda: market_data.build(platform),
-        "providers": lambda: providers.build(platform),
-        "trading-engine": lambda: trading_engine.build(platform, failing_checks=failing),
-        "orders": lambda: orders.build(platform),
-        "risk": lambda: risk.build(platform),
-        "portfolio": lambda: portfolio.build(platform),
-        "alerts": lambda: alerts.build(platform, failing_checks=failing),
-    }
+    builders = app_builders(platform, failing)
     settings = platform.settings
     app = builders[service]()
     attach_mcp(app, platform, service, base_url=settings.service_url(service))
     if service == "trading-engine":
-        internal = {"orders": lambda: orders.build(platform),
-                    "risk": lambda: risk.build(platform),
+        internal = {"orders": builders["orders"], "risk": builders["risk"],
+                    # the alerts service runs the alert watcher; the engine's copy serves
+                    # only the forwarded maintenance routes
                     "alerts": lambda: alerts.build(platform, failing_checks=failing,
                                                    watcher=False)}
         for name, build in internal.items():
