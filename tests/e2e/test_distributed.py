@@ -132,6 +132,13 @@ def test_start_refuses_clearly_when_the_schema_is_behind(distributed_factory: An
     result = p.cli("start", "--distributed", "--detach")
     assert result.returncode == 1
     assert "mcp-trading db upgrade" in result.stderr
+    database = p.env["DATABASE_URL"]
+    p.env["DATABASE_URL"] = "postgresql://postgres:pgs3cret@127.0.0.1:1/nowhere"
+    no_database = p.cli("start", "--distributed", "--detach")
+    assert no_database.returncode == 1
+    assert "PostgreSQL is not reachable" in no_database.stderr
+    assert "pgs3cret" not in no_database.stderr + no_database.stdout
+    p.env["DATABASE_URL"] = database
     p.env["REDIS_URL"] = "redis://:s3cret@127.0.0.1:1/0"
     p.cli("db", "upgrade", check=True)
     refused = p.cli("start", "--distributed", "--detach")

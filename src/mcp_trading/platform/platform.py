@@ -353,8 +353,11 @@ class Platform:
             error = runtime.journal.error
             if error is not None:
                 self._journal_failed(error)
-            failing = getattr(runtime.journal, "failing", None)
-            h.store_error = None if failing is None else type(failing).__name__
+            if isinstance(runtime, ReplicaRuntime):
+                h.store_error = runtime.store_error
+            else:
+                failing = runtime.journal.failing
+                h.store_error = None if failing is None else type(failing).__name__
             self.metrics.journal_seq.set(runtime.journal.durable_seq)
             self.metrics.journal_commits.set(runtime.journal.batches)
             self.metrics.open_orders.set(sum(len(a.open_orders)

@@ -86,6 +86,7 @@ class ReplicaRuntime:
         self.store = store
         self.bus_ok = True
         self.bus_error: str | None = None
+        self.store_error: str | None = None  # the journal's database, when it is away
         self._waiters: list[tuple[int, asyncio.Future[int]]] = []
 
     @property
@@ -128,6 +129,7 @@ class ReplicaRuntime:
     async def fill_from_store(self) -> None:
         """Apply every journaled event the replica does not hold yet."""
         records = await asyncio.to_thread(lambda: list(self.store.read(after_seq=self.seq)))
+        self._store_state(None)
         if records:
             self.apply_records(records)
 
@@ -172,8 +174,27 @@ class ReplicaRuntime:
                         await self.fill_from_store()  # a lost publication still converges
             except BusError as exc:  # BusUnavailableError included: follow the store meanwhile
                 self._bus_state(exc)
-                await self.fill_from_store()
+                await self._fill_quietly()
                 await asyncio.sleep(_BUS_RETRY_S)
+            except Exception as exc:  # the store (a database restart): wait it out, never die
+                self._store_state(exc)
+                await asyncio.sleep(_BUS_RETRY_S)
+
+    async def _fill_quietly(self) -> None:
+        try:
+            await self.fill_from_store()
+        except Exception as exc:  # both the bus and the store are away
+            self._store_state(exc)
+
+    def _store_state(self, exc: BaseException | None) -> None:
+        if exc is None:
+            if self.store_error is not None:
+                log.warning("journal store reachable again")
+            self.store_error = None
+            return
+        if self.store_error is None:
+            log.warning("journal store unavailable (%s); retrying", type(exc).__name__)
+        self.store_error = type(exc).__name__
 
     def _bus_state(self, exc: BaseException | None) -> None:
         if exc is None:
