@@ -10,6 +10,7 @@ to the market-data service's /mcp:
 - bare_p50_ms / bare_p99_ms: the same client code against a bare `MCPServer` whose one tool
   returns a constant, served by uvicorn in its own process, no auth, the same transport options
   as the platform (stateless, JSON responses);
+- the two servers' calls alternate (one session each), so background noise hits both alike;
 - ratio_p50: call_p50 / bare_p50, what the platform adds to the SDK's own cost (target <= 1.3).
 Both are warmed up before measuring.
 """
@@ -77,29 +78,40 @@ def start_bare(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("bare server did not start in 30 s")
 
 
-async def measure(url: str, headers: dict[str, str], symbol: str, warmup: int, calls: int
-                  ) -> list[float]:
+async def measure(targets: list[tuple[str, dict[str, str]]], symbol: str, warmup: int,
+                  calls: int) -> list[list[float]]:
+    """Latencies per target; the targets' calls alternate, so a drift of the machine (another
+    process waking up) costs every target alike instead of skewing the ratio."""
+    from contextlib import AsyncExitStack
+
     from mcp.client.session import ClientSession
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
 
-    async with (create_mcp_http_client(headers=headers) as http,
-                streamable_http_client(url, http_client=http) as (read, write),
-                ClientSession(read, write) as session):
-        await session.initialize()
+    async with AsyncExitStack() as stack:
+        sessions = []
+        for url, headers in targets:
+            http = await stack.enter_async_context(create_mcp_http_client(headers=headers))
+            read, write = await stack.enter_async_context(
+                streamable_http_client(url, http_client=http))
+            session = await stack.enter_async_context(ClientSession(read, write))
+            await session.initialize()
+            sessions.append((url, session))
         args = {"symbol": symbol}
         for _ in range(warmup):
-            await session.call_tool("get_quote", args, read_timeout_seconds=10)
-        latencies = []
+            for _url, session in sessions:
+                await session.call_tool("get_quote", args, read_timeout_seconds=10)
+        latencies: list[list[float]] = [[] for _ in sessions]
         for i in range(calls):
-            t0 = time.perf_counter()
-            try:
-                result = await session.call_tool("get_quote", args, read_timeout_seconds=10)
-            except Exception as exc:
-                raise RuntimeError(f"{url}: measured call {i} got no answer: {exc}") from None
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if result.is_error:
-                raise RuntimeError(f"call {i} failed: {result.content}")
+            for k, (url, session) in enumerate(sessions):
+                t0 = time.perf_counter()
+                try:
+                    result = await session.call_tool("get_quote", args, read_timeout_seconds=10)
+                except Exception as exc:
+                    raise RuntimeError(f"{url}: measured call {i} got no answer: {exc}") from None
+                latencies[k].append((time.perf_counter() - t0) * 1000)
+                if result.is_error:
+                    raise RuntimeError(f"{url}: call {i} failed: {result.content}")
         return latencies
 
 
@@ -124,11 +136,11 @@ def main() -> int:
         bare = start_bare(bare_port)
         try:
             time.sleep(1.0)  # let the feed publish a first quote for every symbol
-            call = asyncio.run(measure(f"http://127.0.0.1:{ports['market-data']}/mcp",
-                                       {"Authorization": f"Bearer {key}"}, args.symbol,
-                                       args.warmup, args.calls))
-            base = asyncio.run(measure(f"http://127.0.0.1:{bare_port}/mcp", {}, args.symbol,
-                                       args.warmup, args.calls))
+            call, base = asyncio.run(measure(
+                [(f"http://127.0.0.1:{ports['market-data']}/mcp",
+                  {"Authorization": f"Bearer {key}"}),
+                 (f"http://127.0.0.1:{bare_port}/mcp", {})],
+                args.symbol, args.warmup, args.calls))
         finally:
             for proc in (bare, platform):
                 proc.terminate()
