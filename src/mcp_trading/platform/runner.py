@@ -29,9 +29,17 @@ from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
 
-__all__ = ["PortInUseError", "SignalFreeServer", "app_builders", "bind_socket", "build_apps",
-           "http_server",
-           "run_embedded", "serve_embedded"]
+__all__ = [
+    "PortInUseError",
+    "SignalFreeServer",
+    "app_builders",
+    "bind_socket",
+    "build_apps",
+    "http_server",
+    "run_embedded",
+    "serve_embedded",
+    "stop_on_signals",
+]
 
 log = logging.getLogger("mcp_trading.runner")
 
@@ -83,6 +91,16 @@ def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -
     for name, app in apps.items():  # every service also speaks MCP at /mcp
         attach_mcp(app, platform, name)
     return apps
+
+
+def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
+    """The event SIGTERM / SIGINT set (the running loop's handlers; a new event if None)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def http_server(app: FastAPI) -> SignalFreeServer:
@@ -146,11 +164,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     apps = build_apps(platform, services_up)
     for name in SERVICES:
         servers[name] = http_server(apps[name])
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals(stop)
     await platform.start()
     mcp_sessions = mcp_lifespan(apps)
     await mcp_sessions.__aenter__()

@@ -10,9 +10,7 @@ durable before it exits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 
 from fastapi import FastAPI
@@ -31,7 +29,7 @@ from mcp_trading.platform.distributed.forward import (
 from mcp_trading.platform.distributed.peers import PeerHealth
 from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import Platform, Role
-from mcp_trading.platform.runner import app_builders, bind_socket, http_server
+from mcp_trading.platform.runner import app_builders, bind_socket, http_server, stop_on_signals
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
            "serve_service"]
@@ -123,11 +121,7 @@ async def serve_service(settings: Settings, service: str, *,
         platform.alerts.forward = forwarder(bus)
     app = build_service_app(platform, service, peers)
     server = http_server(app)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals(stop)
     await platform.start()
     sessions = mcp_lifespan(app)
     await sessions.__aenter__()
