@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         "mcp-trading:", min_length=1,
         description="Every Redis key the platform creates starts with this (a shared Redis "
                     "keeps other users' keys apart; `mcp-trading cache clear` stays inside it).")
+    replica_nice: int = Field(
+        10, ge=0, le=19,
+        description="Distributed: how much lower the CPU priority of the read services is than "
+                    "the trading engine's (Unix nice). On a shared host the single writer is "
+                    "served first and the replicas catch up; 0 treats them alike.")
     default_account: str = Field("paper", description="Paper account created on first start.")
     default_cash: Decimal = Field(Decimal(100_000), ge=0, description="Its starting cash (USD).")
     calendar: Literal["always_open", "nyse"] = Field(

@@ -10,7 +10,9 @@ durable before it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 
 from fastapi import FastAPI
@@ -102,6 +104,9 @@ async def serve_service(settings: Settings, service: str, *,
     bus = open_checked_bus(settings)
     quotes = open_checked_bus(settings, prefix=cache_prefix(settings))
     role: Role = "engine" if service == "trading-engine" else "replica"
+    if role == "replica" and settings.replica_nice:
+        with contextlib.suppress(OSError):  # a lower priority only; refused is harmless
+            os.nice(settings.replica_nice)
     platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     try:
         platform.authenticator = build_authenticator(settings)
