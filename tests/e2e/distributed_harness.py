@@ -112,13 +112,14 @@ def distributed_factory(tmp_path: Path) -> Iterator[Callable[..., DistributedPla
 
     require_service("PostgreSQL", ping_pg, where=admin, setting="TEST_DATABASE_URL")
     require_service("Redis", lambda: _redis_ping(REDIS_URL), where=REDIS_URL, setting="REDIS_URL")
-    made: list[tuple[DistributedPlatform, str, str, str]] = []
+    made: list[tuple[DistributedPlatform, str, str, str, str]] = []
 
-    def factory(start: bool = True, redis_url: str = REDIS_URL, **env: str) -> DistributedPlatform:
+    def factory(start: bool = True, redis_url: str = REDIS_URL, database_server: str = admin,
+                **env: str) -> DistributedPlatform:
         name = f"mcpt_dist_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(database_server, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        base = admin.rsplit("/", 1)[0]
+        base = database_server.rsplit("/", 1)[0]
         prefix = f"mcpt-test:{uuid.uuid4().hex[:8]}:"
         ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         full = {k: v for k, v in os.environ.items() if not k.startswith("MCP_TRADING_")}
@@ -132,16 +133,17 @@ def distributed_factory(tmp_path: Path) -> Iterator[Callable[..., DistributedPla
                      "PYTHONUNBUFFERED": "1"})
         full.update(env)
         platform = DistributedPlatform(data_dir, full, ports)
-        made.append((platform, name, redis_url, prefix))
+        made.append((platform, name, redis_url, prefix, database_server))
         if start:
             platform.cli("db", "upgrade", check=True)
             platform.cli("start", "--distributed", "--detach", "--timeout", "120", check=True)
         return platform
 
     yield factory
-    for platform, name, redis_url, prefix in made:
+    for platform, name, redis_url, prefix, server in made:
         platform.stop()
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with contextlib.suppress(psycopg.Error), \
+                psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         with contextlib.suppress(Exception):  # a test's own Redis may be gone already
             _drop_prefix(redis_url, prefix)

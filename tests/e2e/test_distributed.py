@@ -295,3 +295,45 @@ def test_database_connections_cut_under_load_lose_no_acknowledged_order(
         assert engine.get("/orders", params={"client_order_id": coid}).status_code == 200, coid
     p.wait_for(lambda: _positions(p, "portfolio") == _positions(p, "trading-engine")
                and _cash(p, "portfolio") == _cash(p, "trading-engine"), what="portfolio in step")
+
+
+def test_a_postgresql_restart_refuses_orders_meanwhile_and_loses_none(
+        distributed_factory: Any) -> None:
+    from tests.pg_server import PgServer, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL's server binaries are not installed; this test restarts its own")
+    pg = PgServer()
+    pg.start()
+    try:
+        p: DistributedPlatform = distributed_factory(database_server=pg.url)
+        p.wait_for(lambda: p.client("trading-engine").get("/health").json()["status"]
+                   == "healthy", what="engine healthy")
+        _place(p, "before-restart")
+        pg.stop()
+        first = p.client("trading-engine").post("/orders", json={
+            **ORDER, "client_order_id": "during-1"})
+        assert first.status_code == 503  # not acknowledged; it says it may exist
+        assert "may or may not" in first.json()["message"]
+        p.wait_for(lambda: p.client("trading-engine").get("/health").json()["status"]
+                   == "degraded", what="engine degraded")
+        second = p.client("trading-engine").post("/orders", json={
+            **ORDER, "client_order_id": "during-2"})
+        assert second.status_code == 503
+        assert "database" in second.json()["message"]
+        pg.start()
+        p.wait_for(lambda: all(p.client(s).get("/health").json()["status"] == "healthy"
+                               for s in ("trading-engine", "portfolio", "orders")),
+                   timeout=60, what="healthy again after the restart")
+        engine = p.client("trading-engine")
+        assert engine.get("/orders", params={"client_order_id": "during-2"}).status_code == 404
+        _place(p, "after-restart")
+        for coid in ("before-restart", "after-restart"):
+            assert engine.get("/orders", params={"client_order_id": coid}).status_code == 200
+        p.wait_for(lambda: _positions(p, "portfolio") == _positions(p, "trading-engine"),
+                   what="portfolio in step after the restart")
+    finally:
+        p_stop = locals().get("p")
+        if p_stop is not None:
+            p_stop.stop()
+        pg.remove()
