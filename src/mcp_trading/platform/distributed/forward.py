@@ -48,13 +48,15 @@ class ForwardWrites:
     """ASGI middleware of a replica service: write routes go to the engine."""
 
     def __init__(self, app: ASGIApp, *, platform: Platform, service: str, engine_url: str,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.app = app
         self.platform = platform
         self.routes = WRITE_ROUTES.get(service, ())
         self.target = engine_url.rstrip("/") + internal_prefix(service)
         self.engine_url = engine_url
         self.timeout_s = timeout_s
+        self._transport = transport  # tests inject one; None: real HTTP
         self._client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +78,8 @@ class ForwardWrites:
             return _error(401, "UNAUTHENTICATED", "a valid API key or JWT is required "
                           "(Authorization: Bearer <key>)")
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=2.0))
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=2.0),
+                                             transport=self._transport)
         url = self.target + request.url.path
         if request.url.query:
             url += "?" + request.url.query
