@@ -225,8 +225,9 @@ def test_a_redis_restart_degrades_then_recovers_and_orders_are_refused_meanwhile
         redis.stop()
         p.wait_for(lambda: p.client("trading-engine").get("/health").json()["status"]
                    == "degraded", what="engine degraded")
-        health = p.client("portfolio").get("/health").json()
-        assert health["status"] == "degraded" and health["bus"]["ok"] is False
+        p.wait_for(lambda: p.client("portfolio").get("/health").json()["status"]
+                   == "degraded", what="portfolio degraded")  # it notices on its next read
+        assert p.client("portfolio").get("/health").json()["bus"]["ok"] is False
         refused = p.client("trading-engine").post("/orders", json={
             **ORDER, "client_order_id": "during-outage"})
         assert refused.status_code == 503
