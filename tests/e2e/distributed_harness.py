@@ -130,6 +130,7 @@ def distributed_factory(tmp_path: Path) -> Iterator[Callable[..., DistributedPla
         full.update({"DATABASE_URL": f"{base}/{name}", "REDIS_URL": redis_url,
                      "MCP_TRADING_REDIS_PREFIX": prefix, "MCP_TRADING_DATA_DIR": str(data_dir),
                      "MCP_TRADING_FEED_INTERVAL_MS": "50", "MCP_TRADING_PROJECTION": "off",
+                     "MCP_TRADING_DEFAULT_CASH": "100000000",
                      "PYTHONUNBUFFERED": "1"})
         full.update(env)
         platform = DistributedPlatform(data_dir, full, ports)

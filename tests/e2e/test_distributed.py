@@ -189,7 +189,7 @@ def test_kill9_of_the_engine_under_load_loses_no_acknowledged_order(
             return row["pid"] not in (None, victim) and row["status"] == "healthy"
 
         p.wait_for(back, timeout=90, what="engine restarted")
-        p.wait_for(lambda: len(acked) >= count_at_kill + 20,
+        p.wait_for(lambda: len(acked) >= count_at_kill + 20, timeout=60,
                    what=f"orders flowing again (refusals: {refusals})")
     finally:
         stop.set()
@@ -286,7 +286,7 @@ def test_database_connections_cut_under_load_lose_no_acknowledged_order(
                               "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
                 threading.Event().wait(0.3)
         count = len(acked)
-        p.wait_for(lambda: len(acked) >= count + 30, what="orders flowing again")
+        p.wait_for(lambda: len(acked) >= count + 30, timeout=60, what="orders flowing again")
     finally:
         stop.set()
         worker.join()
