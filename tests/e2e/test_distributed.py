@@ -126,6 +126,18 @@ def test_restart_of_one_service_leaves_the_others_running(distributed_factory: A
         k: v for k, v in before.items() if k != "market-data"}
     p.wait_for(lambda: p.client("trading-engine").get("/health").json()["status"] == "healthy")
 
+    # the operator verbs find the distributed platform too
+    p.wait_for(lambda: p.cli("health", "--check-all", "--json").returncode == 0,
+               what="health --check-all healthy")
+    checks = {c["check"]: c for c in json.loads(
+        p.cli("health", "--check-all", "--json").stdout)["checks"]}
+    assert checks["bus"]["detail"] == "redis" and checks["service:alerts"]["status"] == "healthy"
+    p.cli("halt", "--reason", "drill", check=True)
+    assert p.client("trading-engine").get("/health").json()["trading_status"] == "halted_new_orders"
+    p.wait_for(lambda: p.cli("resume", "--reason", "drill over").returncode == 0,
+               what="resume accepted")
+    assert p.client("trading-engine").get("/health").json()["trading_status"] == "active"
+
 
 def test_start_refuses_clearly_when_the_schema_is_behind(distributed_factory: Any) -> None:
     p: DistributedPlatform = distributed_factory(start=False)

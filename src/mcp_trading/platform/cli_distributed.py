@@ -23,7 +23,8 @@ from rich.table import Table
 
 from mcp_trading.config import Settings
 
-__all__ = ["register", "start_distributed", "status_distributed", "stop_distributed"]
+__all__ = ["live_record", "register", "start_distributed", "status_distributed",
+           "stop_distributed"]
 
 console = Console()
 err = Console(stderr=True)
@@ -42,6 +43,17 @@ def _state(settings: Settings) -> dict[str, Any] | None:
 def _live_state(settings: Settings) -> dict[str, Any] | None:
     state = _state(settings)
     return state if state is not None and state["supervisor"].get("alive") else None
+
+
+def live_record(settings: Settings) -> dict[str, Any] | None:
+    """A running distributed platform as the other verbs see a PID file record: the
+    supervisor's pid and every service's base URL; None when none runs here."""
+    state = _live_state(settings)
+    if state is None:
+        return None
+    return {"pid": state["supervisor"]["pid"], "deployment": "distributed",
+            "urls": {r["name"]: r["health_url"].removesuffix("/health")
+                     for r in state["services"]}}
 
 
 def start_distributed(settings: Settings, *, detach: bool, timeout: float) -> None:

@@ -43,7 +43,13 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 def _running(settings: Settings) -> dict[str, Any] | None:
-    """The PID file's record if that exact process still runs (PID reuse is detected)."""
+    """The running platform: the PID file's record if that exact process still runs (PID reuse
+    is detected), else a live distributed supervisor's (with each service's URL)."""
+    from mcp_trading.platform.cli_distributed import live_record
+
+    distributed = live_record(settings)
+    if distributed is not None:
+        return distributed
     try:
         record: dict[str, Any] = json.loads(settings.pid_file.read_text())
         proc = psutil.Process(int(record["pid"]))
@@ -55,6 +61,9 @@ def _running(settings: Settings) -> dict[str, Any] | None:
 
 
 def _base_urls(settings: Settings, record: dict[str, Any] | None) -> dict[str, str]:
+    if record is not None and "urls" in record:  # distributed: services may be anywhere
+        urls: dict[str, str] = record["urls"]
+        return urls
     host = (record or {}).get("host") or settings.bind_host
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
@@ -191,8 +200,14 @@ def register(app: typer.Typer) -> None:
             feed = bodies.get("market-data", {}).get("market_data_status", "down")
             checks.append({"check": "feed", "status": {"streaming": "healthy", "stale": "degraded"}
                            .get(feed, "down"), "detail": feed})
-            checks.append({"check": "bus", "status": "healthy" if record else "down",
-                           "detail": "in-memory (embedded)"})
+            bus = engine.get("bus")
+            if bus is None:
+                checks.append({"check": "bus", "status": "healthy" if record else "down",
+                               "detail": "in-memory (embedded)"})
+            else:
+                checks.append({"check": "bus", "status": "healthy" if bus.get("ok") else "down",
+                               "detail": "redis" + ("" if bus.get("ok") else
+                                                    f": {bus.get('error')}")})
             free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else ".")
             free_mb = free.free // (1024 * 1024)
             checks.append({"check": "disk", "status": "healthy" if free_mb >= settings
