@@ -42,9 +42,11 @@ from mcp_trading.platform.distributed.replica import ReplicaRuntime, apply_quote
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.principal import Authenticates
 
-__all__ = ["SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role", "Runtime"]
+__all__ = ["NOT_RUNNING", "SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role",
+           "Runtime"]
 
 Role = Literal["embedded", "engine", "replica"]
+NOT_RUNNING = "the platform is stopping or not started; retry once it is healthy"
 #: services that read quotes but no orders, positions or trading state: they do not fold the
 #: event stream (each replica that does costs CPU for every event)
 QUOTE_ONLY = frozenset({"market-data", "providers"})
@@ -314,7 +316,7 @@ class Platform:
     def unavailable_reason(self) -> str | None:
         """Why new commands are refused right now (None: they are taken)."""
         if not self.accepting:
-            return "the platform is stopping or not started; retry once it is healthy"
+            return NOT_RUNNING
         runtime = self.runtime
         if isinstance(runtime, KernelRuntime) and runtime.journal.failing is not None:
             return ("the journal's database is unreachable; orders are refused until it is "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mcp_trading.domain.accounts import Account
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.principal import Principal, Role
 
-__all__ = ["accounts_in_scope", "parse_time", "require", "resolve_account"]
+if TYPE_CHECKING:
+    from mcp_trading.platform.platform import Platform
+
+__all__ = ["accounts_in_scope", "parse_time", "require", "require_running", "resolve_account"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_NS = 2**63
@@ -24,6 +28,14 @@ def require(principal: Principal | None, role: Role) -> Principal:
         raise ApiError(403, "FORBIDDEN",
                        f"this needs the {role.label} role; the credential has {principal.role.label}")
     return principal
+
+
+def require_running(platform: Platform) -> None:
+    """Commands need a started platform that is not stopping (503 otherwise)."""
+    if not platform.accepting:
+        from mcp_trading.platform.platform import NOT_RUNNING
+
+        raise ApiError(503, "UNAVAILABLE", NOT_RUNNING)
 
 
 def resolve_account(principal: Principal, requested: str | None, default: str) -> str:

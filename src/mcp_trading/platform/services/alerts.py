@@ -25,7 +25,7 @@ from mcp_trading.platform.health import comprehensive_checks
 from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import require
+from mcp_trading.platform.services.access import require, require_running
 
 __all__ = ["MAX_ALERTS", "AlertWatcher", "AlertsService", "FailingChecks", "watch"]
 
@@ -79,9 +79,7 @@ class AlertsService:
                           body: Mapping[str, Any]) -> dict[str, Any]:
         """Enter (active) or leave maintenance; repeating the current mode changes nothing."""
         caller = require(principal, Role.OPERATOR)
-        if not self.platform.accepting:
-            raise ApiError(503, "UNAVAILABLE", "the platform is stopping or not started; retry "
-                                               "once it is healthy")
+        require_running(self.platform)
         unknown = sorted(set(body) - set(_MAINTENANCE_FIELDS))
         if unknown:
             raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not a field of this request; "

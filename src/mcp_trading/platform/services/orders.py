@@ -24,7 +24,7 @@ from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import parse_time, require
+from mcp_trading.platform.services.access import parse_time, require, require_running
 from mcp_trading.platform.views import iso, order_view
 
 __all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "parse_time"]
@@ -159,9 +159,7 @@ class OrdersService:
                                  ) -> dict[str, Any]:
         """Cancel every working order (optionally of one account and/or symbol), logged."""
         caller = require(principal, Role.OPERATOR)
-        if not self.platform.accepting:
-            raise ApiError(503, "UNAVAILABLE", "the platform is stopping or not started; retry "
-                                               "once it is healthy")
+        require_running(self.platform)
         unknown = sorted(set(body) - set(_CANCEL_ALL_FIELDS))
         if unknown:
             raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not a field of this request; "

@@ -33,7 +33,12 @@ from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.access import accounts_in_scope, require, resolve_account
+from mcp_trading.platform.services.access import (
+    accounts_in_scope,
+    require,
+    require_running,
+    resolve_account,
+)
 from mcp_trading.platform.views import iso, money
 
 __all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage"]
@@ -155,9 +160,7 @@ class RiskService:
         optional "reason" string is recorded in the audit trail.
         """
         caller = require(principal, Role.OPERATOR)
-        if not self.platform.accepting:
-            raise ApiError(503, "UNAVAILABLE", "the platform is stopping or not started; retry "
-                                               "once it is healthy")
+        require_running(self.platform)
         changes = dict(body)
         reason = changes.pop("reason", None)
         if reason is not None and not isinstance(reason, str):
