@@ -16,7 +16,7 @@ import msgspec
 from mcp_trading.domain.events import EVENT_TYPES, Event
 from mcp_trading.kernel.ports import JournalRecord
 
-__all__ = ["SEGMENT", "decode", "encode", "events", "kind_of", "record", "segment"]
+__all__ = ["SEGMENT", "decode", "encode", "events", "kind_of", "record", "segment", "segment_of"]
 
 SEGMENT = 0
 _KIND_OF: dict[type[Any], int] = {cls: kind for kind, cls in EVENT_TYPES.items()}
@@ -40,12 +40,17 @@ def record(seq: int, event: Event) -> JournalRecord:
 
 def segment(batch: Sequence[tuple[int, Event]]) -> JournalRecord:
     """Contiguously numbered events as one record (one encoder call for the whole batch)."""
-    kinds = _KIND_OF
     first, last = batch[0][0], batch[-1][0]
     if last - first + 1 != len(batch):
         raise ValueError(f"segment sequence numbers {first}..{last} are not contiguous")
-    body = (first, [(kinds[type(event)], event) for _, event in batch])
-    return JournalRecord(last, SEGMENT, batch[-1][1].ts, _ENCODER.encode(body))
+    return segment_of(first, [event for _, event in batch])
+
+
+def segment_of(first: int, events: Sequence[Event]) -> JournalRecord:
+    """Events numbered first, first + 1, ... as one record."""
+    kinds = _KIND_OF
+    body = (first, [(kinds[type(event)], event) for event in events])
+    return JournalRecord(first + len(events) - 1, SEGMENT, events[-1].ts, _ENCODER.encode(body))
 
 
 def decode(kind: int, payload: bytes) -> Event:

@@ -75,13 +75,16 @@ class GroupCommitJournal:
         self._max_batch = max_batch
         self._retry_interval = retry_interval_s
         self._retry_max_interval = retry_max_interval_s
-        self._queue: deque[tuple[int, Event]] = deque()
+        # events only: their sequence numbers are contiguous (append checks), so the writer
+        # numbers a batch from the last seq it took, with no tuple per event to allocate
+        self._queue: deque[Event] = deque()
         self._snapshots: deque[Snapshot] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()  # cuts a retry backoff short when close() gives up
         self._cond = threading.Condition()
         self._durable = store.last_seq()
         self._writing = self._durable  # last seq of the batch being written
+        self._appended = self._durable  # last seq appended
         self._error: BaseException | None = None
         self._failing: BaseException | None = None
         self._futures: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[int]]] = []
@@ -95,7 +98,12 @@ class GroupCommitJournal:
 
     # ---- kernel side ----------------------------------------------------------------------
     def append(self, seq: int, event: Event) -> None:
-        self._queue.append((seq, event))
+        """Queue `event` as number `seq`, which must follow the last one appended."""
+        if seq != self._appended + 1:
+            raise ValueError(f"journal append of seq {seq} after {self._appended}: sequence "
+                             "numbers must be contiguous")
+        self._appended = seq
+        self._queue.append(event)
         if not self._wake.is_set():
             self._wake.set()
 
@@ -144,11 +152,7 @@ class GroupCommitJournal:
 
     def flush(self, timeout: float | None = 30.0) -> int:
         """Wait until everything appended so far is durable, including a batch in flight."""
-        try:
-            target = self._queue[-1][0]
-        except IndexError:  # empty: the writer took the rest, noting its last seq first
-            target = max(self._durable, self._writing)
-        return self.wait_durable(target, timeout)
+        return self.wait_durable(self._appended, timeout)
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush, stop the writer and close the store.
@@ -191,12 +195,13 @@ class GroupCommitJournal:
                     wake.wait(0.05)
             while queue and self._error is None:
                 count = min(len(queue), self._max_batch)
-                self._writing = queue[count - 1][0]  # before popping, for flush()
+                first = self._writing + 1
                 batch = [queue.popleft() for _ in range(count)]
-                if not self._write(batch):
+                self._writing = first + count - 1
+                if not self._write(first, batch):
                     return
                 self.batches += 1
-                self._committed(batch[-1][0])
+                self._committed(self._writing)
                 if self._on_record is not None and self._record is not None:
                     self._on_record(self._record)  # durable: safe to hand on (e.g. publish)
             # snapshots wait behind the batches, so an outage delays them and never reorders
@@ -206,10 +211,11 @@ class GroupCommitJournal:
                 except Exception:  # a failed snapshot only costs restart time
                     log.warning("snapshot could not be saved", exc_info=True)
 
-    def _write(self, batch: list[tuple[int, Event]]) -> bool:
-        """Make one batch durable; False when the journal has failed for good."""
+    def _write(self, first: int, batch: list[Event]) -> bool:
+        """Make one batch (numbered from `first`) durable; False when the journal has failed
+        for good."""
         try:
-            record = self._record = codec.segment(batch)
+            record = self._record = codec.segment_of(first, batch)
             self.store.append([record])
         except BaseException as exc:
             if self._retry_interval is None or not _curable(exc):
