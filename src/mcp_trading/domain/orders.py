@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
 from mcp_trading.domain.errors import IllegalTransitionError, InvalidOrderError
-from mcp_trading.domain.instruments import Instrument, is_multiple
+from mcp_trading.domain.instruments import Instrument
 
 __all__ = [
     "TERMINAL",
@@ -239,21 +239,25 @@ class OrderRequest(NamedTuple):
 
     def check_instrument(self, instrument: Instrument) -> None:
         """Rules that need the instrument: lot size, quantity bounds, tick size."""
-        if not is_multiple(self.qty, instrument.lot_size):
+        qty = self.qty
+        lot = instrument.lot_size
+        if lot and qty % lot:
             raise InvalidOrderError(
-                "qty", f"{self.qty} is not a multiple of the lot size {instrument.lot_size} "
-                f"for {self.symbol}")
-        if self.qty < instrument.min_qty:
+                "qty", f"{qty} is not a multiple of the lot size {lot} for {self.symbol}")
+        if qty < instrument.min_qty:
             raise InvalidOrderError(
-                "qty", f"{self.qty} is below the minimum {instrument.min_qty} for {self.symbol}")
-        if self.qty > instrument.max_qty:
+                "qty", f"{qty} is below the minimum {instrument.min_qty} for {self.symbol}")
+        if qty > instrument.max_qty:
             raise InvalidOrderError(
-                "qty", f"{self.qty} is above the maximum {instrument.max_qty} for {self.symbol}")
+                "qty", f"{qty} is above the maximum {instrument.max_qty} for {self.symbol}")
+        tick = instrument.tick_size
+        if not tick:
+            return
         for name, price in (("limit_price", self.limit_price), ("stop_price", self.stop_price),
                             ("trail_price", self.trail_price)):
-            if price is not None and not is_multiple(price, instrument.tick_size):
+            if price is not None and price % tick:
                 raise InvalidOrderError(
-                    name, f"{price} is off the tick size {instrument.tick_size} for {self.symbol}"
+                    name, f"{price} is off the tick size {tick} for {self.symbol}"
                 )
 
     def same_parameters(self, other: OrderRequest) -> bool:

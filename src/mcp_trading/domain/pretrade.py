@@ -118,66 +118,83 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                        f"the market for {req.symbol} is closed; market orders are refused outside "
                        "the session (use a limit order, or wait for the open)")
 
-    price = reference_price(req, quote)
-    if price is None:
-        return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol} yet; a {req.type.value} order needs "
+    # the request's fields as locals (one unpack instead of an attribute read per use)
+    symbol, qty, side, kind, _, limit_price, stop_price, _, _, _, _ = req
+    buy = side is _BUY
+    if limit_price is not None:
+        price = limit_price
+    elif stop_price is not None:
+        price = stop_price
+    elif quote is not None:
+        price = quote.ask if buy else quote.bid
+    else:
+        return _refuse(Reason.NO_QUOTE, f"no quote for {symbol} yet; a {kind.value} order needs "
                                         "a reference price")
-    qty = req.qty
     notional = qty * price
     ccy = account.currency
-    current = account.position_qty(req.symbol)
-    signed = qty if req.side is _BUY else -qty
+    position = account.positions.get(symbol)
+    current = position.qty if position is not None else _ZERO
+    signed = qty if buy else -qty
     opening = abs(current + signed) > abs(current)
     if quote is None:
         mark = price
     else:
-        mark = quote.last if quote.last is not None else (quote.bid + quote.ask) / 2
+        last = quote.last
+        mark = last if last is not None else (quote.bid + quote.ask) / 2
 
-    for scope, limits in (("account", account.limits), ("global", platform.global_limits)):
-        if limits.max_order_qty is not None and req.qty > limits.max_order_qty:
+    for is_account, limits in ((True, account.limits), (False, platform.global_limits)):
+        scope = "account" if is_account else "global"
+        limit = limits.max_order_qty
+        if limit is not None and qty > limit:
             return _refuse(Reason.MAX_ORDER_QTY,
-                           f"order quantity was {req.qty}; {scope} limit is {limits.max_order_qty}")
-        if limits.max_order_notional is not None and notional > limits.max_order_notional:
+                           f"order quantity was {qty}; {scope} limit is {limit}")
+        limit = limits.max_order_notional
+        if limit is not None and notional > limit:
             return _refuse(Reason.MAX_NOTIONAL,
                            f"order notional was {fmt_money(notional, ccy)}; {scope} limit is "
-                           f"{fmt_money(limits.max_order_notional, ccy)}")
-        if opening and limits.max_position_qty is not None:
-            base = current if scope == "account" else platform.net_position(req.symbol)
-            pending = account.open_qty(req.symbol, buy=signed > 0) if scope == "account" else _ZERO
-            projected = abs(base + signed + (pending if signed > 0 else -pending))
-            if projected > limits.max_position_qty:
-                return _refuse(Reason.MAX_POSITION,
-                               f"position in {req.symbol} would be {projected}; {scope} limit is "
-                               f"{limits.max_position_qty}")
-        if opening and limits.max_gross_exposure is not None:
-            gross = account.gross_value if scope == "account" else platform.gross_value
-            projected_gross = gross + qty * mark
-            if projected_gross > limits.max_gross_exposure:
-                return _refuse(Reason.MAX_GROSS_EXPOSURE,
-                               f"gross exposure would be {fmt_money(projected_gross, ccy)}; {scope} "
-                               f"limit is {fmt_money(limits.max_gross_exposure, ccy)}")
-        if limits.price_collar_pct is not None and req.limit_price is not None:
+                           f"{fmt_money(limit, ccy)}")
+        if opening:
+            limit = limits.max_position_qty
+            if limit is not None:
+                if is_account:
+                    pending = (account.open_buy if buy else account.open_sell).get(symbol, _ZERO)
+                    projected = abs(current + signed + (pending if buy else -pending))
+                else:
+                    projected = abs(platform.net_position(symbol) + signed)
+                if projected > limit:
+                    return _refuse(Reason.MAX_POSITION,
+                                   f"position in {symbol} would be {projected}; {scope} limit is "
+                                   f"{limit}")
+            limit = limits.max_gross_exposure
+            if limit is not None:
+                projected_gross = (account.gross_value if is_account else platform.gross_value
+                                   ) + qty * mark
+                if projected_gross > limit:
+                    return _refuse(Reason.MAX_GROSS_EXPOSURE,
+                                   f"gross exposure would be {fmt_money(projected_gross, ccy)}; "
+                                   f"{scope} limit is {fmt_money(limit, ccy)}")
+        limit = limits.price_collar_pct
+        if limit is not None and limit_price is not None:
             if quote is None:
                 return _refuse(Reason.NO_QUOTE,
-                               f"no quote for {req.symbol}: the price collar needs a reference price")
-            ref = mark
-            if abs(req.limit_price - ref) * _HUNDRED > limits.price_collar_pct * ref:
-                deviation = abs(req.limit_price - ref) / ref * _HUNDRED
+                               f"no quote for {symbol}: the price collar needs a reference price")
+            if abs(limit_price - mark) * _HUNDRED > limit * mark:
+                deviation = abs(limit_price - mark) / mark * _HUNDRED
                 return _refuse(Reason.PRICE_COLLAR,
-                               f"limit price {req.limit_price} is {deviation:.2f}% from the reference "
-                               f"price {ref}; {scope} collar is {limits.price_collar_pct}%")
+                               f"limit price {limit_price} is {deviation:.2f}% from the reference "
+                               f"price {mark}; {scope} collar is {limit}%")
         max_age = limits.max_quote_age_ns
-        if is_market and max_age is not None:
+        if max_age is not None and is_market:
             if quote is None:
-                return _refuse(Reason.NO_QUOTE, f"no quote for {req.symbol}; market orders need one")
+                return _refuse(Reason.NO_QUOTE, f"no quote for {symbol}; market orders need one")
             if ts - quote.ts > max_age:
                 age_s = Decimal(ts - quote.ts) / _NS
                 return _refuse(Reason.STALE_QUOTE,
-                               f"the latest {req.symbol} quote is {age_s:.3f} s old; market orders "
+                               f"the latest {symbol} quote is {age_s:.3f} s old; market orders "
                                f"need one at most {limits.max_quote_age_s} s old ({scope})")
         rate = limits.max_orders_per_second
         if rate is not None:
-            window = account.recent_orders if scope == "account" else platform.recent_orders
+            window = account.recent_orders if is_account else platform.recent_orders
             horizon = ts - _NS
             while window and window[0] <= horizon:
                 window.popleft()
@@ -187,21 +204,21 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                                f"{rate} per second")
 
     reserve = _ZERO
-    if req.side is _BUY:
-        covering = min(req.qty, -current) if current < _ZERO else _ZERO
-        reserve = (req.qty - covering) * price
+    if buy:
+        covering = min(qty, -current) if current < _ZERO else _ZERO
+        reserve = (qty - covering) * price
         if reserve > account.buying_power:
             return PreTradeResult(
                 Refusal(Reason.BUYING_POWER.value,
                         f"order needs {fmt_money(reserve, ccy)} of buying power; "
                         f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)
     else:
-        held = current - account.open_qty(req.symbol, buy=False)
-        short_qty = req.qty - max(held, _ZERO)
+        held = current - account.open_sell.get(symbol, _ZERO)
+        short_qty = qty - max(held, _ZERO)
         if short_qty > _ZERO:
             if not account.allow_short:
                 return _refuse(Reason.SHORT_SALE,
-                               f"selling {req.qty} {req.symbol} would go short by {short_qty} "
+                               f"selling {qty} {symbol} would go short by {short_qty} "
                                f"(position {current}, already offered {current - held}); "
                                f"account {account.id} may not sell short")
             reserve = short_qty * price

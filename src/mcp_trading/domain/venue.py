@@ -96,6 +96,7 @@ class Venue:
     def __init__(self, instruments: dict[str, Instrument], slippage: SlippageModel) -> None:
         self._instruments = instruments
         self._slippage = slippage
+        self._no_slippage = slippage.is_zero
         self.books: dict[str, SymbolBook] = {}
 
     def book(self, symbol: str) -> SymbolBook:
@@ -153,7 +154,7 @@ class Venue:
     # ---- matching -------------------------------------------------------------------------
     def _work(self, order: Order, book: SymbolBook, quote: Quote, sink: VenueSink,
               session_open: bool, *, resting: bool) -> None:
-        if order.status == "accepted":
+        if order.status is _ACCEPTED:
             sink.route(order)
         kind = order.type
         if kind in _STOPS and not order.triggered:
@@ -208,7 +209,7 @@ class Venue:
             book.ask_left = available - qty
         else:
             book.bid_left = available - qty
-        sink.fill(order, qty, self._slipped(order, price, limit))
+        sink.fill(order, qty, price if self._no_slippage else self._slipped(order, price, limit))
 
     def _cross_ladders(self, book: SymbolBook, quote: Quote, sink: VenueSink,
                        session_open: bool) -> None:
@@ -244,8 +245,6 @@ class Venue:
             asks.pop(0)
 
     def _slipped(self, order: Order, price: Decimal, limit: Decimal | None) -> Decimal:
-        if self._slippage.is_zero:
-            return price
         instrument = self._instruments[order.symbol]
         move = price * self._slippage.bps / _BPS
         if order.side is _BUY:

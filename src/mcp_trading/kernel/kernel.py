@@ -117,10 +117,12 @@ class Kernel:
         self.calendar = calendar
         self.state = state or KernelState(instruments, self.config.slippage)
         self.instruments = self.state.instruments
+        self._appliers = self.state.appliers
         self._journal = journal
         base = self.config.id_base
         h = f"{base if base is not None else int.from_bytes(os.urandom(8)):016x}"
         self._id_prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-"  # then 4 + 12 hex digits of the count
+        self._id_prefix0 = f"{self._id_prefix}0000-"
         self._latency = self.config.latency.order_ns
         self._commission = self.config.commission
         self._commission_free = self._commission.is_zero
@@ -133,12 +135,17 @@ class Kernel:
         return self.state.seq
 
     def _emit(self, event: Event) -> None:
-        seq = self.state.seq + 1
+        # KernelState.apply, inlined: this runs for every event the kernel decides
+        state = self.state
+        seq = state.seq + 1
         self._journal(seq, event)
-        self.state.apply(seq, event)
+        state.seq = seq
+        self._appliers[type(event)](event)
 
     def _next_order_id(self) -> str:
         n = self.state.order_count + 1
+        if n <= 0xFFFFFFFFFFFF:  # always, in practice: one format instead of two
+            return f"{self._id_prefix0}{n:012x}"
         return f"{self._id_prefix}{n >> 48:04x}-{n & 0xFFFFFFFFFFFF:012x}"
 
     def _account(self, account_id: str) -> Account:
@@ -209,7 +216,9 @@ class Kernel:
         that are not orders at all; those change nothing.
         """
         state = self.state
-        account = self._account(account_id)
+        account = state.accounts.get(account_id)
+        if account is None:
+            raise UnknownAccountError(account_id)
         instrument = self.instruments.get(request.symbol)
         if instrument is None:
             raise UnknownSymbolError(request.symbol)
@@ -427,9 +436,10 @@ class Kernel:
         state.venue.on_quote(quote, self._sink, session_open=self._session_open(ts))
         if holders:
             for account in holders:
-                self._enforce_loss_limits(account, ts)
+                self._enforce_account_loss_limits(account, ts)
+            self._enforce_platform_loss_limits(ts)  # once: the totals moved once
 
-    def _enforce_loss_limits(self, account: Account, ts: int) -> None:
+    def _enforce_account_loss_limits(self, account: Account, ts: int) -> None:
         """After every fill and re-mark: one comparison, unless a loss limit is near."""
         equity = account.cash + account.position_value
         if equity > account.day_peak_equity:
@@ -438,12 +448,15 @@ class Kernel:
         floor = account.loss_floor
         if floor is not None and equity <= floor:
             self._loss_breach(account, equity, ts)
+
+    def _enforce_platform_loss_limits(self, ts: int) -> None:
+        """The same for the platform's totals (all customer accounts together)."""
         state = self.state
         if state.equity > state.platform_day_peak:
             state.platform_day_peak = state.equity
             state.refresh_platform_floor()
         if state.platform_floor is not None and state.equity <= state.platform_floor:
-            self._enforce_platform_loss_limits(ts)
+            self._platform_loss_breach(ts)
 
     def _loss_breach(self, account: Account, equity: Decimal, ts: int) -> None:
         limits = account.limits
@@ -464,7 +477,7 @@ class Kernel:
                     f"{Reason.DAILY_LOSS.value}: daily P&L {fmt_money(pnl, ccy)}; "
                     f"limit is -{fmt_money(limits.daily_loss_limit, ccy)}"), "risk", ts))
 
-    def _enforce_platform_loss_limits(self, ts: int) -> None:
+    def _platform_loss_breach(self, ts: int) -> None:
         """Global loss limits act on the platform's total equity (all accounts together)."""
         state = self.state
         limits = state.global_limits
@@ -508,7 +521,8 @@ class _VenueSink:
         ts = k.clock.now_ns()
         fee = _ZERO if k._commission_free else k._commission.commission(qty, price)
         k._emit(OrderFilled(order.id, qty, price, fee, ts))
-        k._enforce_loss_limits(k.state.accounts[order.account_id], ts)
+        k._enforce_account_loss_limits(k.state.accounts[order.account_id], ts)
+        k._enforce_platform_loss_limits(ts)
 
     def trigger(self, order: Order) -> None:
         self._kernel._emit(OrderTriggered(order.id, self._kernel.clock.now_ns()))

@@ -33,7 +33,7 @@ from mcp_trading.domain.events import (
 )
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.models import SlippageModel
-from mcp_trading.domain.orders import Order, OrderSide, Trigger
+from mcp_trading.domain.orders import TRANSITIONS, Order, OrderSide, Trigger
 from mcp_trading.domain.positions import Position
 from mcp_trading.domain.risk import RiskLimits, loss_floor
 from mcp_trading.domain.sessions import Session
@@ -56,6 +56,10 @@ _ROUTE = Trigger.ROUTE
 
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+
+# where a new order's first transitions lead (looked up once; a missing entry fails at import)
+_ACCEPTED = TRANSITIONS[(None, _ACCEPT)]
+_ROUTED = TRANSITIONS[(_ACCEPTED, _ROUTE)]
 
 
 class KernelState:
@@ -82,7 +86,7 @@ class KernelState:
         self.platform_floor: Decimal | None = None  # as Account.loss_floor, for global limits
         self.seq = 0
         self.order_count = 0
-        self._appliers: dict[type[Any], Callable[[Any], None]] = {
+        self.appliers: dict[type[Any], Callable[[Any], None]] = {
             AccountOpened: self._account_opened,
             OrderAccepted: self._accepted,
             OrderRejected: self._rejected,
@@ -132,7 +136,7 @@ class KernelState:
 
     def apply(self, seq: int, event: Event) -> None:
         self.seq = seq
-        self._appliers[type(event)](event)
+        self.appliers[type(event)](event)
 
     # ---- appliers -----------------------------------------------------------------------
     def _account_opened(self, ev: AccountOpened) -> None:
@@ -152,21 +156,30 @@ class KernelState:
         return order
 
     def _accepted(self, ev: OrderAccepted) -> None:
-        order = self._new_order(ev)
-        order.transition(_ACCEPT)
-        if ev.routed:
-            order.transition(_ROUTE)
-        order.ref_price = ev.ref_price
-        order.reserved = ev.reserved
-        order.active_at = ev.active_at
-        order.replaces = ev.replaces
-        account = self.accounts[ev.account_id]
-        account.open_orders[order.id] = order
-        account.reserved += ev.reserved
-        account.add_open(order, order.qty)
-        account.recent_orders.append(ev.ts)
-        self.recent_orders.append(ev.ts)
-        self.venue.book(order.symbol)
+        # the hot path of every order: fields as locals, the helpers inlined
+        (order_id, account_id, request, ref_price, reserved, routed, active_at, replaces,
+         attribution, ts) = ev
+        order = Order(order_id, account_id, request, ts=ts)
+        # a new order's first steps are always legal: their statuses come from the table
+        order.status = _ROUTED if routed else _ACCEPTED
+        order.attribution = attribution
+        order.ref_price = ref_price
+        order.reserved = reserved
+        order.active_at = active_at
+        order.replaces = replaces
+        self.orders[order_id] = order
+        self.order_count += 1
+        account = self.accounts[account_id]
+        account.by_client_id[order.client_order_id] = order
+        account.open_orders[order_id] = order
+        account.reserved += reserved
+        symbol = order.symbol
+        side_book = account.open_buy if order.side is _BUY else account.open_sell
+        side_book[symbol] = side_book.get(symbol, _ZERO) + order.qty
+        account.recent_orders.append(ts)
+        self.recent_orders.append(ts)
+        if symbol not in self.venue.books:
+            self.venue.book(symbol)
 
     def _rejected(self, ev: OrderRejected) -> None:
         order = self._new_order(ev)
@@ -180,51 +193,57 @@ class KernelState:
         order.updated_at = ev.ts
 
     def _filled(self, ev: OrderFilled) -> None:
-        order = self.orders[ev.order_id]
-        qty, price = ev.qty, ev.price
-        leaves = order.qty - order.filled_qty
+        order_id, qty, price, commission, ts = ev
+        order = self.orders[order_id]
+        order_qty, filled_before = order.qty, order.filled_qty
+        leaves = order_qty - filled_before
         if qty > leaves or qty <= _ZERO:
-            raise ValueError(f"fill of {qty} on order {order.id} with {leaves} left")
-        filled = order.filled_qty + qty
+            raise ValueError(f"fill of {qty} on order {order_id} with {leaves} left")
+        filled = filled_before + qty
         avg = order.filled_avg_price
-        order.filled_avg_price = price if avg is None else (avg * order.filled_qty + price * qty) / filled
+        order.filled_avg_price = price if avg is None else (avg * filled_before + price * qty) / filled
         order.filled_qty = filled
-        order.transition(_FILL if filled == order.qty else _PARTIAL_FILL)
-        order.updated_at = ev.ts
+        complete = filled == order_qty
+        order.transition(_FILL if complete else _PARTIAL_FILL)
+        order.updated_at = ts
         account = self.accounts[order.account_id]
-        if order.reserved:
+        reserved = order.reserved
+        if reserved:
             # a partial release is cut to the cent so reservations stay exact sums (a raw
             # reserved * qty / leaves is rounded at 28 digits and the account total drifts)
-            release = order.reserved if qty == leaves else (order.reserved * qty / leaves).quantize(
+            release = reserved if qty == leaves else (reserved * qty / leaves).quantize(
                 _CENT, rounding=ROUND_DOWN)
-            order.reserved -= release
+            order.reserved = reserved - release
             account.reserved -= release
-        account.add_open(order, -qty)
-        if filled == order.qty:
-            order.filled_at = ev.ts
-            del account.open_orders[order.id]
         symbol = order.symbol
+        buy = order.side is _BUY
+        side_book = account.open_buy if buy else account.open_sell
+        side_book[symbol] = side_book.get(symbol, _ZERO) - qty
+        if complete:
+            order.filled_at = ts
+            del account.open_orders[order_id]
         position = account.positions.get(symbol)
         if position is None:
             position = account.positions[symbol] = Position(symbol, self.marks.get(symbol))
             self.holders.setdefault(symbol, []).append(account)
-        if position.mark is None:
-            position.mark = price
         mark = position.mark
-        signed = qty if order.side is _BUY else -qty
+        if mark is None:
+            mark = position.mark = price
+        signed = qty if buy else -qty
         old_abs = abs(position.qty)
         account.realized_pnl += position.apply_fill(signed, price)
         value_delta = signed * mark
         account.position_value += value_delta
         gross_delta = (abs(position.qty) - old_abs) * mark
         account.gross_value += gross_delta
-        cash_delta = signed * price + ev.commission
+        cash_delta = signed * price + commission
         account.cash -= cash_delta
         if not account.internal:  # platform totals are the customers' books
             self.gross_value += gross_delta
-            self.net_qty[symbol] = self.net_qty.get(symbol, _ZERO) + signed
+            net_qty = self.net_qty
+            net_qty[symbol] = net_qty.get(symbol, _ZERO) + signed
             self.equity += value_delta - cash_delta
-        account.commissions += ev.commission
+        account.commissions += commission
 
     def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
         order.transition(trigger)
