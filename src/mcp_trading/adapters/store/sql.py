@@ -144,7 +144,7 @@ class SqlJournalStore:
                 return
             self._closed = True
             if self._writer is not None:
-                self._writer.close()
+                self._release(self._writer)
                 self._writer = None
             self._engine.dispose()
 
@@ -164,12 +164,17 @@ class SqlJournalStore:
             raw = self._engine.raw_connection()
             cursor = raw.cursor()
             try:
-                if self._engine.dialect.name == "postgresql":
+                postgres = self._engine.dialect.name == "postgresql"
+                if postgres:
                     # the ack promises durability whatever the server default says
                     cursor.execute("SET synchronous_commit = on")
                 cursor.execute("SELECT coalesce(max(seq), 0) FROM journal")
                 row = cursor.fetchone()
                 raw.commit()
+                if postgres:
+                    # one statement per batch, committed by the server as it answers: one
+                    # round trip instead of three (COPY start, COPY end, COMMIT)
+                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
             finally:
                 cursor.close()
             self._last_seq = int(row[0]) if row is not None else 0
@@ -181,8 +186,16 @@ class SqlJournalStore:
         # commit may have half-happened): drop it, and let the next batch start afresh and
         # re-read last_seq from what is really in the database.
         self._writer = None
+        self._release(raw, rollback=True)
+
+    def _release(self, raw: PoolProxiedConnection, *, rollback: bool = False) -> None:
+        """Back to the pool as the pool's other users expect it (in transactions), or gone."""
         try:
-            raw.rollback()
+            if rollback:
+                raw.rollback()
+            driver: Any = raw.driver_connection
+            if getattr(driver, "autocommit", False):
+                driver.autocommit = False
             raw.close()
         except self._dbapi_error:
             raw.invalidate()
@@ -235,13 +248,19 @@ def _insert_sqlite(raw: PoolProxiedConnection, batch: list[JournalRecord]) -> No
         cursor.close()
 
 
-# PostgreSQL: COPY in text format. Measured at batches of 1,000: COPY text ≈300k rows/s,
-# COPY binary ≈250k, executemany (psycopg pipeline mode) ≈85k.
-_COPY_SQL = "COPY journal (seq, kind, ts, payload) FROM STDIN"
+# PostgreSQL: one INSERT … SELECT FROM unnest(arrays) statement per batch, binary parameters,
+# prepared, on an autocommit connection: the server commits (synchronous_commit=on) before it
+# answers, so a batch costs one round trip. Measured on this machine, a one-record batch
+# (a group-commit segment) durable in 0.39 ms p50 against 0.68 ms for COPY + COMMIT (three
+# round trips); the statement text is the same for any batch size, so it stays prepared.
+_INSERT_PG = (
+    "INSERT INTO journal (seq, kind, ts, payload) "
+    "SELECT * FROM unnest(%b::bigint[], %b::smallint[], %b::bigint[], %b::bytea[])"
+)
 
 
 def _insert_postgres(raw: PoolProxiedConnection, batch: list[JournalRecord]) -> None:
-    connection: Any = raw.driver_connection  # psycopg.Connection
-    with connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-        for record in batch:
-            copy.write_row(record)
+    connection: Any = raw.driver_connection  # psycopg.Connection, autocommit
+    seqs, kinds, tss, payloads = zip(*batch, strict=True)
+    connection.execute(_INSERT_PG, (list(seqs), list(kinds), list(tss),
+                                    [bytes(p) for p in payloads]), prepare=True)
