@@ -69,6 +69,10 @@ class RedisBus:
         with self._errors(f"publishing {len(payloads)} entries to stream {stream!r}"):
             if not payloads:
                 return []
+            if len(payloads) == 1:  # one command is atomic by itself
+                entry_id = cast("bytes", self._redis.xadd(self._stream_key(stream),
+                                                          {_PAYLOAD: payloads[0]}))
+                return [entry_id.decode()]
             pipe = self._redis.pipeline(transaction=True)  # MULTI … EXEC: all or nothing
             for payload in payloads:
                 pipe.xadd(self._stream_key(stream), {_PAYLOAD: payload})
