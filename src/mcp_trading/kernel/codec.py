@@ -16,7 +16,8 @@ import msgspec
 from mcp_trading.domain.events import EVENT_TYPES, Event
 from mcp_trading.kernel.ports import JournalRecord
 
-__all__ = ["SEGMENT", "decode", "encode", "events", "kind_of", "record", "segment", "segment_of"]
+__all__ = ["SEGMENT", "decode", "encode", "events", "events_of_kinds", "kind_of", "record", "segment",
+           "segment_of"]
 
 SEGMENT = 0
 _KIND_OF: dict[type[Any], int] = {cls: kind for kind, cls in EVENT_TYPES.items()}
@@ -75,3 +76,19 @@ def events(records: Iterable[JournalRecord], after_seq: int = 0) -> Iterator[tup
             seq = first + offset
             if seq > after_seq:
                 yield seq, decode(kind, raw)
+
+
+def events_of_kinds(records: Iterable[JournalRecord], after_seq: int,
+                    kinds: frozenset[int]) -> Iterator[tuple[int, Event | None]]:
+    """As `events`, but only events of `kinds` are decoded; the others come as (seq, None),
+    so a reader that needs a few kinds still sees every sequence number."""
+    for rec in records:
+        if rec.kind != SEGMENT:
+            if rec.seq > after_seq:
+                yield rec.seq, decode(rec.kind, rec.payload) if rec.kind in kinds else None
+            continue
+        first, body = _SEGMENT_DECODER.decode(rec.payload)
+        for offset, (kind, raw) in enumerate(body):
+            seq = first + offset
+            if seq > after_seq:
+                yield seq, decode(kind, raw) if kind in kinds else None

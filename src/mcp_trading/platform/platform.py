@@ -38,7 +38,12 @@ from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
 from mcp_trading.platform.distributed.publisher import EventPublisher
 from mcp_trading.platform.distributed.quotes import follow_quotes, publish_quotes
-from mcp_trading.platform.distributed.replica import ReplicaRuntime, apply_quote, open_replica
+from mcp_trading.platform.distributed.replica import (
+    CONTROL_KINDS,
+    ReplicaRuntime,
+    apply_quote,
+    open_replica,
+)
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.principal import Authenticates
 
@@ -50,6 +55,9 @@ NOT_RUNNING = "the platform is stopping or not started; retry once it is healthy
 #: services that read quotes but no orders, positions or trading state: they do not fold the
 #: event stream (each replica that does costs CPU for every event)
 QUOTE_ONLY = frozenset({"market-data", "providers"})
+#: services that read only the control plane (trading states, limits, maintenance): they fold
+#: those events and skip orders and fills (see replica.CONTROL_KINDS)
+CONTROL_ONLY = frozenset({"alerts"})
 Runtime = KernelRuntime | ReplicaRuntime
 
 log = logging.getLogger("mcp_trading.platform")
@@ -124,9 +132,10 @@ class Platform:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         url = s.resolved_database_url
         if self.role == "replica":
-            self.runtime = open_replica(open_store(url), instruments=self.instruments,
-                                        clock=WallClock(), calendar=self.calendar,
-                                        config=s.kernel_config())
+            self.runtime = open_replica(
+                open_store(url), instruments=self.instruments, clock=WallClock(),
+                calendar=self.calendar, config=s.kernel_config(),
+                kinds=CONTROL_KINDS if self.service in CONTROL_ONLY else None)
             report = self.runtime.report
             log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
                      report.last_seq, report.replayed, report.seconds)
@@ -304,8 +313,10 @@ class Platform:
 
     def _replica_quotes(self, quotes: list[Quote]) -> None:
         state = self.kernel_runtime.kernel.state
+        marks = self.service not in CONTROL_ONLY  # those hold no positions to re-mark
         for quote in quotes:
-            apply_quote(state, quote)
+            if marks:
+                apply_quote(state, quote)
             self._heard(quote)
         self.last_quote_ns = max(self.last_quote_ns, quotes[-1].ts)
         self.metrics.quotes.inc(len(quotes))

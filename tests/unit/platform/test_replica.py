@@ -19,6 +19,7 @@ from mcp_trading.kernel.kernel import KernelConfig
 from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.platform.distributed.publisher import EventPublisher
 from mcp_trading.platform.distributed.replica import (
+    CONTROL_KINDS,
     ReadOnlyReplicaError,
     ReplicaRuntime,
     apply_quote,
@@ -114,3 +115,27 @@ def test_following_the_bus_converges_and_serves_read_your_writes(engine) -> None
 def test_a_record_survives_the_wire_unchanged(engine) -> None:  # type: ignore[no-untyped-def]
     record = _records(engine.events)[0]
     assert decode_record(encode_record(record)) == record
+
+
+def test_a_control_plane_replica_follows_states_and_limits_and_skips_orders(
+        engine) -> None:  # type: ignore[no-untyped-def]
+    records = _records(engine.events)
+    store = MemoryJournalStore()
+    store.append(records[:1])  # the replica starts from the first commit
+    replica = open_replica(store, instruments=instruments(), clock=_Clock(),
+                           calendar=AlwaysOpen(), config=KernelConfig(id_base=7),
+                           kinds=CONTROL_KINDS)
+    held = dict(replica.kernel.state.orders)
+    engine.kernel.halt(account_id="paper", reason="drawdown review", actor="ops")
+    engine.kernel.set_maintenance(True, reason="upgrade", actor="ops")
+    records = _records(engine.events)
+    store.append(records[1:])
+    assert replica.apply_records(records[1:]) is None
+    state, truth = replica.kernel.state, engine.kernel.state
+    assert state.seq == truth.seq  # every sequence number seen, so read-your-writes works
+    assert state.orders == held  # order and fill events were skipped
+    assert state.maintenance == truth.maintenance == "upgrade"
+    assert {a: (x.state, x.state_reason, x.limits) for a, x in state.accounts.items()} == {
+        a: (x.state, x.state_reason, x.limits) for a, x in truth.accounts.items()}
+    assert state.global_limits == truth.global_limits
+    assert state.session == truth.session

@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 from mcp_trading.adapters.bus import BusEntry, BusError, EventBus
-from mcp_trading.domain.events import Event
+from mcp_trading.domain.events import (
+    EVENT_TYPES,
+    AccountOpened,
+    Event,
+    LimitsSet,
+    MaintenanceChanged,
+    TradingDayStarted,
+    TradingStateChanged,
+)
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.sessions import SessionCalendar
@@ -32,13 +40,20 @@ from mcp_trading.kernel.runtime import RecoveryReport, load_state
 from mcp_trading.kernel.state import KernelState
 from mcp_trading.platform.distributed.wire import EVENTS, decode_record
 
-__all__ = ["ReadOnlyReplicaError", "ReplicaJournal", "ReplicaRuntime", "apply_quote", "open_replica"]
+__all__ = ["CONTROL_KINDS", "ReadOnlyReplicaError", "ReplicaJournal", "ReplicaRuntime", "apply_quote",
+           "open_replica"]
 
 log = logging.getLogger("mcp_trading.replica")
 
 _IDLE_POLL_S = 1.0  # how often an idle follower checks the store for events it missed
 _BUS_RETRY_S = 1.0
 _LINGER_S = 0.010  # after a busy read: let more commits arrive (bounded added lag)
+
+#: The control plane: accounts, trading states, limits, sessions, maintenance. A service that
+#: reads nothing else (alerts) folds only these and skips order and fill events undecoded;
+#: its orders, positions and cash stay as they were at start and must not be served.
+CONTROL_KINDS = frozenset(kind for kind, cls in EVENT_TYPES.items() if cls in (
+    AccountOpened, TradingStateChanged, LimitsSet, TradingDayStarted, MaintenanceChanged))
 
 
 class ReadOnlyReplicaError(RuntimeError):
@@ -79,8 +94,10 @@ class ReplicaJournal:
 class ReplicaRuntime:
     """The replica's kernel (reads only), its follower, and the waiters for a sequence number."""
 
-    def __init__(self, kernel: Kernel, store: JournalStore, report: RecoveryReport) -> None:
+    def __init__(self, kernel: Kernel, store: JournalStore, report: RecoveryReport, *,
+                 kinds: frozenset[int] | None = None) -> None:
         self.kernel = kernel
+        self.kinds = kinds  # fold only these event kinds (None: all); see CONTROL_KINDS
         self.journal = ReplicaJournal(kernel.state, store)
         self.report = report
         self.store = store
@@ -119,10 +136,19 @@ class ReplicaRuntime:
         """Fold the records' new events; returns the sequence number a gap starts after
         (the caller fills it from the store and calls again), else None."""
         state = self.kernel.state
-        for seq, event in codec.events(records, state.seq):
-            if seq != state.seq + 1:
-                return state.seq
-            state.apply(seq, event)
+        if self.kinds is None:
+            for seq, event in codec.events(records, state.seq):
+                if seq != state.seq + 1:
+                    return state.seq
+                state.apply(seq, event)
+        else:
+            for seq, maybe in codec.events_of_kinds(records, state.seq, self.kinds):
+                if seq != state.seq + 1:
+                    return state.seq
+                if maybe is None:
+                    state.seq = seq  # an event of a kind this service does not hold
+                else:
+                    state.apply(seq, maybe)
         self._wake()
         return None
 
@@ -224,9 +250,11 @@ def apply_quote(state: KernelState, quote: Quote) -> None:
 
 def open_replica(store: JournalStore, *, instruments: dict[str, Instrument], clock: Clock,
                  calendar: SessionCalendar, config: KernelConfig,
-                 on_refused: Callable[[int, Event], NoReturn] = _refuse) -> ReplicaRuntime:
-    """Recover the state from the store (snapshot + journal after it), read-only."""
+                 on_refused: Callable[[int, Event], NoReturn] = _refuse,
+                 kinds: frozenset[int] | None = None) -> ReplicaRuntime:
+    """Recover the state from the store (snapshot + journal after it), read-only; then fold
+    only events of `kinds` (None: all)."""
     state, report = load_state(store, instruments, config)
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar, journal=on_refused,
                     config=config, state=state)
-    return ReplicaRuntime(kernel, store, report)
+    return ReplicaRuntime(kernel, store, report, kinds=kinds)
