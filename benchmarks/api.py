@@ -1,6 +1,6 @@
 """REST throughput and latency against a started platform, over loopback.
 
-    python benchmarks/api.py --json [--distributed]
+    python benchmarks/api.py --json [--distributed [--compare-rounds N]]
 
 Starts the platform as a user would (subprocess, temp data dir, free ports), then measures:
 - submit_p50_ms / submit_p99_ms: one client, sequential POST /orders, submit -> durable ack;
@@ -10,7 +10,10 @@ Starts the platform as a user would (subprocess, temp data dir, free ports), the
 With --distributed the platform runs one process per service on PostgreSQL and Redis
 (TEST_DATABASE_URL's server, a fresh database; REDIS_URL, a fresh key prefix), and the run
 also measures fill_to_portfolio_p50/p99_ms: from a fill's time in the engine (filled_at) to
-the moment the portfolio service (another process) shows the position that includes it.
+the moment the portfolio service (another process) shows the position that includes it, and
+compares its sustained orders/s with embedded mode's measured in alternation on the same box
+(embedded, distributed, embedded, distributed, ...): orders_per_s_vs_embedded is the ratio of
+the medians (orders_per_s and embedded_orders_per_s; every round's figure is listed).
 The load generator is a small raw-HTTP/1.1 client (asyncio streams, pre-built requests) running
 in its own process so it costs the server as little CPU as possible.
 """
@@ -201,6 +204,43 @@ def _fill_lags(engine: int, portfolio: int, n: int) -> list[float]:
     return lags
 
 
+def _sustained(engine: int, clients: int, load_procs: int,
+               seconds: float) -> tuple[int, int, float, list[float]]:
+    """`clients` keep-alive clients submitting for `seconds`, with /health probed meanwhile:
+    (acknowledged, errors, elapsed s, health latencies ms)."""
+    out: Any = mp.Queue()
+    probe_out: Any = mp.Queue()
+    per_proc = clients // load_procs
+    workers = [mp.Process(target=_load_proc, args=(engine, per_proc, seconds, k * per_proc, out))
+               for k in range(load_procs)]
+    prober = mp.Process(target=_probe_proc, args=(engine, seconds, probe_out))
+    t0 = time.perf_counter()
+    for w in [*workers, prober]:
+        w.start()
+    results = [out.get() for _ in workers]
+    health = probe_out.get()
+    for w in [*workers, prober]:
+        w.join()
+    elapsed = time.perf_counter() - t0
+    return sum(r[0] for r in results), sum(r[1] for r in results), elapsed, health
+
+
+def _embedded_round(args: argparse.Namespace) -> int:
+    """One sustained-load figure (orders/s) from a fresh embedded platform."""
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
+        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports))
+        try:
+            time.sleep(1.0)
+            asyncio.run(_sequential(ports["trading-engine"], 200))  # warm-up
+            done, _, elapsed, _ = _sustained(ports["trading-engine"], args.clients,
+                                             args.load_procs, args.seconds)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return round(done / elapsed)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -215,6 +255,9 @@ def main() -> int:
                         help="one process per service on PostgreSQL and Redis")
     parser.add_argument("--fills", type=int, default=300,
                         help="--distributed: orders for the fill-to-portfolio lag")
+    parser.add_argument("--compare-rounds", type=int, default=2,
+                        help="--distributed: embedded sustained-load rounds run between the "
+                             "distributed measurements, for orders_per_s_vs_embedded (0: none)")
     parser.add_argument("--no-projection", action="store_true",
                         help="measure without the background projection of reporting tables")
     args = parser.parse_args()
@@ -222,6 +265,13 @@ def main() -> int:
         SYMBOLS[:] = [args.symbol]
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     engine = ports["trading-engine"]
+    compare = args.compare_rounds if args.distributed else 0
+    embedded_runs: list[int] = []
+    distributed_runs: list[int] = []
+    if compare:
+        # the machine's speed drifts by tens of percent over minutes: embedded and distributed
+        # are measured in alternation, so their ratio compares like with like
+        embedded_runs.append(_embedded_round(args))
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
         extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
         env = platform_env(Path(tmp), ports, **extra)
@@ -236,38 +286,34 @@ def main() -> int:
             time.sleep(1.0)  # let the feed publish a first quote for every symbol
             asyncio.run(_sequential(engine, 200))  # warm-up
             latencies = asyncio.run(_sequential(engine, args.sequential))
-            out: Any = mp.Queue()
-            probe_out: Any = mp.Queue()
-            per_proc = args.clients // args.load_procs
-            workers = [mp.Process(target=_load_proc, args=(engine, per_proc, args.seconds,
-                                                           k * per_proc, out))
-                       for k in range(args.load_procs)]
-            prober = mp.Process(target=_probe_proc, args=(engine, args.seconds, probe_out))
-            t0 = time.perf_counter()
-            for w in [*workers, prober]:
-                w.start()
-            results = [out.get() for _ in workers]
-            health = probe_out.get()
-            for w in [*workers, prober]:
-                w.join()
-            elapsed = time.perf_counter() - t0
-            done = sum(r[0] for r in results)
-            errors = sum(r[1] for r in results)
+            done, errors, elapsed, health = _sustained(engine, args.clients, args.load_procs,
+                                                       args.seconds)
+            distributed_runs.append(round(done / elapsed))
             t1 = time.perf_counter()
             batch_done, batch_errors = asyncio.run(_batch_load(engine, 4, args.seconds / 2, 100))
             batch_elapsed = time.perf_counter() - t1
             if cluster is not None:
                 lags = _fill_lags(engine, ports["portfolio"], args.fills)
+                for _ in range(compare - 1):
+                    cluster.stop()  # one platform at a time on the box
+                    embedded_runs.append(_embedded_round(args))
+                    cluster = Distributed(Path(tmp) / f"round-{len(embedded_runs)}", env)
+                    cluster.start()
+                    time.sleep(1.0)
+                    asyncio.run(_sequential(engine, 200))
+                    more, _, took, _ = _sustained(engine, args.clients, args.load_procs,
+                                                  args.seconds)
+                    distributed_runs.append(round(more / took))
         finally:
             if cluster is not None:
                 cluster.stop()
             if proc is not None:
                 proc.terminate()
                 proc.wait(30)
-    result = {
+    result: dict[str, Any] = {
         "submit_p50_ms": round(statistics.median(latencies), 3),
         "submit_p99_ms": pct(latencies, 0.99),
-        "orders_per_s": round(done / elapsed),
+        "orders_per_s": round(statistics.median(distributed_runs)),
         "clients": args.clients,
         "load_seconds": round(elapsed, 2),
         "orders_acknowledged": done,
@@ -279,6 +325,12 @@ def main() -> int:
         "batch_errors": batch_errors,
         "mode": "distributed" if args.distributed else "embedded",
     }
+    if embedded_runs:
+        embedded = statistics.median(embedded_runs)
+        result["orders_per_s_runs"] = distributed_runs
+        result["embedded_orders_per_s"] = round(embedded)
+        result["embedded_orders_per_s_runs"] = embedded_runs
+        result["orders_per_s_vs_embedded"] = round(statistics.median(distributed_runs) / embedded, 3)
     if lags:
         result["fill_to_portfolio_p50_ms"] = round(statistics.median(lags), 3)
         result["fill_to_portfolio_p99_ms"] = pct(lags, 0.99)
@@ -287,7 +339,7 @@ def main() -> int:
         print(json.dumps(result))
     else:
         for k, v in result.items():
-            print(f"{k:22s} {v}")
+            print(f"{k:26s} {v}")
     return 0
 
 
