@@ -135,7 +135,10 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
     position = account.positions.get(symbol)
     current = position.qty if position is not None else _ZERO
     signed = qty if buy else -qty
-    opening = abs(current + signed) > abs(current)
+    # |current + signed| > |current|, without the abs(): a buy opens unless it only covers
+    # (part of) a short, a sell unless it only sells (part of) a long
+    opening = (current >= _ZERO or signed + current + current > _ZERO) if buy else (
+        current <= _ZERO or signed + current + current < _ZERO)
     if quote is None:
         mark = price
     else:

@@ -131,7 +131,7 @@ class Venue:
 
     def on_new_order(self, order: Order, sink: VenueSink, *, session_open: bool) -> None:
         """An order reaching the venue: match what is marketable now, rest the rest."""
-        book = self.book(order.symbol)
+        book = self.books.get(order.symbol) or self.book(order.symbol)
         quote = book.quote
         if quote is None:
             if order.time_in_force in (_IOC, _FOK):
