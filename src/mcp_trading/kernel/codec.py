@@ -64,31 +64,28 @@ def decode(kind: int, payload: bytes) -> Event:
     return event
 
 
-def events(records: Iterable[JournalRecord], after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-    """Every event in the records with a sequence number above `after_seq`, in order."""
+def _entries(records: Iterable[JournalRecord], after_seq: int) -> Iterator[tuple[int, int, Any]]:
+    """(seq, kind, undecoded body) of every event above `after_seq`, in order."""
     for rec in records:
         if rec.kind != SEGMENT:
             if rec.seq > after_seq:
-                yield rec.seq, decode(rec.kind, rec.payload)
+                yield rec.seq, rec.kind, rec.payload
             continue
         first, body = _SEGMENT_DECODER.decode(rec.payload)
         for offset, (kind, raw) in enumerate(body):
-            seq = first + offset
-            if seq > after_seq:
-                yield seq, decode(kind, raw)
+            if first + offset > after_seq:
+                yield first + offset, kind, raw
+
+
+def events(records: Iterable[JournalRecord], after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+    """Every event in the records with a sequence number above `after_seq`, in order."""
+    for seq, kind, raw in _entries(records, after_seq):
+        yield seq, decode(kind, raw)
 
 
 def events_of_kinds(records: Iterable[JournalRecord], after_seq: int,
                     kinds: frozenset[int]) -> Iterator[tuple[int, Event | None]]:
     """As `events`, but only events of `kinds` are decoded; the others come as (seq, None),
     so a reader that needs a few kinds still sees every sequence number."""
-    for rec in records:
-        if rec.kind != SEGMENT:
-            if rec.seq > after_seq:
-                yield rec.seq, decode(rec.kind, rec.payload) if rec.kind in kinds else None
-            continue
-        first, body = _SEGMENT_DECODER.decode(rec.payload)
-        for offset, (kind, raw) in enumerate(body):
-            seq = first + offset
-            if seq > after_seq:
-                yield seq, decode(kind, raw) if kind in kinds else None
+    for seq, kind, raw in _entries(records, after_seq):
+        yield seq, decode(kind, raw) if kind in kinds else None

@@ -97,7 +97,8 @@ class ReplicaRuntime:
     def __init__(self, kernel: Kernel, store: JournalStore, report: RecoveryReport, *,
                  kinds: frozenset[int] | None = None) -> None:
         self.kernel = kernel
-        self.kinds = kinds  # fold only these event kinds (None: all); see CONTROL_KINDS
+        # the event kinds folded (default: all); see CONTROL_KINDS
+        self.kinds = frozenset(EVENT_TYPES) if kinds is None else kinds
         self.journal = ReplicaJournal(kernel.state, store)
         self.report = report
         self.store = store
@@ -136,19 +137,13 @@ class ReplicaRuntime:
         """Fold the records' new events; returns the sequence number a gap starts after
         (the caller fills it from the store and calls again), else None."""
         state = self.kernel.state
-        if self.kinds is None:
-            for seq, event in codec.events(records, state.seq):
-                if seq != state.seq + 1:
-                    return state.seq
+        for seq, event in codec.events_of_kinds(records, state.seq, self.kinds):
+            if seq != state.seq + 1:
+                return state.seq
+            if event is None:
+                state.seq = seq  # an event of a kind this service does not hold
+            else:
                 state.apply(seq, event)
-        else:
-            for seq, maybe in codec.events_of_kinds(records, state.seq, self.kinds):
-                if seq != state.seq + 1:
-                    return state.seq
-                if maybe is None:
-                    state.seq = seq  # an event of a kind this service does not hold
-                else:
-                    state.apply(seq, maybe)
         self._wake()
         return None
 
