@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, NoReturn, TypeVar
 
 from mcp_trading.domain.errors import IllegalTransitionError, InvalidOrderError
 from mcp_trading.domain.instruments import Instrument
@@ -253,12 +253,16 @@ class OrderRequest(NamedTuple):
         tick = instrument.tick_size
         if not tick:
             return
-        for name, price in (("limit_price", self.limit_price), ("stop_price", self.stop_price),
-                            ("trail_price", self.trail_price)):
-            if price is not None and price % tick:
-                raise InvalidOrderError(
-                    name, f"{price} is off the tick size {tick} for {self.symbol}"
-                )
+        _, _, _, _, _, limit_price, stop_price, trail_price, _, _, _ = self
+        if limit_price is not None and limit_price % tick:
+            self._off_tick("limit_price", limit_price, tick)
+        if stop_price is not None and stop_price % tick:
+            self._off_tick("stop_price", stop_price, tick)
+        if trail_price is not None and trail_price % tick:
+            self._off_tick("trail_price", trail_price, tick)
+
+    def _off_tick(self, name: str, price: Decimal, tick: Decimal) -> NoReturn:
+        raise InvalidOrderError(name, f"{price} is off the tick size {tick} for {self.symbol}")
 
     def same_parameters(self, other: OrderRequest) -> bool:
         return tuple.__eq__(self, other)

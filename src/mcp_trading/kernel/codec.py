@@ -49,8 +49,7 @@ def segment(batch: Sequence[tuple[int, Event]]) -> JournalRecord:
 
 def segment_of(first: int, events: Sequence[Event]) -> JournalRecord:
     """Events numbered first, first + 1, ... as one record."""
-    kinds = _KIND_OF
-    body = (first, [(kinds[type(event)], event) for event in events])
+    body = (first, list(zip(map(_KIND_OF.__getitem__, map(type, events)), events, strict=True)))
     return JournalRecord(first + len(events) - 1, SEGMENT, events[-1].ts, _ENCODER.encode(body))
 
 
