@@ -131,7 +131,8 @@ def gone(pid: int) -> bool:
 def test_public_surface_is_pinned() -> None:
     assert set(supervisor.__all__) == {"ServiceSpec", "Supervisor", "SupervisorError", "SupervisorEvent",
                                        "read_state", "start_order", "write_state"}
-    assert set(procs.__all__) == {"ServiceSpec", "is_same_process", "log_tail", "port_of", "probe_health",
+    assert set(procs.__all__) == {"ServiceSpec", "is_same_process", "log_tail", "lower_priority",
+                                  "port_of", "probe_health",
                                   "process_create_time", "process_start_ticks", "read_state",
                                   "signal_group", "spawn", "stop_processes", "write_state"}
 
@@ -294,3 +295,26 @@ def test_the_state_file_round_trips_and_tells_a_live_pid_from_a_reused_one(tmp_p
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         read_state(path)
+
+
+LOWER = """\
+import os, sys
+from pathlib import Path
+from mcp_trading.platform.procs import lower_priority
+print(lower_priority(int(sys.argv[2]), autogroup=Path(sys.argv[1])), os.nice(0))
+"""
+
+
+@pytest.mark.parametrize("own_session", [True, False])
+def test_lower_priority_lowers_the_session_group_only_of_a_session_leader(
+        tmp_path: Path, own_session: bool) -> None:
+    # Linux autogrouping ranks sessions before processes: a service spawned in its own session
+    # must lower its session's group, or its nice value means nothing against the engine; a
+    # process run inside someone else's session (a terminal) must leave that session alone
+    group = tmp_path / "autogroup"
+    group.write_text("untouched\n")
+    out = subprocess.run([sys.executable, "-c", LOWER, str(group), "3"], capture_output=True,
+                         text=True, check=True, start_new_session=own_session, timeout=30)
+    nice = os.nice(0) + 3
+    assert out.stdout.split() == [str(nice), str(nice)]
+    assert group.read_text() == (f"{nice}\n" if own_session else "untouched\n")

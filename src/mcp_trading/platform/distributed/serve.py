@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 
 from fastapi import FastAPI
@@ -31,6 +30,7 @@ from mcp_trading.platform.distributed.forward import (
 from mcp_trading.platform.distributed.peers import PeerHealth
 from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import Platform, Role
+from mcp_trading.platform.procs import lower_priority
 from mcp_trading.platform.runner import app_builders, bind_socket, http_server, stop_on_signals
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
@@ -106,7 +106,7 @@ async def serve_service(settings: Settings, service: str, *,
     role: Role = "engine" if service == "trading-engine" else "replica"
     if role == "replica" and settings.replica_nice:
         with contextlib.suppress(OSError):  # a lower priority only; refused is harmless
-            os.nice(settings.replica_nice)
+            lower_priority(settings.replica_nice)
     platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     try:
         platform.authenticator = build_authenticator(settings)
