@@ -231,6 +231,23 @@ def test_following_a_topic_from_its_snapshot_misses_no_update(bus: EventBus) -> 
     assert bus.read_latest_stream("quotes", updates[-1].id) == []
 
 
+def test_a_tick_published_at_once_reaches_a_blocked_follower_whole_and_in_order(
+        bus: EventBus) -> None:
+    # a feed's tick of quotes: the follower wakes once for all of it, the last value wins
+    after = bus.latest_snapshot("quotes").last_id
+    thread, result = in_thread(lambda: bus.read_latest_stream("quotes", after, block_ms=5_000))
+    time.sleep(0.05)
+    bus.publish_latest_many("quotes", [("AAPL", b"100"), ("MSFT", b"400"), ("AAPL", b"101")])
+    bus.publish_latest_many("quotes", [])  # nothing to publish: no update
+    thread.join(timeout=5)
+
+    assert [(e.key, e.payload) for e in result[0]] == [
+        ("AAPL", b"100"), ("MSFT", b"400"), ("AAPL", b"101")]
+    snapshot = bus.latest_snapshot("quotes")
+    assert snapshot.values == {"AAPL": b"101", "MSFT": b"400"}
+    assert snapshot.last_id == result[0][-1].id
+
+
 def test_read_latest_stream_blocks_until_an_update_arrives(bus: EventBus) -> None:
     after = bus.latest_snapshot("quotes").last_id
     thread, result = in_thread(lambda: bus.read_latest_stream("quotes", after, block_ms=5_000))

@@ -145,13 +145,20 @@ class InMemoryBus:
             return target.drop_through(through) if target else 0
 
     def publish_latest(self, topic: str, key: str, payload: bytes) -> None:
+        self.publish_latest_many(topic, [(key, payload)])
+
+    def publish_latest_many(self, topic: str, updates: Sequence[tuple[str, bytes]]) -> None:
         with self._changed:
             self._check_open()
+            if not updates:
+                return
             target = self._topics.setdefault(topic, _Stream())
-            self._add(target, BusEntry("", bytes(payload), key))
+            latest = self._latest.setdefault(topic, {})
+            for key, payload in updates:
+                self._add(target, BusEntry("", bytes(payload), key))
+                latest[key] = bytes(payload)
             if len(target.ids) > self._latest_maxlen:
                 target.drop_through(target.ids[-self._latest_maxlen - 1])
-            self._latest.setdefault(topic, {})[key] = bytes(payload)
             self._changed.notify_all()
 
     def latest(self, topic: str) -> dict[str, bytes]:

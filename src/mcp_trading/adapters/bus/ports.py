@@ -114,6 +114,14 @@ class EventBus(Protocol):
         """Set the latest value of `key` on `topic` and append the update to its capped stream."""
         ...
 
+    def publish_latest_many(self, topic: str, updates: Sequence[tuple[str, bytes]]) -> None:
+        """`publish_latest` for each (key, payload) in order, as one atomic update.
+
+        A follower blocked on the topic wakes once for all of them (a feed's tick of quotes),
+        not once per key.
+        """
+        ...
+
     def latest(self, topic: str) -> dict[str, bytes]:
         """The current value of each key of `topic`."""
         ...

@@ -131,11 +131,19 @@ class RedisBus:
                 self._stream_key(stream), minid=next_id(keep_after_id), approximate=False)))
 
     def publish_latest(self, topic: str, key: str, payload: bytes) -> None:
-        with self._errors(f"publishing {key!r} to topic {topic!r}"):
+        self.publish_latest_many(topic, [(key, payload)])
+
+    def publish_latest_many(self, topic: str, updates: Sequence[tuple[str, bytes]]) -> None:
+        if not updates:
+            return
+        what = repr(updates[0][0]) if len(updates) == 1 else f"{len(updates)} updates"
+        with self._errors(f"publishing {what} to topic {topic!r}"):
+            log = self._topic_key(topic, "log")
             pipe = self._redis.pipeline(transaction=True)  # the hash and the log agree
-            pipe.xadd(self._topic_key(topic, "log"), {_KEY: key.encode(), _PAYLOAD: payload},
-                      maxlen=self._latest_maxlen, approximate=True)
-            pipe.hset(self._topic_key(topic, "latest"), mapping={key: payload})
+            for key, payload in updates:
+                pipe.xadd(log, {_KEY: key.encode(), _PAYLOAD: payload},
+                          maxlen=self._latest_maxlen, approximate=True)
+            pipe.hset(self._topic_key(topic, "latest"), mapping=dict(updates))
             pipe.execute()
 
     def latest(self, topic: str) -> dict[str, bytes]:

@@ -23,9 +23,9 @@ _RETRY_S = 1.0
 
 
 def publish_quotes(bus: EventBus, quotes: Sequence[Quote]) -> None:
-    """Publish each quote as its symbol's latest value (blocking: run it in a thread)."""
-    for quote in quotes:
-        bus.publish_latest(QUOTES, quote.symbol, encode_quote(quote))
+    """Publish each quote as its symbol's latest value, the whole tick as one update, so every
+    follower wakes once per tick (blocking: run it in a thread)."""
+    bus.publish_latest_many(QUOTES, [(quote.symbol, encode_quote(quote)) for quote in quotes])
 
 
 async def follow_quotes(bus: EventBus, on_quotes: Callable[[list[Quote]], None],
