@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     replica_nice: int = Field(
         10, ge=0, le=19,
         description="Distributed: how much lower the CPU priority of the read services is than "
-                    "the trading engine's (Unix nice). On a shared host the single writer is "
+                    "the trading engine's (Unix nice, applied to the service's own session "
+                    "group too, with SCHED_BATCH). On a shared host the single writer is "
                     "served first and the replicas catch up; 0 treats them alike.")
     default_account: str = Field("paper", description="Paper account created on first start.")
     default_cash: Decimal = Field(Decimal(100_000), ge=0, description="Its starting cash (USD).")
