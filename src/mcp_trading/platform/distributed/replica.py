@@ -48,6 +48,7 @@ log = logging.getLogger("mcp_trading.replica")
 _IDLE_POLL_S = 1.0  # how often an idle follower checks the store for events it missed
 _BUS_RETRY_S = 1.0
 _LINGER_S = 0.010  # after a busy read: let more commits arrive (bounded added lag)
+_BUSY = 2  # entries in one read that mean the stream is busy
 
 #: The control plane: accounts, trading states, limits, sessions, maintenance. A service that
 #: reads nothing else (alerts) folds only these and skips order and fill events undecoded;
@@ -166,7 +167,8 @@ class ReplicaRuntime:
         """Fold the event stream forever (a background task of the service).
 
         One thread hop per cycle: acknowledge what was applied, then read what is new. After
-        a busy read it lingers a moment, so under load one read carries many group commits.
+        a busy read (several entries) it lingers a moment, so under load one read carries many
+        group commits; a lone entry is followed at once, so a quiet stream stays fresh.
         """
         last_poll = time.monotonic()
 
@@ -189,7 +191,8 @@ class ReplicaRuntime:
                         if self.apply_records(records) is not None:
                             await self.fill_from_store()  # missed entries: the store has all
                             self.apply_records(records)
-                        await asyncio.sleep(_LINGER_S)
+                        if len(entries) >= _BUSY:
+                            await asyncio.sleep(_LINGER_S)
                     elif time.monotonic() - last_poll >= _IDLE_POLL_S:
                         last_poll = time.monotonic()
                         await self.fill_from_store()  # a lost publication still converges
