@@ -271,8 +271,14 @@ def _executemany(conn: Connection, table: Table, sql: str, columns: list[str],
 
 
 def _arrays(conn: Connection, table: Table, columns: list[str]) -> str:
-    """unnest()'s arguments: one typed array parameter per column."""
-    return ", ".join(f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]"
+    """unnest()'s arguments: one typed array parameter per column, sent in binary.
+
+    Binary, because psycopg builds a text array literal in Python, quoting element by element:
+    measured ~1.6 us of client CPU per row of four columns against ~0.6 us in binary, and
+    under `benchmarks/api.py --distributed` load that text dumping was a quarter of the
+    projector's samples.
+    """
+    return ", ".join(f"%b::{table.c[name].type.compile(dialect=conn.dialect)}[]"
                      for name in columns)
 
 
