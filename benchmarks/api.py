@@ -255,9 +255,10 @@ def main() -> int:
                         help="one process per service on PostgreSQL and Redis")
     parser.add_argument("--fills", type=int, default=300,
                         help="--distributed: orders for the fill-to-portfolio lag")
-    parser.add_argument("--compare-rounds", type=int, default=2,
+    parser.add_argument("--compare-rounds", type=int, default=3,
                         help="--distributed: embedded sustained-load rounds run between the "
-                             "distributed measurements, for orders_per_s_vs_embedded (0: none)")
+                             "distributed measurements, for orders_per_s_vs_embedded (0: none; "
+                             "an odd number makes each median one real round)")
     parser.add_argument("--no-projection", action="store_true",
                         help="measure without the background projection of reporting tables")
     args = parser.parse_args()
