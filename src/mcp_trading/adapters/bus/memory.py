@@ -155,8 +155,9 @@ class InMemoryBus:
             target = self._topics.setdefault(topic, _Stream())
             latest = self._latest.setdefault(topic, {})
             for key, payload in updates:
-                self._add(target, BusEntry("", bytes(payload), key))
-                latest[key] = bytes(payload)
+                data = bytes(payload)
+                self._add(target, BusEntry("", data, key))
+                latest[key] = data
             if len(target.ids) > self._latest_maxlen:
                 target.drop_through(target.ids[-self._latest_maxlen - 1])
             self._changed.notify_all()

@@ -138,10 +138,10 @@ class RedisBus:
             return
         what = repr(updates[0][0]) if len(updates) == 1 else f"{len(updates)} updates"
         with self._errors(f"publishing {what} to topic {topic!r}"):
-            log = self._topic_key(topic, "log")
+            log_key = self._topic_key(topic, "log")
             pipe = self._redis.pipeline(transaction=True)  # the hash and the log agree
             for key, payload in updates:
-                pipe.xadd(log, {_KEY: key.encode(), _PAYLOAD: payload},
+                pipe.xadd(log_key, {_KEY: key.encode(), _PAYLOAD: payload},
                           maxlen=self._latest_maxlen, approximate=True)
             pipe.hset(self._topic_key(topic, "latest"), mapping=dict(updates))
             pipe.execute()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from mcp_trading.adapters.store.projector import Projector
 
-__all__ = ["ProjectorProcess", "batch_size", "main"]
+__all__ = ["ProjectorProcess", "main"]
 
 log = logging.getLogger("mcp_trading.projector")
 
