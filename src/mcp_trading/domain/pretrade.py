@@ -119,15 +119,10 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                        "the session (use a limit order, or wait for the open)")
 
     # the request's fields as locals (one unpack instead of an attribute read per use)
-    symbol, qty, side, kind, _, limit_price, stop_price, _, _, _, _ = req
+    symbol, qty, side, kind, _, limit_price, _, _, _, _, _ = req
     buy = side is _BUY
-    if limit_price is not None:
-        price = limit_price
-    elif stop_price is not None:
-        price = stop_price
-    elif quote is not None:
-        price = quote.ask if buy else quote.bid
-    else:
+    price = reference_price(req, quote)
+    if price is None:
         return _refuse(Reason.NO_QUOTE, f"no quote for {symbol} yet; a {kind.value} order needs "
                                         "a reference price")
     notional = qty * price
