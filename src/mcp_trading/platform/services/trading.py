@@ -296,9 +296,19 @@ class TradingService:
 
     async def resume(self, principal: Principal | None, *, reason: str | None, force: bool,
                      failing_checks: list[str]) -> dict[str, Any]:
+        """Back to ACTIVE, unless the health check fails (409; an admin may force it).
+
+        On a platform that is already active this is a no-op answer (`status:
+        already_active`): nothing is journaled, logged as an emergency action or alerted, so a
+        repeated or scripted resume leaves no false trail of a state change.
+        """
         caller = require(principal, Role.ADMIN if force else Role.OPERATOR)
         if force and not reason:
             raise ApiError(422, "REASON_REQUIRED", "a forced resume needs a reason", field="reason")
+        state = self.kernel.state
+        if state.platform_state is TradingState.ACTIVE:
+            return {"status": "already_active", "trading_status": state.platform_state.value,
+                    "reason": state.platform_reason, "forced": False}
         if failing_checks and not force:
             raise ApiError(409, "HEALTH_CHECK_FAILED",
                            "trading stays halted: the comprehensive health check fails; fix it "
@@ -309,8 +319,8 @@ class TradingService:
         await self.platform.durable()
         self._record("resume" + (":forced" if force else ""), caller, why,
                      failing_checks=failing_checks)
-        return {"trading_status": self.kernel.state.platform_state.value, "reason": why,
-                "forced": force}
+        return {"status": "resumed", "trading_status": self.kernel.state.platform_state.value,
+                "reason": why, "forced": force}
 
     def _record(self, action: str, caller: Principal, reason: str, **details: Any) -> None:
         self.platform.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
