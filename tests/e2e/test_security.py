@@ -20,6 +20,16 @@ def test_production_refuses_to_start_with_the_default_jwt_secret(tmp_path) -> No
     assert "JWT_SECRET" in (result.stdout + result.stderr)
 
 
+def test_production_refuses_to_start_with_a_low_entropy_jwt_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = make_platform(tmp_path, MCP_TRADING_PROFILE="production", JWT_SECRET="a" * 40)
+    result = subprocess.run([sys.executable, "-m", "mcp_trading", "start"], env=p.env,
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "too little entropy" in out and "secrets.token_urlsafe(48)" in out
+    assert "a" * 40 not in out  # never echoed
+
+
 def test_role_by_route_matrix_in_production(platform_factory) -> None:  # type: ignore[no-untyped-def]
     p = platform_factory(start=False, MCP_TRADING_PROFILE="production", JWT_SECRET=SECRET)
     keys = {}

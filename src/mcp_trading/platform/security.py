@@ -5,7 +5,8 @@ Errors::
     LookupError
     └── UnknownKeyError       a key id that was never issued (revoke, get)
     ValueError
-    └── InsecureSecretError   the production profile with an empty, default or short JWT_SECRET
+    └── InsecureSecretError   the production profile with an empty, default, short or
+                              low-entropy JWT_SECRET
 
 No secret reaches an exception message, a repr or a log line: `KeyRecord` has no hash field,
 errors name key ids only, and `redact` masks keys and tokens in free text for log processors.
@@ -19,11 +20,13 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import math
 import re
 import secrets
 import string
 import threading
-from collections import OrderedDict
+import zlib
+from collections import Counter, OrderedDict
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -46,6 +49,7 @@ __all__ = [
     "ISSUER",
     "KEY_PREFIX",
     "LOOPBACK_PRINCIPAL",
+    "MIN_JWT_SECRET_BITS",
     "MIN_JWT_SECRET_LENGTH",
     "Authenticator",
     "InsecureSecretError",
@@ -56,6 +60,7 @@ __all__ = [
     "UnknownKeyError",
     "build_authenticator",
     "check_jwt_secret",
+    "estimate_secret_bits",
     "is_loopback",
     "redact",
     "redact_event",
@@ -68,7 +73,9 @@ Profile = Literal["dev", "production"]
 KEY_PREFIX = "mcpt_"
 ISSUER = "mcp-trading"
 DEV_DEFAULT_JWT_SECRET = "dev-insecure-change-me"
-MIN_JWT_SECRET_LENGTH = 32
+MIN_JWT_SECRET_LENGTH = 32  # bytes (UTF-8)
+MIN_JWT_SECRET_BITS = 128  # estimated; `secrets.token_urlsafe(48)` estimates at ~350
+_ZLIB_OVERHEAD = 6  # bytes: the 2-byte header and 4-byte Adler-32 of a zlib stream
 
 # Ids are alphanumeric (a subset of url-safe) so `mcpt_<id>_<secret>` splits at the first "_".
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -468,22 +475,53 @@ class Authenticator:
         return principal
 
 
+def estimate_secret_bits(secret: str) -> float:
+    """A conservative estimate of a secret's entropy in bits (an upper bound on its strength).
+
+    The smallest of three estimates, each of which a guessable secret fails: the Shannon
+    entropy of its characters times its length (40 x `a` is 0 bits), its length times
+    log2 of the character classes it draws on (digits only: 3.3 bits a character), and the
+    size zlib compresses it to (`abcd` repeated compresses to a few bytes). A random string
+    scores near its true entropy; a passphrase of words scores too high, so this only ever
+    refuses, never certifies.
+    """
+    data = secret.encode()
+    if not data:
+        return 0.0
+    n = len(data)
+    shannon = -sum(c / n * math.log2(c / n) for c in Counter(data).values()) * n
+    pool = sum(size for present, size in (
+        (any(chr(b).islower() for b in data if b < 128), 26),
+        (any(chr(b).isupper() for b in data if b < 128), 26),
+        (any(chr(b).isdigit() for b in data if b < 128), 10),
+        (any(not chr(b).isalnum() for b in data if b < 128), 33),  # printable punctuation
+        (any(b >= 128 for b in data), 128),  # non-ASCII bytes
+    ) if present)
+    classes = n * math.log2(pool) if pool > 1 else 0.0
+    compressed = max(0, len(zlib.compress(data, 9)) - _ZLIB_OVERHEAD) * 8
+    return min(shannon, classes, float(compressed))
+
+
 def check_jwt_secret(profile: Profile, secret: str | None) -> None:
-    """Refuse, in production, a JWT secret that is empty, the documented default, or short."""
+    """Refuse, in production, a JWT secret that is empty, the documented default, short or
+    guessable (under MIN_JWT_SECRET_BITS by `estimate_secret_bits`). Never echoes the secret."""
     if profile != "production":
         return
     if not secret or not secret.strip():
         problem = "JWT_SECRET is empty"
     elif secret == DEV_DEFAULT_JWT_SECRET:
         problem = "JWT_SECRET is the documented development default"
-    elif len(secret) < MIN_JWT_SECRET_LENGTH:
-        problem = f"JWT_SECRET is shorter than {MIN_JWT_SECRET_LENGTH} characters"
+    elif len(secret.encode()) < MIN_JWT_SECRET_LENGTH:
+        problem = f"JWT_SECRET is shorter than {MIN_JWT_SECRET_LENGTH} bytes"
+    elif (bits := estimate_secret_bits(secret)) < MIN_JWT_SECRET_BITS:
+        problem = (f"JWT_SECRET has too little entropy (estimated {bits:.0f} bits, at least "
+                   f"{MIN_JWT_SECRET_BITS} needed: it repeats characters or draws on too few)")
     else:
         return
     raise InsecureSecretError(
         f"{problem}; the production profile will not start with it. Generate one with "
-        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set JWT_SECRET in "
-        "the environment or .env")
+        "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"` and set JWT_SECRET "
+        "in the environment or .env")
 
 
 def build_authenticator(settings: Settings, *, engine: Engine | None = None) -> Authenticator:

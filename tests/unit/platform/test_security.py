@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.security import (
     DEV_DEFAULT_JWT_SECRET,
     LOOPBACK_PRINCIPAL,
+    MIN_JWT_SECRET_BITS,
     Authenticator,
     InsecureSecretError,
     KeyStore,
@@ -27,6 +29,7 @@ from mcp_trading.platform.security import (
     UnknownKeyError,
     build_authenticator,
     check_jwt_secret,
+    estimate_secret_bits,
     redact,
     redact_event,
 )
@@ -62,9 +65,9 @@ def _authenticator(keys: KeyStore, clock: ManualClock, profile: security.Profile
 def test_public_surface_is_pinned() -> None:
     assert set(security.__all__) == {
         "DEV_DEFAULT_JWT_SECRET", "ISSUER", "KEY_PREFIX", "LOOPBACK_PRINCIPAL",
-        "MIN_JWT_SECRET_LENGTH", "Authenticator", "InsecureSecretError", "KeyRecord", "KeyStore",
-        "Profile", "TokenIssuer", "UnknownKeyError", "build_authenticator", "check_jwt_secret",
-        "is_loopback", "redact", "redact_event",
+        "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH", "Authenticator", "InsecureSecretError",
+        "KeyRecord", "KeyStore", "Profile", "TokenIssuer", "UnknownKeyError", "build_authenticator",
+        "check_jwt_secret", "estimate_secret_bits", "is_loopback", "redact", "redact_event",
     }
 
 
@@ -334,6 +337,8 @@ def test_a_jwt_for_an_unknown_key_is_rejected(keys: KeyStore, clock: ManualClock
 @pytest.mark.parametrize(("secret", "reason"), [
     ("", "empty"), ("   ", "empty"), (None, "empty"),
     (DEV_DEFAULT_JWT_SECRET, "default"), ("x" * 31, "shorter than 32"),
+    ("a" * 40, "too little entropy"), ("abcd" * 16, "too little entropy"),
+    ("0123456789" * 4, "too little entropy"), ("é" * 20, "too little entropy"),
 ])
 def test_production_refuses_a_weak_jwt_secret(secret: str | None, reason: str) -> None:
     with pytest.raises(InsecureSecretError, match=reason) as caught:
@@ -341,10 +346,21 @@ def test_production_refuses_a_weak_jwt_secret(secret: str | None, reason: str) -
     assert "JWT_SECRET" in str(caught.value)
     if secret and secret.strip():
         assert secret not in str(caught.value)
+    assert "secrets.token_urlsafe(48)" in str(caught.value)  # says how to make a good one
+
+
+def test_low_entropy_estimates_fall_below_the_minimum_and_random_ones_clear_it() -> None:
+    assert estimate_secret_bits("") == 0
+    assert estimate_secret_bits("a" * 40) == 0
+    assert estimate_secret_bits("abcdefgh" * 8) < MIN_JWT_SECRET_BITS  # repeats: compresses
+    for _ in range(50):
+        assert estimate_secret_bits(secrets.token_urlsafe(48)) > 2 * MIN_JWT_SECRET_BITS
+        assert estimate_secret_bits(secrets.token_hex(32)) > MIN_JWT_SECRET_BITS
 
 
 def test_production_accepts_a_strong_secret_and_dev_accepts_anything() -> None:
-    check_jwt_secret("production", "z" * 32)
+    check_jwt_secret("production", secrets.token_urlsafe(48))
+    check_jwt_secret("dev", "a" * 40)
     check_jwt_secret("dev", DEV_DEFAULT_JWT_SECRET)
     check_jwt_secret("dev", "")
 
@@ -378,7 +394,7 @@ def test_build_authenticator_refuses_the_default_secret_in_production(tmp_path: 
 
 def test_build_authenticator_reads_keys_from_the_configured_database(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=None, profile="production",
-                        jwt_secret="q" * 40)
+                        jwt_secret=secrets.token_urlsafe(48))
     upgrade(settings.resolved_database_url)
     writer = create_store_engine(settings.resolved_database_url)
     try:
