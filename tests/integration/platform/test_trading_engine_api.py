@@ -15,7 +15,7 @@ Auth = Callable[[str], dict[str, str]]
 
 @pytest.fixture
 def client(platform: Platform) -> TestClient:
-    return TestClient(trading_engine.build(platform, failing_checks=lambda: []))
+    return TestClient(trading_engine.build(platform, failing_checks=list))
 
 
 def _log_lines(platform: Platform) -> list[str]:
