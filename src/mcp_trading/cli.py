@@ -16,6 +16,7 @@ from mcp_trading.platform.cli_cache import cache_app
 from mcp_trading.platform.cli_distributed import register as register_distributed
 from mcp_trading.platform.cli_keys import keys_app
 from mcp_trading.platform.cli_ops import register as register_ops
+from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 
 __all__ = ["app"]
 
@@ -23,6 +24,14 @@ app = typer.Typer(help="MCP Trading Platform: operate the platform from one comm
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=True)
+
+
+@app.callback()
+def _private_files() -> None:
+    # first in every verb: the files it or its children create (keys, logs, PID) are private
+    restrict_umask()
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(journal_app, name="journal")
 app.add_typer(keys_app, name="keys")
@@ -76,7 +85,7 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     from mcp_trading.adapters.store import upgrade
 
     s = _settings(data_dir)
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(s)
     upgrade(s.resolved_database_url)
     console.print(f"[green]schema up to date[/green] at {_redact(s.resolved_database_url)}")
 
@@ -91,7 +100,7 @@ def journal_info(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     from mcp_trading.kernel.state import KernelState
 
     s = _settings(data_dir)
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(s)
     url = s.resolved_database_url
     upgrade(url)
     store = open_store(url)
@@ -175,7 +184,7 @@ def serve(service: Annotated[str, typer.Argument(help="market-data, providers, t
     from mcp_trading.platform.runner import PortInUseError
 
     settings = _settings(data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     configure_logging(settings, name=service)
     try:
         run_service(settings, service)

@@ -69,3 +69,28 @@ def test_role_by_route_matrix_in_production(platform_factory) -> None:  # type: 
         assert key not in bad.text
     log = (p.data_dir / "logs" / "emergency.log").read_text()
     assert all(key not in log for key in keys.values())
+
+
+def test_the_data_dir_and_its_secret_files_are_the_owners_only_after_start(
+        platform_factory) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual login umask: the platform must not rely on it
+    try:
+        p = platform_factory(start=False)
+        created = p.cli("keys", "create", "--role", "viewer", "--account", "paper", "--json")
+        assert created.returncode == 0, created.stderr
+        p.start()
+        te = p.client("trading-engine")
+        assert te.post("/emergency/halt-new-orders").status_code == 200  # an emergency.log line
+    finally:
+        os.umask(old)
+    data = p.data_dir
+    files = [data / "trading.db", data / "mcp-trading.pid", data / "logs" / "emergency.log",
+             *(data / "logs").glob("*.log")]
+    assert all(f.exists() for f in files), [f for f in files if not f.exists()]
+    modes = {str(f.relative_to(data)): stat.S_IMODE(f.stat().st_mode) for f in files}
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "logs").stat().st_mode) == 0o700
+    assert all(mode & 0o077 == 0 for mode in modes.values()), {k: oct(v) for k, v in modes.items()}

@@ -148,6 +148,15 @@ def test_each_unit_is_hardened_and_may_write_only_the_data_dir(
         assert s["ReadWritePaths"].split() == [data_dir]
 
 
+def test_each_unit_keeps_the_data_dir_to_its_user_and_group(
+        units: dict[str, configparser.ConfigParser]) -> None:
+    for service, unit in units.items():
+        s = unit["Service"]
+        assert s["Group"] == "mcp-trading", unit_name(service)
+        # the platform keeps this umask (mcp_trading.platform.filemodes): 0750 / 0640
+        assert (s["UMask"], s["StateDirectoryMode"]) == ("0027", "0750"), unit_name(service)
+
+
 def test_the_env_example_sets_every_variable_for_production_distributed() -> None:
     env = env_assignments(ENV_EXAMPLE.read_text())
     assert {"DATABASE_URL", "REDIS_URL", "JWT_SECRET", "MCP_TRADING_PROFILE",

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from mcp_trading.config import Settings
+from mcp_trading.platform.filemodes import secure_data_dir
 from mcp_trading.platform.principal import Role
 
 if TYPE_CHECKING:  # the security module (argon2, jwt, sqlalchemy) loads only when a verb runs
@@ -48,7 +49,7 @@ def _key_store(data_dir: Path | None) -> Iterator[KeyStore]:
     from mcp_trading.platform.security import KeyStore
 
     s = Settings(data_dir=data_dir) if data_dir is not None else Settings()
-    s.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(s)
     url = s.resolved_database_url
     upgrade(url)
     engine = create_store_engine(url)

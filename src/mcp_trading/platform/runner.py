@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from mcp_trading.config import Settings
+from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
@@ -149,6 +150,8 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     # background threads (journal writer, projector) hold the GIL for at most 1 ms at a time,
     # so request latency on the event loop stays low
     sys.setswitchinterval(0.001)
+    restrict_umask()  # key hashes, journal, logs and the PID file: the platform user's only
+    secure_data_dir(settings)
     platform = Platform(settings)
     platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
     host = settings.bind_host
