@@ -40,7 +40,7 @@ from launch import SERVICES, free_ports, pct, platform_env, start_platform  # no
 
 def create_key(data_dir: Path, env: dict[str, str]) -> str:
     out = subprocess.run([sys.executable, "-m", "mcp_trading", "keys", "create", "--role", "viewer",
-                          "--name", "mcp-bench", "--json", "--data-dir", str(data_dir)],
+                          "--account", "paper", "--name", "mcp-bench", "--json", "--data-dir", str(data_dir)],
                          env=env, check=True, capture_output=True, text=True)
     key: str = json.loads(out.stdout)["key"]
     return key

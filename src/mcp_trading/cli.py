@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mcp_trading import __version__
 from mcp_trading.config import Settings
+from mcp_trading.platform.cli_accounts import accounts_app
 from mcp_trading.platform.cli_cache import cache_app
 from mcp_trading.platform.cli_distributed import register as register_distributed
 from mcp_trading.platform.cli_keys import keys_app
@@ -35,6 +36,7 @@ def _private_files() -> None:
 app.add_typer(db_app, name="db")
 app.add_typer(journal_app, name="journal")
 app.add_typer(keys_app, name="keys")
+app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
 register_ops(app)
 register_distributed(app)

@@ -34,7 +34,9 @@ def test_role_by_route_matrix_in_production(platform_factory) -> None:  # type: 
     p = platform_factory(start=False, MCP_TRADING_PROFILE="production", JWT_SECRET=SECRET)
     keys = {}
     for role in ("viewer", "trader", "operator", "admin"):
-        out = p.cli("keys", "create", "--role", role, "--name", f"e2e-{role}", "--json", check=True)
+        scope = ("--account", "paper") if role in ("viewer", "trader") else ("--all-accounts",)
+        out = p.cli("keys", "create", "--role", role, *scope, "--name", f"e2e-{role}", "--json",
+                    check=True)
         keys[role] = json.loads(out.stdout)["key"]
     p.start()
     matrix = [  # (service, method, path, body, minimum role)

@@ -48,13 +48,13 @@ def test_create_shows_the_key_once_and_list_never(tmp_path: Path) -> None:
 
 
 def test_create_without_json_prints_the_key_with_a_warning(tmp_path: Path) -> None:
-    code, out = _keys(tmp_path, "create", "--role", "viewer")
+    code, out = _keys(tmp_path, "create", "--role", "viewer", "--account", "paper")
     assert code == 0, out
     assert out.count("mcpt_") == 1 and "only time" in out
 
 
 def test_revoke_marks_the_key_revoked_and_is_idempotent(tmp_path: Path) -> None:
-    code, out = _keys(tmp_path, "create", "--role", "operator", "--json")
+    code, out = _keys(tmp_path, "create", "--role", "operator", "--all-accounts", "--json")
     key_id = json.loads(out)["id"]
 
     code, out = _keys(tmp_path, "revoke", key_id)
@@ -74,3 +74,48 @@ def test_a_bad_role_exits_2_listing_the_roles(tmp_path: Path) -> None:
     code, out = _keys(tmp_path, "create", "--role", "superuser")
     assert code == 2
     assert all(role in out for role in ("viewer", "trader", "operator", "admin"))
+
+
+def test_a_key_for_an_account_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "no-such-account")
+    assert code == 1
+    assert "no account 'no-such-account'" in out and "paper" in out  # says what exists
+    assert "accounts create" in out  # and how to fix it
+    assert json.loads(_keys(tmp_path, "list", "--json")[1]) == []  # nothing was created
+
+
+@pytest.mark.parametrize("role", ["viewer", "trader", "operator", "admin"])
+def test_a_key_without_account_or_all_accounts_is_refused_saying_which(tmp_path: Path,
+                                                                       role: str) -> None:
+    code, out = _keys(tmp_path, "create", "--role", role)
+    assert code == 2
+    assert "--account" in out and "--all-accounts" in out
+    assert json.loads(_keys(tmp_path, "list", "--json")[1]) == []
+
+
+def test_account_and_all_accounts_together_are_refused(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "paper",
+                      "--all-accounts")
+    assert code == 2 and "not both" in out
+
+
+def test_all_accounts_is_said_explicitly_and_listed(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--all-accounts", "--json")
+    assert code == 0, out
+    [listed] = json.loads(_keys(tmp_path, "list", "--json")[1])
+    assert (listed["account_id"], listed["all_accounts"], listed["legacy"]) == (None, True, False)
+
+
+def test_a_key_may_name_an_account_opened_with_accounts_create(tmp_path: Path) -> None:
+    from mcp_trading.cli import app as full_app
+
+    opened = runner.invoke(full_app, ["accounts", "create", "swing-1", "--cash", "250000",
+                                      "--data-dir", str(tmp_path)])
+    assert opened.exit_code == 0, opened.output
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "swing-1", "--json")
+    assert code == 0, out
+
+
+def test_a_key_cannot_name_an_internal_account(tmp_path: Path) -> None:
+    code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "_selftest")
+    assert code == 1 and "no account" in out

@@ -54,7 +54,7 @@ def _key_store(data_dir: Path | None) -> Iterator[KeyStore]:
     upgrade(url)
     engine = create_store_engine(url)
     try:
-        yield KeyStore(engine)
+        yield KeyStore(engine, legacy_account=s.default_account)
     finally:
         engine.dispose()
 
@@ -67,7 +67,8 @@ def _when(ns: int | None) -> str:
 
 def _as_dict(record: KeyRecord) -> dict[str, object]:
     return {"id": record.id, "name": record.name, "role": record.role.label,
-            "account_id": record.account_id, "created_at": record.created_at,
+            "account_id": record.account_id, "all_accounts": record.account_id is None,
+            "legacy": record.legacy, "created_at": record.created_at,
             "revoked_at": record.revoked_at, "last_used_at": record.last_used_at,
             "confirm_orders": record.confirm_orders, "active": record.active}
 
@@ -77,8 +78,12 @@ def create(  # keyword-only: typer passes options by name
     *,
     role: Annotated[str, typer.Option("--role", callback=_role,
                                       help="viewer, trader, operator or admin.")],
-    account: Annotated[str | None, typer.Option("--account", help="Bind the key to one account "
-                                                                  "(default: any account).")] = None,
+    account: Annotated[str | None, typer.Option(
+        "--account", help="The one account the key acts on (it must exist: `accounts list`).")
+    ] = None,
+    all_accounts: Annotated[bool, typer.Option(
+        "--all-accounts", help="The key acts on every account (say it explicitly, for any "
+                               "role; instead of --account).")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Who or what uses the key.")] = None,
     confirm_orders: Annotated[bool, typer.Option(
         "--confirm-orders/--no-confirm-orders",
@@ -87,14 +92,34 @@ def create(  # keyword-only: typer passes options by name
     as_json: AsJson = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Create an API key. The key is printed once and cannot be recovered: store it now."""
+    """Create an API key. The key is printed once and cannot be recovered: store it now.
+
+    Every key names its account (--account ID) or says --all-accounts.
+    """
+    if bool(account) == all_accounts:
+        errors.print("[red]error:[/red] " + (
+            "give --account ID or --all-accounts, not both" if all_accounts else
+            "say which accounts the key acts on: --account ID (one account; `mcp-trading "
+            "accounts list` shows them) or --all-accounts (every account)"))
+        raise typer.Exit(2)
+    if account is not None:
+        from mcp_trading.platform.cli_accounts import journaled_accounts
+
+        s = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+        known = journaled_accounts(s)
+        if account not in known or known[account].internal:
+            listed = ", ".join(sorted(a for a, acc in known.items() if not acc.internal))
+            errors.print(f"[red]error:[/red] no account {escape(account)!r}; existing: "
+                         f"{escape(listed)}. Open it first with `mcp-trading accounts create "
+                         f"{escape(account)} --cash N`")
+            raise typer.Exit(1)
     with _key_store(data_dir) as keys:
         record, plaintext = keys.create(Role.parse(role), account, name,
-                                        confirm_orders=confirm_orders)
+                                        all_accounts=all_accounts, confirm_orders=confirm_orders)
     if as_json:
         print(json.dumps({"id": record.id, "key": plaintext}))
         return
-    scope = f"account {escape(record.account_id)}" if record.account_id else "any account"
+    scope = f"account {escape(record.account_id)}" if record.account_id else "every account"
     policy = "" if record.confirm_orders else ", MCP orders without confirmation"
     console.print(f"created key [bold]{record.id}[/bold] ({escape(record.name)}): {record.role.label}, "
                   f"{scope}{policy}")
@@ -114,7 +139,9 @@ def list_keys(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     table.columns.insert(0, Column("id", no_wrap=True, min_width=12))  # never cut a key id
     for r in records:
         status = "active" if r.active else f"revoked {_when(r.revoked_at)}"
-        table.add_row(r.id, escape(r.name), r.role.label, escape(r.account_id or "any"),
+        scope = r.account_id or "all"
+        table.add_row(r.id, escape(r.name), r.role.label,
+                      escape(f"{scope} (legacy)" if r.legacy else scope),
                       "yes" if r.confirm_orders else "no", _when(r.created_at),
                       _when(r.last_used_at), status)
     console.print(table)

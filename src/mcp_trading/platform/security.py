@@ -45,6 +45,7 @@ from mcp_trading.kernel.ports import Clock
 from mcp_trading.platform.principal import Principal, Role
 
 __all__ = [
+    "ALL_ACCOUNTS",
     "DEV_DEFAULT_JWT_SECRET",
     "ISSUER",
     "KEY_PREFIX",
@@ -87,6 +88,11 @@ _NS = 1_000_000_000
 _LAST_USED_EVERY_NS = 60 * _NS
 _MAX_REJECTIONS = 4096
 
+# Stored in api_keys.account_id for a key created with all_accounts=True (`--all-accounts`):
+# no account id can be "*", so it is told apart from a real account and from NULL, which
+# only keys from before accounts were required have (see `KeyStore`, "legacy keys").
+ALL_ACCOUNTS = "*"
+
 # The dev profile's credential-less caller (REST only); `actor` is "local:loopback".
 LOOPBACK_PRINCIPAL = Principal(role=Role.OPERATOR, key_id=None, account_id=None, name="loopback")
 
@@ -115,6 +121,7 @@ class KeyRecord:
     revoked_at: int | None
     last_used_at: int | None  # advisory: written at most once a minute
     confirm_orders: bool = True  # MCP orders need a preview_order confirmation token
+    legacy: bool = False  # created before a key had to name its account (see KeyStore)
 
     @property
     def active(self) -> bool:
@@ -137,11 +144,20 @@ _PUBLIC_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.a
                    api_keys.c.confirm_orders)
 
 
-def _record(row: RowMapping) -> KeyRecord:
-    return KeyRecord(id=row["id"], name=row["name"], role=Role.parse(row["role"]),
-                     account_id=row["account_id"], created_at=row["created_at"],
-                     revoked_at=row["revoked_at"], last_used_at=row["last_used_at"],
-                     confirm_orders=bool(row["confirm_orders"]))
+def _record(row: RowMapping, legacy_account: str) -> KeyRecord:
+    role = Role.parse(row["role"])
+    stored: str | None = row["account_id"]
+    legacy = stored is None
+    if stored == ALL_ACCOUNTS or (legacy and role >= Role.OPERATOR):
+        account_id = None  # every account, said explicitly (or an operator's role says it)
+    elif legacy:
+        account_id = legacy_account  # a viewer/trader key that named none: the default only
+    else:
+        account_id = stored
+    return KeyRecord(id=row["id"], name=row["name"], role=role, account_id=account_id,
+                     created_at=row["created_at"], revoked_at=row["revoked_at"],
+                     last_used_at=row["last_used_at"], confirm_orders=bool(row["confirm_orders"]),
+                     legacy=legacy)
 
 
 def _split_key(plaintext: str) -> tuple[str, str] | None:
@@ -157,12 +173,21 @@ def _split_key(plaintext: str) -> tuple[str, str] | None:
 class KeyStore:
     """API keys in the store's `api_keys` table (the schema must be at head).
 
+    Every key names the one account it acts on, or was created with `all_accounts=True`.
+    Legacy keys (created before that rule, with no account stored): an operator or admin key
+    keeps acting on every account, as its role says; a viewer or trader key acts on
+    `legacy_account` only (the platform's default account, `paper`, where such a key's
+    orders went unless it named another), never on every account. Re-issue such a key with
+    `--account` to move it elsewhere.
+
     `hasher` defaults to argon2id with the library's parameters; tests pass cheap ones.
     """
 
     def __init__(self, engine: Engine, *, hasher: PasswordHasher | None = None, ttl: float = 2.0,
-                 negative_ttl: float = 60.0, clock: Clock | None = None) -> None:
+                 negative_ttl: float = 60.0, clock: Clock | None = None,
+                 legacy_account: str = "paper") -> None:
         self._engine = engine
+        self._legacy_account = legacy_account
         self._hasher = hasher if hasher is not None else PasswordHasher()
         self._ttl_ns = int(ttl * _NS)
         self._negative_ttl_ns = int(negative_ttl * _NS)
@@ -177,20 +202,31 @@ class KeyStore:
         self._engine.dispose()
 
     def create(self, role: Role, account_id: str | None = None, name: str | None = None, *,
-               confirm_orders: bool = True) -> tuple[KeyRecord, str]:
+               all_accounts: bool = False, confirm_orders: bool = True) -> tuple[KeyRecord, str]:
         """Issue a key; returns its record and the plaintext, which is never stored or shown again.
 
+        The key acts on `account_id` only, or on every account with `all_accounts=True`; one
+        of the two is required (ValueError otherwise), for every role. Whether the account
+        exists is the caller's check (the kernel knows, not this table).
         `confirm_orders=False` lets the key's MCP orders skip the preview_order token.
         """
+        if bool(account_id) == all_accounts:
+            raise ValueError(
+                "a key names the one account it acts on (--account ID) or says it acts on "
+                "every account (--all-accounts); give exactly one" if all_accounts else
+                "a key must name the account it acts on (--account ID) or say it acts on every "
+                "account (--all-accounts); neither was given")
         key_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
         secret = secrets.token_urlsafe(_SECRET_BYTES)
         secret_hash = self._hasher.hash(secret)  # slow by design: outside the transaction
         record = KeyRecord(id=key_id, name=name or f"{role.label}-{key_id}", role=role,
-                           account_id=account_id or None, created_at=self._clock.now_ns(),
-                           revoked_at=None, last_used_at=None, confirm_orders=confirm_orders)
+                           account_id=None if all_accounts else account_id,
+                           created_at=self._clock.now_ns(), revoked_at=None, last_used_at=None,
+                           confirm_orders=confirm_orders)
         with self._engine.begin() as conn:
             conn.execute(insert(api_keys).values(
-                id=record.id, name=record.name, role=role.label, account_id=record.account_id,
+                id=record.id, name=record.name, role=role.label,
+                account_id=ALL_ACCOUNTS if all_accounts else account_id,
                 secret_hash=secret_hash, created_at=record.created_at,
                 confirm_orders=confirm_orders))
         return record, f"{KEY_PREFIX}{key_id}_{secret}"
@@ -201,7 +237,7 @@ class KeyStore:
             row = conn.execute(select(*_PUBLIC_COLUMNS).where(api_keys.c.id == key_id)).mappings().first()
         if row is None:
             raise UnknownKeyError(key_id)
-        return _record(row)
+        return _record(row, self._legacy_account)
 
     def revoke(self, key_id: str) -> KeyRecord:
         """Revoke a key (idempotent: the first revocation time is kept); UnknownKeyError if unknown.
@@ -217,7 +253,7 @@ class KeyStore:
             raise UnknownKeyError(key_id)
         with self._lock:
             self._rows.pop(key_id, None)
-        return _record(row)
+        return _record(row, self._legacy_account)
 
     def verify(self, plaintext: str) -> Principal | None:
         """The key's principal; None for a malformed, unknown, wrong or revoked key.
@@ -253,13 +289,17 @@ class KeyStore:
         return cached.record.principal()
 
     def is_active(self, key_id: str) -> bool:
-        """Whether the key exists and is not revoked (cached like `verify`); used for JWTs."""
+        """Whether the key exists and is not revoked (cached like `verify`)."""
+        return self.active_record(key_id) is not None
+
+    def active_record(self, key_id: str) -> KeyRecord | None:
+        """The key's record if it exists and is not revoked (cached like `verify`); for JWTs."""
         now = self._clock.now_ns()
         cached = self._status(key_id, now)
         if cached is None or not cached.record.active:
-            return False
+            return None
         self._touch(cached, now)
-        return True
+        return cached.record
 
     def _status(self, key_id: str, now: int) -> _Cached | None:
         with self._lock:
@@ -275,7 +315,8 @@ class KeyStore:
                 self._rows.pop(key_id, None)
                 self._verified.pop(key_id, None)
                 return None
-            fresh = _Cached(record=_record(row), secret_hash=row["secret_hash"], checked_ns=now)
+            fresh = _Cached(record=_record(row, self._legacy_account),
+                            secret_hash=row["secret_hash"], checked_ns=now)
             self._rows[key_id] = fresh
             return fresh
 
@@ -325,7 +366,7 @@ class KeyStore:
         with self._engine.connect() as conn:
             rows = conn.execute(select(*_PUBLIC_COLUMNS)
                                 .order_by(api_keys.c.created_at, api_keys.c.id)).mappings().all()
-        return [_record(row) for row in rows]
+        return [_record(row, self._legacy_account) for row in rows]
 
 
 def _signing_key(secret: str) -> bytes:
@@ -469,9 +510,14 @@ class Authenticator:
         if credential.startswith(KEY_PREFIX):
             return self._keys.verify(credential)
         principal = self._tokens.verify(credential)
-        # A token dies with its key: revoking the key ends its tokens within the store's TTL.
-        if principal is None or principal.key_id is None or not self._keys.is_active(principal.key_id):
+        if principal is None or principal.key_id is None:
             return None
+        # A token dies with its key: revoking the key ends its tokens within the store's TTL.
+        record = self._keys.active_record(principal.key_id)
+        if record is None:
+            return None
+        if principal.account_id != record.account_id:  # a token from before a scope rule
+            principal = replace(principal, account_id=record.account_id)
         return principal
 
 
@@ -533,7 +579,8 @@ def build_authenticator(settings: Settings, *, engine: Engine | None = None) -> 
     check_jwt_secret(settings.profile, settings.jwt_secret)
     tokens = TokenIssuer(settings.jwt_secret)
     keys = KeyStore(engine if engine is not None
-                    else create_store_engine(settings.resolved_database_url))
+                    else create_store_engine(settings.resolved_database_url),
+                    legacy_account=settings.default_account)
     return Authenticator(keys, tokens, settings.profile)
 
 

@@ -74,7 +74,8 @@ def make_key(platform: Platform) -> Callable[..., str]:
 
     def make(role: str, account: str | None = None, name: str | None = None, *,
              confirm_orders: bool = True) -> str:
-        return keys.create(Role.parse(role), account, name, confirm_orders=confirm_orders)[1]
+        return keys.create(Role.parse(role), account, name, all_accounts=account is None,
+                           confirm_orders=confirm_orders)[1]
 
     return make
 

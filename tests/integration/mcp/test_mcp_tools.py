@@ -208,3 +208,21 @@ def test_without_a_token_mcp_answers_401_with_resource_metadata(platform: Platfo
             assert bad.status_code == 401
 
     run(body())
+
+
+def test_list_accounts_is_scoped_to_the_callers_account(platform: Platform,
+                                                        make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper")) as client:
+            tools = await tool_map(client)
+            mine = await call(client, tools, "list_accounts", {})
+        async with connect(mcp_app(platform, "trading-engine"), make_key("operator")) as client:
+            tools = await tool_map(client)
+            every = await call(client, tools, "list_accounts", {})
+        assert tools["list_accounts"].annotations.read_only_hint  # type: ignore[union-attr]
+        assert [a["id"] for a in (mine.structured_content or {})["accounts"]] == ["paper"]
+        assert [a["id"] for a in (every.structured_content or {})["accounts"]] == ["other",
+                                                                                    "paper"]
+
+    run(body())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from starlette.testclient import TestClient
@@ -57,3 +58,74 @@ def test_resume_after_a_halt_resumes_and_is_logged(client: TestClient, auth: Aut
 def test_resume_on_an_active_platform_still_needs_an_operator(client: TestClient,
                                                               auth: Auth) -> None:
     assert client.post("/emergency/resume-trading", headers=auth("trader")).status_code == 403
+
+
+# ---- accounts -------------------------------------------------------------------------------
+
+
+def test_an_operator_opens_an_account_and_it_is_journaled(client: TestClient, auth: Auth,
+                                                          platform: Platform) -> None:
+    response = client.post("/accounts", json={"account_id": "swing-1", "cash": "250000"},
+                           headers=auth("operator"))
+    assert response.status_code == 201, response.text
+    assert response.json()["id"] == "swing-1" and response.json()["cash"] == "250000.00"
+    runtime = platform.kernel_runtime
+    assert runtime.journal.durable_seq == runtime.kernel.seq  # acknowledged = journaled
+    assert "swing-1" in runtime.kernel.state.accounts
+    listed = client.get("/accounts", headers=auth("viewer")).json()["accounts"]
+    assert [a["id"] for a in listed] == ["paper", "swing-1"]
+    one = client.get("/accounts/swing-1", headers=auth("viewer"))
+    assert one.status_code == 200 and one.json()["cash"] == "250000.00"
+
+
+def test_a_duplicate_account_is_a_409_and_changes_nothing(client: TestClient, auth: Auth,
+                                                          platform: Platform) -> None:
+    seq = platform.kernel_runtime.kernel.seq
+    response = client.post("/accounts", json={"account_id": "paper", "cash": "1"},
+                           headers=auth("operator"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "ACCOUNT_EXISTS" and "paper" in response.json()["message"]
+    assert platform.kernel_runtime.kernel.seq == seq
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"account_id": "_selftest", "cash": "1"}, "account_id"),
+    ({"account_id": "x" * 33, "cash": "1"}, "account_id"),
+    ({"account_id": 7, "cash": "1"}, "account_id"),
+    ({"account_id": "ok", "cash": "1e-999999999"}, "cash"),
+    ({"account_id": "ok", "cash": "1E+999999999999999999"}, "cash"),
+    ({"account_id": "ok", "cash": 1e308}, "cash"),
+    ({"account_id": "ok", "cash": "9" * 5000}, "cash"),
+    ({"account_id": "ok", "cash": -1}, "cash"),
+    ({"account_id": "ok", "cash": True}, "cash"),
+    ({"account_id": "ok"}, "cash"),
+    ({"account_id": "ok", "cash": "1", "currency": "EUR"}, "currency"),
+])
+def test_a_bad_account_is_a_422_naming_the_field(client: TestClient, auth: Auth,
+                                                 platform: Platform, body: dict[str, object],
+                                                 field: str) -> None:
+    seq = platform.kernel_runtime.kernel.seq
+    response = client.post("/accounts", json=body, headers=auth("operator"))
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert len(response.content) < 1000  # a hostile value is never echoed whole
+    assert platform.kernel_runtime.kernel.seq == seq
+
+
+def test_only_operators_open_accounts(client: TestClient, auth: Auth) -> None:
+    body = {"account_id": "mine", "cash": "1000"}
+    assert client.post("/accounts", json=body).status_code == 401
+    assert client.post("/accounts", json=body, headers=auth("trader")).status_code == 403
+    assert client.post("/accounts", json=body, headers=auth("admin")).status_code == 201
+
+
+def test_a_bound_key_sees_only_its_account(client: TestClient, auth: Auth,
+                                           platform: Platform) -> None:
+    platform.kernel_runtime.kernel.open_account("other", Decimal(5000))
+    mine = client.get("/accounts", headers=auth("trader@paper")).json()["accounts"]
+    assert [a["id"] for a in mine] == ["paper"]
+    assert client.get("/accounts/other", headers=auth("trader@paper")).status_code == 403
+    assert client.get("/accounts/paper", headers=auth("viewer@paper")).status_code == 200
+    assert client.get("/accounts/nope", headers=auth("operator")).status_code == 404
+    every = client.get("/accounts", headers=auth("operator")).json()["accounts"]
+    assert [a["id"] for a in every] == ["other", "paper"]

@@ -64,7 +64,7 @@ def _authenticator(keys: KeyStore, clock: ManualClock, profile: security.Profile
 
 def test_public_surface_is_pinned() -> None:
     assert set(security.__all__) == {
-        "DEV_DEFAULT_JWT_SECRET", "ISSUER", "KEY_PREFIX", "LOOPBACK_PRINCIPAL",
+        "ALL_ACCOUNTS", "DEV_DEFAULT_JWT_SECRET", "ISSUER", "KEY_PREFIX", "LOOPBACK_PRINCIPAL",
         "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH", "Authenticator", "InsecureSecretError",
         "KeyRecord", "KeyStore", "Profile", "TokenIssuer", "UnknownKeyError", "build_authenticator",
         "check_jwt_secret", "estimate_secret_bits", "is_loopback", "redact", "redact_event",
@@ -85,7 +85,7 @@ def test_created_key_verifies_to_its_principal(keys: KeyStore) -> None:
 
 
 def test_a_wrong_secret_is_rejected_before_and_after_a_success(keys: KeyStore) -> None:
-    record, plaintext = keys.create(Role.VIEWER)
+    record, plaintext = keys.create(Role.VIEWER, all_accounts=True)
     wrong = f"mcpt_{record.id}_{'x' * 43}"
 
     assert keys.verify(wrong) is None
@@ -114,7 +114,7 @@ def test_repeating_a_bad_key_does_not_rerun_argon2(engine: Engine, clock: Manual
             return super().verify(hash, password)
 
     keys = KeyStore(engine, hasher=Counting(time_cost=1, memory_cost=8, parallelism=1), clock=clock)
-    record, plaintext = keys.create(Role.VIEWER)
+    record, plaintext = keys.create(Role.VIEWER, all_accounts=True)
     bad = f"mcpt_{record.id}_{'x' * 43}"
 
     for _ in range(50):
@@ -129,7 +129,7 @@ def test_repeating_a_bad_key_does_not_rerun_argon2(engine: Engine, clock: Manual
 def test_a_key_revoked_by_another_process_stops_within_the_ttl(engine: Engine, tmp_path: Path,
                                                                clock: ManualClock) -> None:
     server = KeyStore(engine, hasher=CHEAP, ttl=2.0, clock=clock)
-    record, plaintext = server.create(Role.OPERATOR, name="ops")
+    record, plaintext = server.create(Role.OPERATOR, all_accounts=True, name="ops")
     assert server.verify(plaintext) is not None
 
     cli_engine = create_store_engine(f"sqlite:///{tmp_path / 'keys.db'}")  # the `keys revoke` side
@@ -147,7 +147,7 @@ def test_a_key_revoked_by_another_process_stops_within_the_ttl(engine: Engine, t
 
 def test_a_revoked_key_stops_on_real_time_too(engine: Engine, tmp_path: Path) -> None:
     server = KeyStore(engine, hasher=CHEAP, ttl=0.05)
-    record, plaintext = server.create(Role.VIEWER)
+    record, plaintext = server.create(Role.VIEWER, all_accounts=True)
     assert server.verify(plaintext) is not None
     other = create_store_engine(f"sqlite:///{tmp_path / 'keys.db'}")
     try:
@@ -159,7 +159,7 @@ def test_a_revoked_key_stops_on_real_time_too(engine: Engine, tmp_path: Path) ->
 
 
 def test_revoke_is_idempotent_and_unknown_ids_are_named(keys: KeyStore, clock: ManualClock) -> None:
-    record, _ = keys.create(Role.VIEWER)
+    record, _ = keys.create(Role.VIEWER, all_accounts=True)
     first = keys.revoke(record.id)
     clock.advance(5 * NS)
     assert keys.revoke(record.id).revoked_at == first.revoked_at
@@ -168,7 +168,7 @@ def test_revoke_is_idempotent_and_unknown_ids_are_named(keys: KeyStore, clock: M
 
 
 def test_the_stored_hash_never_is_or_contains_the_secret(keys: KeyStore, engine: Engine) -> None:
-    _, plaintext = keys.create(Role.ADMIN)
+    _, plaintext = keys.create(Role.ADMIN, all_accounts=True)
     secret = plaintext.split("_", 2)[2]
     with engine.connect() as conn:
         stored = conn.execute(select(api_keys.c.secret_hash)).scalar_one()
@@ -178,7 +178,7 @@ def test_the_stored_hash_never_is_or_contains_the_secret(keys: KeyStore, engine:
 
 def test_list_shows_records_but_never_a_hash_or_secret(keys: KeyStore, engine: Engine,
                                                        clock: ManualClock) -> None:
-    first, plaintext = keys.create(Role.VIEWER, name="a")
+    first, plaintext = keys.create(Role.VIEWER, all_accounts=True, name="a")
     clock.advance(1)
     keys.create(Role.TRADER, "acct-2", "b")
     keys.revoke(first.id)
@@ -195,7 +195,7 @@ def test_list_shows_records_but_never_a_hash_or_secret(keys: KeyStore, engine: E
 
 
 def test_use_is_recorded_at_most_once_a_minute(keys: KeyStore, clock: ManualClock) -> None:
-    record, plaintext = keys.create(Role.VIEWER)
+    record, plaintext = keys.create(Role.VIEWER, all_accounts=True)
     keys.verify(plaintext)
     first = keys.get(record.id).last_used_at
     assert first == clock.now_ns()
@@ -306,9 +306,65 @@ def test_api_key_by_bearer_or_header_from_anywhere(keys: KeyStore, clock: Manual
     assert auth.authenticate(f"Bearer {plaintext}", None, api_key=plaintext) == expected
 
 
+@pytest.mark.parametrize("role", list(Role))
+def test_a_key_must_name_its_account_or_say_all_accounts(keys: KeyStore, role: Role) -> None:
+    with pytest.raises(ValueError, match=r"--account ID.*--all-accounts.*neither"):
+        keys.create(role)
+    with pytest.raises(ValueError, match="exactly one"):
+        keys.create(role, "acct-1", all_accounts=True)
+    assert keys.list() == []  # nothing half-created
+
+
+def test_an_all_accounts_key_acts_on_every_account(keys: KeyStore, engine: Engine) -> None:
+    record, plaintext = keys.create(Role.TRADER, all_accounts=True)
+    principal = keys.verify(plaintext)
+    assert principal is not None and principal.account_id is None
+    assert record.account_id is None and not record.legacy
+    with engine.connect() as conn:  # stored explicitly, told apart from a legacy NULL
+        assert conn.execute(select(api_keys.c.account_id)).scalar_one() == security.ALL_ACCOUNTS
+
+
+def _legacy_key(keys: KeyStore, engine: Engine, role: Role) -> str:
+    """A key as an older version stored it: no account at all."""
+    record, plaintext = keys.create(role, "placeholder")
+    with engine.begin() as conn:
+        conn.execute(api_keys.update().where(api_keys.c.id == record.id).values(account_id=None))
+    return plaintext
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.TRADER])
+def test_a_legacy_viewer_or_trader_key_acts_on_the_default_account_only(
+        engine: Engine, clock: ManualClock, role: Role) -> None:
+    keys = KeyStore(engine, hasher=CHEAP, clock=clock, legacy_account="house")
+    principal = keys.verify(_legacy_key(keys, engine, role))
+    assert principal is not None and principal.account_id == "house"
+    [listed] = keys.list()
+    assert listed.legacy and listed.account_id == "house"
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.ADMIN])
+def test_a_legacy_operator_or_admin_key_keeps_every_account(keys: KeyStore, engine: Engine,
+                                                           role: Role) -> None:
+    principal = keys.verify(_legacy_key(keys, engine, role))
+    assert principal is not None and principal.account_id is None
+
+
+def test_a_jwt_takes_its_account_scope_from_the_key(keys: KeyStore, engine: Engine,
+                                                    clock: ManualClock) -> None:
+    plaintext = _legacy_key(keys, engine, Role.TRADER)
+    principal = keys.verify(plaintext)
+    assert principal is not None
+    tokens = TokenIssuer(SECRET, clock=clock)
+    # a token minted with no account (as one issued before the rule would carry)
+    token = tokens.issue(Principal(Role.TRADER, principal.key_id, None, principal.name))
+    auth = Authenticator(keys, tokens, "production")
+    via_token = auth.authenticate(f"Bearer {token}", "203.0.113.9")
+    assert via_token is not None and via_token.account_id == "paper"
+
+
 def test_two_credentials_that_disagree_are_rejected(keys: KeyStore, clock: ManualClock) -> None:
-    _, first = keys.create(Role.VIEWER)
-    _, second = keys.create(Role.ADMIN)
+    _, first = keys.create(Role.VIEWER, all_accounts=True)
+    _, second = keys.create(Role.ADMIN, all_accounts=True)
     auth = _authenticator(keys, clock, "dev")
     assert auth.authenticate(f"Bearer {first}", "127.0.0.1", api_key=second) is None
 
@@ -398,7 +454,7 @@ def test_build_authenticator_reads_keys_from_the_configured_database(tmp_path: P
     upgrade(settings.resolved_database_url)
     writer = create_store_engine(settings.resolved_database_url)
     try:
-        record, plaintext = KeyStore(writer, hasher=CHEAP).create(Role.VIEWER)
+        record, plaintext = KeyStore(writer, hasher=CHEAP).create(Role.VIEWER, all_accounts=True)
     finally:
         writer.dispose()
     auth = build_authenticator(settings)

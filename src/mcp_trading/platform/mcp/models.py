@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AccountOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut", "LimitsOut",
+    "AccountOut", "AccountsOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut", "LimitsOut",
     "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut", "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
@@ -108,6 +108,10 @@ class AccountOut(_Out):
     equity: str | None
     buying_power: str | None
     trading_state: str
+
+
+class AccountsOut(_Out):
+    accounts: list[AccountOut]
 
 
 class OrderCheckOut(_Out):

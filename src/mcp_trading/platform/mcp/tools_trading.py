@@ -1,5 +1,5 @@
 """trading-engine tools: preview and submit (with a confirmation token), cancel, replace,
-read orders, positions and the account, and the operator's halt.
+read orders, positions and accounts, and the operator's halt.
 
 Every order placed or replaced here is attributed to the MCP caller's key and name. Whether
 submit_order needs a preview_order confirmation token is the caller's key policy
@@ -22,6 +22,7 @@ from mcp_trading.platform.mcp.auth import current_principal, needs
 from mcp_trading.platform.mcp.confirm import ConfirmationTokens
 from mcp_trading.platform.mcp.models import (
     AccountOut,
+    AccountsOut,
     HaltOut,
     OrderArgs,
     OrderListOut,
@@ -35,6 +36,7 @@ from mcp_trading.platform.mcp.tools_market import READ_ONLY
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.services.access import require
+from mcp_trading.platform.services.accounts import AccountsService
 from mcp_trading.platform.services.orders import OrdersService
 from mcp_trading.platform.services.risk import RiskService
 from mcp_trading.platform.services.trading import TradingService
@@ -89,6 +91,7 @@ def register_order_reads(server: MCPServer, platform: Platform) -> None:
 def register(server: MCPServer, platform: Platform, *,
              tokens: ConfirmationTokens | None = None) -> None:
     trading = TradingService(platform)
+    accounts = AccountsService(platform)
     risk = RiskService(platform)
     confirmations = tokens or ConfirmationTokens()
     register_order_reads(server, platform)
@@ -189,6 +192,11 @@ def register(server: MCPServer, platform: Platform, *,
     async def get_account(account_id: str | None = None) -> Annotated[CallToolResult, AccountOut]:
         """Cash, equity, buying power, trading state and limits of your account."""
         return await guarded(lambda: trading.account(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_accounts() -> Annotated[CallToolResult, AccountsOut]:
+        """The accounts you may see: a key bound to an account sees only that one."""
+        return await guarded(lambda: accounts.list_accounts(current_principal()))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True,
                                              idempotent_hint=True, open_world_hint=False),

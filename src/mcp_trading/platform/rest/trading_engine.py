@@ -1,4 +1,4 @@
-"""trading-engine :8010 — orders, positions, account, the self-test and emergency controls."""
+"""trading-engine :8010 — orders, positions, accounts, the self-test and emergency controls."""
 
 from __future__ import annotations
 
@@ -21,17 +21,20 @@ from mcp_trading.platform.rest.schemas import (
     ResumeBody,
     schema_of,
 )
+from mcp_trading.platform.services.accounts import AccountsService
 from mcp_trading.platform.services.trading import TradingService
 
 __all__ = ["build"]
 
 _REASON_ONLY = frozenset({"reason"})
 _RESUME_FIELDS = frozenset({"reason", "force"})
+_ACCOUNT_FIELDS = frozenset({"account_id", "cash"})
 
 
 def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     """`failing_checks()` returns the names of failing comprehensive health checks."""
     svc = TradingService(platform)
+    accounts = AccountsService(platform)
     router = APIRouter()
 
     async def submit_order(principal: Principal | None, body: dict[str, Any] | None
@@ -97,6 +100,39 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     @router.get("/account", tags=["account"], summary="Cash, equity, buying power, state")
     async def account(request: Request, account_id: str | None = None) -> Response:
         return FastJSON(svc.account(principal_of(request), account_id))
+
+    @router.get("/accounts", tags=["account"],
+                summary="Accounts you may see (a key bound to an account: that one)")
+    async def list_accounts(request: Request) -> Response:
+        return FastJSON(accounts.list_accounts(principal_of(request)))
+
+    @router.get("/accounts/{account_id}", tags=["account"], summary="One account")
+    async def get_account(request: Request, account_id: str) -> Response:
+        return FastJSON(accounts.get_account(principal_of(request), account_id))
+
+    @router.post("/accounts", tags=["account"], status_code=201,
+                 summary="Open an account (operators; journaled; 409 if the id is taken)",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {
+                         "type": "object", "required": ["account_id", "cash"],
+                         "additionalProperties": False, "properties": {
+                             "account_id": {"type": "string",
+                                            "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"},
+                             "cash": {"type": "string", "description": "> 0, <= 1e12, cents"},
+                         }}}}}})
+    async def create_account(request: Request) -> Response:
+        body = await json_body(request)
+        unknown = sorted(set(body) - _ACCOUNT_FIELDS)
+        if unknown:
+            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
+                           + ", ".join(sorted(_ACCOUNT_FIELDS)), field=unknown[0])
+        missing = sorted(_ACCOUNT_FIELDS - set(body))
+        if missing:
+            raise ApiError(422, "INVALID_BODY", f"{missing[0]}: required (e.g. "
+                           '{"account_id": "swing-1", "cash": "250000"})', field=missing[0])
+        view = await accounts.create_account(principal_of(request), body["account_id"],
+                                             body["cash"])
+        return FastJSON(view, status_code=201)
 
     async def _emergency_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
         """An empty body is fine (the runbook sends none); anything sent must be valid."""
