@@ -40,6 +40,8 @@ class Alert:
     acknowledged_by: str | None = None
     acknowledged_at: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: the account it concerns; None: platform-wide (who may see it: services/alerts.py)
+    account_id: str | None = None
 
     def view(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,9 +65,15 @@ class AlertCenter:
         self.forward: Callable[[Alert], None] | None = None
 
     def raise_alert(self, kind: str, message: str, *, severity: Severity = Severity.WARNING,
-                    source: str = "platform", details: dict[str, Any] | None = None) -> Alert:
+                    source: str = "platform", details: dict[str, Any] | None = None,
+                    account_id: str | None = None) -> Alert:
+        """Record and notify. `account_id` (else `details["account_id"]`, which also travels
+        over the distributed relay) scopes the alert to one account; None is platform-wide."""
+        details = details or {}
+        if account_id is None and isinstance(details.get("account_id"), str):
+            account_id = details["account_id"]
         alert = Alert(next(self._ids), kind, severity, message, source, time.time_ns(),
-                      details=details or {})
+                      details=details, account_id=account_id)
         self._alerts.append(alert)
         if self.forward is not None:
             try:
@@ -84,6 +92,11 @@ class AlertCenter:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return alert
+
+    @property
+    def capacity(self) -> int:
+        """How many alerts are kept (the oldest go first)."""
+        return self._alerts.maxlen or 0
 
     def list(self, *, include_acknowledged: bool = True, limit: int = 100) -> list[Alert]:
         items = [a for a in reversed(self._alerts)

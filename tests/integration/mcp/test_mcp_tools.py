@@ -226,3 +226,20 @@ def test_list_accounts_is_scoped_to_the_callers_account(platform: Platform,
                                                                                     "paper"]
 
     run(body())
+
+
+def test_list_alerts_is_scoped_and_masks_other_key_ids(platform: Platform,
+                                                       make_key: MakeKey) -> None:
+    platform.alerts.raise_alert("health", "health check failing: disk")
+    platform.alerts.raise_alert("limit_breach", "other halted", account_id="other")
+    platform.alerts.raise_alert("halt", "halt:halted by key:OperatorKey1: drill")
+
+    async def body() -> None:
+        async with connect(mcp_app(platform, "alerts"), make_key("trader", "paper")) as client:
+            tools = await tool_map(client)
+            result = await call(client, tools, "list_alerts", {})
+        alerts = (result.structured_content or {})["alerts"]
+        assert [a["kind"] for a in alerts] == ["halt"]
+        assert "OperatorKey1" not in alerts[0]["message"]
+
+    run(body())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,16 @@ def test_list_and_filter_alerts(client: TestClient, auth: Auth, platform: Platfo
     platform.alerts.raise_alert("b", "second")
     platform.alerts.acknowledge(first.id, "someone")
     assert client.get("/alerts").status_code == 401
-    every = client.get("/alerts", headers=auth("viewer")).json()
+    every = client.get("/alerts", headers=auth("operator")).json()
     assert [a["kind"] for a in every["alerts"]] == ["b", "a"]
     assert every["open_alerts"] == 1
     open_only = client.get("/alerts", params={"acknowledged": "false"},
-                           headers=auth("viewer")).json()
+                           headers=auth("operator")).json()
     assert [a["kind"] for a in open_only["alerts"]] == ["b"]
-    done = client.get("/alerts", params={"acknowledged": "true"}, headers=auth("viewer")).json()
+    done = client.get("/alerts", params={"acknowledged": "true"}, headers=auth("operator")).json()
     assert [a["kind"] for a in done["alerts"]] == ["a"]
     assert done["alerts"][0]["acknowledged_by"] == "someone"
-    one = client.get("/alerts", params={"limit": 1}, headers=auth("viewer")).json()
+    one = client.get("/alerts", params={"limit": 1}, headers=auth("operator")).json()
     assert len(one["alerts"]) == 1
 
 
@@ -95,7 +96,7 @@ def test_bad_alert_query_is_a_422_naming_the_field(client: TestClient, auth: Aut
 
 def test_acknowledge_needs_a_trader_and_is_idempotent(client: TestClient, auth: Auth,
                                                       platform: Platform) -> None:
-    alert = platform.alerts.raise_alert("x", "look at me")
+    alert = platform.alerts.raise_alert("x", "look at me", account_id="paper")
     url = f"/alerts/{alert.id}/acknowledge"
     assert client.post(url).status_code == 401
     assert client.post(url, headers=auth("viewer")).status_code == 403
@@ -283,3 +284,75 @@ def test_watch_is_quiet_while_the_platform_is_stopping(platform: Platform, check
 
     asyncio.run(run())
     assert platform.alerts.list() == []
+
+
+# ---- scoping: who sees and acknowledges which alert -----------------------------------------
+
+
+def _kinds(client: TestClient, auth: Auth, who: str) -> list[str]:
+    body = client.get("/alerts", headers=auth(who)).json()
+    return [a["kind"] for a in body["alerts"]]
+
+
+def _some_alerts(platform: Platform) -> None:
+    center = platform.alerts
+    center.raise_alert("limit_breach", "account paper moved to halted", account_id="paper")
+    center.raise_alert("cancel_all", "cancel-all on other by key:OtherKey0001",
+                       details={"account_id": "other", "canceled_count": 2})
+    center.raise_alert("halt", "halt:halted by key:OperatorKey1: drill")
+    center.raise_alert("health", "health check failing: disk: 3 MB free")
+    center.raise_alert("journal", "journal write failed (OSError)")
+
+
+def test_a_trader_sees_its_accounts_alerts_and_the_platform_wide_ones_that_matter(
+        client: TestClient, auth: Auth, platform: Platform) -> None:
+    _some_alerts(platform)
+    assert _kinds(client, auth, "trader@paper") == ["halt", "limit_breach"]
+    assert _kinds(client, auth, "viewer@other") == ["halt", "cancel_all"]
+    assert _kinds(client, auth, "operator") == ["journal", "health", "halt", "cancel_all",
+                                                "limit_breach"]
+    body = client.get("/alerts", headers=auth("trader@paper")).json()
+    assert body["open_alerts"] == 2  # its own count, not the platform's 5
+    assert body["alerts"][1]["account_id"] == "paper"
+
+
+def test_other_callers_key_ids_are_masked_below_operator(client: TestClient, auth: Auth,
+                                                         platform: Platform) -> None:
+    _some_alerts(platform)
+    paper = platform.alerts.raise_alert("limit_breach", "seen by key:test-trader and "
+                                        "key:Stranger0001", account_id="paper")
+    platform.alerts.acknowledge(paper.id, "key:Stranger0001")
+    text = client.get("/alerts", headers=auth("trader@paper")).text
+    assert "OperatorKey1" not in text and "Stranger0001" not in text
+    assert "key:***" in text
+    assert "key:test-trader" in text  # the caller's own id stays
+    every = client.get("/alerts", headers=auth("operator")).text
+    assert "OperatorKey1" in every and "Stranger0001" in every
+
+
+def test_a_trader_cannot_acknowledge_another_accounts_or_a_platform_alert(
+        client: TestClient, auth: Auth, platform: Platform) -> None:
+    others = platform.alerts.raise_alert("limit_breach", "other halted", account_id="other")
+    halt = platform.alerts.raise_alert("halt", "platform halted")
+    mine = platform.alerts.raise_alert("limit_breach", "paper halted", account_id="paper")
+    hidden = client.post(f"/alerts/{others.id}/acknowledge", headers=auth("trader@paper"))
+    assert hidden.status_code == 404  # not even its existence is told
+    platform_wide = client.post(f"/alerts/{halt.id}/acknowledge", headers=auth("trader@paper"))
+    assert platform_wide.status_code == 403 and "operator" in platform_wide.json()["message"]
+    assert others.acknowledged_by is None and halt.acknowledged_by is None
+    ok = client.post(f"/alerts/{mine.id}/acknowledge", headers=auth("trader@paper"))
+    assert ok.status_code == 200 and mine.acknowledged_by == "key:test-trader"
+    assert client.post(f"/alerts/{halt.id}/acknowledge",
+                       headers=auth("operator")).status_code == 200
+
+
+def test_an_account_breach_is_seen_by_that_accounts_traders_only(
+        client: TestClient, auth: Auth, platform: Platform, checks: Checks) -> None:
+    kernel = platform.kernel_runtime.kernel
+    kernel.open_account("other", Decimal(1000))
+    kernel.halt(account_id="other", reason="RISK_MAX_DRAWDOWN: test", actor="risk")
+    AlertWatcher(platform, checks).poll()
+    [breach] = [a for a in platform.alerts.list() if a.kind == "limit_breach"]
+    assert breach.account_id == "other"
+    assert "limit_breach" not in _kinds(client, auth, "trader@paper")
+    assert "limit_breach" in _kinds(client, auth, "trader@other")

@@ -7,13 +7,28 @@ MAINTENANCE) and is recorded in emergency.log and an alert.
 The watcher polls cheap, cached figures once a second and raises one alert per transition:
 the feed going stale or down, a comprehensive health check starting to fail, and the
 platform or an account moved to reducing/halted by a risk limit.
+
+Who sees which alert (`visible_to`):
+
+- operators and admins: every alert, with every actor's key id;
+- viewers and traders: the alerts of their account (every account for an `--all-accounts`
+  key), and of the platform-wide ones only those that change what they can do or why their
+  orders changed (`TRADER_VISIBLE_KINDS`: halt, resume, close-all, platform cancel-all,
+  maintenance, a platform risk-limit breach, a stale feed). Health checks, storage and
+  journal failures, global limit changes and background errors stay with operators: they
+  name internals a trader cannot act on. Key ids other than the caller's own are masked
+  (`key:***`) in messages, details and `acknowledged_by`.
+
+Acknowledging is shared state (it closes the alert for everyone), so a viewer or trader may
+acknowledge only an alert of its own account; platform-wide ones are for operators (403),
+and an alert the caller may not see is not found (404), whether it exists or not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,7 +42,8 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.services.access import require, require_running
 
-__all__ = ["MAX_ALERTS", "AlertWatcher", "AlertsService", "FailingChecks", "watch"]
+__all__ = ["MAX_ALERTS", "TRADER_VISIBLE_KINDS", "AlertWatcher", "AlertsService", "FailingChecks",
+           "alert_view_for", "visible_to", "watch"]
 
 log = logging.getLogger("mcp_trading.alerts")
 
@@ -37,6 +53,38 @@ _MAINTENANCE_FIELDS = ("reason",)
 _RISK_STATES = (TradingState.REDUCING, TradingState.HALTED)
 #: the feed check is watched as its own alert (stale_feed), not again as a failed health check
 _WATCHED_ELSEWHERE = frozenset({"feed"})
+#: platform-wide alert kinds viewers and traders see (see the module docstring)
+TRADER_VISIBLE_KINDS = frozenset({"halt", "resume", "close-all-positions", "cancel_all",
+                                  "maintenance", "limit_breach", "stale_feed"})
+_KEY_ACTOR = re.compile(r"\bkey:([A-Za-z0-9][A-Za-z0-9_-]*)")  # a Principal.actor
+
+
+def visible_to(alert: Alert, caller: Principal) -> bool:
+    """Whether the caller may see the alert (operators see all; see the module docstring)."""
+    if caller.may(Role.OPERATOR):
+        return True
+    if alert.account_id is None:
+        return alert.kind in TRADER_VISIBLE_KINDS
+    return caller.account_id is None or alert.account_id == caller.account_id
+
+
+def _mask(value: Any, own: str | None) -> Any:
+    if isinstance(value, str):
+        return _KEY_ACTOR.sub(lambda m: m[0] if m[1] == own else "key:***", value)
+    if isinstance(value, dict):
+        return {k: _mask(v, own) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, own) for v in value]
+    return value
+
+
+def alert_view_for(alert: Alert, caller: Principal) -> dict[str, Any]:
+    """The alert as the caller may see it: other callers' key ids masked below operator."""
+    view = alert.view()
+    if caller.may(Role.OPERATOR):
+        return view
+    masked: dict[str, Any] = _mask(view, caller.key_id)
+    return masked
 
 
 class AlertsService:
@@ -51,29 +99,39 @@ class AlertsService:
 
     def list_alerts(self, principal: Principal | None, *, acknowledged: bool | None = None,
                     limit: int = 100) -> dict[str, Any]:
-        """Newest first; `acknowledged` True / False keeps only those, None keeps all."""
-        require(principal, Role.VIEWER)
+        """Newest first; `acknowledged` True / False keeps only those, None keeps all.
+
+        Only what the caller may see, and `open_alerts` counts only those."""
+        caller = require(principal, Role.VIEWER)
         if not 1 <= limit <= MAX_ALERTS:
             raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and {MAX_ALERTS}, "
                            f"got {limit}", field="limit")
         center = self.platform.alerts
-        if acknowledged:
-            items = [a for a in center.list(limit=sys.maxsize) if a.acknowledged_by is not None]
-            items = items[:limit]
+        every = center.list(limit=center.capacity)
+        if caller.may(Role.OPERATOR):
+            mine, open_count = every, center.open_count
         else:
-            items = center.list(include_acknowledged=acknowledged is None, limit=limit)
-        return {"alerts": [a.view() for a in items], "open_alerts": center.open_count}
+            mine = [a for a in every if visible_to(a, caller)]
+            open_count = sum(1 for a in mine if a.acknowledged_by is None)
+        if acknowledged is not None:
+            mine = [a for a in mine if (a.acknowledged_by is not None) == acknowledged]
+        return {"alerts": [alert_view_for(a, caller) for a in mine[:limit]],
+                "open_alerts": open_count}
 
     def acknowledge(self, principal: Principal | None, alert_id: int) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
         center = self.platform.alerts
         alert = center.get(alert_id)
-        if alert is None:
+        if alert is None or not visible_to(alert, caller):
             raise ApiError(404, "ALERT_NOT_FOUND", f"alert {alert_id} does not exist (or is older "
                            "than the alerts kept)", field="alert_id")
+        if alert.account_id is None and not caller.may(Role.OPERATOR):
+            raise ApiError(403, "FORBIDDEN", f"alert {alert_id} is platform-wide: an operator "
+                           "acknowledges it; this credential may acknowledge its account's "
+                           "alerts only")
         already = alert.acknowledged_by is not None
         center.acknowledge(alert_id, caller.actor)
-        return {**alert.view(), "already_acknowledged": already}
+        return {**alert_view_for(alert, caller), "already_acknowledged": already}
 
     async def maintenance(self, principal: Principal | None, *, active: bool,
                           body: Mapping[str, Any]) -> dict[str, Any]:
