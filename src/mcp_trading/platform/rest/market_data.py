@@ -22,12 +22,19 @@ from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.rest.app import FastJSON, create_app, principal_of
 from mcp_trading.platform.services.access import require
 from mcp_trading.platform.services.bars import TIMEFRAMES
-from mcp_trading.platform.services.market_data import MarketDataService, Subscriber
+from mcp_trading.platform.services.market_data import (
+    CONTROL_LIMIT,
+    MarketDataService,
+    Subscriber,
+)
 
 __all__ = ["build", "run_background"]
 
 _encoder = msgspec.json.Encoder()
 _POLICY_VIOLATION = 1008
+_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server closes a client that does not read
+_ROOM_WAIT_S = 5.0  # a reply queue full this long: the client sends but does not read
+_FLUSH_WAIT_S = 10.0  # then how long the queued replies and the error may take to go out
 
 DESCRIPTION = """Latest quotes, instruments, the market clock, 1-minute bars with stored history,
 and a WebSocket quote stream.
@@ -44,7 +51,12 @@ quoted size is not traded volume. Timeframes: """ + ", ".join(TIMEFRAMES) + """.
 `{"action": "unsubscribe", "symbols": [...]}` or `{"action": "ping"}`. The server answers
 `{"type": "subscription", ...}`, `{"type": "pong"}`, pushes `{"type": "quote", ...}` and, for a bad
 message, `{"type": "error", "code", "message"}` without closing. A slow client gets the latest
-quote per symbol, never a backlog. Credentials: the `Authorization` header, `X-API-Key`, or
+quote per symbol, never a backlog. Every message gets its reply, in order: the server queues
+at most """ + str(CONTROL_LIMIT) + """ replies per connection and reads no further message
+while the queue is full. A client that sends but stops reading for """ + str(int(_ROOM_WAIT_S)) + """ s gets,
+once it reads again, the replies queued so far, then `{"type": "error", "code":
+"TOO_MANY_MESSAGES"}` saying which messages were not answered, and a close with code 1013;
+no reply is ever dropped silently. Credentials: the `Authorization` header, `X-API-Key`, or
 `?token=` (for browsers, which cannot set headers; the dev profile's loopback trust does not
 apply to browser connections, those that send `Origin`). Without a valid viewer credential the
 server sends an error message and closes with code 1008.
@@ -97,13 +109,19 @@ def build(platform: Platform) -> FastAPI:
             return
         svc.ensure_started()
         sub = svc.hub.connect()
-        sender = asyncio.create_task(_pump(websocket, sub))
+        final: dict[str, Any] = {}  # the overflow error, once there is one: the pump's last
+        sender = asyncio.create_task(_pump(websocket, sub, final))
+        handled = 0
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
+                if not await sub.room_for_control(_ROOM_WAIT_S):
+                    await _overflow(websocket, sub, final, sender, handled)
+                    break
                 svc.hub.handle(sub, message.get("text") or message.get("bytes"))
+                handled += 1
         except WebSocketDisconnect:
             pass
         finally:
@@ -140,8 +158,35 @@ async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
     await websocket.send_text(_encoder.encode(message).decode())
 
 
-async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
-    """The connection's one writer: replies and quotes, in the order they were queued."""
+async def _pump(websocket: WebSocket, sub: Subscriber, final: dict[str, Any]) -> None:
+    """The connection's one writer: replies and quotes, in the order they were queued.
+
+    Sending `final` (the overflow error, queued last) ends the connection with code 1013.
+    """
     while websocket.application_state is WebSocketState.CONNECTED:
         for message in await sub.next_batch():
             await _send(websocket, message)
+            if final and message is final:
+                await websocket.close(code=_TRY_AGAIN_LATER, reason="TOO_MANY_MESSAGES")
+                return
+
+
+async def _overflow(websocket: WebSocket, sub: Subscriber, final: dict[str, Any],
+                    sender: asyncio.Task[None], handled: int) -> None:
+    """The client filled its reply queue and stopped reading: answer what was read, then an
+    error naming the first unanswered message, then close. Never a silent drop."""
+    final.update({"type": "error", "code": "TOO_MANY_MESSAGES",
+                  "message": f"{CONTROL_LIMIT} replies waited more than {_ROOM_WAIT_S:g} s for "
+                             f"you to read them; messages 1-{handled} were answered, message "
+                             f"{handled + 1} and later were not. Read replies while sending; "
+                             "reconnect to go on", "answered": handled})
+    if await sub.room_for_control(_FLUSH_WAIT_S):
+        sub.push_control(final)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+            async with asyncio.timeout(_FLUSH_WAIT_S):
+                await asyncio.shield(sender)
+    if websocket.application_state is WebSocketState.CONNECTED:  # it never read: just close
+        sender.cancel()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await websocket.close(code=_TRY_AGAIN_LATER, reason="TOO_MANY_MESSAGES")

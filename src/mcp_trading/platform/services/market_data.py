@@ -41,12 +41,14 @@ from mcp_trading.platform.services.bars import (
 )
 from mcp_trading.platform.views import iso, quote_view
 
-__all__ = ["FEED_STATUS_TO_HEALTH", "MarketDataService", "QuoteHub", "Subscriber"]
+__all__ = ["CONTROL_LIMIT", "FEED_STATUS_TO_HEALTH", "MarketDataService", "QuoteHub",
+           "Subscriber"]
 
 log = logging.getLogger("mcp_trading.market_data")
 
 #: market_data_status -> the service's overall status.
 FEED_STATUS_TO_HEALTH = {"streaming": "healthy", "stale": "degraded", "down": "down"}
+CONTROL_LIMIT = 256  # replies queued for one stream client (then its reader waits)
 _QUEUE_SIZE = 10_000  # quotes buffered for this consumer; the pump drops the oldest beyond
 _FLUSH_S = 1.0
 _DEFAULT_LIMIT = 1000
@@ -68,7 +70,10 @@ class Subscriber:
     """One stream client: its symbols, and what it has yet to be sent.
 
     Quotes are conflated per symbol (a slow client gets the latest quote, never a backlog),
-    so memory per client is bounded by the number of symbols.
+    so memory per client is bounded by the number of symbols. Replies to the client's own
+    messages are never conflated or dropped: at most CONTROL_LIMIT wait to be sent, and the
+    reader waits for room (`room_for_control`) before it handles the next message; pushing
+    into a full queue raises OverflowError rather than losing a reply.
     """
 
     def __init__(self) -> None:
@@ -76,8 +81,25 @@ class Subscriber:
         self.everything = False
         self.conflated = 0
         self._quotes: dict[str, dict[str, Any]] = {}
-        self._control: deque[dict[str, Any]] = deque(maxlen=100)
+        self._control: deque[dict[str, Any]] = deque()
         self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def control_full(self) -> bool:
+        return len(self._control) >= CONTROL_LIMIT
+
+    async def room_for_control(self, timeout: float) -> bool:
+        """Wait until a reply can be queued; False if the client took none within `timeout`."""
+        if not self.control_full:
+            return True
+        try:
+            async with asyncio.timeout(timeout):
+                await self._room.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def push_quote(self, symbol: str, message: dict[str, Any]) -> None:
         if symbol in self._quotes:
@@ -86,7 +108,11 @@ class Subscriber:
         self._ready.set()
 
     def push_control(self, message: dict[str, Any]) -> None:
+        if self.control_full:
+            raise OverflowError(f"{CONTROL_LIMIT} replies are waiting for this client")
         self._control.append(message)
+        if self.control_full:
+            self._room.clear()
         self._ready.set()
 
     async def next_batch(self) -> list[dict[str, Any]]:
@@ -96,6 +122,7 @@ class Subscriber:
         batch = [*self._control, *self._quotes.values()]
         self._control.clear()
         self._quotes.clear()
+        self._room.set()
         return batch
 
 
