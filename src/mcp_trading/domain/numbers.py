@@ -164,7 +164,12 @@ def _parse_text(field: str, raw: str, bounds: Bounds, error: ErrorFactory) -> De
         raise error(field, f"{_shown(raw)} is not a decimal number; write digits with an "
                            "optional point and exponent, like 12.5 or 1e3 (no spaces, "
                            "underscores or hex)")
-    return check_decimal(field, Decimal(raw), bounds, error)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:  # an exponent beyond what Decimal holds: "0e1000000000000000000"
+        raise error(field, f"{_shown(raw)} is out of range; {bounds.what} must be "
+                           f"{bounds.describe()}") from None
+    return check_decimal(field, value, bounds, error)
 
 
 def _check_magnitude(field: str, value: Decimal, bounds: Bounds, error: ErrorFactory) -> Decimal:
