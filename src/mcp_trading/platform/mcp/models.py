@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from mcp_trading.domain.numbers import parse_decimal, to_text
+from mcp_trading.domain.numbers import PERCENT, PRICE, QUANTITY, parse_decimal, to_text
 from mcp_trading.domain.orders import ORDER_NUMBERS
 
 __all__ = [
@@ -33,14 +33,19 @@ class OrderArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(description="A known instrument, e.g. AAPL (see list_symbols)")
-    qty: Number = Field(description="Quantity > 0, a multiple of the lot size")
+    qty: Number = Field(description="Quantity, a multiple of the lot size; "
+                        + QUANTITY.describe())
     side: Literal["buy", "sell"]
     type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
     time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
-    limit_price: Number | None = Field(None, description="Required for limit and stop_limit")
-    stop_price: Number | None = Field(None, description="Required for stop and stop_limit")
-    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail")
-    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent")
+    limit_price: Number | None = Field(None, description="Required for limit and stop_limit; "
+                                       + PRICE.describe())
+    stop_price: Number | None = Field(None, description="Required for stop and stop_limit; "
+                                      + PRICE.describe())
+    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail; "
+                                       + PRICE.describe())
+    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent, "
+                                         "below 100; " + PERCENT.describe())
     client_order_id: str | None = Field(None, max_length=48,
                                         description="Your idempotency key, unique per account")
     extended_hours: bool = False
