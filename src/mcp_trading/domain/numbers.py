@@ -43,6 +43,7 @@ from decimal import (
 from mcp_trading.domain.errors import InvalidOrderError
 
 __all__ = [
+    "BPS",
     "CASH",
     "COUNT",
     "MAX_DIGITS",
@@ -108,6 +109,7 @@ CASH = Bounds("an amount of cash", Decimal("1e15"), zero_ok=True)
 PERCENT = Bounds("a percentage", Decimal(100))
 SECONDS = Bounds("a number of seconds", Decimal(86_400))  # a day
 COUNT = Bounds("a count", Decimal(1_000_000), places=0)
+BPS = Bounds("basis points", Decimal(10_000), zero_ok=True)  # 10,000 bps: 100 %
 
 _STEPS = {places: _ONE.scaleb(-places) for places in range(MAX_PLACES + 1)}
 
