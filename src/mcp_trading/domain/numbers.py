@@ -73,7 +73,7 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 #: explicit contexts, so no thread's context (precision, traps) can change what happens here
 _EXACT = Context(prec=28)
-_OUT = Context(prec=60)  # text_at: a value < 1e25 at a step >= 1e-35 fits
+_OUT = Context(prec=60)  # text_at: a value < 1e25 at a step >= 1e-35 fits; beyond, it raises
 _QUANTIZE = _OUT.quantize
 _PLAIN_MAX = 2 * OUTPUT_EXP + 2
 _REMAINDER = Context(prec=28, traps=[InvalidOperation, DivisionByZero, Overflow, Underflow,
@@ -88,7 +88,8 @@ ErrorFactory = Callable[[str, str], Exception]
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """What one kind of number may be: (0 or minimum, maximum], at most `places` decimals."""
+    """What one kind of number may be: in (0, maximum] (or [0, maximum] where `zero_ok`),
+    with at most `places` decimals and MAX_DIGITS significant digits."""
 
     what: str  # for messages: "a quantity", "a price"
     maximum: Decimal

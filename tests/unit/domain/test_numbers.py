@@ -229,3 +229,12 @@ def test_text_at_rounds_and_never_raises() -> None:
     assert text_at(D("1e30"), D("0.01")) == "1E+30"  # too large to round in 28 digits
     assert len(text_at(D(BIG), D("0.0001"))) <= 40
     assert text_at(D("Infinity"), D("0.01")) == "Infinity"
+
+
+def test_public_surface() -> None:
+    from mcp_trading.domain import numbers
+
+    assert sorted(numbers.__all__) == [
+        "BPS", "CASH", "COUNT", "MAX_DIGITS", "MAX_PLACES", "MAX_TEXT", "MONEY", "OUTPUT_EXP",
+        "PERCENT", "PRICE", "QUANTITY", "SECONDS", "Bounds", "check_decimal", "is_multiple",
+        "parse_decimal", "text_at", "to_text"]
