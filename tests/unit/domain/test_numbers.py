@@ -234,7 +234,7 @@ def test_text_at_rounds_and_never_raises() -> None:
 def test_public_surface() -> None:
     from mcp_trading.domain import numbers
 
-    assert sorted(numbers.__all__) == [
+    assert set(numbers.__all__) == {
         "BPS", "CASH", "COUNT", "MAX_DIGITS", "MAX_PLACES", "MAX_TEXT", "MONEY", "OUTPUT_EXP",
         "PERCENT", "PRICE", "QUANTITY", "SECONDS", "Bounds", "check_decimal", "is_multiple",
-        "parse_decimal", "text_at", "to_text"]
+        "parse_decimal", "text_at", "to_text"}
