@@ -226,8 +226,10 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
 
     First `value % step` in a context that traps every imprecision (an underflow to zero was
     the bug: `1e-999999999 % 0.01` is 0 in the default context); any trap, and anything not
-    finite, goes to the exact rule on the integer coefficients. Measured: ~0.5 us per check
-    on bounded values, against ~3 us for the exact rule.
+    finite, goes to the exact rule on the integer coefficients. Measured (min of 9 runs): ~0.4
+    us per check, against ~0.15 us for a bare `%` (which trusts the thread's context and
+    underflows) and ~3 us for the exact rule; two checks per order, ~1 % of the kernel's
+    ~55 us per order.
     """
     if not step:
         return True
