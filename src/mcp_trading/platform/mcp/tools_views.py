@@ -59,7 +59,7 @@ def register_risk(server: MCPServer, platform: Platform) -> None:
     @server.tool(annotations=READ_ONLY, meta=needs(Role.TRADER))
     async def check_order(order: OrderArgs) -> Annotated[CallToolResult, OrderCheckOut]:
         """Pre-trade dry run: would this order be accepted now? Nothing is placed."""
-        return await guarded(lambda: svc.check(current_principal(), order.payload()))  # parses
+        return await guarded(lambda: svc.check(current_principal(), order.payload()))
 
 
 def register_portfolio(server: MCPServer, platform: Platform) -> None:
