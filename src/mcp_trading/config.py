@@ -10,14 +10,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
+from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
 from mcp_trading.kernel.kernel import KernelConfig
 from mcp_trading.platform import SERVICES  # a light module: just the names
 
 __all__ = ["Settings"]
+
+
+def _config_error(field: str, message: str) -> ValueError:
+    return ValueError(f"{field}: {message}")
 
 
 class Settings(BaseSettings):
@@ -92,6 +97,15 @@ class Settings(BaseSettings):
 
     def port(self, service: str) -> int:
         return int(getattr(self, "port_" + service.replace("-", "_")))
+
+    @field_validator("default_cash", "commission_per_share", "commission_min", "commission_bps",
+                     "slippage_bps", mode="before")
+    @classmethod
+    def _bounded_decimal(cls, value: object, info: ValidationInfo) -> Decimal:
+        """Money and bps as the domain parses every number: stated bounds, a clear error."""
+        name = info.field_name or "value"
+        return parse_decimal(name, value, BPS if name.endswith("_bps") else CASH,
+                             error=_config_error)
 
     @field_validator("service_urls")
     @classmethod

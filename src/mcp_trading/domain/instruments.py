@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from mcp_trading.domain.numbers import is_multiple  # the increment rule lives with the bounds
+
 __all__ = ["Instrument", "is_multiple"]
-
-_ZERO = Decimal(0)
-
-
-def is_multiple(value: Decimal, step: Decimal) -> bool:
-    """True when `value` is a whole multiple of `step` (exact, Decimal arithmetic)."""
-    return step == _ZERO or value % step == _ZERO
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

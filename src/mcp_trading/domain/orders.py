@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple, NoReturn, TypeVar
+from typing import NamedTuple, TypeVar
 
 from mcp_trading.domain.errors import IllegalTransitionError, InvalidOrderError
 from mcp_trading.domain.instruments import Instrument
+from mcp_trading.domain.numbers import (
+    PERCENT,
+    PRICE,
+    QUANTITY,
+    Bounds,
+    is_multiple,
+    parse_decimal,
+    to_text,
+)
 
 __all__ = [
+    "ORDER_NUMBERS",
     "TERMINAL",
     "TRANSITIONS",
     "WORKING",
@@ -26,6 +36,11 @@ __all__ = [
 _E = TypeVar("_E", bound=StrEnum)
 _ZERO = Decimal(0)
 MAX_CLIENT_ORDER_ID = 48
+_MAX_PRICE = PRICE.maximum
+_MIN_PRICE = Decimal(1).scaleb(-PRICE.places)
+#: the numeric fields of an order request and the bounds each is parsed with
+ORDER_NUMBERS: dict[str, Bounds] = {"qty": QUANTITY, "limit_price": PRICE, "stop_price": PRICE,
+                                    "trail_price": PRICE, "trail_percent": PERCENT}
 
 
 class OrderSide(StrEnum):
@@ -128,20 +143,13 @@ def next_status(order_id: str, status: OrderStatus | None, trigger: Trigger) -> 
         raise IllegalTransitionError(order_id, str(status), trigger.value) from None
 
 
-def _decimal(field: str, value: object, *, allow_none: bool = False) -> Decimal | None:
+def _decimal(field: str, value: object, bounds: Bounds, *, allow_none: bool = False
+             ) -> Decimal | None:
     if value is None:
         if allow_none:
             return None
         raise InvalidOrderError(field, "is required")
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
-        raise InvalidOrderError(field, f"must be a decimal number, got {type(value).__name__}")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidOrderError(field, f"must be a decimal number, got {value!r}") from None
-    if not number.is_finite():
-        raise InvalidOrderError(field, f"must be a finite number, got {value!r}")
-    return number
+    return parse_decimal(field, value, bounds)
 
 
 def _enum(field: str, enum: type[_E], value: object) -> _E:
@@ -185,14 +193,15 @@ class OrderRequest(NamedTuple):
             raise InvalidOrderError("extended_hours", "must be true or false")
         req = cls(
             symbol=symbol.strip().upper(),
-            qty=_decimal("qty", raw.get("qty")),  # type: ignore[arg-type]
+            qty=_decimal("qty", raw.get("qty"), QUANTITY),  # type: ignore[arg-type]
             side=_enum("side", OrderSide, raw.get("side")),
             type=_enum("type", OrderType, raw.get("type", "market")),
             time_in_force=_enum("time_in_force", TimeInForce, raw.get("time_in_force", "day")),
-            limit_price=_decimal("limit_price", raw.get("limit_price"), allow_none=True),
-            stop_price=_decimal("stop_price", raw.get("stop_price"), allow_none=True),
-            trail_price=_decimal("trail_price", raw.get("trail_price"), allow_none=True),
-            trail_percent=_decimal("trail_percent", raw.get("trail_percent"), allow_none=True),
+            limit_price=_decimal("limit_price", raw.get("limit_price"), PRICE, allow_none=True),
+            stop_price=_decimal("stop_price", raw.get("stop_price"), PRICE, allow_none=True),
+            trail_price=_decimal("trail_price", raw.get("trail_price"), PRICE, allow_none=True),
+            trail_percent=_decimal("trail_percent", raw.get("trail_percent"), PERCENT,
+                                   allow_none=True),
             client_order_id=coid or None,
             extended_hours=extended,
         )
@@ -238,31 +247,38 @@ class OrderRequest(NamedTuple):
             raise InvalidOrderError("time_in_force", "trailing_stop orders take day or gtc")
 
     def check_instrument(self, instrument: Instrument) -> None:
-        """Rules that need the instrument: lot size, quantity bounds, tick size."""
+        """Rules that need the instrument: lot size, quantity bounds, tick size.
+
+        Also the price bound, so a request built without `parse` (by a caller that skipped
+        it) cannot carry a price into the risk arithmetic that would overflow there.
+        """
         qty = self.qty
         lot = instrument.lot_size
-        if lot and qty % lot:
+        if not (qty.is_finite() and is_multiple(qty, lot)):
             raise InvalidOrderError(
-                "qty", f"{qty} is not a multiple of the lot size {lot} for {self.symbol}")
+                "qty", f"{to_text(qty)} is not a multiple of the lot size {lot} for {self.symbol}")
         if qty < instrument.min_qty:
             raise InvalidOrderError(
-                "qty", f"{qty} is below the minimum {instrument.min_qty} for {self.symbol}")
+                "qty", f"{to_text(qty)} is below the minimum {instrument.min_qty} for {self.symbol}")
         if qty > instrument.max_qty:
             raise InvalidOrderError(
-                "qty", f"{qty} is above the maximum {instrument.max_qty} for {self.symbol}")
+                "qty", f"{to_text(qty)} is above the maximum {instrument.max_qty} for {self.symbol}")
         tick = instrument.tick_size
-        if not tick:
-            return
         _, _, _, _, _, limit_price, stop_price, trail_price, _, _, _ = self
-        if limit_price is not None and limit_price % tick:
-            self._off_tick("limit_price", limit_price, tick)
-        if stop_price is not None and stop_price % tick:
-            self._off_tick("stop_price", stop_price, tick)
-        if trail_price is not None and trail_price % tick:
-            self._off_tick("trail_price", trail_price, tick)
+        if limit_price is not None:
+            self._check_price("limit_price", limit_price, tick)
+        if stop_price is not None:
+            self._check_price("stop_price", stop_price, tick)
+        if trail_price is not None:
+            self._check_price("trail_price", trail_price, tick)
 
-    def _off_tick(self, name: str, price: Decimal, tick: Decimal) -> NoReturn:
-        raise InvalidOrderError(name, f"{price} is off the tick size {tick} for {self.symbol}")
+    def _check_price(self, name: str, price: Decimal, tick: Decimal) -> None:
+        if not (price.is_finite() and _MIN_PRICE <= price <= _MAX_PRICE):
+            raise InvalidOrderError(name, f"{to_text(price)} is out of range; {PRICE.what} must "
+                                          f"be {PRICE.describe()}")
+        if tick and not is_multiple(price, tick):
+            raise InvalidOrderError(
+                name, f"{to_text(price)} is off the tick size {tick} for {self.symbol}")
 
     def same_parameters(self, other: OrderRequest) -> bool:
         return tuple.__eq__(self, other)

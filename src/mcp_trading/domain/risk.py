@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
 from mcp_trading.domain.errors import DomainError
+from mcp_trading.domain.numbers import (
+    COUNT,
+    MONEY,
+    OUTPUT_EXP,
+    PERCENT,
+    QUANTITY,
+    SECONDS,
+    Bounds,
+    parse_decimal,
+    to_text,
+)
 
 __all__ = [
+    "LIMIT_BOUNDS",
     "InvalidLimitError",
     "Reason",
     "Refusal",
@@ -71,9 +83,24 @@ def loss_floor(limits: RiskLimits, day_start: Decimal, day_peak: Decimal) -> Dec
 
 
 def fmt_money(value: Decimal, currency: str = "USD") -> str:
-    return f"{value:,.2f} {currency}"
+    """`1,234.50 USD` for messages; bounded text for a value too large to group that way."""
+    if value.is_finite() and value.adjusted() <= OUTPUT_EXP:
+        return f"{value:,.2f} {currency}"
+    return f"{to_text(value)} {currency}"
 
 
+#: the bounds each limit's value is parsed with (None clears a limit; zero is never a limit)
+LIMIT_BOUNDS: dict[str, Bounds] = {
+    "max_order_qty": QUANTITY,
+    "max_order_notional": MONEY,
+    "max_position_qty": QUANTITY,
+    "max_gross_exposure": MONEY,
+    "price_collar_pct": PERCENT,
+    "max_quote_age_s": SECONDS,
+    "max_orders_per_second": COUNT,
+    "daily_loss_limit": MONEY,
+    "max_drawdown_pct": PERCENT,
+}
 _INT_FIELDS = frozenset({"max_orders_per_second"})
 
 
@@ -103,32 +130,30 @@ class RiskLimits:
 
     @classmethod
     def from_wire(cls, data: dict[str, str | None]) -> RiskLimits:
-        return cls().updated(data)
+        """Limits as journaled. Not re-checked against today's bounds: they were valid when
+        they were written, and recovery must never refuse what the journal holds."""
+        known = {f.name for f in fields(cls) if f.init}
+        parsed: dict[str, object] = {}
+        for name, raw in data.items():
+            if name not in known:
+                raise InvalidLimitError(name, "unknown limit in the journal")
+            if raw is None:
+                parsed[name] = None
+            else:
+                parsed[name] = int(Decimal(raw)) if name in _INT_FIELDS else Decimal(raw)
+        return cls(**parsed)  # type: ignore[arg-type]
 
     def updated(self, changes: Mapping[str, object]) -> RiskLimits:
         """A copy with `changes` applied; names and values are validated, `None` clears."""
-        known = {f.name for f in fields(self) if f.init}
         parsed: dict[str, object] = {}
         for name, raw in changes.items():
-            if name not in known:
-                raise InvalidLimitError(name, f"unknown limit; known limits: {', '.join(sorted(known))}")
+            bounds = LIMIT_BOUNDS.get(name)
+            if bounds is None:
+                raise InvalidLimitError(name, "unknown limit; known limits: "
+                                        + ", ".join(sorted(LIMIT_BOUNDS)))
             if raw is None:
                 parsed[name] = None
                 continue
-            if isinstance(raw, bool):
-                raise InvalidLimitError(name, "must be a number or null")
-            try:
-                value = Decimal(str(raw))
-            except InvalidOperation:
-                raise InvalidLimitError(name, f"must be a number or null, got {raw!r}") from None
-            if not value.is_finite() or value <= 0:
-                raise InvalidLimitError(name, f"must be > 0 (or null to disable), got {raw}")
-            if name.endswith("_pct") and value > 100:
-                raise InvalidLimitError(name, f"is a percentage and must be <= 100, got {raw}")
-            if name in _INT_FIELDS:
-                if value != value.to_integral_value():
-                    raise InvalidLimitError(name, f"must be a whole number, got {raw}")
-                parsed[name] = int(value)
-            else:
-                parsed[name] = value
+            value = parse_decimal(name, raw, bounds, error=InvalidLimitError)
+            parsed[name] = int(value) if name in _INT_FIELDS else value
         return replace(self, **parsed)  # type: ignore[arg-type]

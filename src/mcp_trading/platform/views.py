@@ -8,6 +8,7 @@ from typing import Any
 
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.market import Quote
+from mcp_trading.domain.numbers import text_at, to_text
 from mcp_trading.domain.orders import Order
 from mcp_trading.domain.positions import Position
 
@@ -36,12 +37,23 @@ def iso(ts: int | None) -> str | None:
     return f"{prefix}.{rest // 1000:06d}Z"
 
 
+_STEPS: dict[str, Decimal] = {}
+
+
 def money(value: Decimal | None, places: str = "0.01") -> str | None:
-    return None if value is None else str(value.quantize(Decimal(places)))
+    """`value` rounded to `places` (a step such as "0.01"); bounded text whatever the value."""
+    if value is None:
+        return None
+    step = _STEPS.get(places)
+    if step is None:
+        step = _STEPS[places] = Decimal(places)
+    return text_at(value, step)
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    # never format(v, "f"): a value journaled before input bounds existed (1e-999999999)
+    # would be a gigabyte of zeros; to_text writes it in a few bytes
+    return None if value is None else to_text(value)
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -62,7 +74,7 @@ def order_view(order: Order) -> dict[str, Any]:
         "symbol": order.symbol,
         "qty": _dec(order.qty),
         "filled_qty": _dec(order.filled_qty),
-        "filled_avg_price": None if avg is None else str(avg.quantize(Decimal("0.0001"))),
+        "filled_avg_price": money(avg, "0.0001"),
         "side": order.side.value,
         "type": order.type.value,
         "order_type": order.type.value,
@@ -126,8 +138,8 @@ def account_view(account: Account) -> dict[str, Any]:
 def quote_view(quote: Quote) -> dict[str, Any]:
     return {
         "symbol": quote.symbol,
-        "bid": str(quote.bid),
-        "ask": str(quote.ask),
+        "bid": to_text(quote.bid),
+        "ask": to_text(quote.ask),
         "bid_size": _dec(quote.bid_size),
         "ask_size": _dec(quote.ask_size),
         "last": _dec(quote.last),

@@ -143,6 +143,49 @@ def test_fractional_qty_on_a_fractional_instrument_is_accepted() -> None:
     parse(qty="0.125").check_instrument(instrument)  # does not raise
 
 
+@pytest.mark.parametrize(("overrides", "field", "hint"), [
+    ({"type": "limit", "limit_price": "1e-999999999"}, "limit_price", "more than 9 decimal places"),
+    ({"type": "limit", "limit_price": "1e400"}, "limit_price", "above the maximum 1000000000"),
+    ({"type": "limit", "limit_price": 1e308}, "limit_price", "above the maximum"),
+    ({"qty": "1E+999999999999999999"}, "qty", "above the maximum 1000000000 for a quantity"),
+    ({"qty": "9" * 5000}, "qty", "5000 characters long"),
+    ({"type": "stop", "stop_price": "1e-999999999"}, "stop_price", "decimal places"),
+    ({"type": "trailing_stop", "trail_percent": "1e-999999999"}, "trail_percent",
+     "decimal places"),
+    ({"type": "trailing_stop", "trail_percent": "150"}, "trail_percent",
+     "above the maximum 100 for a percentage"),
+])
+def test_parse_refuses_numbers_outside_their_bounds(overrides: dict[str, object], field: str,
+                                                    hint: str) -> None:
+    with pytest.raises(InvalidOrderError) as err:
+        parse(**overrides)
+    assert err.value.field == field
+    assert hint in str(err.value)
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"qty": Decimal("1e-999999999")}, "qty"),
+    ({"qty": Decimal("1e400")}, "qty"),
+    ({"qty": Decimal("NaN")}, "qty"),
+    ({"type": OrderType.LIMIT, "limit_price": Decimal("sNaN")}, "limit_price"),
+    ({"type": OrderType.LIMIT, "limit_price": Decimal("1e-999999999")}, "limit_price"),
+    ({"type": OrderType.LIMIT, "limit_price": Decimal("1E+999999999999999999")}, "limit_price"),
+    ({"type": OrderType.STOP, "stop_price": Decimal("1" * 5000 + ".5")}, "stop_price"),
+])
+def test_instrument_check_of_unparsed_decimals_refuses_and_never_raises_arithmetic(
+        fields: dict[str, object], field: str) -> None:
+    """A request built without parse (a caller that skipped it) still cannot pass or crash."""
+    base: dict[str, object] = {"symbol": "AAPL", "qty": Decimal(1), "side": OrderSide.BUY,
+                               "type": OrderType.MARKET, "time_in_force": TimeInForce.GTC}
+    request = OrderRequest(**{**base, **fields})  # type: ignore[arg-type]
+    for instrument in (Instrument(symbol="AAPL"), Instrument(symbol="AAPL", tick_size=Decimal(0),
+                                                             lot_size=Decimal(0))):
+        with pytest.raises(InvalidOrderError) as err:
+            request.check_instrument(instrument)
+        assert err.value.field == field
+        assert len(str(err.value)) < 300
+
+
 # ---- state machine -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("status", "trigger", "expected"),

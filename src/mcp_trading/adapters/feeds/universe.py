@@ -24,11 +24,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from mcp_trading.domain.instruments import Instrument, is_multiple
+from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
 
 __all__ = [
     "DEFAULT_SYMBOLS",
@@ -124,7 +125,7 @@ def _parse(where: str, fields: Mapping[str, object]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in fields.items():
         if key in _DECIMAL_FIELDS:
-            out[key] = _decimal(f"{where}.{key}", value)
+            out[key] = _decimal(f"{where}.{key}", value, PRICE if key == "tick_size" else QUANTITY)
         elif key == "tradable":
             if not isinstance(value, bool):
                 raise InstrumentFileError(f"{where}.tradable: must be true or false, got {value!r}")
@@ -136,16 +137,15 @@ def _parse(where: str, fields: Mapping[str, object]) -> dict[str, Any]:
     return out
 
 
-def _decimal(where: str, value: object) -> Decimal:
+def _decimal(where: str, value: object, bounds: Bounds) -> Decimal:
+    """A tick, lot or quantity bound, within the bounds of the prices and quantities it governs."""
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
         raise InstrumentFileError(f"{where}: must be a number or numeric string, got {value!r}")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise InstrumentFileError(f"{where}: {value!r} is not a number") from None
-    if not number.is_finite() or number <= 0:
-        raise InstrumentFileError(f"{where}: must be > 0, got {value!r}")
-    return number
+    return parse_decimal(where, value, bounds, error=_file_error)
+
+
+def _file_error(where: str, message: str) -> InstrumentFileError:
+    return InstrumentFileError(f"{where}: {message}")
 
 
 def _validated(where: str, inst: Instrument) -> Instrument:

@@ -5,18 +5,27 @@ Decimals travel as strings (Alpaca's convention), times as ISO 8601 UTC.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from mcp_trading.domain.numbers import PERCENT, PRICE, QUANTITY, parse_decimal, to_text
+from mcp_trading.domain.orders import ORDER_NUMBERS
 
 __all__ = [
-    "AccountOut", "AccountsOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut", "LimitsOut",
-    "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut", "PortfolioPerformanceOut",
+    "AccountOut", "AccountsOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut",
+    "LimitsOut", "Number", "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut",
+    "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
     "RiskStatusOut", "SubmitOut", "SymbolsOut",
 ]
+
+
+#: A decimal as agents send it: a JSON number or a numeric string (strict: no bool). Only the
+#: type is checked here; the domain parses it with its bounds (digits, places, magnitude), so
+#: a bad value is an INVALID_ORDER result naming the field and the bound.
+Number = StrictStr | StrictInt | StrictFloat
 
 
 class OrderArgs(BaseModel):
@@ -25,23 +34,33 @@ class OrderArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(description="A known instrument, e.g. AAPL (see list_symbols)")
-    qty: Decimal = Field(gt=0, description="Quantity > 0, a multiple of the lot size")
+    qty: Number = Field(description="Quantity, a multiple of the lot size; "
+                        + QUANTITY.describe())
     side: Literal["buy", "sell"]
     type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
     time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
-    limit_price: Decimal | None = Field(None, description="Required for limit and stop_limit")
-    stop_price: Decimal | None = Field(None, description="Required for stop and stop_limit")
-    trail_price: Decimal | None = Field(None, description="trailing_stop: absolute trail")
-    trail_percent: Decimal | None = Field(None, description="trailing_stop: trail in percent")
+    limit_price: Number | None = Field(None, description="Required for limit and stop_limit; "
+                                       + PRICE.describe())
+    stop_price: Number | None = Field(None, description="Required for stop and stop_limit; "
+                                      + PRICE.describe())
+    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail; "
+                                       + PRICE.describe())
+    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent, "
+                                         "below 100; " + PERCENT.describe())
     client_order_id: str | None = Field(None, max_length=48,
                                         description="Your idempotency key, unique per account")
     extended_hours: bool = False
     account_id: str | None = Field(None, description="Operators only; keys act on their account")
 
     def payload(self) -> dict[str, Any]:
-        """The service payload: decimals as strings, unset fields left out."""
-        return {k: (format(v, "f") if isinstance(v, Decimal) else v)
-                for k, v in self.model_dump(exclude_none=True).items()}
+        """The service payload: unset fields left out, decimals parsed by the domain (with
+        their bounds; InvalidOrderError names a bad one) and written canonically, so "1" and
+        1 confirm the same previewed order."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump(exclude_none=True).items():
+            bounds = ORDER_NUMBERS.get(name)
+            out[name] = value if bounds is None else to_text(parse_decimal(name, value, bounds))
+        return out
 
 
 class _Out(BaseModel):

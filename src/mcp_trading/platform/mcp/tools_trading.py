@@ -16,14 +16,15 @@ from typing import Annotated, Any, Literal
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 
+from mcp_trading.domain.numbers import text_at
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.mcp.auth import current_principal, needs
 from mcp_trading.platform.mcp.confirm import ConfirmationTokens
 from mcp_trading.platform.mcp.models import (
     AccountOut,
     AccountsOut,
     HaltOut,
+    Number,
     OrderArgs,
     OrderListOut,
     OrderOut,
@@ -103,8 +104,8 @@ def register(server: MCPServer, platform: Platform, *,
         Returns a single-use confirmation token, valid 60 s, for submit_order with exactly
         these arguments. A refusal is an error result with the reason code and the figures.
         """
-        arguments = order.payload()
         try:
+            arguments = order.payload()
             caller = require(current_principal(), Role.TRADER)
             check = risk.check(caller, arguments)
         except Exception as exc:
@@ -114,7 +115,9 @@ def register(server: MCPServer, platform: Platform, *,
                 k: v for k, v in check.items() if k not in ("code", "message")})
         ref = check["reference_price"]
         token, ttl = confirmations.issue(_owner(caller), arguments)
-        notional = None if ref is None else str((Decimal(ref) * order.qty).quantize(_CENTS))
+        # both bounded (price and quantity <= 1e9, 9 places): the product fits, the text is short
+        notional = None if ref is None else text_at(Decimal(ref) * Decimal(arguments["qty"]),
+                                                    _CENTS)
         return ok({**check, "estimated_notional": notional, "confirmation_token": token,
                    "expires_in_s": ttl})
 
@@ -128,10 +131,10 @@ def register(server: MCPServer, platform: Platform, *,
         out the order may exist: look it up with find_order, and retry only with the same
         client_order_id.
         """
-        arguments = order.payload()
         try:
+            arguments = order.payload()
             caller = require(current_principal(), Role.TRADER)
-        except ApiError as exc:
+        except Exception as exc:
             return refusal(exc)
         if caller.confirm_orders:
             if not confirmation_token:
@@ -165,8 +168,8 @@ def register(server: MCPServer, platform: Platform, *,
         return await guarded(lambda: trading.cancel_order(current_principal(), order_id))
 
     @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
-    async def replace_order(order_id: str, *, qty: Decimal | None = None,
-                            limit_price: Decimal | None = None, stop_price: Decimal | None = None,
+    async def replace_order(order_id: str, *, qty: Number | None = None,
+                            limit_price: Number | None = None, stop_price: Number | None = None,
                             time_in_force: Literal["day", "gtc", "ioc", "fok"] | None = None,
                             client_order_id: str | None = None
                             ) -> Annotated[CallToolResult, OrderOut]:

@@ -13,7 +13,9 @@ from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, princ
 from mcp_trading.platform.rest.schemas import schema_of
 from mcp_trading.platform.services.orders import MAX_PAGE, OrdersService
 
-__all__ = ["CancelAllBody", "build"]
+__all__ = ["MAX_OFFSET", "CancelAllBody", "build"]
+
+MAX_OFFSET = 10_000_000  # more matching orders than one listing ever skips; cursor pages on
 
 
 class CancelAllBody(BaseModel):
@@ -40,7 +42,8 @@ def build(platform: Platform) -> FastAPI:
         until: str | None = Query(None, description="Created at or before (ISO 8601)"),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         cursor: str | None = Query(None, description="next_cursor of the previous page"),
-        offset: int = Query(0, ge=0, description="Skip this many matching orders"),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET,
+                            description="Skip this many matching orders (page with cursor)"),
     ) -> Response:
         return FastJSON(svc.list_orders(principal_of(request), status=status, symbol=symbol,
                                         account_id=account_id, after=after, until=until,

@@ -1,28 +1,39 @@
-"""Request bodies as documented in OpenAPI. Parsing itself is the domain's (clear field errors)."""
+"""Request bodies as documented in OpenAPI. Parsing itself is the domain's (clear field errors).
+
+Numbers may be JSON numbers or numeric strings; the domain parses each with the bounds stated
+in its description (domain/numbers.py), and anything outside them is a 422 naming the field.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from mcp_trading.domain.numbers import PERCENT, PRICE, QUANTITY
+from mcp_trading.domain.risk import LIMIT_BOUNDS
 
 __all__ = ["BatchBody", "EmergencyBody", "LimitsBody", "OrderBody", "ReplaceBody", "ResumeBody", "schema_of"]
 
 Number = float | str
+_QTY = f"; {QUANTITY.describe()}"
+_PRICE = f"; {PRICE.describe()}"
 
 
 class OrderBody(BaseModel):
     """Alpaca's field names. Decimals may be sent as numbers or strings; they come back as strings."""
 
     symbol: str = Field(description="A known instrument, e.g. AAPL")
-    qty: Number = Field(description="Quantity > 0, a multiple of the lot size")
+    qty: Number = Field(description="Quantity, a multiple of the lot size" + _QTY)
     side: Literal["buy", "sell"]
     type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
     time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
-    limit_price: Number | None = Field(None, description="Required for limit and stop_limit")
-    stop_price: Number | None = Field(None, description="Required for stop and stop_limit")
-    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail")
-    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent")
+    limit_price: Number | None = Field(None, description="Required for limit and stop_limit"
+                                       + _PRICE)
+    stop_price: Number | None = Field(None, description="Required for stop and stop_limit" + _PRICE)
+    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail" + _PRICE)
+    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent, "
+                                         f"below 100; {PERCENT.describe()}")
     client_order_id: str | None = Field(None, max_length=48,
                                         description="Your idempotency key, unique per account")
     extended_hours: bool = False
@@ -36,10 +47,11 @@ class BatchBody(BaseModel):
 
 
 class ReplaceBody(BaseModel):
-    qty: Number | None = None
-    limit_price: Number | None = None
-    stop_price: Number | None = None
-    trail: Number | None = None
+    qty: Number | None = Field(None, description="The new quantity" + _QTY)
+    limit_price: Number | None = Field(None, description="The new limit price" + _PRICE)
+    stop_price: Number | None = Field(None, description="The new stop price" + _PRICE)
+    trail: Number | None = Field(None, description="trailing_stop: the new trail, in the order's "
+                                 "kind (price or percent)" + _PRICE)
     time_in_force: Literal["day", "gtc", "ioc", "fok"] | None = None
     client_order_id: str | None = Field(None, max_length=48)
 
@@ -53,10 +65,17 @@ class ResumeBody(BaseModel):
     force: bool = Field(False, description="Admin only, with a reason: resume despite failing checks")
 
 
-class LimitsBody(BaseModel):
-    """Limit name -> value (number) or null to disable; see GET /limits for the names."""
-
-    model_config = {"extra": "allow"}
+_LIMIT_FIELDS: dict[str, Any] = {
+    "reason": (str | None, Field(None, description="Recorded in the audit trail")),
+    **{name: (Number | None, Field(None, description=f"{bounds.what}: {bounds.describe()}; "
+                                                     "null disables it"))
+       for name, bounds in LIMIT_BOUNDS.items()},
+}
+#: Limit name -> value (number or numeric string) or null to disable, each with its bounds.
+LimitsBody: type[BaseModel] = create_model(
+    "LimitsBody", __config__=ConfigDict(extra="forbid"),
+    __doc__="Limit name -> value (number or numeric string) or null to disable; at least one.",
+    **_LIMIT_FIELDS)
 
 
 def schema_of(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.numbers import Bounds, parse_decimal
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
@@ -29,11 +30,9 @@ log = logging.getLogger(__name__)
 # Letters, digits, '-' and '_', starting with a letter or digit: a leading '_' is the
 # platform's own (`_selftest`), and '*' is the API key table's "every account".
 ACCOUNT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-# Local bounds until the domain's bounded-decimal parser (domain/numbers.py) replaces them:
-# at most 12 integer digits and cents, so every cash figure renders in a few characters.
+# A new account's cash: at most 12 integer digits and cents (the domain parser's bounds).
 MAX_CASH = Decimal("1000000000000")  # 1e12
-_CASH_PLACES = 2
-_MAX_CASH_TEXT = 24  # characters: refuse a 5,000-digit string before parsing it
+OPENING_CASH = Bounds("opening cash", MAX_CASH, places=2)
 
 
 def parse_account_id(value: object) -> str:
@@ -47,29 +46,12 @@ def parse_account_id(value: object) -> str:
 
 
 def parse_cash(value: object) -> Decimal:
-    """Starting cash: a decimal number (string or JSON number) > 0, <= MAX_CASH, in cents."""
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-        raise ApiError(422, "INVALID_ACCOUNT", "cash: must be a decimal number such as "
-                       "\"250000\" or \"1000.50\"", field="cash")
-    text = str(value).strip()
-    problem = None
-    if len(text) > _MAX_CASH_TEXT:
-        problem = f"has {len(text)} characters; at most {_MAX_CASH_TEXT}"
-    else:
-        try:
-            cash = Decimal(text)
-        except InvalidOperation:
-            problem = f"{text!r} is not a decimal number"
-        else:
-            if not cash.is_finite() or cash <= 0:
-                problem = f"must be > 0, got {text}"
-            elif cash > MAX_CASH:
-                problem = f"must be at most {MAX_CASH:,}, got {text}"
-            elif cash != cash.quantize(Decimal(1).scaleb(-_CASH_PLACES)):
-                problem = f"has more than {_CASH_PLACES} decimal places: {text}"
-            else:
-                return cash.quantize(Decimal(1).scaleb(-_CASH_PLACES))
-    raise ApiError(422, "INVALID_ACCOUNT", f"cash: {problem}", field="cash")
+    """Starting cash: a decimal number (string or JSON number) > 0, <= 1e12, in cents."""
+    return parse_decimal("cash", value, OPENING_CASH, _invalid_account)
+
+
+def _invalid_account(field: str, why: str) -> ApiError:
+    return ApiError(422, "INVALID_ACCOUNT", f"{field}: {why}", field=field)
 
 
 def check_new_account(kernel: Kernel, account_id: object, cash: object) -> tuple[str, Decimal]:

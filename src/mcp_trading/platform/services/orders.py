@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from mcp_trading.domain.events import Event, OrderAccepted, OrderRejected
+from mcp_trading.domain.numbers import to_text
 from mcp_trading.domain.orders import TERMINAL, WORKING, Order, OrderRequest, OrderStatus
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import Kernel
@@ -287,7 +288,7 @@ def _events_in(store: JournalStore, record_seq: int) -> Iterator[tuple[int, Even
 
 def _plain(name: str, value: Any) -> Any:
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return to_text(value)  # bounded, even for a value journaled before input bounds
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, OrderRequest):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.numbers import text_at
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
@@ -23,6 +24,7 @@ __all__ = ["PortfolioService"]
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _PCT = Decimal("0.0001")
+_CENT = Decimal("0.01")
 
 
 class _Totals:
@@ -49,7 +51,7 @@ class _Totals:
         ret = None
         if self.start_cash > _ZERO:
             ratio = (self.equity - self.start_cash) / self.start_cash * _HUNDRED
-            ret = str(ratio.quantize(_PCT) + _ZERO)  # + 0: a tiny loss shows 0.0000, not -0.0000
+            ret = text_at(ratio, _PCT)  # a tiny loss shows 0.0000, not -0.0000
         return {"equity": money(self.equity), "cash": money(self.cash),
                 "market_value": money(self.market_value), "realized_pnl": money(self.realized),
                 "unrealized_pnl": money(self.unrealized), "daily_pnl": money(self.daily_pnl),
@@ -106,8 +108,8 @@ class PortfolioService:
                     continue
                 row = position_view(account, p)
                 row["mark_at"] = marks_at.get(p.symbol)
-                row["weight_pct"] = None if equity <= _ZERO else str(
-                    (p.market_value / equity * _HUNDRED).quantize(Decimal("0.01")))
+                row["weight_pct"] = None if equity <= _ZERO else text_at(
+                    p.market_value / equity * _HUNDRED, _CENT)
                 rows.append(row)
             result.append({"account_id": account.id, "equity": money(equity), "positions": rows})
         return {"as_of": as_of, "accounts": result}
@@ -141,4 +143,4 @@ def _pct(part: Decimal, whole: Decimal) -> str | None:
     """part / whole in percent, 4 places; None when whole is not positive."""
     if whole <= _ZERO:
         return None
-    return str((part / whole * _HUNDRED).quantize(_PCT) + _ZERO)
+    return text_at(part / whole * _HUNDRED, _PCT)

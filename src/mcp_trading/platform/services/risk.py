@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.events import LimitsSet
+from mcp_trading.domain.numbers import text_at, to_text
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.domain.pretrade import check_order
 from mcp_trading.domain.risk import InvalidLimitError, RiskLimits
@@ -49,6 +50,7 @@ WARN_PCT = Decimal(80)
 _FULL = Decimal(100)
 _ZERO = Decimal(0)
 _PCT = Decimal("0.01")
+_RATIO = Context(prec=28, traps=[])
 _RISK_STATES = (TradingState.REDUCING, TradingState.HALTED)
 _DEFAULT_WIRE = RiskLimits().to_wire()
 
@@ -65,13 +67,16 @@ class Usage(NamedTuple):
     def pct(self) -> Decimal | None:
         if self.limit is None:
             return None
-        return (self.value / self.limit * _FULL).quantize(_PCT)
+        # untrapped: a limit journaled before input bounds existed (1e-999999999) gives a
+        # huge or infinite ratio, not an exception
+        ratio = _RATIO.multiply(_RATIO.divide(self.value, self.limit), _FULL)
+        return ratio.quantize(_PCT) if ratio.is_finite() and ratio.adjusted() < 20 else ratio
 
     def view(self) -> dict[str, str | None]:
         pct = self.pct
         return {"value": money(self.value, self.places),
                 "limit": None if self.limit is None else str(self.limit),
-                "pct": None if pct is None else str(pct)}
+                "pct": None if pct is None else to_text(pct)}
 
 
 def _drawdown(peak: Decimal, equity: Decimal) -> Decimal:
@@ -106,7 +111,8 @@ def _global_usage(kernel: Kernel) -> list[Usage]:
 
 
 def _qty(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value else "0"
+    text = to_text(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class RiskService:
@@ -292,7 +298,7 @@ def _account_exposure(account: Account) -> dict[str, Any]:
         "long_market_value": money(sum((p.market_value for p in positions if p.qty > 0), _ZERO)),
         "short_market_value": money(sum((p.market_value for p in positions if p.qty < 0), _ZERO)),
         "daily_pnl": money(account.daily_pnl),
-        "drawdown_pct": str(_drawdown(account.day_peak_equity, account.equity).quantize(_PCT)),
+        "drawdown_pct": text_at(_drawdown(account.day_peak_equity, account.equity), _PCT),
         "symbols": [{"symbol": p.symbol, "qty": _qty(p.qty), "mark": None if p.mark is None
                      else str(p.mark), "market_value": money(p.market_value),
                      "max_position_qty": Usage("max_position_qty", abs(p.qty), cap,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
 from mcp_trading.domain.orders import WORKING, Order, OrderRequest, OrderStatus, TimeInForce
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import Kernel
@@ -29,20 +30,9 @@ MAX_BATCH = 500
 _REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id"}
 
 
-def _decimal_field(name: str, value: object) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise ApiError(422, "INVALID_ORDER", f"{name}: must be a decimal number", field=name)
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise ApiError(422, "INVALID_ORDER", f"{name}: must be a decimal number, got {value!r}",
-                       field=name) from None
-    if not number.is_finite() or number <= 0:
-        raise ApiError(422, "INVALID_ORDER", f"{name}: must be a number > 0, got {value!r}",
-                       field=name)
-    return number
+def _decimal_field(name: str, value: object, bounds: Bounds) -> Decimal | None:
+    """An optional replace field, parsed by the domain (a clear 422 naming field and bound)."""
+    return None if value is None else parse_decimal(name, value, bounds)
 
 
 class TradingService:
@@ -168,10 +158,11 @@ class TradingService:
                            field="client_order_id")
         order = self.kernel.replace(
             order_id, account_id=caller.account_id,
-            qty=_decimal_field("qty", changes.get("qty")),
-            limit_price=_decimal_field("limit_price", changes.get("limit_price")),
-            stop_price=_decimal_field("stop_price", changes.get("stop_price")),
-            trail=_decimal_field("trail", changes.get("trail")),
+            qty=_decimal_field("qty", changes.get("qty"), QUANTITY),
+            limit_price=_decimal_field("limit_price", changes.get("limit_price"), PRICE),
+            stop_price=_decimal_field("stop_price", changes.get("stop_price"), PRICE),
+            # a price or a percentage, by the order's kind: check_shape bounds percentages
+            trail=_decimal_field("trail", changes.get("trail"), PRICE),
             time_in_force=TimeInForce(tif) if tif is not None else None,
             client_order_id=coid, attribution=attribution or caller.actor)
         await self.platform.durable()
