@@ -75,7 +75,7 @@ def serving_app(app: Any) -> ASGIApp:
         served = FastRoute(served, platform, app.state.service, **route)
     settings = platform.settings
     return Guard(served, policy=SitePolicy.from_settings(settings),
-                 max_body=settings.max_body_bytes, body_timeout_s=settings.body_timeout_s,
+                 max_body=settings.max_body_bytes,
                  limits=getattr(app.state, "body_limits", None), metrics=platform.metrics,
                  service=app.state.service)
 
