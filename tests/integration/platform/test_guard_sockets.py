@@ -274,6 +274,7 @@ CROSS_SITE = [
     {"Origin": "null"},
     {"Origin": "http://127.0.0.1:1"},  # the platform's host, but not one of its ports
     {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
 ]
 
 

@@ -165,7 +165,9 @@ def test_the_mcp_sdk_check_accepts_exactly_our_hosts_and_origins() -> None:
 def test_without_the_guards_verdict_any_origin_counts_as_cross_site() -> None:
     assert is_cross_site({"headers": [(b"origin", b"http://127.0.0.1:8010")]})
     assert is_cross_site({"headers": [(b"sec-fetch-site", b"cross-site")]})
+    assert is_cross_site({"headers": [(b"sec-fetch-site", b"same-site")]})
     assert not is_cross_site({"headers": [(b"sec-fetch-site", b"same-origin")]})
+    assert not is_cross_site({"headers": [(b"sec-fetch-site", b"none")]})
     assert not is_cross_site({SITE_KEY: "same", "headers": [(b"origin", b"x")]})
     assert is_cross_site({SITE_KEY: "listed", "headers": []})
 
@@ -289,10 +291,18 @@ def test_a_repeated_header_the_guard_reads_is_400(app: _App, header: str) -> Non
     assert sent[0]["status"] == 400 and not app.calls
 
 
-def test_a_cross_site_read_passes_marked_foreign(app: _App) -> None:
-    status, _, _, _ = _run(_guard(app), "GET", "/account",
-                           {**HOST, "Origin": "https://evil.example"}, [b""])
-    assert status == 200 and app.calls[0][0][SITE_KEY] == "foreign"
+@pytest.mark.parametrize(("headers", "site"), [
+    ({"Origin": "https://evil.example"}, "foreign"),
+    ({"Sec-Fetch-Site": "cross-site"}, "foreign"),
+    ({"Sec-Fetch-Site": "same-site"}, "foreign"),  # no Origin: a page on another port
+    ({"Sec-Fetch-Site": "same-origin"}, "same"),
+    ({"Sec-Fetch-Site": "none"}, "same"),  # typed into the address bar
+    ({"Origin": "http://localhost:8011", "Sec-Fetch-Site": "same-site"}, "same"),
+])
+def test_a_read_passes_with_the_sites_verdict(app: _App, headers: dict[str, str],
+                                              site: str) -> None:
+    status, _, _, _ = _run(_guard(app), "GET", "/account", {**HOST, **headers}, [b""])
+    assert status == 200 and app.calls[0][0][SITE_KEY] == site
 
 
 def test_a_refused_websocket_handshake_is_closed_before_accept(app: _App) -> None:

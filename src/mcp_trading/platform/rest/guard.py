@@ -11,7 +11,8 @@ The checks, in order; each refusal is a JSON `{"code", "message"}` and costs not
 
     1. `Host` is not one of the platform's names          421 HOST_NOT_ALLOWED (DNS rebinding)
     2. a state-changing method (anything but GET/HEAD/OPTIONS) with a cross-site signal:
-       an `Origin` that is not the platform's, or `Sec-Fetch-Site: cross-site`
+       an `Origin` that is not the platform's or, without an Origin, `Sec-Fetch-Site:
+       cross-site` or `same-site` (a page on another port of this host is same-site)
                                                            403 CROSS_SITE_REFUSED
     3. `Content-Length` over the route's limit             413 BODY_TOO_LARGE (nothing read)
     4. a non-empty body without a JSON content type        415 UNSUPPORTED_MEDIA_TYPE
@@ -25,7 +26,7 @@ leaves a body unread closes the connection, so the rest of that body is never re
 Origins. A request's `Origin` is *same-site* when it is this very service (scheme://Host) or
 another service of the platform (an allowed host name on one of the service ports); *listed*
 when it is in MCP_TRADING_ALLOWED_ORIGINS; otherwise *foreign* (`null` included). Listed
-origins pass check 2 but, like foreign ones and like `Sec-Fetch-Site: cross-site`, never get
+origins pass check 2 but, like foreign ones and like those Sec-Fetch-Site values, never get
 the dev profile's loopback trust: a page must present a credential of its own.
 
 Deadlines (headers, body), header size and the connection limit are the HTTP protocol's,
@@ -66,6 +67,7 @@ SITE_KEY = "mcp_trading.site"
 Site = Literal["same", "listed", "foreign"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_OTHER_SITES = frozenset({b"cross-site", b"same-site"})  # Sec-Fetch-Site; not same-origin/none
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -225,13 +227,13 @@ def is_cross_site(scope: Scope) -> bool:
     """Whether the request carries a cross-site signal (then loopback trust never applies).
 
     The guard's verdict when it ran; without one (an app served without the guard), any
-    `Origin` or `Sec-Fetch-Site: cross-site` counts as cross-site.
+    `Origin` or a `Sec-Fetch-Site` of cross-site or same-site counts as cross-site.
     """
     site = scope.get(SITE_KEY)
     if site is not None:
         return bool(site != "same")
     for name, value in scope.get("headers", ()):
-        if name == b"origin" or (name == b"sec-fetch-site" and value == b"cross-site"):
+        if name == b"origin" or (name == b"sec-fetch-site" and value in _OTHER_SITES):
             return True
     return False
 
@@ -317,7 +319,8 @@ class Guard:
         if found.origin is not None and found.host is not None:
             return self.policy.site_of(found.origin.decode("latin-1"),
                                        found.host.decode("latin-1"), scope.get("scheme", "http"))
-        return "foreign" if found.fetch_site == b"cross-site" else "same"
+        # no Origin: a browser's navigation or no-cors read; from another site it gets no trust
+        return "foreign" if found.fetch_site in _OTHER_SITES else "same"
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
