@@ -186,6 +186,16 @@ def test_a_slowloris_trickle_does_not_extend_the_header_deadline(
     assert dropped and time.monotonic() - started < HEADER_TIMEOUT_S + 1.5
 
 
+def test_headers_larger_than_the_cap_are_refused_431(production: RunningPlatform) -> None:
+    port = production.ports["market-data"]
+    with connect(port) as sock:
+        # 40 x 1 KiB header lines in one write (read whole, so the close is clean), no end
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     + (b"X-Pad: " + b"a" * 1017 + b"\r\n") * 40)
+        closed, sent, _ = closed_within(sock, HEADER_TIMEOUT_S / 2)
+    assert closed and sent.startswith(b"HTTP/1.1 431"), sent[:100]
+
+
 def test_a_body_that_stops_arriving_is_dropped_within_the_body_timeout(
         production: RunningPlatform) -> None:
     port = production.ports["risk"]
