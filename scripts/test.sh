@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (own virtualenv, dev dependencies) and run the whole test suite: ruff, mypy, pytest.
 # Under CI=true the PostgreSQL tests must reach the server (they fail loudly otherwise);
-# elsewhere they skip with a message. Extra arguments go to pytest.
+# elsewhere they skip with a message; the same holds for the browser test's Chromium.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -10,6 +11,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+# the cross-site browser test drives Debian's Chromium through Playwright (never Playwright's
+# own browser downloads); install it when missing and we may
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    echo "== /usr/bin/chromium is missing (not root): the browser test will skip (fail under CI=true)"
+  fi
+fi
 echo "== ruff"
 .venv/bin/ruff check src tests benchmarks
 echo "== mypy"

@@ -6,12 +6,13 @@ conventional `DATABASE_URL`.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
@@ -82,6 +83,33 @@ class Settings(BaseSettings):
         description='Where each service is reached, as JSON: {"trading-engine": '
                     '"http://10.0.0.5:8010", ...}; a service not named is reached on this '
                     'host at its port.')
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names (comma-separated or JSON) a request's Host header may name, "
+                    "besides the always-allowed loopback names, the bind address and the hosts "
+                    "of service_urls; any other Host is refused with 421 (DNS rebinding).")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra browser origins (scheme://host[:port], comma-separated or JSON) "
+                    "allowed to send state-changing requests; they still need a credential. "
+                    "The platform's own origins are always allowed; any other Origin is "
+                    "refused with 403 on POST/PUT/PATCH/DELETE.")
+    max_body_bytes: int = Field(
+        64 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="Default request body limit in bytes (413 beyond it, before the body is "
+                    "read); routes that need more declare their own (POST /orders/batch: 1 MiB).")
+    header_timeout_s: float = Field(
+        5.0, gt=0, le=300,
+        description="A request's headers must arrive within this many seconds of the connection "
+                    "(slowloris and half-open connections are dropped).")
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=600,
+        description="A request's body must arrive within this many seconds of its headers (408).")
+    keep_alive_timeout_s: int = Field(
+        5, ge=1, le=300, description="An idle kept-alive connection is closed after this long.")
+    max_connections: int = Field(
+        1000, ge=1, le=100_000,
+        description="Open connections per service port; one more is answered 503 and closed.")
     feed_interval_ms: int = Field(250, ge=10, description="Simulator quote interval per symbol.")
     feed_seed: int = Field(7, description="Simulator random seed (same seed, same prices).")
     feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
@@ -116,6 +144,35 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"the URL of {name} must start with http:// or https://")
         return urls
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_names(cls, value: Any) -> list[str]:
+        names = []
+        for item in _listed(value, "allowed_hosts"):
+            name = item.strip().lower()
+            if not name:
+                continue
+            if "/" in name or name.count(":") == 1 or (name.startswith("[") and "]:" in name):
+                raise ValueError(f"allowed_hosts: {item!r} must be a bare host name or address "
+                                 "(no scheme, port or path), e.g. trading.example.com")
+            names.append(name)
+        return names
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> list[str]:
+        origins = []
+        for item in _listed(value, "allowed_origins"):
+            origin = item.strip().lower().rstrip("/")
+            if not origin:
+                continue
+            scheme, sep, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+                raise ValueError(f"allowed_origins: {item!r} must be scheme://host[:port] (http "
+                                 "or https, no path), e.g. https://dashboard.example.com")
+            origins.append(origin)
+        return origins
 
     def service_url(self, service: str) -> str:
         """The base URL other processes use to reach `service` (no trailing slash)."""
@@ -169,3 +226,20 @@ class Settings(BaseSettings):
             slippage=SlippageModel(bps=self.slippage_bps),
             latency=LatencyModel(order_ns=self.latency_ms * 1_000_000),
         )
+
+
+def _listed(value: Any, name: str) -> list[str]:
+    """A list setting given as a list, a JSON array or comma-separated text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{name}: not a JSON array ({exc}); or give the values "
+                                 "comma-separated") from None
+        else:
+            return text.split(",") if text else []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{name}: must be a list of strings")
+    return value

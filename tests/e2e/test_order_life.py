@@ -66,7 +66,9 @@ def test_bad_orders_get_a_clear_4xx_and_change_nothing(running: RunningPlatform)
         response = te.post("/orders", json=body)
         assert response.status_code == status, (body, response.text)
         assert response.json()["field"] == named, response.text
-    assert te.post("/orders", content=b"{not json").status_code == 400
+    assert te.post("/orders", content=b"{not json",
+                   headers={"Content-Type": "application/json"}).status_code == 400
+    assert te.post("/orders", content=b"{not json").status_code == 415  # not declared JSON
     assert te.post("/orders", json=[1, 2]).status_code == 422
     assert te.get("/orders/does-not-exist").status_code == 404
     assert te.get("/account").json()["open_orders"] == before["open_orders"]

@@ -29,6 +29,7 @@ from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import SERVICES, Platform
 from mcp_trading.platform.rest.fastpath import serving_app
+from mcp_trading.platform.rest.protocol import server_config
 
 __all__ = [
     "PortInUseError",
@@ -105,12 +106,9 @@ def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
 
 
 def http_server(app: FastAPI) -> SignalFreeServer:
-    """The uvicorn server of one service app (lifespan and signals are the runner's)."""
-    config = uvicorn.Config(serving_app(app), log_level="warning", access_log=False,
-                            lifespan="off", loop="asyncio", http="httptools",
-                            proxy_headers=False,  # never trust X-Forwarded-For for loopback
-                            timeout_graceful_shutdown=10)
-    return SignalFreeServer(config)
+    """The uvicorn server of one service app (lifespan and signals are the runner's), with
+    the header deadline, connection cap and keep-alive of rest/protocol.py."""
+    return SignalFreeServer(server_config(serving_app(app), app.state.platform.settings))
 
 
 def bind_socket(host: str, port: int, service: str) -> socket.socket:

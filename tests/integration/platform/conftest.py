@@ -25,7 +25,7 @@ class FakeAuthenticator:
     """`Bearer viewer|trader|operator|admin`, optionally `@account` for an account-bound key."""
 
     def authenticate(self, authorization_header: str | None, client_host: str | None, *,
-                     api_key: str | None = None) -> Principal | None:
+                     api_key: str | None = None, loopback_trust: bool = True) -> Principal | None:
         if not authorization_header:
             return None
         scheme, _, token = authorization_header.partition(" ")

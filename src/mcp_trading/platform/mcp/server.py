@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from fastapi import FastAPI
 from mcp.server import MCPServer
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import Tool
 from starlette.routing import Route
 
@@ -23,6 +24,7 @@ from mcp_trading import __version__
 from mcp_trading.platform.mcp import prompts, resources, tools_market, tools_trading, tools_views
 from mcp_trading.platform.mcp.auth import PlatformTokenVerifier, current_principal, may_see
 from mcp_trading.platform.platform import Platform
+from mcp_trading.platform.rest.guard import SitePolicy
 
 __all__ = ["SERVICE_FACES", "PlatformMCPServer", "attach_mcp", "build_server", "instructions",
            "mcp_lifespan"]
@@ -88,9 +90,16 @@ def attach_mcp(app: FastAPI, platform: Platform, service: str, *,
                base_url: str | None = None) -> None:
     """Serve the service's MCP endpoint at /mcp in `app` (after its REST routes)."""
     server = build_server(platform, service, base_url=base_url)
+    # the REST guard in front already checks Host and Origin against the same lists; the
+    # SDK's own check (421/403) stays as a second line, agreeing with it on every profile
+    sites = SitePolicy.from_settings(platform.settings)
+    security = TransportSecuritySettings(allowed_hosts=sites.mcp_hosts(),
+                                         allowed_origins=sites.mcp_origins())
     # stateless JSON: every tool call is one request/response, no server-initiated messages
     inner = server.streamable_http_app(json_response=True, stateless_http=True,
-                                       host=platform.settings.bind_host)
+                                       host=platform.settings.bind_host,
+                                       transport_security=security,
+                                       max_request_body_size=platform.settings.max_body_bytes)
     for route in inner.routes:
         path = getattr(route, "path", None)
         if path is not None:  # the inner app keeps its auth middleware: route to it whole

@@ -19,6 +19,7 @@ from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.platform.principal import Authenticates, Principal, Role
 from mcp_trading.platform.rest.fastpath import add_fast_route, decode_object
+from mcp_trading.platform.rest.guard import is_cross_site
 from mcp_trading.platform.services.access import require
 
 __all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
@@ -35,14 +36,16 @@ class FastJSON(Response):
 
 
 def principal_of(request: Request) -> Principal | None:
-    """Who sent the request (None: no valid credential). A bad credential is never trusted."""
+    """Who sent the request (None: no valid credential). A bad credential is never trusted,
+    and the dev profile's loopback trust never applies to a request from another site."""
     platform: Platform = request.app.state.platform
     authenticator: Authenticates | None = platform.authenticator
     if authenticator is None:
         return None
     client = request.client.host if request.client else None
     return authenticator.authenticate(request.headers.get("authorization"), client,
-                                      api_key=request.headers.get("x-api-key"))
+                                      api_key=request.headers.get("x-api-key"),
+                                      loopback_trust=not is_cross_site(request.scope))
 
 
 def caller(request: Request, role: Role) -> Principal:

@@ -19,12 +19,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
+from mcp_trading.platform.rest.guard import (
+    MAX_JSON_DEPTH,
+    Guard,
+    SitePolicy,
+    is_cross_site,
+    json_too_deep,
+)
 
 __all__ = ["FastRoute", "add_fast_route", "decode_object", "serving_app"]
 
 log = logging.getLogger("mcp_trading.rest")
 _encoder = msgspec.json.Encoder()
-_MAX_BODY = 64 * 1024
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 #: handler(principal, decoded JSON object or None for a GET) -> (status, body)
@@ -37,6 +43,9 @@ def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
         if allow_empty:
             return {}
         raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
+    if json_too_deep(raw):  # the guard refused these already; an unguarded app stays safe
+        raise ApiError(400, "JSON_TOO_DEEP", f"the JSON body nests deeper than {MAX_JSON_DEPTH} "
+                       "levels of arrays/objects; send a flatter document")
     try:
         data = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
@@ -58,11 +67,17 @@ def add_fast_route(app: Any, *, method: str, path: str, handler: Handler,
 
 
 def serving_app(app: Any) -> ASGIApp:
-    """The ASGI app to serve: the FastAPI app behind its declared fast routes."""
+    """The ASGI app to serve: the FastAPI app behind its declared fast routes, all behind the
+    guard (rest/guard.py: Host, Origin, content type, body size and nesting come first)."""
+    platform: Platform = app.state.platform
     served: ASGIApp = app
     for route in getattr(app.state, "fast_routes", []):
-        served = FastRoute(served, app.state.platform, app.state.service, **route)
-    return served
+        served = FastRoute(served, platform, app.state.service, **route)
+    settings = platform.settings
+    return Guard(served, policy=SitePolicy.from_settings(settings),
+                 max_body=settings.max_body_bytes,
+                 limits=getattr(app.state, "body_limits", None), metrics=platform.metrics,
+                 service=app.state.service)
 
 
 class FastRoute:
@@ -109,15 +124,11 @@ class FastRoute:
         principal = None if self.public else self._principal(scope)
         if self.method == "GET":
             return await self.handler(principal, None)
+        # the guard in front has read the body (within its limit) and hands it over whole
         chunks = []
-        size = 0
         while True:
             message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > _MAX_BODY:
-                raise ApiError(413, "BODY_TOO_LARGE", f"the body exceeds {_MAX_BODY} bytes")
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
         return await self.handler(principal, decode_object(b"".join(chunks)))
@@ -134,4 +145,4 @@ class FastRoute:
                 api_key = value.decode("latin-1")
         client = scope.get("client")
         return authenticator.authenticate(authorization, client[0] if client else None,
-                                          api_key=api_key)
+                                          api_key=api_key, loopback_trust=not is_cross_site(scope))

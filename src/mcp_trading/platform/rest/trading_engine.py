@@ -13,6 +13,7 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal
 from mcp_trading.platform.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.platform.rest.fastpath import add_fast_route
+from mcp_trading.platform.rest.guard import add_body_limit
 from mcp_trading.platform.rest.schemas import (
     BatchBody,
     EmergencyBody,
@@ -201,4 +202,6 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                                  "emergency controls.")
     add_fast_route(app, method="POST", path="/orders", handler=submit_order)
     add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
+    # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
+    add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
     return app
