@@ -26,7 +26,8 @@ LIMIT = {"symbol": "AAPL", "qty": 1, "side": "buy", "type": "limit", "limit_pric
 @pytest.fixture
 def engine(platform: Platform, feed_quote: FeedQuote) -> TestClient:
     feed_quote()
-    return TestClient(serving_app(trading_engine.build(platform, failing_checks=list)))
+    return TestClient(serving_app(trading_engine.build(platform, failing_checks=list)),
+                      base_url="http://127.0.0.1")
 
 
 @pytest.mark.parametrize(("field", "value", "hint"), [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -37,6 +38,11 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 Handler = Callable[[Principal | None, dict[str, Any] | None], Awaitable[tuple[int, Any]]]
 
 
+# JSON reals decode to Decimal, never float: 1e400 reaches the domain's parser (a 422 naming
+# the field and its bound) instead of failing as a float overflow, and 0.1 stays 0.1.
+_decode = msgspec.json.Decoder(float_hook=Decimal).decode
+
+
 def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     """A request body as a JSON object; a clear 4xx for anything else."""
     if not raw.strip():
@@ -47,8 +53,13 @@ def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
         raise ApiError(400, "JSON_TOO_DEEP", f"the JSON body nests deeper than {MAX_JSON_DEPTH} "
                        "levels of arrays/objects; send a flatter document")
     try:
-        data = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
+        data = _decode(raw)
+    except (msgspec.DecodeError, ArithmeticError) as exc:
+        # an integer literal wider than 64 bits, or an exponent beyond what Decimal holds
+        if isinstance(exc, ArithmeticError) or "out of range" in str(exc):
+            raise ApiError(422, "NUMBER_OUT_OF_RANGE", "a number in the body is out of range; "
+                           "numbers have at most 18 digits and 9 decimal places — e.g. "
+                           "\"100.25\"") from None
         raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(422, "INVALID_BODY",
