@@ -248,6 +248,8 @@ def register(app: typer.Typer) -> None:
                data_dir: DataDir = None, key: Key = None) -> None:
         """Resume trading; refused unless the comprehensive health check passes."""
         body = _post(data_dir, key, "/emergency/resume-trading", {"reason": reason, "force": force})
+        if body.get("status") == "already_active":
+            console.print("trading was already active: nothing changed, nothing recorded")
         console.print(f"trading_status: [green]{body.get('trading_status')}[/green]")
 
 

@@ -205,7 +205,8 @@ class RiskService:
         summary = ", ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changed.items()) or "no change"
         self.platform.alerts.raise_alert(
             "limits", f"{scope} limits set by {caller.actor}: {summary}", severity=Severity.INFO,
-            source="risk", details={"scope": scope, "changed": changed, "reason": why})
+            source="risk", details={"scope": scope, "account_id": account_id, "changed": changed,
+                                   "reason": why})
         self.platform.metrics.alerts.labels("limits").inc()
         return {"scope": "global" if account_id is None else "account", "account_id": account_id,
                 "limits": after, "changed": changed, "reason": why, "seq": kernel.seq}
