@@ -28,6 +28,7 @@ from mcp_trading.adapters.calendars import calendar_by_name
 from mcp_trading.adapters.feeds.simulator import SimulatedFeed
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store import BackgroundProjector, Projector, open_store, upgrade
+from mcp_trading.adapters.store.order_reads import OrderReader
 from mcp_trading.adapters.store.projector_process import ProjectorProcess
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
@@ -63,6 +64,9 @@ Runtime = KernelRuntime | ReplicaRuntime
 log = logging.getLogger("mcp_trading.platform")
 
 _NS = 1_000_000_000
+_RELEASE_EVERY_S = 1.0  # how often closed orders the projections hold leave the kernel
+_LAG_TICK_S = 0.01  # the loop-lag probe's timer
+_LAG_WINDOW_S = 5.0
 
 
 class PlatformUnavailableError(RuntimeError):
@@ -119,6 +123,11 @@ class Platform:
         self.runtime: Runtime | None = None
         self.projector: BackgroundProjector | None = None
         self.projector_process: ProjectorProcess | None = None
+        #: reads of closed orders the kernel released; None when nothing projects orders
+        #: (`projection = off`), and then the kernel keeps every order (nothing is released)
+        self.order_reads: OrderReader | None = None
+        self.loop_lag_max = 0.0  # seconds, since start (also in /metrics)
+        self._snapshot_task: asyncio.Task[bool] | None = None
         self.authenticator: Authenticates | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -139,6 +148,7 @@ class Platform:
             report = self.runtime.report
             log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
                      report.last_seq, report.replayed, report.seconds)
+            self._open_order_reads()
             tune_gc_for_kernel()  # a replica holds the same long-lived book as the kernel
             return
         reports = s.resolved_reports_url
@@ -171,14 +181,38 @@ class Platform:
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
+        self._open_order_reads()
         tune_gc_for_kernel()
+
+    def _open_order_reads(self) -> None:
+        """Closed orders are read from the projections once the kernel releases them; release
+        what the projections already hold now, before the GC freezes the recovered state."""
+        s = self.settings
+        if s.projection == "off" or s.projection_interval_s <= 0:
+            return
+        self.order_reads = OrderReader(s.resolved_reports_url)
+        try:
+            self.release_closed(self.order_reads.watermark())
+        except Exception:  # a missing reports database only delays the release
+            log.warning("projection watermark unreadable; closed orders stay in memory for now",
+                        exc_info=True)
+
+    def release_closed(self, watermark: int) -> int:
+        runtime = self.kernel_runtime
+        released = runtime.kernel.state.release(min(watermark, runtime.journal.durable_seq))
+        state = runtime.kernel.state
+        self.metrics.hot_orders.set(len(state.orders))
+        self.metrics.dedupe_entries.set(sum(len(d) for d in state.dedupe.values()))
+        return released
 
     async def start(self) -> None:
         if self.runtime is None:
             self.open()
         self.accepting = True
         self._refresh_health()
-        tasks = [self._housekeeping()]
+        tasks = [self._housekeeping(), self._watch_loop()]
+        if self.order_reads is not None:
+            tasks.append(self._release_loop())
         runtime = self.runtime
         if self.role == "embedded":
             tasks.append(self._pump_quotes())
@@ -214,8 +248,13 @@ class Platform:
             await asyncio.to_thread(self.projector.stop)
         if self.projector_process is not None:
             await asyncio.to_thread(self.projector_process.stop)
+        if self._snapshot_task is not None:
+            with contextlib.suppress(Exception):
+                await self._snapshot_task
         if self.runtime is not None:
             await asyncio.to_thread(self.runtime.close)
+        if self.order_reads is not None:
+            self.order_reads.close()
         close = getattr(self.authenticator, "close", None)
         if close is not None:
             close()
@@ -344,11 +383,44 @@ class Platform:
             if self.accepting:
                 if self.role != "replica":  # replicas hold what the engine decided
                     runtime.kernel.tick()
-                    runtime.maybe_snapshot()
+                    if (isinstance(runtime, KernelRuntime) and runtime.snapshot_due()
+                            and (self._snapshot_task is None or self._snapshot_task.done())):
+                        # encoded on a worker thread: the writer goes on meanwhile
+                        self._snapshot_task = asyncio.create_task(runtime.snapshot_off_loop())
                 # what survived half a second is long-lived (orders, positions): exempt it
                 # from the cyclic collector, so collections stay short (request latency)
                 gc.freeze()
             self._refresh_health()
+
+    async def _release_loop(self) -> None:
+        """Drop closed orders the projections hold from the kernel's memory (kernel.dedupe)."""
+        reader = self.order_reads
+        assert reader is not None
+        while True:
+            await asyncio.sleep(_RELEASE_EVERY_S)
+            try:
+                watermark = await asyncio.to_thread(reader.watermark)
+            except Exception:  # the reports database is away: closed orders wait in memory
+                log.debug("projection watermark unreadable", exc_info=True)
+                continue
+            self.release_closed(watermark)
+
+    async def _watch_loop(self) -> None:
+        """The engine's event-loop lag: how late a 10 ms timer fires (/metrics)."""
+        loop = asyncio.get_running_loop()
+        window_max, window_end = 0.0, loop.time() + _LAG_WINDOW_S
+        while True:
+            start = loop.time()
+            await asyncio.sleep(_LAG_TICK_S)
+            now = loop.time()
+            lag = max(0.0, now - start - _LAG_TICK_S)
+            window_max = max(window_max, lag)
+            if lag > self.loop_lag_max:
+                self.loop_lag_max = lag
+                self.metrics.loop_lag_max.set(lag)
+            if now >= window_end:
+                self.metrics.loop_lag.set(window_max)
+                window_max, window_end = 0.0, now + _LAG_WINDOW_S
 
     def _refresh_health(self) -> None:
         h = self.health
