@@ -139,6 +139,9 @@ class Kernel:
         self._commission = self.config.commission
         self._commission_free = self._commission.is_zero
         self._sink = _VenueSink(self)
+        #: (account, client_order_id) -> entry of an order whose duplicate-check entry aged
+        #: out of memory (kernel.dedupe); asked only when the archive filter says "maybe"
+        self.archive_lookup: Callable[[str, str], bytes | None] | None = None
 
     # ---- plumbing -------------------------------------------------------------------------
     @property
@@ -243,6 +246,8 @@ class Kernel:
                     return existing  # an idempotent retry
                 raise DuplicateClientOrderIdError(coid, existing.id)
             entry = state.closed_entry(account_id, coid)
+            if entry is None and state.dedupe.archived:
+                entry = self._archived_entry(account_id, coid)
             if entry is not None:  # a closed order, released from memory
                 closed_id, digest = unpack(entry)
                 if digest == request_digest(request):
@@ -267,6 +272,14 @@ class Kernel:
                                    replaces=replaces, attribution=attribution,
                                    session_open=session_open)
 
+    def _archived_entry(self, account_id: str, client_order_id: str) -> bytes | None:
+        """The entry of an order aged out of memory: the store is asked only on a filter hit
+        (the id was used, or a ~1 % false positive), so a new id costs no query."""
+        lookup = self.archive_lookup
+        if lookup is None or not self.state.dedupe.maybe_archived(account_id, client_order_id):
+            return None
+        return lookup(account_id, client_order_id)
+
     def get_order(self, order_id: str, account_id: str | None = None) -> Order:
         order = self.state.orders.get(order_id)
         if order is None or (account_id is not None and order.account_id != account_id):
@@ -278,7 +291,8 @@ class Kernel:
         raises IdempotentRetryError naming it (read it from the projections)."""
         order = self._account(account_id).by_client_id.get(client_order_id)
         if order is None:
-            entry = self.state.closed_entry(account_id, client_order_id)
+            entry = (self.state.closed_entry(account_id, client_order_id)
+                     or self._archived_entry(account_id, client_order_id))
             if entry is not None:
                 raise IdempotentRetryError(unpack(entry)[0], client_order_id)
             raise OrderNotFoundError(f"client_order_id={client_order_id}")
@@ -345,7 +359,8 @@ class Kernel:
             if client_order_id in account.by_client_id:
                 raise DuplicateClientOrderIdError(client_order_id,
                                                   account.by_client_id[client_order_id].id)
-            entry = self.state.closed_entry(account.id, client_order_id)
+            entry = (self.state.closed_entry(account.id, client_order_id)
+                     or self._archived_entry(account.id, client_order_id))
             if entry is not None:
                 raise DuplicateClientOrderIdError(client_order_id, unpack(entry)[0])
         book = self.state.venue.book(request.symbol)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.kernel import codec, snapshot
+from mcp_trading.kernel.dedupe import DedupeIndex
 from mcp_trading.kernel.journal import GroupCommitJournal
 from mcp_trading.kernel.kernel import Kernel, KernelConfig
 from mcp_trading.kernel.ports import Clock, JournalRecord, JournalStore
@@ -68,9 +69,13 @@ class KernelRuntime:
         ms), encoded on a worker thread, then handed to the journal's writer thread."""
         if not self.snapshot_due():
             return False
-        cap = snapshot.capture(self.kernel.state)
+        state = self.kernel.state
+        cap = snapshot.capture(state, self.kernel.clock.now_ns())
         self._snapshot_seq = cap.state.seq
         self.journal.save_snapshot(await asyncio.to_thread(snapshot.encode, cap))
+        # one generation of duplicate-check entries per day: merged off the loop as well
+        merged = await asyncio.to_thread(DedupeIndex.compact, cap.generations)
+        state.dedupe.swap(cap.generations, merged)
         return True
 
     def close(self) -> None:

@@ -1,9 +1,9 @@
 """Snapshots: the whole kernel state at one sequence number, so a long journal restarts fast.
 
 Taking one is two steps, so the writer is not held up: `capture` (on the writer's thread, a
-few ms: field tuples of the live orders and accounts, a C-level copy of the duplicate-check
-entries) and `encode` (any thread: the msgpack body, the entries in chunks so no single
-C call holds the GIL for long). `dump` is both at once.
+few ms: field tuples of the live orders and accounts — ~2 µs per working order — and the
+duplicate-check entries' generations sealed, O(1)) and `encode` (any thread: the msgpack
+body, the entries in chunks so no single C call holds the GIL for long). `dump` is both.
 
 Format 2 carries, instead of closed orders, the duplicate-check entries of the closed orders
 the kernel released (kernel.dedupe); the orders it lists are the working ones and the closed
@@ -13,9 +13,11 @@ the projections catch up, like any recently closed order.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
@@ -37,6 +39,7 @@ from mcp_trading.domain.positions import Position
 from mcp_trading.domain.risk import RiskLimits
 from mcp_trading.domain.sessions import Session
 from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.kernel.dedupe import BloomFilter, Generation
 from mcp_trading.kernel.ports import Snapshot
 from mcp_trading.kernel.state import KernelState
 
@@ -124,13 +127,15 @@ class _State(msgspec.Struct):
     marks: dict[str, D]
     accounts: list[_Account]
     orders: list[_Order]
-    #: format 2: msgpack chunks, each a list of [account id, client_order_id, entry]
+    #: format 2: msgpack chunks, each [sealed_at, account id, [[client_order_id, entry], ...]]
     dedupe: list[bytes] = []
+    #: format 2: Bloom filters of entries aged out to the store: [size, hashes, bits]
+    archived: list[tuple[int, int, bytes]] = []
 
 
 _ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
 _DECODER = msgspec.msgpack.Decoder(_State)
-_ENTRIES = msgspec.msgpack.Decoder(list[tuple[str, str, bytes]])
+_ENTRIES = msgspec.msgpack.Decoder(tuple[int, str, list[tuple[str, bytes]]])
 _ORDER_FIELDS = [f for f in _Order.__struct_fields__ if f != "request_stop_price"]
 _ORDER_TUPLE = attrgetter(*_ORDER_FIELDS)
 
@@ -142,17 +147,18 @@ class Capture:
     state: _State  # with orders and dedupe still empty
     orders: list[tuple[Any, ...]]
     request_stops: list[Decimal | None]
-    dedupe: list[tuple[str, list[tuple[str, bytes]]]]
+    generations: list[Generation]  # sealed: never changed again
+    archived: list[BloomFilter]  # never changed once in the list
 
 
-def capture(state: KernelState) -> Capture:
-    """Copy what a snapshot needs; cheap enough for the writer's thread (measured ~1 µs per
-    live order, ~10 ns per duplicate-check entry)."""
+def capture(state: KernelState, now_ns: int | None = None) -> Capture:
+    """Copy what a snapshot needs; cheap enough for the writer's thread (measured ~1-2 µs per
+    live order; the duplicate-check entries are not copied but sealed)."""
     live = list(state.orders.values())
     orders = list(map(_ORDER_TUPLE, live))
     stops = [o.request.stop_price for o in live]
-    dedupe = [(account_id, list(entries.items())) for account_id, entries in state.dedupe.items()]
-    return Capture(_header(state), orders, stops, dedupe)
+    generations = state.dedupe.seal(time.time_ns() if now_ns is None else now_ns)
+    return Capture(_header(state), orders, stops, generations, list(state.dedupe.archived))
 
 
 def encode(cap: Capture) -> Snapshot:
@@ -161,11 +167,13 @@ def encode(cap: Capture) -> Snapshot:
     snap.orders = [_Order(*fields, stop)  # type: ignore[call-arg]  # stop: its last field
                    for fields, stop in zip(cap.orders, cap.request_stops, strict=True)]
     chunks: list[bytes] = []
-    for account_id, entries in cap.dedupe:
-        for start in range(0, len(entries), _CHUNK):
-            chunks.append(_ENCODER.encode([(account_id, coid, entry)
-                                           for coid, entry in entries[start:start + _CHUNK]]))
+    for generation in cap.generations:
+        for account_id, entries in generation.entries.items():
+            items = iter(entries.items())
+            while chunk := list(islice(items, _CHUNK)):
+                chunks.append(_ENCODER.encode((generation.sealed_at, account_id, chunk)))
     snap.dedupe = chunks
+    snap.archived = [(b.size, b.hashes, bytes(b.bits)) for b in cap.archived]
     return Snapshot(snap.seq, _ENCODER.encode(snap))
 
 
@@ -238,12 +246,13 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
             account.add_open(order, order.qty - order.filled_qty)
         else:  # closed, not yet released when the snapshot was taken (or format 1)
             state.closing.append((snap.seq, order))
+    generations: dict[int, dict[str, dict[str, bytes]]] = {}
     for chunk in snap.dedupe:
-        for account_id, coid, entry in _ENTRIES.decode(chunk):
-            entries = state.dedupe.get(account_id)
-            if entries is None:
-                entries = state.dedupe[account_id] = {}
-            entries[coid] = entry
+        sealed_at, account_id, pairs = _ENTRIES.decode(chunk)
+        generations.setdefault(sealed_at, {}).setdefault(account_id, {}).update(pairs)
+    state.dedupe.sealed = [Generation(at, entries) for at, entries in sorted(generations.items())]
+    state.dedupe.archived = [BloomFilter(0, bits=bits, hashes=hashes, size=size)
+                             for size, hashes, bits in snap.archived]
     state.recent_orders = deque()
     state.recount()
     books = [a for a in state.accounts.values() if not a.internal]

@@ -39,7 +39,7 @@ from mcp_trading.domain.risk import RiskLimits, loss_floor
 from mcp_trading.domain.sessions import Session
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.domain.venue import Venue
-from mcp_trading.kernel.dedupe import pack, request_digest
+from mcp_trading.kernel.dedupe import DedupeIndex, pack, request_digest
 
 __all__ = ["KernelState"]
 
@@ -91,8 +91,8 @@ class KernelState:
         #: closed orders still in `orders`, with the seq that closed them, oldest first:
         #: `release(upto)` drops them once the projections hold that seq
         self.closing: deque[tuple[int, Order]] = deque()
-        #: account -> client_order_id -> packed (order id, request digest) of released orders
-        self.dedupe: dict[str, dict[str, bytes]] = {}
+        #: (account, client_order_id) -> packed (order id, request digest) of released orders
+        self.dedupe = DedupeIndex()
         self.appliers: dict[type[Any], Callable[[Any], None]] = {
             AccountOpened: self._account_opened,
             OrderAccepted: self._accepted,
@@ -143,8 +143,7 @@ class KernelState:
 
     def closed_entry(self, account_id: str, client_order_id: str) -> bytes | None:
         """The duplicate-check entry of a released order (see kernel.dedupe), or None."""
-        entries = self.dedupe.get(account_id)
-        return None if entries is None else entries.get(client_order_id)
+        return self.dedupe.get(account_id, client_order_id)
 
     def release(self, upto_seq: int) -> int:
         """Drop closed orders whose closing event is at or before `upto_seq` from the hot
@@ -166,10 +165,7 @@ class KernelState:
             if account.by_client_id.get(coid) is order:
                 del account.by_client_id[coid]
             if order.request.client_order_id is not None:
-                entries = dedupe.get(account.id)
-                if entries is None:
-                    entries = dedupe[account.id] = {}
-                entries[coid] = pack(order.id, request_digest(order.request))
+                dedupe.add(account.id, coid, pack(order.id, request_digest(order.request)))
             released += 1
         if released:
             venue = self.venue

@@ -28,11 +28,12 @@ from mcp_trading.adapters.calendars import calendar_by_name
 from mcp_trading.adapters.feeds.simulator import SimulatedFeed
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store import BackgroundProjector, Projector, open_store, upgrade
-from mcp_trading.adapters.store.order_reads import OrderReader
+from mcp_trading.adapters.store.order_reads import OrderReader, request_of
 from mcp_trading.adapters.store.projector_process import ProjectorProcess
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
+from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
 from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform import SERVICES
@@ -65,6 +66,7 @@ log = logging.getLogger("mcp_trading.platform")
 
 _NS = 1_000_000_000
 _RELEASE_EVERY_S = 1.0  # how often closed orders the projections hold leave the kernel
+_AGE_EVERY_S = 60.0  # how often duplicate-check entries past the memory window are archived
 _LAG_TICK_S = 0.01  # the loop-lag probe's timer
 _LAG_WINDOW_S = 5.0
 
@@ -191,18 +193,47 @@ class Platform:
         if s.projection == "off" or s.projection_interval_s <= 0:
             return
         self.order_reads = OrderReader(s.resolved_reports_url)
+        self.kernel_runtime.kernel.archive_lookup = self._archived_entry
         try:
             self.release_closed(self.order_reads.watermark())
         except Exception:  # a missing reports database only delays the release
             log.warning("projection watermark unreadable; closed orders stay in memory for now",
                         exc_info=True)
 
+    def _archived_entry(self, account_id: str, client_order_id: str) -> bytes | None:
+        """The duplicate-check entry of an order aged out of memory, from the projections
+        (a synchronous primary-index read, asked only on an archive-filter hit)."""
+        assert self.order_reads is not None
+        row = self.order_reads.by_client_id(account_id, client_order_id)
+        return None if row is None else pack(row["id"], request_digest(request_of(row)))
+
+    async def age_dedupe(self, now_ns: int | None = None) -> int:
+        """Archive duplicate-check entries older than `dedupe_memory_days` behind a Bloom
+        filter (their orders are in the projections); returns how many left memory."""
+        runtime = self.kernel_runtime
+        index = runtime.kernel.state.dedupe
+        now = time.time_ns() if now_ns is None else now_ns
+        if isinstance(runtime, KernelRuntime) and not runtime.snapshot_every:
+            # no snapshots seal generations: seal and merge here (both off the loop's path)
+            sealed = index.seal(now)
+            index.swap(sealed, await asyncio.to_thread(DedupeIndex.compact, sealed))
+        cutoff = now - int(self.settings.dedupe_memory_days * DAY_NS)
+        old = [g for g in index.sealed if g.sealed_at < cutoff]
+        if not old:
+            return 0
+        bloom = await asyncio.to_thread(DedupeIndex.bloom_of, old)
+        gone = index.expire(cutoff)
+        if [id(g) for g in gone] != [id(g) for g in old]:  # merged meanwhile (rare)
+            bloom = DedupeIndex.bloom_of(gone)
+        index.archived.append(bloom)
+        return sum(len(d) for g in gone for d in g.entries.values())
+
     def release_closed(self, watermark: int) -> int:
         runtime = self.kernel_runtime
         released = runtime.kernel.state.release(min(watermark, runtime.journal.durable_seq))
         state = runtime.kernel.state
         self.metrics.hot_orders.set(len(state.orders))
-        self.metrics.dedupe_entries.set(sum(len(d) for d in state.dedupe.values()))
+        self.metrics.dedupe_entries.set(len(state.dedupe))
         return released
 
     async def start(self) -> None:
@@ -396,8 +427,15 @@ class Platform:
         """Drop closed orders the projections hold from the kernel's memory (kernel.dedupe)."""
         reader = self.order_reads
         assert reader is not None
+        loop = asyncio.get_running_loop()
+        next_aging = loop.time() + _AGE_EVERY_S
         while True:
             await asyncio.sleep(_RELEASE_EVERY_S)
+            if self.role != "replica" and loop.time() >= next_aging:
+                next_aging = loop.time() + _AGE_EVERY_S
+                archived = await self.age_dedupe()
+                if archived:
+                    log.info("%d duplicate-check entries archived to the store", archived)
             try:
                 watermark = await asyncio.to_thread(reader.watermark)
             except Exception:  # the reports database is away: closed orders wait in memory

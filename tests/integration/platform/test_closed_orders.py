@@ -179,15 +179,44 @@ def test_restart_keeps_the_small_state_and_the_reads(tmp_path: Path) -> None:
     _release(first)
     before = _reads(first, ids)
     state = first.kernel_runtime.kernel.state
-    shape = (set(state.orders), {a: dict(d) for a, d in state.dedupe.items()})
-    assert sum(map(len, state.dedupe.values())) == 3  # c-filled, c-cancel, c-reject
+    shape = (set(state.orders), state.dedupe.as_dict())
+    assert len(state.dedupe) == 3  # c-filled, c-cancel, c-reject
     first.kernel_runtime.journal.save_snapshot(snapshot.dump(state))  # what 100k events would do
     _close(first)
     second = _open(tmp_path)
     try:
         again = second.kernel_runtime.kernel.state
         assert second.kernel_runtime.report.snapshot_seq > 0
-        assert (set(again.orders), {a: dict(d) for a, d in again.dedupe.items()}) == shape
+        assert (set(again.orders), again.dedupe.as_dict()) == shape
         assert _reads(second, ids) == before
     finally:
         _close(second)
+
+
+def test_entries_past_the_memory_window_are_checked_against_the_store(plat: Platform) -> None:
+    ids = _book(plat)
+    trading = TradingService(plat)
+    view = trading.get_order(VIEWER, ids["filled"])
+    _release(plat)
+    state = plat.kernel_runtime.kernel.state
+    state.dedupe.seal(time.time_ns())  # what a snapshot does
+    later = time.time_ns() + int(2 * 86_400e9)  # past the 1-day window
+    assert asyncio.run(plat.age_dedupe(later)) == 3
+    assert len(state.dedupe) == 0 and state.dedupe.archived
+    asked: list[str] = []
+    reader = plat.order_reads
+    assert reader is not None
+    by_client_id = reader.by_client_id
+    reader.by_client_id = lambda a, c: asked.append(c) or by_client_id(a, c)  # type: ignore[method-assign]
+    again, _ = asyncio.run(trading.submit_order(
+        TRADER, {"symbol": "AAPL", "side": "buy", "qty": 1, "client_order_id": "c-filled"}))
+    assert again == view and asked == ["c-filled"]
+    with pytest.raises(DuplicateClientOrderIdError, match=ids["canceled"]):
+        asyncio.run(trading.submit_order(
+            TRADER, {"symbol": "AAPL", "side": "buy", "qty": 3, "client_order_id": "c-cancel"}))
+    assert trading.get_order_by_client_id(VIEWER, "c-reject")["id"] == ids["rejected"]
+    asked.clear()
+    for i in range(50):  # new ids: no store query (a ~1 % false positive at most)
+        asyncio.run(trading.submit_order(
+            TRADER, {"symbol": "AAPL", "side": "buy", "qty": 1, "client_order_id": f"n-{i}"}))
+    assert len(asked) <= 2

@@ -60,15 +60,15 @@ def test_a_released_order_with_a_client_order_id_keeps_under_200_bytes(h: Harnes
     _released(h)
 
     def close_and_release() -> int:
-        before = len(h.kernel.state.dedupe["paper"])
+        before = len(h.kernel.state.dedupe)
         _close_orders(h, 2_000, N, coid=True)
         _released(h)
-        return len(h.kernel.state.dedupe["paper"]) - before
+        return len(h.kernel.state.dedupe) - before
 
     retained, released = _retained(close_and_release)
     assert released == N
     state = h.kernel.state
-    assert len(state.orders) == 0 and len(state.dedupe["paper"]) == N + 2_000
+    assert len(state.orders) == 0 and len(state.dedupe) == N + 2_000
     assert retained / N < BOUND, f"{retained / N:.0f} B per closed order"
 
 
@@ -93,7 +93,7 @@ def test_the_recovered_state_is_as_small_as_the_live_one(h: Harness) -> None:
     retained, loaded = _retained(lambda: snapshot.load(payload, live.instruments,
                                                        h.kernel.config.slippage))
     assert isinstance(loaded, type(live))
-    assert loaded.dedupe == live.dedupe and loaded.orders.keys() == live.orders.keys()
+    assert loaded.dedupe.as_dict() == live.dedupe.as_dict() and loaded.orders.keys() == live.orders.keys()
     assert snapshot.dump(loaded) == payload
     assert retained / N < BOUND, f"{retained / N:.0f} B per closed order after recovery"
 
@@ -107,4 +107,4 @@ def test_closed_orders_stay_until_the_projections_hold_them(h: Harness) -> None:
     assert state.release(closed_at - 1) == 0 and filled.id in state.orders
     assert state.release(closed_at) == 1
     assert set(state.orders) == {working.id}
-    assert "a" in state.dedupe["paper"] and "a" not in h.account.by_client_id
+    assert state.dedupe.get("paper", "a") is not None and "a" not in h.account.by_client_id

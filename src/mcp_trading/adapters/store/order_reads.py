@@ -14,8 +14,9 @@ from sqlalchemy import Engine, and_, not_, or_, select
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import orders, projection_checkpoint
+from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 
-__all__ = ["OrderReader"]
+__all__ = ["OrderReader", "request_of"]
 
 Row = dict[str, Any]
 _O = orders.c
@@ -79,3 +80,15 @@ class OrderReader:
                  .limit(limit))
         with self._engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def request_of(row: Row) -> OrderRequest:
+    """The request an order row was created from (a trailing stop's stop_price is the
+    trailed one, not part of its request)."""
+    kind = OrderType(row["type"])
+    return OrderRequest(
+        symbol=row["symbol"], qty=row["qty"], side=OrderSide(row["side"]), type=kind,
+        time_in_force=TimeInForce(row["time_in_force"]), limit_price=row["limit_price"],
+        stop_price=None if kind is OrderType.TRAILING_STOP else row["stop_price"],
+        trail_price=row["trail_price"], trail_percent=row["trail_percent"],
+        client_order_id=row["client_order_id"], extended_hours=bool(row["extended_hours"]))
