@@ -245,7 +245,8 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
             account.open_orders[order.id] = order
             account.add_open(order, order.qty - order.filled_qty)
         else:  # closed, not yet released when the snapshot was taken (or format 1)
-            state.closing.append((snap.seq, order))
+            state.closing.append(order)
+            state.closing_seqs.append(snap.seq)
     generations: dict[int, dict[str, dict[str, bytes]]] = {}
     for chunk in snap.dedupe:
         sealed_at, account_id, pairs = _ENTRIES.decode(chunk)

@@ -90,7 +90,9 @@ class KernelState:
         self.order_count = 0
         #: closed orders still in `orders`, with the seq that closed them, oldest first:
         #: `release(upto)` drops them once the projections hold that seq
-        self.closing: deque[tuple[int, Order]] = deque()
+        #: (two deques, not one of tuples: an int deque is not tracked by the cyclic GC)
+        self.closing: deque[Order] = deque()
+        self.closing_seqs: deque[int] = deque()
         #: (account, client_order_id) -> packed (order id, request digest) of released orders
         self.dedupe = DedupeIndex()
         self.appliers: dict[type[Any], Callable[[Any], None]] = {
@@ -152,13 +154,14 @@ class KernelState:
         The caller passes the projections' durable watermark, so every order dropped here
         can be read, in its final state, from the projection tables.
         """
-        closing = self.closing
+        closing, seqs = self.closing, self.closing_seqs
         orders = self.orders
         accounts = self.accounts
         dedupe = self.dedupe
         released = 0
-        while closing and closing[0][0] <= upto_seq:
-            order = closing.popleft()[1]
+        while seqs and seqs[0] <= upto_seq:
+            seqs.popleft()
+            order = closing.popleft()
             orders.pop(order.id, None)
             account = accounts[order.account_id]
             coid = order.client_order_id
@@ -229,7 +232,8 @@ class KernelState:
     def _rejected(self, ev: OrderRejected) -> None:
         order = self._new_order(ev)
         order.transition(_REJECT)
-        self.closing.append((self.seq, order))
+        self.closing.append(order)
+        self.closing_seqs.append(self.seq)
         order.reject_code = ev.code
         order.reject_reason = ev.reason
 
@@ -268,7 +272,8 @@ class KernelState:
         if complete:
             order.filled_at = ts
             del account.open_orders[order_id]
-            self.closing.append((self.seq, order))
+            self.closing.append(order)
+            self.closing_seqs.append(self.seq)
         position = account.positions.get(symbol)
         if position is None:
             position = account.positions[symbol] = Position(symbol, self.marks.get(symbol))
@@ -295,7 +300,8 @@ class KernelState:
     def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
         order.transition(trigger)
         order.updated_at = ts
-        self.closing.append((self.seq, order))
+        self.closing.append(order)
+        self.closing_seqs.append(self.seq)
         account = self.accounts[order.account_id]
         account.open_orders.pop(order.id, None)
         account.add_open(order, -(order.qty - order.filled_qty))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -289,12 +290,16 @@ class OrderEventIndex:
     Built on first use and extended with each later call, so a history costs a read of the
     few records that hold the order's events, not a scan of the journal. Thread-safe; called
     off the event loop. A record is one group commit, so most orders live in one or two.
+    Bounded: it remembers the `capacity` orders most recently seen in the journal (~100 B
+    each); an older order's history is found by a scan of the journal instead (slow, rare).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 200_000) -> None:
         self._lock = threading.Lock()
         self._after = 0  # the last record folded in
-        self._where: dict[str, int | list[int]] = {}  # one record seq, or several
+        self._capacity = capacity
+        #: one record seq, or several; oldest-touched first
+        self._where: OrderedDict[str, int | list[int]] = OrderedDict()
 
     def _catch_up(self, store: JournalStore) -> None:
         where = self._where
@@ -306,18 +311,26 @@ class OrderEventIndex:
                 seen = where.get(order_id)
                 if seen is None:
                     where[order_id] = rec.seq
-                elif isinstance(seen, int):
-                    if seen != rec.seq:
-                        where[order_id] = [seen, rec.seq]
-                elif seen[-1] != rec.seq:
-                    seen.append(rec.seq)
+                else:
+                    where.move_to_end(order_id)
+                    if isinstance(seen, int):
+                        if seen != rec.seq:
+                            where[order_id] = [seen, rec.seq]
+                    elif seen[-1] != rec.seq:
+                        seen.append(rec.seq)
             self._after = rec.seq
+            while len(where) > self._capacity:
+                where.popitem(last=False)
 
     def events(self, store: JournalStore, order_id: str) -> list[tuple[int, Event]]:
         with self._lock:
             self._catch_up(store)
             seen = self._where.get(order_id)
             records = [seen] if isinstance(seen, int) else list(seen or ())
+            upto = self._after
+        if not records:  # not among the recent orders: scan what the index has passed
+            return [(seq, event) for seq, event in codec.events(store.read(after_seq=0))
+                    if seq <= upto and _order_of(event) == order_id]
         return [(seq, event) for record_seq in records
                 for seq, event in _events_in(store, record_seq) if _order_of(event) == order_id]
 
