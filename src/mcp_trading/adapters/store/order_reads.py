@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Engine, and_, not_, or_, select
+from sqlalchemy import Engine, not_, or_, select
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import orders, projection_checkpoint
@@ -66,7 +66,9 @@ class OrderReader:
         else:
             where.append(not_(_O.account_id.startswith("_", autoescape=True)))
         if statuses is not None:
-            where.append(_O.status.in_(sorted(statuses)))
+            # `status || ''`: not the status index (a listing of "closed" then sorts every
+            # closed order per page) but the created_at one, which serves the order and limit
+            where.append(_O.status.concat("").in_(sorted(statuses)))
         if symbol is not None:
             where.append(_O.symbol == symbol)
         if after is not None:
@@ -75,7 +77,10 @@ class OrderReader:
             where.append(_O.created_at <= until)
         if before is not None:
             ts, order_id = before
-            where.append(or_(_O.created_at < ts, and_(_O.created_at == ts, _O.id < order_id)))
+            # a plain range on created_at, so the index serves it (an OR of the two cases
+            # alone made SQLite scan: every page of a long listing cost a full scan)
+            where.append(_O.created_at <= ts)
+            where.append(or_(_O.created_at < ts, _O.id < order_id))
         query = (select(orders).where(*where).order_by(_O.created_at.desc(), _O.id.desc())
                  .limit(limit))
         with self._engine.connect() as conn:
