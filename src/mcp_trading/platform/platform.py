@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gc
 import logging
 import shutil
@@ -151,6 +152,7 @@ class Platform:
             log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
                      report.last_seq, report.replayed, report.seconds)
             self._open_order_reads()
+            self._tune_malloc()
             tune_gc_for_kernel()  # a replica holds the same long-lived book as the kernel
             return
         reports = s.resolved_reports_url
@@ -184,7 +186,25 @@ class Platform:
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
         self._open_order_reads()
+        self._tune_malloc()
         tune_gc_for_kernel()
+
+    @staticmethod
+    def _tune_malloc() -> None:
+        """glibc: buffers of 1 MiB and more always get their own mapping, returned at free.
+
+        By default glibc raises its mmap threshold (up to 32 MiB) after the first large free,
+        so a snapshot's transient buffers (the payload, the merged duplicate-check tables,
+        growing with the entries) then come from the heap, whose high-water mark stays in
+        RSS. Measured in one process (kernel, release every 600 orders, a snapshot every 20k
+        events, 100k orders with client_order_ids): RSS +352 B per closed order by default,
+        +177 B with this (tracemalloc: ~170 B live).
+        """
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        except (OSError, AttributeError):  # not glibc: nothing to tune
+            pass
 
     def _open_order_reads(self) -> None:
         """Closed orders are read from the projections once the kernel releases them; release
