@@ -55,10 +55,11 @@ from mcp_trading.domain.pretrade import check_order
 from mcp_trading.domain.risk import Reason, Refusal, RiskLimits, fmt_money
 from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.kernel.dedupe import request_digest, unpack
 from mcp_trading.kernel.ports import Clock
 from mcp_trading.kernel.state import KernelState
 
-__all__ = ["CloseResult", "Kernel", "KernelConfig", "OrderRefusedError"]
+__all__ = ["CloseResult", "IdempotentRetryError", "Kernel", "KernelConfig", "OrderRefusedError"]
 
 # enum members bound once: attribute access on an Enum class costs ~100 ns on the hot path
 _ACCEPTED = OrderStatus.ACCEPTED
@@ -98,6 +99,17 @@ class OrderRefusedError(OrderStateError):
         self.refusal = refusal
 
 
+class IdempotentRetryError(Exception):
+    """A retry of an order that is closed and no longer in the kernel's memory: the same
+    client_order_id with the same request. Nothing was changed; the caller answers with the
+    order `order_id` as the projections hold it (what `submit` returns for a live one)."""
+
+    def __init__(self, order_id: str, client_order_id: str) -> None:
+        super().__init__(f"client_order_id {client_order_id!r} is order {order_id} (closed)")
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+
+
 @dataclass(frozen=True, slots=True)
 class CloseResult:
     symbol: str
@@ -127,6 +139,9 @@ class Kernel:
         self._commission = self.config.commission
         self._commission_free = self._commission.is_zero
         self._sink = _VenueSink(self)
+        #: (account, client_order_id) -> entry of an order whose duplicate-check entry aged
+        #: out of memory (kernel.dedupe); asked only when the archive filter says "maybe"
+        self.archive_lookup: Callable[[str, str], bytes | None] | None = None
 
     # ---- plumbing -------------------------------------------------------------------------
     @property
@@ -230,6 +245,14 @@ class Kernel:
                 if existing.request == request:
                     return existing  # an idempotent retry
                 raise DuplicateClientOrderIdError(coid, existing.id)
+            entry = state.closed_entry(account_id, coid)
+            if entry is None and state.dedupe.archived:
+                entry = self._archived_entry(account_id, coid)
+            if entry is not None:  # a closed order, released from memory
+                closed_id, digest = unpack(entry)
+                if digest == request_digest(request):
+                    raise IdempotentRetryError(closed_id, coid)
+                raise DuplicateClientOrderIdError(coid, closed_id)
         ts = self.clock.now_ns()
         session = state.session
         if session is None or ts >= session.close_ns:
@@ -249,6 +272,14 @@ class Kernel:
                                    replaces=replaces, attribution=attribution,
                                    session_open=session_open)
 
+    def _archived_entry(self, account_id: str, client_order_id: str) -> bytes | None:
+        """The entry of an order aged out of memory: the store is asked only on a filter hit
+        (the id was used, or a ~1 % false positive), so a new id costs no query."""
+        lookup = self.archive_lookup
+        if lookup is None or not self.state.dedupe.maybe_archived(account_id, client_order_id):
+            return None
+        return lookup(account_id, client_order_id)
+
     def get_order(self, order_id: str, account_id: str | None = None) -> Order:
         order = self.state.orders.get(order_id)
         if order is None or (account_id is not None and order.account_id != account_id):
@@ -256,8 +287,14 @@ class Kernel:
         return order
 
     def order_by_client_id(self, account_id: str, client_order_id: str) -> Order:
+        """The live order with this client_order_id. A closed order released from memory
+        raises IdempotentRetryError naming it (read it from the projections)."""
         order = self._account(account_id).by_client_id.get(client_order_id)
         if order is None:
+            entry = (self.state.closed_entry(account_id, client_order_id)
+                     or self._archived_entry(account_id, client_order_id))
+            if entry is not None:
+                raise IdempotentRetryError(unpack(entry)[0], client_order_id)
             raise OrderNotFoundError(f"client_order_id={client_order_id}")
         return order
 
@@ -318,8 +355,14 @@ class Kernel:
         instrument = self.instruments[request.symbol]
         request.check_instrument(instrument)
         account = self._account(old.account_id)
-        if client_order_id is not None and client_order_id in account.by_client_id:
-            raise DuplicateClientOrderIdError(client_order_id, account.by_client_id[client_order_id].id)
+        if client_order_id is not None:
+            if client_order_id in account.by_client_id:
+                raise DuplicateClientOrderIdError(client_order_id,
+                                                  account.by_client_id[client_order_id].id)
+            entry = (self.state.closed_entry(account.id, client_order_id)
+                     or self._archived_entry(account.id, client_order_id))
+            if entry is not None:
+                raise DuplicateClientOrderIdError(client_order_id, unpack(entry)[0])
         book = self.state.venue.book(request.symbol)
         # check the replacement as if the old order were gone, then put everything back
         leaves = old.qty - old.filled_qty

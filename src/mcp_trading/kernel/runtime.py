@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.kernel import codec, snapshot
+from mcp_trading.kernel.dedupe import DedupeIndex
 from mcp_trading.kernel.journal import GroupCommitJournal
 from mcp_trading.kernel.kernel import Kernel, KernelConfig
 from mcp_trading.kernel.ports import Clock, JournalRecord, JournalStore
@@ -21,7 +23,7 @@ __all__ = ["KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_
 def tune_gc_for_kernel() -> None:
     """Process-wide: collect the young generation less often, and exempt what exists now.
 
-    The kernel keeps every order in memory and creates a few objects per order; with the
+    The kernel keeps every working order in memory and creates a few objects per order; with the
     default thresholds the cyclic collector re-scans the long-lived book over and over (it cost
     ~5 µs per order in benchmarks/kernel.py). Call once, after recovery, in the kernel process.
     """
@@ -49,13 +51,32 @@ class KernelRuntime:
         self.snapshot_every = snapshot_every
         self._snapshot_seq = report.snapshot_seq or report.last_seq
 
+    def snapshot_due(self) -> bool:
+        return bool(self.snapshot_every) and (
+            self.kernel.seq - self._snapshot_seq >= self.snapshot_every)
+
     def maybe_snapshot(self) -> bool:
-        """Take a snapshot when enough events have passed since the last one."""
-        if self.snapshot_every and self.kernel.seq - self._snapshot_seq >= self.snapshot_every:
+        """Take a snapshot when enough events have passed since the last one (blocking: the
+        whole encode runs on the caller's thread; the platform uses `snapshot_off_loop`)."""
+        if self.snapshot_due():
             self.journal.save_snapshot(snapshot.dump(self.kernel.state))
             self._snapshot_seq = self.kernel.seq
             return True
         return False
+
+    async def snapshot_off_loop(self) -> bool:
+        """`maybe_snapshot` without stalling the writer: the state is captured here (a few
+        ms), encoded on a worker thread, then handed to the journal's writer thread."""
+        if not self.snapshot_due():
+            return False
+        state = self.kernel.state
+        cap = snapshot.capture(state, self.kernel.clock.now_ns())
+        self._snapshot_seq = cap.state.seq
+        self.journal.save_snapshot(await asyncio.to_thread(snapshot.encode, cap))
+        # one generation of duplicate-check entries per day: merged off the loop as well
+        merged = await asyncio.to_thread(DedupeIndex.compact, cap.generations)
+        state.dedupe.swap(cap.generations, merged)
+        return True
 
     def close(self) -> None:
         self.journal.close()

@@ -39,6 +39,7 @@ from mcp_trading.domain.risk import RiskLimits, loss_floor
 from mcp_trading.domain.sessions import Session
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.domain.venue import Venue
+from mcp_trading.kernel.dedupe import DedupeIndex, pack, request_digest
 
 __all__ = ["KernelState"]
 
@@ -56,6 +57,7 @@ _ROUTE = Trigger.ROUTE
 
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_NS = 1_000_000_000
 
 # where a new order's first transitions lead (looked up once; a missing entry fails at import)
 _ACCEPTED = TRANSITIONS[(None, _ACCEPT)]
@@ -86,6 +88,13 @@ class KernelState:
         self.platform_floor: Decimal | None = None  # as Account.loss_floor, for global limits
         self.seq = 0
         self.order_count = 0
+        #: closed orders still in `orders`, with the seq that closed them, oldest first:
+        #: `release(upto)` drops them once the projections hold that seq
+        #: (two deques, not one of tuples: an int deque is not tracked by the cyclic GC)
+        self.closing: deque[Order] = deque()
+        self.closing_seqs: deque[int] = deque()
+        #: (account, client_order_id) -> packed (order id, request digest) of released orders
+        self.dedupe = DedupeIndex()
         self.appliers: dict[type[Any], Callable[[Any], None]] = {
             AccountOpened: self._account_opened,
             OrderAccepted: self._accepted,
@@ -133,6 +142,45 @@ class KernelState:
                     self.gross_value += account.gross_value - gross
                     self.equity += account.position_value - value
         return holders
+
+    def closed_entry(self, account_id: str, client_order_id: str) -> bytes | None:
+        """The duplicate-check entry of a released order (see kernel.dedupe), or None."""
+        return self.dedupe.get(account_id, client_order_id)
+
+    def release(self, upto_seq: int) -> int:
+        """Drop closed orders whose closing event is at or before `upto_seq` from the hot
+        state, keeping only their duplicate-check entry; returns how many were dropped.
+
+        The caller passes the projections' durable watermark, so every order dropped here
+        can be read, in its final state, from the projection tables.
+        """
+        closing, seqs = self.closing, self.closing_seqs
+        orders = self.orders
+        accounts = self.accounts
+        dedupe = self.dedupe
+        released = 0
+        while seqs and seqs[0] <= upto_seq:
+            seqs.popleft()
+            order = closing.popleft()
+            orders.pop(order.id, None)
+            account = accounts[order.account_id]
+            coid = order.client_order_id
+            if account.by_client_id.get(coid) is order:
+                del account.by_client_id[coid]
+            if order.request.client_order_id is not None:
+                dedupe.add(account.id, coid, pack(order.id, request_digest(order.request)))
+            released += 1
+        if released:
+            venue = self.venue
+            for symbol in venue.books:  # ladders hold closed orders until compacted
+                venue.forget(symbol)
+            # rate windows are pruned by the rate check only when a rate limit is set
+            for window in (self.recent_orders, *(a.recent_orders for a in accounts.values())):
+                if window:
+                    horizon = window[-1] - _NS
+                    while window[0] <= horizon:
+                        window.popleft()
+        return released
 
     def apply(self, seq: int, event: Event) -> None:
         self.seq = seq
@@ -184,6 +232,8 @@ class KernelState:
     def _rejected(self, ev: OrderRejected) -> None:
         order = self._new_order(ev)
         order.transition(_REJECT)
+        self.closing.append(order)
+        self.closing_seqs.append(self.seq)
         order.reject_code = ev.code
         order.reject_reason = ev.reason
 
@@ -222,6 +272,8 @@ class KernelState:
         if complete:
             order.filled_at = ts
             del account.open_orders[order_id]
+            self.closing.append(order)
+            self.closing_seqs.append(self.seq)
         position = account.positions.get(symbol)
         if position is None:
             position = account.positions[symbol] = Position(symbol, self.marks.get(symbol))
@@ -248,6 +300,8 @@ class KernelState:
     def _close(self, order: Order, trigger: Trigger, ts: int) -> None:
         order.transition(trigger)
         order.updated_at = ts
+        self.closing.append(order)
+        self.closing_seqs.append(self.seq)
         account = self.accounts[order.account_id]
         account.open_orders.pop(order.id, None)
         account.add_open(order, -(order.qty - order.filled_qty))

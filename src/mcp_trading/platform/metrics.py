@@ -34,6 +34,17 @@ class Metrics:
         self.open_orders = Gauge("mcp_trading_open_orders", "Working orders", registry=r)
         self.alerts = Counter("mcp_trading_alerts", "Alerts raised", ["kind"], registry=r)
         self.feed_age = Gauge("mcp_trading_feed_age_seconds", "Age of the newest quote", registry=r)
+        # measured by Platform._watch_loop: how late a 10 ms timer fires on the event loop
+        self.loop_lag = Gauge("mcp_trading_event_loop_lag_seconds",
+                              "Longest event-loop lag in the last 5 s window", registry=r)
+        self.loop_lag_max = Gauge("mcp_trading_event_loop_lag_max_seconds",
+                                  "Longest event-loop lag since start", registry=r)
+        self.hot_orders = Gauge("mcp_trading_kernel_orders",
+                                "Orders in the kernel's memory (working + recently closed)",
+                                registry=r)
+        self.dedupe_entries = Gauge("mcp_trading_kernel_dedupe_entries",
+                                    "Duplicate-check entries of released closed orders",
+                                    registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,7 +12,8 @@ from mcp_trading.domain.numbers import text_at, to_text
 from mcp_trading.domain.orders import Order
 from mcp_trading.domain.positions import Position
 
-__all__ = ["account_view", "iso", "money", "order_view", "position_view", "quote_view"]
+__all__ = ["account_view", "iso", "money", "order_row_view", "order_view", "position_view",
+           "quote_view"]
 
 _NS = 1_000_000_000
 
@@ -89,6 +90,50 @@ def order_view(order: Order) -> dict[str, Any]:
         "reject_code": order.reject_code,
         "reject_reason": order.reject_reason,
         "attribution": order.attribution,
+    }
+
+
+def order_row_view(row: dict[str, Any]) -> dict[str, Any]:
+    """`order_view` of a closed order read from the projections' `orders` row.
+
+    A closed order's last event set its updated_at, so the time of its terminal status is
+    updated_at (the kernel stamps filled_at/canceled_at/... from the same event).
+    """
+    status = row["status"]
+    closed_at = row["updated_at"]
+    avg = row["filled_avg_price"]
+    kind = row["type"]
+    return {
+        "id": row["id"],
+        "client_order_id": row["client_order_id"] or row["id"],
+        "account_id": row["account_id"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(closed_at),
+        "submitted_at": iso(row["created_at"]),
+        "filled_at": iso(closed_at) if status == "filled" else None,
+        "canceled_at": iso(closed_at) if status == "canceled" else None,
+        "expired_at": iso(closed_at) if status == "expired" else None,
+        "replaced_at": iso(closed_at) if status == "replaced" else None,
+        "replaced_by": row["replaced_by"],
+        "replaces": row["replaces"],
+        "symbol": row["symbol"],
+        "qty": _dec(row["qty"]),
+        "filled_qty": _dec(row["filled_qty"]),
+        "filled_avg_price": None if avg is None else str(avg.quantize(Decimal("0.0001"))),
+        "side": row["side"],
+        "type": kind,
+        "order_type": kind,
+        "time_in_force": row["time_in_force"],
+        "limit_price": _dec(row["limit_price"]),
+        "stop_price": _dec(row["stop_price"]),
+        "trail_price": _dec(row["trail_price"]),
+        "trail_percent": _dec(row["trail_percent"]),
+        "hwm": _dec(row["hwm"]),
+        "status": status,
+        "extended_hours": bool(row["extended_hours"]),
+        "reject_code": row["reject_code"],
+        "reject_reason": row["reject_reason"],
+        "attribution": row["attribution"],
     }
 
 

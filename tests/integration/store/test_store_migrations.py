@@ -31,7 +31,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0004"
+    assert current_revision(sql_url) == head_revision() == "0005"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

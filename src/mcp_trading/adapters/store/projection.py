@@ -20,6 +20,7 @@ from mcp_trading.domain.events import (
     OrderRejected,
     OrderReplaced,
     OrderRouted,
+    OrderTrailMoved,
     TradingStateChanged,
 )
 from mcp_trading.domain.orders import OrderSide, OrderStatus
@@ -33,7 +34,8 @@ PositionKey = tuple[str, str]  # (account_id, symbol)
 
 _ZERO = Decimal(0)
 #: events that change an order created by an earlier OrderAccepted
-ORDER_EVENTS = (OrderRouted, OrderFilled, OrderCanceled, OrderExpired, OrderReplaced)
+ORDER_EVENTS = (OrderRouted, OrderFilled, OrderCanceled, OrderExpired, OrderReplaced,
+                OrderTrailMoved)
 
 
 class ProjectionError(RuntimeError):
@@ -101,6 +103,10 @@ class ProjectionBatch:
                 self._order(seq, event.order_id)
                 self._set_order(event.order_id, event.ts, status=OrderStatus.REPLACED.value,
                                 replaced_by=event.replaced_by)
+            case OrderTrailMoved():
+                self._order(seq, event.order_id)
+                self._set_order(event.order_id, event.ts, stop_price=event.stop_price,
+                                hwm=event.watermark)
             case AccountOpened():
                 self._open_account(event)
             case TradingStateChanged(account_id=str(account_id)):
@@ -134,6 +140,7 @@ class ProjectionBatch:
             "reject_code": None, "reject_reason": None, "replaces": replaces,
             "replaced_by": None, "attribution": event.attribution,
             "created_at": event.ts, "updated_at": event.ts,
+            "extended_hours": req.extended_hours, "hwm": None,
         }
         self.orders[event.order_id] = row
         self.new_orders.add(event.order_id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    false,
     true,
 )
 
@@ -128,6 +129,9 @@ orders = Table(
     Column("attribution", String),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # 0005: what order_view shows of a closed order, which is read from here
+    Column("extended_hours", Boolean, nullable=False, server_default=false()),
+    Column("hwm", Dec),  # a trailing stop's watermark (its stop_price moves with it)
     Index(None, "account_id", "client_order_id", unique=True),
     Index(None, "status"),
     Index(None, "symbol"),

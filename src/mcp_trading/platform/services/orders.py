@@ -1,20 +1,24 @@
 """Orders service functions: list and filter orders, an order's journaled history, cancel-all.
 
 Framework-free: REST routes (and MCP tools) call these with a Principal and plain values.
-Queries read the kernel's in-memory state; the history reads the journal off the event loop.
+Queries read the kernel's in-memory state, which holds working orders and the recently closed
+ones; closed orders released from it are read from the projections' `orders` table
+(`Platform.order_reads`). The history reads the journal off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from itertools import islice
 from typing import Any, NamedTuple
 
+from mcp_trading.domain.errors import OrderNotFoundError
 from mcp_trading.domain.events import Event, OrderAccepted, OrderRejected
 from mcp_trading.domain.numbers import to_text
 from mcp_trading.domain.orders import TERMINAL, WORKING, Order, OrderRequest, OrderStatus
@@ -26,9 +30,10 @@ from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.services.access import parse_time, require, require_running
-from mcp_trading.platform.views import iso, order_view
+from mcp_trading.platform.views import iso, order_row_view, order_view
 
-__all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "parse_time"]
+__all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "closed_order_row", "find_order_view",
+           "parse_time"]
 
 MAX_PAGE = 500
 #: `status=` accepts these groups or any exact order status
@@ -68,10 +73,37 @@ def _non_negative(name: str, value: int | str | None, *, default: int) -> int:
     return number
 
 
+def closed_order_row(platform: Platform, order_id: str, account_id: str | None) -> dict[str, Any]:
+    """The projected row of an order no longer in the kernel's memory, or OrderNotFoundError.
+
+    A synchronous primary-key read (~0.1 ms on SQLite): only reads of closed orders reach it.
+    """
+    reader = platform.order_reads
+    row = None if reader is None else reader.get(order_id)
+    if row is None or (account_id is not None and row["account_id"] != account_id):
+        raise OrderNotFoundError(order_id)
+    return row
+
+
+def find_order_view(platform: Platform, order_id: str, account_id: str | None) -> dict[str, Any]:
+    """The view of one order: the kernel's, else (closed and released) the projections'."""
+    try:
+        return order_view(platform.kernel_runtime.kernel.get_order(order_id, account_id))
+    except OrderNotFoundError:
+        return order_row_view(closed_order_row(platform, order_id, account_id))
+
+
+def _parse_cursor(cursor: str) -> tuple[int, str]:
+    ts, dot, order_id = cursor.partition(".")
+    if dot and order_id and ts.isdigit():
+        return int(ts), order_id
+    raise ApiError(422, "INVALID_QUERY", "cursor: not a cursor this service issued; pass the "
+                   "next_cursor of the previous page", field="cursor")
+
+
 class OrdersService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self._ids: list[str] = []  # order ids in arrival order, mirrored from the kernel
         self._history = OrderEventIndex()
 
     @property
@@ -79,27 +111,17 @@ class OrdersService:
         return self.platform.kernel_runtime.kernel
 
     # ---- listing --------------------------------------------------------------------------
-    def _arrival_ids(self) -> list[str]:
-        """The kernel's orders in arrival order; extended with only what arrived since."""
-        orders = self.kernel.state.orders
-        ids = self._ids
-        if len(ids) > len(orders) or (ids and ids[-1] not in orders):
-            ids.clear()  # orders were removed (archival): rebuild once
-        missing = len(orders) - len(ids)
-        if missing:
-            tail = list(islice(reversed(orders), missing))
-            tail.reverse()
-            ids.extend(tail)
-        return ids
-
     def list_orders(self, principal: Principal | None, *, status: str | None = None,
                     symbol: str | None = None, account_id: str | None = None,
                     after: str | None = None, until: str | None = None, limit: int | str = 100,
                     cursor: str | None = None, offset: int | str | None = None) -> dict[str, Any]:
-        """Orders newest first, filtered; `next_cursor` continues the listing (None at the end).
+        """Orders newest first (by creation time, then id), filtered; `next_cursor` continues
+        the listing (None at the end).
 
         Orders of internal accounts (ids starting with "_") are listed only when asked for by
-        `account_id`. An account-bound credential sees its own account only.
+        `account_id`. An account-bound credential sees its own account only. Working and
+        recently closed orders come from the kernel; closed ones it released, from the
+        projections (a synchronous read of at most a page: ~1-3 ms on SQLite for 500 rows).
         """
         caller = require(principal, Role.VIEWER)
         statuses = _status_set(status)
@@ -120,39 +142,56 @@ class OrdersService:
             raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and {MAX_PAGE}, got {size}",
                            field="limit")
         skip = _non_negative("offset", offset, default=0)
-        ids = self._arrival_ids()
-        start = len(ids) - 1
-        if cursor:
-            start = _non_negative("cursor", cursor, default=start)
-            if start >= len(ids):
-                raise ApiError(422, "INVALID_QUERY", "cursor: not a cursor this service issued; "
-                               "pass the next_cursor of the previous page", field="cursor")
+        before = _parse_cursor(cursor) if cursor else None
         wanted = _Filter(statuses, wanted_symbol, account_id or None, t_after, t_until)
+        need = skip + size
         orders = self.kernel.state.orders
-        page: list[dict[str, Any]] = []
-        position = start
-        while position >= 0 and len(page) < size:
-            order = orders[ids[position]]
-            position -= 1
-            if not wanted.matches(order):
-                continue
-            if skip:
-                skip -= 1
-                continue
-            page.append(order_view(order))
-        # the cursor is the arrival position of the next order to look at
-        next_cursor = str(position) if position >= 0 and len(page) == size else None
+        live = heapq.nlargest(need, (
+            ((o.created_at, o.id), o) for o in orders.values()
+            if wanted.matches(o) and (before is None or (o.created_at, o.id) < before)),
+            key=_first)
+        merged: list[tuple[tuple[int, str], Any]] = live
+        reader = self.platform.order_reads
+        if reader is not None and (statuses is None or not statuses <= WORKING):
+            stored = self._stored(reader, wanted, before, need, orders)
+            merged = heapq.nlargest(need, [*live, *stored], key=_first)
+        page_items = merged[skip:need]
+        page = [order_view(item) if isinstance(item, Order) else order_row_view(item)
+                for _, item in page_items]
+        next_cursor = (f"{page_items[-1][0][0]}.{page_items[-1][0][1]}"
+                       if len(page) == size else None)
         return {"orders": page, "next_cursor": next_cursor, "count": len(page)}
+
+    @staticmethod
+    def _stored(reader: Any, wanted: _Filter, before: tuple[int, str] | None, need: int,
+                live: Mapping[str, Order]) -> list[tuple[tuple[int, str], Any]]:
+        """Up to `need` projected orders matching `wanted`, newest first, that the kernel no
+        longer holds (the kernel's copy of an order is the current one)."""
+        found: list[tuple[tuple[int, str], Any]] = []
+        while len(found) < need:
+            batch = need - len(found) + 16
+            rows = reader.page(statuses=None if wanted.statuses is None else
+                               [s.value for s in wanted.statuses],
+                               symbol=wanted.symbol, account_id=wanted.account_id,
+                               after=wanted.after, until=wanted.until, before=before,
+                               limit=batch)
+            for row in rows:
+                if row["id"] not in live:
+                    found.append(((row["created_at"], row["id"]), row))
+            if len(rows) < batch:
+                break
+            before = (rows[-1]["created_at"], rows[-1]["id"])
+        return found[:need]
 
     # ---- history --------------------------------------------------------------------------
     async def history(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         """Every journaled event of one order, oldest first."""
         caller = require(principal, Role.VIEWER)
-        order = self.kernel.get_order(order_id, caller.account_id)
+        view = find_order_view(self.platform, order_id, caller.account_id)
         await self.platform.durable()  # what the kernel decided so far is in the store
         store = self.platform.kernel_runtime.journal.store
-        found = await asyncio.to_thread(self._history.events, store, order.id)
-        return {"order_id": order.id, "order": order_view(order),
+        found = await asyncio.to_thread(self._history.events, store, view["id"])
+        return {"order_id": view["id"], "order": view,
                 "events": [_event_entry(seq, event) for seq, event in found]}
 
     # ---- emergency ------------------------------------------------------------------------
@@ -204,6 +243,10 @@ class OrdersService:
                    if not a.internal)
 
 
+def _first(item: tuple[tuple[int, str], Any]) -> tuple[int, str]:
+    return item[0]
+
+
 class _Filter(NamedTuple):
     statuses: frozenset[OrderStatus] | None  # None: any status
     symbol: str | None
@@ -248,12 +291,16 @@ class OrderEventIndex:
     Built on first use and extended with each later call, so a history costs a read of the
     few records that hold the order's events, not a scan of the journal. Thread-safe; called
     off the event loop. A record is one group commit, so most orders live in one or two.
+    Bounded: it remembers the `capacity` orders most recently seen in the journal (~100 B
+    each); an older order's history is found by a scan of the journal instead (slow, rare).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 200_000) -> None:
         self._lock = threading.Lock()
         self._after = 0  # the last record folded in
-        self._where: dict[str, int | list[int]] = {}  # one record seq, or several
+        self._capacity = capacity
+        #: one record seq, or several; oldest-touched first
+        self._where: OrderedDict[str, int | list[int]] = OrderedDict()
 
     def _catch_up(self, store: JournalStore) -> None:
         where = self._where
@@ -265,18 +312,26 @@ class OrderEventIndex:
                 seen = where.get(order_id)
                 if seen is None:
                     where[order_id] = rec.seq
-                elif isinstance(seen, int):
-                    if seen != rec.seq:
-                        where[order_id] = [seen, rec.seq]
-                elif seen[-1] != rec.seq:
-                    seen.append(rec.seq)
+                else:
+                    where.move_to_end(order_id)
+                    if isinstance(seen, int):
+                        if seen != rec.seq:
+                            where[order_id] = [seen, rec.seq]
+                    elif seen[-1] != rec.seq:
+                        seen.append(rec.seq)
             self._after = rec.seq
+            while len(where) > self._capacity:
+                where.popitem(last=False)
 
     def events(self, store: JournalStore, order_id: str) -> list[tuple[int, Event]]:
         with self._lock:
             self._catch_up(store)
             seen = self._where.get(order_id)
             records = [seen] if isinstance(seen, int) else list(seen or ())
+            upto = self._after
+        if not records:  # not among the recent orders: scan what the index has passed
+            return [(seq, event) for seq, event in codec.events(store.read(after_seq=0))
+                    if seq <= upto and _order_of(event) == order_id]
         return [(seq, event) for record_seq in records
                 for seq, event in _events_in(store, record_seq) if _order_of(event) == order_id]
 

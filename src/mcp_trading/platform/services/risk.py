@@ -27,7 +27,7 @@ from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.domain.pretrade import check_order
 from mcp_trading.domain.risk import InvalidLimitError, RiskLimits
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.kernel import codec
+from mcp_trading.kernel import codec, dedupe
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alerts import Severity
@@ -246,10 +246,12 @@ class RiskService:
         base = {"account_id": account_id, "symbol": request.symbol, "checked_at": iso(ts),
                 "buying_power": money(account.buying_power)}
         coid = request.client_order_id
-        if coid is not None and coid in account.by_client_id:
-            existing = account.by_client_id[coid]
+        closed = None if coid is None else state.closed_entry(account_id, coid)
+        if coid is not None and (coid in account.by_client_id or closed is not None):
+            used_by = (account.by_client_id[coid].id if closed is None
+                       else dedupe.unpack(closed)[0])
             return {"would_accept": False, "code": "DUPLICATE_CLIENT_ORDER_ID",
-                    "message": f"client_order_id {coid!r} is already used by order {existing.id}",
+                    "message": f"client_order_id {coid!r} is already used by order {used_by}",
                     "reference_price": None, "reserve": "0.00", **base}
         session = state.session
         if session is None or ts >= session.close_ns:

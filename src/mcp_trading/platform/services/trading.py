@@ -12,16 +12,24 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from mcp_trading.domain.errors import OrderNotFoundError, OrderStateError
 from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
 from mcp_trading.domain.orders import WORKING, Order, OrderRequest, OrderStatus, TimeInForce
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.kernel.kernel import Kernel
+from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
 from mcp_trading.platform.alerts import Severity
 from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.platform.principal import Principal, Role
 from mcp_trading.platform.services.access import require, resolve_account
-from mcp_trading.platform.views import account_view, iso, order_view, position_view
+from mcp_trading.platform.services.orders import closed_order_row, find_order_view
+from mcp_trading.platform.views import (
+    account_view,
+    iso,
+    order_row_view,
+    order_view,
+    position_view,
+)
 
 __all__ = ["TradingService"]
 
@@ -62,7 +70,11 @@ class TradingService:
         account_id = resolve_account(caller, fields.pop("account_id", None), self._default_account())
         request = OrderRequest.parse(**fields)
         started = time.perf_counter()
-        order = self.kernel.submit(account_id, request, attribution=attribution or caller.actor)
+        try:
+            order = self.kernel.submit(account_id, request, attribution=attribution or caller.actor)
+        except IdempotentRetryError as retry:  # a retry of a closed order: answered as it is
+            view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+            return view, view["status"] != OrderStatus.REJECTED.value
         await self.platform.durable()
         metrics = self.platform.metrics
         metrics.order_ack.observe(time.perf_counter() - started)
@@ -98,6 +110,14 @@ class TradingService:
                 fields = dict(payload)
                 account_id = resolve_account(caller, fields.pop("account_id", None), default)
                 order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
+            except IdempotentRetryError as retry:  # a retry of a closed order, as it is
+                view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+                rejected = view["status"] == OrderStatus.REJECTED.value
+                results.append({"status": 403, "code": view["reject_code"],
+                                "message": view["reject_reason"], "order": view}
+                               if rejected else {"status": 200, "order": view})
+                placed.append(None)
+                continue
             except Exception as exc:
                 api = to_api_error(exc)
                 if api is None:
@@ -122,19 +142,26 @@ class TradingService:
 
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)
-        return order_view(self.kernel.get_order(order_id, caller.account_id))
+        return find_order_view(self.platform, order_id, caller.account_id)
 
     def get_order_by_client_id(self, principal: Principal | None, client_order_id: str,
                                account_id: str | None = None) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)
         account = resolve_account(caller, account_id, self._default_account())
-        return order_view(self.kernel.order_by_client_id(account, client_order_id))
+        try:
+            return order_view(self.kernel.order_by_client_id(account, client_order_id))
+        except IdempotentRetryError as closed:  # closed and released: the projections have it
+            return order_row_view(closed_order_row(self.platform, closed.order_id, account))
 
     async def cancel_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
         self._check_accepting()
-        order = self.kernel.cancel(order_id, account_id=caller.account_id,
-                                   reason=f"canceled by {caller.actor}")
+        try:
+            order = self.kernel.cancel(order_id, account_id=caller.account_id,
+                                       reason=f"canceled by {caller.actor}")
+        except OrderNotFoundError:
+            self._refuse_closed(order_id, caller.account_id, "canceled")
+            raise
         await self.platform.durable()
         return order_view(order)
 
@@ -156,6 +183,8 @@ class TradingService:
         if coid is not None and not isinstance(coid, str):
             raise ApiError(422, "INVALID_ORDER", "client_order_id: must be a string",
                            field="client_order_id")
+        if order_id not in self.kernel.state.orders:
+            self._refuse_closed(order_id, caller.account_id, "replaced")
         order = self.kernel.replace(
             order_id, account_id=caller.account_id,
             qty=_decimal_field("qty", changes.get("qty"), QUANTITY),
@@ -167,6 +196,16 @@ class TradingService:
             client_order_id=coid, attribution=attribution or caller.actor)
         await self.platform.durable()
         return order_view(order)
+
+    def _refuse_closed(self, order_id: str, account_id: str | None, verb: str) -> None:
+        """An order the kernel released is closed: refuse as the kernel does for closed
+        orders it still holds (OrderStateError); an unknown one stays a 404."""
+        try:
+            row = closed_order_row(self.platform, order_id, account_id)
+        except OrderNotFoundError:
+            return
+        raise OrderStateError(f"order {order_id} is {row['status']}; only working orders can "
+                              f"be {verb}")
 
     # ---- positions and account -------------------------------------------------------------
     def positions(self, principal: Principal | None, account_id: str | None = None

@@ -1,0 +1,351 @@
+"""Soak: a steady day of orders, cancels and reads against a started platform; memory and stalls.
+
+    python benchmarks/soak.py [--minutes 10] [--rate 500] [--snapshot-every 20000] [--json]
+
+Starts the embedded platform as a user would (subprocess, temp data dir, free ports; a low
+snapshot interval so several snapshots happen), then drives an open-loop schedule at `--rate`
+orders/s: 3 in 5 are market buys (filled at once), 2 in 5 limit buys far below the market
+that are canceled ~2 s later; every 4th order slot also reads one earlier order by id
+(closed ones included). Each order has a client_order_id. Reports (JSON on stdout):
+
+- rss_mb start (after a 20 s warm-up) / middle / end of the kernel process, and
+  rss_growth_per_closed_order_b: (end - start) / orders closed in between (and middle->end);
+- ack_p50/p99/p999/max_ms: scheduled time -> acknowledgement, so queueing behind a stall
+  counts (no coordinated omission); ack_pause_max_ms: the longest time no acknowledgement
+  completed while orders were outstanding;
+- loop_lag_max_ms: the engine's longest event-loop lag (its /metrics gauge, measured inside
+  the process by a 10 ms timer), sampled every 2 s over the measured period;
+- health_p99_ms of GET /health on the trading engine, polled every 100 ms;
+- errors (any non-2xx answer or failed request), snapshots taken;
+- verified: every acknowledged order listed afterwards (GET /orders?status=all, paged) with
+  the state its acknowledgements imply (market: filled; canceled: canceled; else working);
+- restart_s / restart_rss_mb: stop, start again on the same data, time to healthy and RSS.
+Progress goes to stderr every 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from launch import SERVICES, free_ports, pct, platform_env, start_platform
+
+SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM"]
+_LAG = re.compile(rb"^mcp_trading_event_loop_lag_seconds (\S+)$", re.M)
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection (raw asyncio streams: cheap for the client)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.writer.write(head.encode() + body)
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.writer = None
+            raise
+        length = 0
+        for line in raw.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        payload = await self.reader.readexactly(length) if length else b""
+        return int(raw[9:12]), payload
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+class Soak:
+    def __init__(self, ports: dict[str, int], rate: int, seconds: float, warmup: float) -> None:
+        self.engine = ports["trading-engine"]
+        self.orders_port = ports["orders"]
+        self.rate = rate
+        self.seconds = seconds
+        self.warmup = warmup
+        self.jobs: asyncio.Queue[tuple[float, str, Any]] = asyncio.Queue()
+        self.acks: list[float] = []  # ms, measured period only
+        self.ack_times: list[float] = []  # completion times (monotonic)
+        self.health: list[float] = []
+        self.lags: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.expected: dict[str, str] = {}  # order id -> "filled" | "canceled" | "working"
+        self.coids: dict[str, str] = {}
+        self.ids: list[str] = []
+        self.closed = 0  # acknowledged orders that closed (fills + cancels)
+        self.closed_marks: dict[str, int] = {}
+        self.outstanding = 0
+        self.pause_max = 0.0
+        self.measuring = False
+        self.done = False
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+    async def schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        total = int(self.rate * (self.warmup + self.seconds))
+        cancels: list[tuple[float, str]] = []
+        for i in range(total):
+            due = start + i / self.rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            while cancels and cancels[0][0] <= loop.time():
+                self.jobs.put_nowait((loop.time(), "cancel", cancels.pop(0)[1]))
+            limit = i % 5 >= 3
+            body = {"symbol": SYMBOLS[i % len(SYMBOLS)], "qty": 1, "side": "buy",
+                    "client_order_id": f"soak-{i:09d}"}
+            body.update({"type": "limit", "limit_price": "1.00", "time_in_force": "gtc"} if limit
+                        else {"type": "market", "time_in_force": "day"})
+            self.jobs.put_nowait((due, "order", (body, limit, cancels, loop)))
+            if i % 4 == 0 and self.ids:
+                self.jobs.put_nowait((due, "read", random.choice(self.ids)))
+        self.done = True
+
+    async def worker(self) -> None:
+        conn = Conn(self.engine)
+        loop = asyncio.get_running_loop()
+        while True:
+            due, kind, arg = await self.jobs.get()
+            self.outstanding += 1
+            try:
+                await self._job(conn, loop, due, kind, arg)
+            except Exception as exc:
+                self.error(f"{kind}: {type(exc).__name__}")
+            finally:
+                self.outstanding -= 1
+                self.jobs.task_done()
+
+    async def _job(self, conn: Conn, loop: asyncio.AbstractEventLoop, due: float, kind: str,
+                   arg: Any) -> None:
+        if kind == "order":
+            body, limit, cancels, _ = arg
+            status, payload = await conn.request("POST", "/orders", json.dumps(body).encode())
+            now = loop.time()
+            self._acked(now)
+            if self.measuring:
+                self.acks.append((now - due) * 1000)
+            if status != 200:
+                self.error(f"order {status}")
+                return
+            order = json.loads(payload)
+            self.ids.append(order["id"])
+            self.coids[order["id"]] = body["client_order_id"]
+            if limit:
+                self.expected[order["id"]] = "working"
+                cancels.append((now + 2.0, order["id"]))
+            else:
+                self.expected[order["id"]] = "filled"
+                self.closed += 1
+        elif kind == "cancel":
+            status, _ = await conn.request("DELETE", f"/orders/{arg}")
+            self._acked(loop.time())
+            if status != 200:
+                self.error(f"cancel {status}")
+                return
+            self.expected[arg] = "canceled"
+            self.closed += 1
+        else:
+            status, _ = await conn.request("GET", f"/orders/{arg}")
+            if status != 200:
+                self.error(f"read {status}")
+
+    def _acked(self, now: float) -> None:
+        if self.ack_times and self.measuring:
+            self.pause_max = max(self.pause_max, now - self.ack_times[-1])
+        self.ack_times = [now]
+
+    async def probe_health(self) -> None:
+        conn = Conn(self.engine)
+        while not self.done:
+            t0 = time.perf_counter()
+            try:
+                status, _ = await conn.request("GET", "/health")
+                if status != 200:
+                    self.error(f"health {status}")
+            except Exception as exc:
+                self.error(f"health: {type(exc).__name__}")
+            if self.measuring:
+                self.health.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(0.1)
+
+    async def probe_lag(self) -> None:
+        conn = Conn(self.engine)
+        while not self.done:
+            await asyncio.sleep(2.0)
+            try:
+                status, body = await conn.request("GET", "/metrics")
+                found = _LAG.search(body)
+                if self.measuring and status == 200 and found:
+                    self.lags.append(float(found.group(1)) * 1000)
+            except Exception as exc:
+                self.error(f"metrics: {type(exc).__name__}")
+
+    async def verify(self) -> dict[str, Any]:
+        conn = Conn(self.orders_port)
+        seen: dict[str, dict[str, Any]] = {}
+        path = "/orders?status=all&limit=500"
+        while True:
+            status, body = await conn.request("GET", path)
+            if status != 200:
+                return {"ok": False, "why": f"listing answered {status}: {body[:200]!r}"}
+            page = json.loads(body)
+            for order in page["orders"]:
+                seen[order["id"]] = order
+            if page["next_cursor"] is None:
+                break
+            path = f"/orders?status=all&limit=500&cursor={page['next_cursor']}"
+        missing = [i for i in self.expected if i not in seen]
+        wrong = []
+        for order_id, want in self.expected.items():
+            got = seen.get(order_id)
+            if got is None:
+                continue
+            ok = (got["status"] in ("new", "accepted") if want == "working" else
+                  got["status"] == want) and got["client_order_id"] == self.coids[order_id]
+            if not ok:
+                wrong.append((order_id, want, got["status"]))
+        return {"ok": not missing and not wrong, "acknowledged": len(self.expected),
+                "listed": len(seen), "missing": len(missing), "wrong_state": len(wrong),
+                "examples": (missing[:3] + wrong[:3])}
+
+
+async def run(args: argparse.Namespace, pid: int, ports: dict[str, int]) -> dict[str, Any]:
+    soak = Soak(ports, args.rate, args.minutes * 60, args.warmup)
+    loop = asyncio.get_running_loop()
+    workers = [asyncio.create_task(soak.worker()) for _ in range(args.connections)]
+    probes = [asyncio.create_task(soak.probe_health()), asyncio.create_task(soak.probe_lag())]
+    scheduler = asyncio.create_task(soak.schedule())
+    started = loop.time()
+    rss: dict[str, float] = {}
+    closed_at: dict[str, int] = {}
+    middle = started + args.warmup + soak.seconds / 2
+    last_report = started
+    while not soak.done:
+        await asyncio.sleep(0.5)
+        now = loop.time()
+        if not soak.measuring and now >= started + args.warmup:
+            soak.measuring = True
+            rss["start"], closed_at["start"] = rss_mb(pid), soak.closed
+        if "middle" not in rss and now >= middle:
+            rss["middle"], closed_at["middle"] = rss_mb(pid), soak.closed
+        if now - last_report >= 10:
+            last_report = now
+            print(f"[soak] {now - started:6.0f} s  orders {len(soak.expected):7d}  closed "
+                  f"{soak.closed:7d}  rss {rss_mb(pid):6.1f} MB  queue {soak.jobs.qsize():5d}  "
+                  f"lag {max(soak.lags[-5:], default=0):5.1f} ms  errors {sum(soak.errors.values())}",
+                  file=sys.stderr, flush=True)
+    await soak.jobs.join()
+    soak.measuring = False
+    rss["end"], closed_at["end"] = rss_mb(pid), soak.closed
+    for task in [*workers, *probes, scheduler]:
+        task.cancel()
+    await asyncio.sleep(3.0)  # the projections catch up (interval 0.5 s)
+    verified = await soak.verify()
+    grown = closed_at["end"] - closed_at["start"]
+    late = closed_at["end"] - closed_at.get("middle", closed_at["start"])
+    return {
+        "rate": args.rate, "minutes": args.minutes, "snapshot_every": args.snapshot_every,
+        "orders": len(soak.expected), "closed": soak.closed, "rss_mb": rss,
+        "rss_growth_per_closed_order_b": round((rss["end"] - rss["start"]) * 2**20 / max(grown, 1)),
+        "rss_growth_per_closed_order_b_second_half": round(
+            (rss["end"] - rss.get("middle", rss["start"])) * 2**20 / max(late, 1)),
+        "ack_p50_ms": pct(soak.acks, 0.50), "ack_p99_ms": pct(soak.acks, 0.99),
+        "ack_p999_ms": pct(soak.acks, 0.999), "ack_max_ms": round(max(soak.acks), 3),
+        "ack_pause_max_ms": round(soak.pause_max * 1000, 1),
+        "loop_lag_max_ms": round(max(soak.lags, default=0.0), 1),
+        "health_p99_ms": pct(soak.health, 0.99),
+        "errors": soak.errors, "verified": verified,
+    }
+
+
+def snapshots_taken(data_dir: Path) -> int:
+    import sqlite3
+    db = data_dir / "trading.db"
+    if not db.exists():
+        return -1
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+
+
+def restart(data_dir: Path, env: dict[str, str], port: int) -> tuple[float, float, Any]:
+    import urllib.request
+    t0 = time.monotonic()
+    proc = start_platform(data_dir, env)
+    while time.monotonic() - t0 < 120:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.05)
+    return round(time.monotonic() - t0, 2), rss_mb(proc.pid), proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=int, default=500, help="orders per second (>= 500)")
+    parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--snapshot-every", type=int, default=20_000)
+    parser.add_argument("--no-restart", action="store_true")
+    parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
+    args = parser.parse_args()
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    with tempfile.TemporaryDirectory(prefix="mcp-trading-soak-") as tmp:
+        data_dir = Path(tmp)
+        env = platform_env(data_dir, ports,
+                           MCP_TRADING_SNAPSHOT_EVERY=str(args.snapshot_every))
+        proc = start_platform(data_dir, env)
+        try:
+            time.sleep(1.0)
+            result = asyncio.run(run(args, proc.pid, ports))
+        finally:
+            proc.terminate()
+            proc.wait(60)
+        result["snapshots"] = snapshots_taken(data_dir)
+        if not args.no_restart:
+            seconds, rss, again = restart(data_dir, env, ports["trading-engine"])
+            try:
+                result["restart_s"], result["restart_rss_mb"] = seconds, rss
+            finally:
+                again.terminate()
+                again.wait(60)
+    targets = {
+        "rss_growth_per_closed_order_le_200b": result["rss_growth_per_closed_order_b"] <= 200,
+        "loop_lag_le_50ms": result["loop_lag_max_ms"] <= 50,
+        "ack_p999_le_20ms": result["ack_p999_ms"] <= 20,
+        "nothing_lost": bool(result["verified"]["ok"]),
+        "rate_ge_500": args.rate >= 500,
+    }
+    result["targets"] = targets
+    print(json.dumps(result, indent=2))
+    return 0 if all(targets.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

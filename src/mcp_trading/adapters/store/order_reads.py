@@ -1,0 +1,99 @@
+"""Reads of orders from the projection tables: closed orders live here, not in the kernel.
+
+The kernel drops a closed order from memory once the projector's checkpoint has passed the
+event that closed it (`KernelState.release`), so every order not in the kernel's memory is
+in the `orders` table in its final state. Blocking calls: run them off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Engine, not_, or_, select
+
+from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.adapters.store.schema import orders, projection_checkpoint
+from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeInForce
+
+__all__ = ["OrderReader", "request_of"]
+
+Row = dict[str, Any]
+_O = orders.c
+
+
+class OrderReader:
+    """Point and page reads of projected orders, and the projector's durable watermark."""
+
+    def __init__(self, target: str | Engine, *, projector: str = "projections") -> None:
+        self._owns_engine = isinstance(target, str)
+        self._engine = create_store_engine(target) if isinstance(target, str) else target
+        self._projector = projector
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self._engine.dispose()
+
+    def watermark(self) -> int:
+        """The last journal seq the projections hold (0 before the projector's first batch)."""
+        c = projection_checkpoint.c
+        with self._engine.connect() as conn:
+            seq = conn.execute(select(c.seq).where(c.name == self._projector)).scalar()
+        return int(seq or 0)
+
+    def get(self, order_id: str) -> Row | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(orders).where(_O.id == order_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def by_client_id(self, account_id: str, client_order_id: str) -> Row | None:
+        query = select(orders).where(_O.account_id == account_id,
+                                     _O.client_order_id == client_order_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def page(self, *, statuses: Collection[str] | None, symbol: str | None,
+             account_id: str | None, after: int | None, until: int | None,
+             before: tuple[int, str] | None, limit: int) -> list[Row]:
+        """Orders newest first by (created_at, id), strictly before `before` when given.
+
+        `account_id` None lists every account but the internal ones (ids starting "_").
+        """
+        where = []
+        if account_id is not None:
+            where.append(_O.account_id == account_id)
+        else:
+            where.append(not_(_O.account_id.startswith("_", autoescape=True)))
+        if statuses is not None:
+            # `status || ''`: not the status index (a listing of "closed" then sorts every
+            # closed order per page) but the created_at one, which serves the order and limit
+            where.append(_O.status.concat("").in_(sorted(statuses)))
+        if symbol is not None:
+            where.append(_O.symbol == symbol)
+        if after is not None:
+            where.append(_O.created_at >= after)
+        if until is not None:
+            where.append(_O.created_at <= until)
+        if before is not None:
+            ts, order_id = before
+            # a plain range on created_at, so the index serves it (an OR of the two cases
+            # alone made SQLite scan: every page of a long listing cost a full scan)
+            where.append(_O.created_at <= ts)
+            where.append(or_(_O.created_at < ts, _O.id < order_id))
+        query = (select(orders).where(*where).order_by(_O.created_at.desc(), _O.id.desc())
+                 .limit(limit))
+        with self._engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def request_of(row: Row) -> OrderRequest:
+    """The request an order row was created from (a trailing stop's stop_price is the
+    trailed one, not part of its request)."""
+    kind = OrderType(row["type"])
+    return OrderRequest(
+        symbol=row["symbol"], qty=row["qty"], side=OrderSide(row["side"]), type=kind,
+        time_in_force=TimeInForce(row["time_in_force"]), limit_price=row["limit_price"],
+        stop_price=None if kind is OrderType.TRAILING_STOP else row["stop_price"],
+        trail_price=row["trail_price"], trail_percent=row["trail_percent"],
+        client_order_id=row["client_order_id"], extended_hours=bool(row["extended_hours"]))
