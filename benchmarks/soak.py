@@ -11,8 +11,10 @@ that are canceled ~2 s later; every 4th order slot also reads one earlier order 
 - rss_mb start (after a 20 s warm-up) / middle / end of the kernel process, and
   rss_growth_per_closed_order_b: (end - start) / orders closed in between (and middle->end);
 - ack_p50/p99/p999/max_ms: scheduled time -> acknowledgement, so queueing behind a stall
-  counts (no coordinated omission); ack_pause_max_ms: the longest time no acknowledgement
-  completed while orders were outstanding;
+  counts (no coordinated omission); send_late_p99/p999_ms: scheduled time -> request written,
+  the client's own share of that (its loop, or all its connections busy);
+  ack_pause_max_ms: the longest time no acknowledgement completed while orders were
+  outstanding;
 - loop_lag_max_ms: the engine's longest event-loop lag (its /metrics gauge, measured inside
   the process by a 10 ms timer), sampled every 2 s over the measured period;
 - health_p99_ms of GET /health on the trading engine, polled every 100 ms;
@@ -86,6 +88,7 @@ class Soak:
         self.warmup = warmup
         self.jobs: asyncio.Queue[tuple[float, str, Any]] = asyncio.Queue()
         self.acks: list[float] = []  # ms, measured period only
+        self.send_late: list[float] = []  # ms, scheduled time -> request written (the client)
         self.ack_times: list[float] = []  # completion times (monotonic)
         self.health: list[float] = []
         self.lags: list[float] = []
@@ -143,6 +146,8 @@ class Soak:
                    arg: Any) -> None:
         if kind == "order":
             body, limit, cancels, _ = arg
+            if self.measuring:
+                self.send_late.append((loop.time() - due) * 1000)
             status, payload = await conn.request("POST", "/orders", json.dumps(body).encode())
             now = loop.time()
             self._acked(now)
@@ -276,6 +281,8 @@ async def run(args: argparse.Namespace, pid: int, ports: dict[str, int]) -> dict
         "ack_p50_ms": pct(soak.acks, 0.50), "ack_p99_ms": pct(soak.acks, 0.99),
         "ack_p999_ms": pct(soak.acks, 0.999), "ack_max_ms": round(max(soak.acks), 3),
         "ack_pause_max_ms": round(soak.pause_max * 1000, 1),
+        "send_late_p99_ms": pct(soak.send_late, 0.99),
+        "send_late_p999_ms": pct(soak.send_late, 0.999),
         "loop_lag_max_ms": round(max(soak.lags, default=0.0), 1),
         "health_p99_ms": pct(soak.health, 0.99),
         "errors": soak.errors, "verified": verified,

@@ -147,19 +147,21 @@ class KernelState:
         """The duplicate-check entry of a released order (see kernel.dedupe), or None."""
         return self.dedupe.get(account_id, client_order_id)
 
-    def release(self, upto_seq: int) -> int:
+    def release(self, upto_seq: int, limit: int | None = None) -> int:
         """Drop closed orders whose closing event is at or before `upto_seq` from the hot
         state, keeping only their duplicate-check entry; returns how many were dropped.
 
         The caller passes the projections' durable watermark, so every order dropped here
-        can be read, in its final state, from the projection tables.
+        can be read, in its final state, from the projection tables. `limit` bounds the
+        orders dropped in one call (the rest wait for the next); the ladders are compacted
+        once nothing more is due.
         """
         closing, seqs = self.closing, self.closing_seqs
         orders = self.orders
         accounts = self.accounts
         dedupe = self.dedupe
         released = 0
-        while seqs and seqs[0] <= upto_seq:
+        while seqs and seqs[0] <= upto_seq and (limit is None or released < limit):
             seqs.popleft()
             order = closing.popleft()
             orders.pop(order.id, None)
@@ -170,7 +172,7 @@ class KernelState:
             if order.request.client_order_id is not None:
                 dedupe.add(account.id, coid, pack(order.id, request_digest(order.request)))
             released += 1
-        if released:
+        if released and not (seqs and seqs[0] <= upto_seq):
             venue = self.venue
             for symbol in venue.books:  # ladders hold closed orders until compacted
                 venue.forget(symbol)
