@@ -1,0 +1,81 @@
+"""Run one benchmark on two checkouts in alternation and report the ratio of the medians.
+
+    python benchmarks/alternate.py --base ../base-checkout kernel --rounds 5 -- --repeat 1
+    python benchmarks/alternate.py --base ../base-checkout api --rounds 3
+
+Each round runs the base checkout's own copy of the benchmark (with its `src` first on
+PYTHONPATH) and this checkout's, swapping who goes first every round, so drift on a shared
+machine hits both sides alike. calib.py's loop is timed before and after. Prints JSON: every
+round's figures and, per figure, both medians and new/base.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parents[1]
+FIGURES = {"kernel": ("orders_per_s", "memory_orders_per_s"),
+           "api": ("orders_per_s", "submit_p50_ms", "submit_p99_ms", "health_p99_ms"),
+           "mcp": ()}
+
+
+def calib() -> float:
+    best = 9e9
+    for _ in range(3):
+        t0, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best, 4)
+
+
+def run(tree: Path, bench: str, extra: list[str]) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
+    out = subprocess.run([sys.executable, f"benchmarks/{bench}.py", "--json", *extra], cwd=tree,
+                         env=env, capture_output=True, text=True, check=False)
+    try:
+        result: dict[str, Any] = json.loads(out.stdout[out.stdout.index("{"):])
+    except ValueError:
+        raise SystemExit(f"{bench} failed in {tree}:\n{out.stderr[-2000:]}") from None
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, required=True, help="the other checkout")
+    parser.add_argument("bench", choices=sorted(FIGURES))
+    parser.add_argument("--rounds", type=int, default=5)
+    args, rest = parser.parse_known_args()  # the rest (after --) goes to the benchmark
+    args.extra = [a for a in rest if a != "--"]
+    trees = {"base": args.base.resolve(), "new": HERE}
+    rounds: dict[str, list[dict[str, Any]]] = {"base": [], "new": []}
+    calib_before = calib()
+    for r in range(args.rounds):
+        for name in ("base", "new") if r % 2 == 0 else ("new", "base"):
+            rounds[name].append(run(trees[name], args.bench, args.extra))
+            print(f"[alternate] round {r + 1} {name} done", file=sys.stderr, flush=True)
+    figures = FIGURES[args.bench] or tuple(k for k, v in rounds["new"][0].items()
+                                           if isinstance(v, (int, float)))
+    report: dict[str, Any] = {"bench": args.bench, "rounds": args.rounds,
+                              "calib_s": {"before": calib_before, "after": calib()}}
+    for figure in figures:
+        base = statistics.median(d[figure] for d in rounds["base"])
+        new = statistics.median(d[figure] for d in rounds["new"])
+        report[figure] = {"base_runs": [d[figure] for d in rounds["base"]],
+                          "new_runs": [d[figure] for d in rounds["new"]],
+                          "base_median": base, "new_median": new,
+                          "new_over_base": round(new / base, 3) if base else None}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
