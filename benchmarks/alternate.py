@@ -17,24 +17,15 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+from launch import calib
 
 HERE = Path(__file__).resolve().parents[1]
 FIGURES = {"kernel": ("orders_per_s", "memory_orders_per_s"),
            "api": ("orders_per_s", "submit_p50_ms", "submit_p99_ms", "health_p99_ms"),
            "mcp": ()}
-
-
-def calib() -> float:
-    best = 9e9
-    for _ in range(3):
-        t0, total = time.perf_counter(), 0
-        for i in range(10_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t0)
-    return round(best, 4)
 
 
 def run(tree: Path, bench: str, extra: list[str]) -> dict[str, Any]:

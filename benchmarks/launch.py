@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mcp_trading.platform import SERVICES
 
-__all__ = ["SERVICES", "Distributed", "free_ports", "pct", "platform_env", "start_platform"]
+__all__ = ["SERVICES", "Distributed", "calib", "free_ports", "pct", "platform_env", "start_platform"]
 
 
 def free_ports(n: int) -> list[int]:
@@ -22,6 +22,17 @@ def free_ports(n: int) -> list[int]:
     for s in socks:
         s.close()
     return ports
+
+
+def calib() -> float:
+    """The machine's speed now: ../shared/tools/calib.py's best-of-3 seconds (a 10M-add loop)."""
+    best = 9e9
+    for _ in range(3):
+        t0, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best, 4)
 
 
 def pct(values: list[float], q: float) -> float:

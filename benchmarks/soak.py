@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from launch import SERVICES, free_ports, pct, platform_env, start_platform
+from launch import SERVICES, calib, free_ports, pct, platform_env, start_platform
 
 SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM"]
 _LAG = re.compile(rb"^mcp_trading_event_loop_lag_seconds (\S+)$", re.M)
@@ -311,17 +311,6 @@ def restart(data_dir: Path, env: dict[str, str], port: int) -> tuple[float, floa
         except OSError:
             time.sleep(0.05)
     return round(time.monotonic() - t0, 2), rss_mb(proc.pid), proc
-
-
-def calib() -> float:
-    """The machine's speed now: ../shared/tools/calib.py's best-of-3 seconds (a 10M-add loop)."""
-    best = 9e9
-    for _ in range(3):
-        t0, total = time.perf_counter(), 0
-        for i in range(10_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t0)
-    return round(best, 4)
 
 
 def main() -> int:
