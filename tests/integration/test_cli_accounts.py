@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from mcp_trading.adapters.store import open_store
 from mcp_trading.cli import app
+from mcp_trading.cli.accounts import EXIT_EXISTS
 from mcp_trading.config import Settings
 from mcp_trading.domain.events import AccountOpened
 from mcp_trading.kernel import codec
-from mcp_trading.platform.cli_accounts import EXIT_EXISTS
 
 runner = CliRunner()
 

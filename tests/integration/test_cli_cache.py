@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from mcp_trading.adapters.cache import CACHE_PREFIX
 from mcp_trading.cli import app
-from mcp_trading.platform.cli_cache import DEFAULT_PREFIX
+from mcp_trading.cli.cache import DEFAULT_PREFIX
 
 runner = CliRunner()
 CLOSED_PORT_WITH_PASSWORD = "redis://:s3cret@127.0.0.1:1/15"  # nothing listens on port 1

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mcp_trading.platform.cli_keys import keys_app
+from mcp_trading.cli.keys import keys_app
 
 runner = CliRunner()
 app = typer.Typer()

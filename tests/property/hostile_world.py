@@ -27,13 +27,13 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import WORKING, OrderRequest
-from mcp_trading.platform.mcp import mcp_lifespan
+from mcp_trading.faces.mcp import mcp_lifespan
+from mcp_trading.faces.rest.fastpath import serving_app
 from mcp_trading.platform.platform import SERVICES, Platform
-from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.rest.fastpath import serving_app
-from mcp_trading.platform.runner import build_apps
-from mcp_trading.platform.services.market_data import MarketDataService
-from mcp_trading.platform.services.providers import ProvidersService
+from mcp_trading.processes.runner import build_apps
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.market_data.service import MarketDataService
+from mcp_trading.services.providers.service import ProvidersService
 
 MAX_RESPONSE = 64 * 1024  # no answer to one request, accepted or refused, may be larger
 BASE = "http://127.0.0.1:8010"

@@ -15,7 +15,7 @@ import pytest
 
 from mcp_trading.config import Settings
 from mcp_trading.platform import SERVICES
-from mcp_trading.platform.security import InsecureSecretError, check_jwt_secret
+from mcp_trading.security.keys import InsecureSecretError, check_jwt_secret
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
 TARGET = "trading-platform.target"

@@ -38,17 +38,17 @@ from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
 from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform import SERVICES
-from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
-from mcp_trading.platform.distributed.publisher import EventPublisher
-from mcp_trading.platform.distributed.quotes import follow_quotes, publish_quotes
-from mcp_trading.platform.distributed.replica import (
+from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.metrics import Metrics
+from mcp_trading.processes.distributed.publisher import EventPublisher
+from mcp_trading.processes.distributed.quotes import follow_quotes, publish_quotes
+from mcp_trading.processes.distributed.replica import (
     CONTROL_KINDS,
     ReplicaRuntime,
     apply_quote,
     open_replica,
 )
-from mcp_trading.platform.metrics import Metrics
-from mcp_trading.platform.principal import Authenticates
+from mcp_trading.security.principal import Authenticates
 
 __all__ = ["NOT_RUNNING", "SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role",
            "Runtime"]

@@ -26,10 +26,10 @@ from mcp_types import CallToolResult, Tool
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
-from mcp_trading.platform.mcp import attach_mcp, mcp_lifespan
+from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Role
-from mcp_trading.platform.security import Authenticator, KeyStore, TokenIssuer
+from mcp_trading.security.keys import Authenticator, KeyStore, TokenIssuer
+from mcp_trading.security.principal import Role
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 BASE = "http://127.0.0.1:8010"

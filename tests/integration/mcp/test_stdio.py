@@ -16,8 +16,8 @@ from mcp import Client, StdioServerParameters
 from mcp_trading.adapters.store import upgrade
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
-from mcp_trading.platform.principal import Role
-from mcp_trading.platform.security import KeyStore
+from mcp_trading.security.keys import KeyStore
+from mcp_trading.security.principal import Role
 
 pytestmark = pytest.mark.slow
 

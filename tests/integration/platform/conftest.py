@@ -18,7 +18,7 @@ from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import Order, OrderRequest
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Principal, Role
+from mcp_trading.security.principal import Principal, Role
 
 
 class FakeAuthenticator:

@@ -15,10 +15,10 @@ from starlette.testclient import TestClient
 from mcp_trading.config import Settings
 from mcp_trading.domain.orders import OrderRequest, OrderStatus
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.platform.alerts import Severity
+from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import alerts
-from mcp_trading.platform.services.alerts import AlertWatcher, watch
+from mcp_trading.services.alerts import rest as alerts
+from mcp_trading.services.alerts.service import AlertWatcher, watch
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -22,9 +22,9 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.kernel import snapshot
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.services.orders import OrdersService
-from mcp_trading.platform.services.trading import TradingService
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.orders.service import OrdersService
+from mcp_trading.services.trading_engine.service import TradingService
 
 VIEWER = Principal(Role.VIEWER, key_id="k-viewer", account_id=None, name="viewer")
 TRADER = Principal(Role.TRADER, key_id="k-trader", account_id=None, name="trader")

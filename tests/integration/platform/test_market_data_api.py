@@ -15,9 +15,9 @@ from starlette.websockets import WebSocketDisconnect
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.rest import market_data
-from mcp_trading.platform.services.market_data import MarketDataService
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.market_data import rest as market_data
+from mcp_trading.services.market_data.service import MarketDataService
 
 VIEWER = {"Authorization": "Bearer k1"}
 MINUTE = 60_000_000_000

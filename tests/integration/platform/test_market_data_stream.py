@@ -20,8 +20,8 @@ from tests.integration.platform.test_market_data_api import close_platform, open
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from mcp_trading.platform.rest import market_data
-from mcp_trading.platform.services.market_data import CONTROL_LIMIT
+from mcp_trading.services.market_data import rest as market_data
+from mcp_trading.services.market_data.service import CONTROL_LIMIT
 
 BURST = 2000
 

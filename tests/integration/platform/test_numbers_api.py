@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mcp_trading.faces.rest.fastpath import serving_app
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import risk, trading_engine
-from mcp_trading.platform.rest.fastpath import serving_app
+from mcp_trading.services.risk import rest as risk
+from mcp_trading.services.trading_engine import rest as trading_engine
 
 from .conftest import FeedQuote, PlaceOrder
 

@@ -26,10 +26,10 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_trading.platform.platform import SERVICES, Platform
-from mcp_trading.platform.rest import trading_engine
-from mcp_trading.platform.runner import build_apps
-from mcp_trading.platform.services.market_data import MarketDataService
-from mcp_trading.platform.services.providers import ProvidersService
+from mcp_trading.processes.runner import build_apps
+from mcp_trading.services.market_data.service import MarketDataService
+from mcp_trading.services.providers.service import ProvidersService
+from mcp_trading.services.trading_engine import rest as trading_engine
 
 from .conftest import FeedQuote, PlaceOrder
 

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from mcp_trading.domain.orders import OrderStatus
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import orders
+from mcp_trading.services.orders import rest as orders
 
 Auth = Callable[[str], dict[str, str]]
 

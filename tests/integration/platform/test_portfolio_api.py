@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import portfolio
+from mcp_trading.services.portfolio import rest as portfolio
 
 Auth = Callable[[str], dict[str, str]]
 FIELDS = {"equity", "cash", "market_value", "realized_pnl", "unrealized_pnl", "daily_pnl",

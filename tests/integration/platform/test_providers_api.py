@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 
 from mcp_trading.config import Settings
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.rest import providers
-from mcp_trading.platform.services.providers import (
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.providers import rest as providers
+from mcp_trading.services.providers.service import (
     Outcome,
     Provider,
     ProviderRegistry,

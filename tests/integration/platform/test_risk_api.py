@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import risk
+from mcp_trading.services.risk import rest as risk
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mcp_trading.platform.platform import Platform
-from mcp_trading.platform.rest import trading_engine
+from mcp_trading.services.trading_engine import rest as trading_engine
 
 Auth = Callable[[str], dict[str, str]]
 

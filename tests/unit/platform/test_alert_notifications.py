@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcp_trading.platform.alerts import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severity
 
 
 @pytest.fixture

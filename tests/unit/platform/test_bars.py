@@ -11,7 +11,7 @@ import pytest
 from mcp_trading.adapters.store import upgrade
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.domain.market import Quote
-from mcp_trading.platform.services.bars import (
+from mcp_trading.services.market_data.bars import (
     MAX_MINUTE_ROWS,
     MINUTE_NS,
     TIMEFRAMES,

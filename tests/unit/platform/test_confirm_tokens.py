@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mcp_trading.platform.mcp.confirm import ConfirmationTokens
+from mcp_trading.faces.mcp.confirm import ConfirmationTokens
 
 ORDER = {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "limit_price": None}
 

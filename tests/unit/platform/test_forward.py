@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mcp_trading.platform.distributed.forward import SEQ_HEADER, ForwardWrites
-from mcp_trading.platform.principal import Principal, Role
+from mcp_trading.processes.distributed.forward import SEQ_HEADER, ForwardWrites
+from mcp_trading.security.principal import Principal, Role
 
 ENGINE = "http://engine.test:8010"
 

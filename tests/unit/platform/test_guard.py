@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from mcp_trading.config import Settings
-from mcp_trading.platform.rest.guard import (
+from mcp_trading.faces.rest.guard import (
     SITE_KEY,
     Guard,
     SitePolicy,

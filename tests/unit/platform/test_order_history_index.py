@@ -11,7 +11,7 @@ from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel.kernel import KernelConfig
 from mcp_trading.kernel.runtime import recover
-from mcp_trading.platform.services.orders import OrderEventIndex
+from mcp_trading.services.orders.service import OrderEventIndex
 
 from ..conftest import instruments
 

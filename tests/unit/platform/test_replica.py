@@ -17,15 +17,15 @@ from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import KernelConfig
 from mcp_trading.kernel.ports import JournalRecord
-from mcp_trading.platform.distributed.publisher import EventPublisher
-from mcp_trading.platform.distributed.replica import (
+from mcp_trading.processes.distributed.publisher import EventPublisher
+from mcp_trading.processes.distributed.replica import (
     CONTROL_KINDS,
     ReadOnlyReplicaError,
     ReplicaRuntime,
     apply_quote,
     open_replica,
 )
-from mcp_trading.platform.distributed.wire import decode_record, encode_record
+from mcp_trading.processes.distributed.wire import decode_record, encode_record
 
 
 def _records(events: list, per: int = 7) -> list[JournalRecord]:

@@ -16,9 +16,8 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
-from mcp_trading.platform import security
-from mcp_trading.platform.principal import Principal, Role
-from mcp_trading.platform.security import (
+from mcp_trading.security import keys as security
+from mcp_trading.security.keys import (
     DEV_DEFAULT_JWT_SECRET,
     LOOPBACK_PRINCIPAL,
     MIN_JWT_SECRET_BITS,
@@ -33,6 +32,7 @@ from mcp_trading.platform.security import (
     redact,
     redact_event,
 )
+from mcp_trading.security.principal import Principal, Role
 
 SECRET = "s" * 40
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)

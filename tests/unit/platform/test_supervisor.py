@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 import pytest
 
-from mcp_trading.platform import procs, supervisor
-from mcp_trading.platform.supervisor import (
+from mcp_trading.processes import procs, supervisor
+from mcp_trading.processes.supervisor import (
     ServiceSpec,
     Supervisor,
     SupervisorError,
@@ -300,7 +300,7 @@ def test_the_state_file_round_trips_and_tells_a_live_pid_from_a_reused_one(tmp_p
 LOWER = """\
 import os, sys, threading
 from pathlib import Path
-from mcp_trading.platform.procs import lower_priority
+from mcp_trading.processes.procs import lower_priority
 print(lower_priority(int(sys.argv[2]), autogroup=Path(sys.argv[1])), os.nice(0))
 later = []
 thread = threading.Thread(target=lambda: later.append(os.sched_getscheduler(0)))

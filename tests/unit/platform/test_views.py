@@ -8,7 +8,7 @@ from decimal import Decimal
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.orders import Order, OrderRequest, OrderSide, OrderType, TimeInForce
 from mcp_trading.domain.positions import Position
-from mcp_trading.platform.views import account_view, money, order_view, position_view
+from mcp_trading.services.views import account_view, money, order_view, position_view
 
 D = Decimal
 ABSURD = [D("1e-999999999"), D("1E+999999999999999999"), D("0E-999999999"), D("9" * 5000)]

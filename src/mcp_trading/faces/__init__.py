@@ -1,0 +1,1 @@
+"""The faces of the services: the shared REST and MCP machinery."""

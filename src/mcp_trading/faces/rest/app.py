@@ -1,0 +1,168 @@
+"""The app factory every service shares: /health (public, cached), /metrics, /docs, errors, auth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mcp_trading import __version__
+from mcp_trading.domain.errors import DomainError
+from mcp_trading.faces.rest.fastpath import add_fast_route, decode_object
+from mcp_trading.faces.rest.guard import is_cross_site
+from mcp_trading.platform.errors import ApiError, to_api_error
+from mcp_trading.platform.platform import Platform, PlatformUnavailableError
+from mcp_trading.security.access import require
+from mcp_trading.security.principal import Authenticates, Principal, Role
+
+__all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
+
+log = logging.getLogger("mcp_trading.rest")
+_encoder = msgspec.json.Encoder()
+
+
+class FastJSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+def principal_of(request: Request) -> Principal | None:
+    """Who sent the request (None: no valid credential). A bad credential is never trusted,
+    and the dev profile's loopback trust never applies to a request from another site."""
+    platform: Platform = request.app.state.platform
+    authenticator: Authenticates | None = platform.authenticator
+    if authenticator is None:
+        return None
+    client = request.client.host if request.client else None
+    return authenticator.authenticate(request.headers.get("authorization"), client,
+                                      api_key=request.headers.get("x-api-key"),
+                                      loopback_trust=not is_cross_site(request.scope))
+
+
+def caller(request: Request, role: Role) -> Principal:
+    return require(principal_of(request), role)
+
+
+async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object; a clear 4xx for anything else."""
+    return decode_object(await request.body(), allow_empty=allow_empty)
+
+
+class _Timing:
+    """Pure ASGI middleware: request counts and latency per service (no per-request objects)."""
+
+    def __init__(self, app: ASGIApp, platform: Platform, service: str) -> None:
+        self.app = app
+        metrics = platform.metrics
+        self._latency = metrics.http_latency.labels(service)
+        self._counters = metrics.http_requests
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self._latency.observe(time.perf_counter() - started)
+            self._counters.labels(self._service, scope["method"], str(status)).inc()
+
+
+def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
+               health: Callable[[], dict[str, Any]], description: str,
+               lifespan: Callable[[FastAPI], Any] | None = None) -> FastAPI:
+    app = FastAPI(title=f"MCP Trading Platform — {service}", version=__version__,
+                  description=description, default_response_class=FastJSON, lifespan=lifespan)
+    app.state.platform = platform
+    app.state.service = service
+
+    def health_body() -> dict[str, Any]:
+        body = health()
+        h = platform.health
+        if h.store_error is not None:  # the journal's database is away; writes wait for it
+            body["store"] = {"ok": False, "error": h.store_error}
+            if body.get("status") == "healthy":
+                body["status"] = "degraded"
+        if h.bus_ok is not None:  # distributed: the bus is a dependency of every service
+            body["bus"] = {"ok": h.bus_ok, "error": h.bus_error}
+            if not h.bus_ok and body.get("status") == "healthy":
+                body["status"] = "degraded"
+        body.setdefault("service", service)
+        body["uptime_s"] = round((time.time_ns() - platform.started_at) / 1e9, 3)
+        return body
+
+    async def fast_health(_: Principal | None, __: dict[str, Any] | None) -> tuple[int, Any]:
+        return 200, health_body()
+
+    @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
+    async def get_health() -> Response:
+        # served by the FastRoute below (no routing, no middleware); kept for OpenAPI
+        return FastJSON(health_body())
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (viewer)",
+             response_class=Response)
+    async def get_metrics(request: Request) -> Response:
+        caller(request, Role.VIEWER)
+        return Response(platform.metrics.render(),
+                        media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return FastJSON(exc.body(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                     "message": e.get("msg", "invalid")} for e in exc.errors()]
+        first = problems[0] if problems else {"field": "body", "message": "invalid request"}
+        return FastJSON({"code": "INVALID_REQUEST",
+                         "message": f"{first['field']}: {first['message']}",
+                         "field": first["field"], "errors": problems}, status_code=422)
+
+    async def known_error(_: Request, exc: Exception) -> Response:
+        api = to_api_error(exc)
+        assert api is not None
+        return FastJSON(api.body(), status_code=api.status)
+
+    # registered by class so Starlette answers them as handled errors (never re-raised)
+    app.add_exception_handler(DomainError, known_error)
+    app.add_exception_handler(PlatformUnavailableError, known_error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        api = to_api_error(exc)
+        if api is not None:
+            return FastJSON(api.body(), status_code=api.status)
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return FastJSON({"code": "INTERNAL", "message": "internal error; it has been logged"},
+                        status_code=500)
+
+    app.add_middleware(_Timing, platform=platform, service=service)
+    add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)
+    return app
+
+
+Handler = Callable[..., Awaitable[Any]]

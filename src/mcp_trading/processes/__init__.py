@@ -1,0 +1,1 @@
+"""How the platform runs: embedded runner, serve, supervisor, distributed launcher."""

@@ -1,0 +1,134 @@
+"""Commands from other services reach the trading engine through one path: HTTP to the engine.
+
+A replica service (orders, risk, alerts) answers reads from its replica, but a route that
+changes the kernel's state (cancel-all-pending, limit changes, maintenance) is forwarded,
+body and credential unchanged, to the same route of the same service mounted inside the
+engine at `/internal/<service>`; the engine authenticates the credential again and runs the
+same service function on the real kernel. The caller gets the engine's answer, or a clear
+error: 503 when the engine cannot be reached (nothing was done), 504 when it did not answer
+in time (the command may or may not have been applied: check before retrying).
+
+The engine stamps `X-Journal-Seq` on those answers; the replica waits (briefly) until it
+holds that event, so a read right after the command sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mcp_trading.platform.platform import Platform
+from mcp_trading.processes.distributed.replica import ReplicaRuntime
+
+__all__ = ["SEQ_HEADER", "WRITE_ROUTES", "ForwardWrites", "StampSeq", "internal_prefix"]
+
+SEQ_HEADER = "x-journal-seq"
+
+#: per service: (method, path pattern) of the routes that change the kernel's state
+WRITE_ROUTES: Mapping[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    "orders": (("POST", re.compile(r"/orders/cancel-all-pending")),),
+    "risk": (("PUT", re.compile(r"/limits/global")),
+             ("PUT", re.compile(r"/limits/accounts/[^/]+"))),
+    "alerts": (("POST", re.compile(r"/alerts/maintenance-(start|complete)")),),
+}
+_FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "accept")
+_CATCH_UP_S = 2.0
+
+
+def internal_prefix(service: str) -> str:
+    return f"/internal/{service}"
+
+
+class ForwardWrites:
+    """ASGI middleware of a replica service: write routes go to the engine."""
+
+    def __init__(self, app: ASGIApp, *, platform: Platform, service: str, engine_url: str,
+                 timeout_s: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.app = app
+        self.platform = platform
+        self.routes = WRITE_ROUTES.get(service, ())
+        self.target = engine_url.rstrip("/") + internal_prefix(service)
+        self.engine_url = engine_url
+        self.timeout_s = timeout_s
+        self._transport = transport  # tests inject one; None: real HTTP
+        self._client: httpx.AsyncClient | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._is_write(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        response = await self._forward(Request(scope, receive))
+        await response(scope, receive, send)
+
+    def _is_write(self, method: str, path: str) -> bool:
+        return any(method == m and pattern.fullmatch(path) for m, pattern in self.routes)
+
+    async def _forward(self, request: Request) -> Response:
+        authenticator = self.platform.authenticator
+        client = request.client.host if request.client else None
+        if authenticator is None or authenticator.authenticate(
+                request.headers.get("authorization"), client,
+                api_key=request.headers.get("x-api-key")) is None:
+            return _error(401, "UNAUTHENTICATED", "a valid API key or JWT is required "
+                          "(Authorization: Bearer <key>)")
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=2.0),
+                                             transport=self._transport)
+        url = self.target + request.url.path
+        if request.url.query:
+            url += "?" + request.url.query
+        headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_HEADERS}
+        try:
+            answer = await self._client.request(request.method, url, content=await request.body(),
+                                                headers=headers)
+        except httpx.ConnectError:
+            return _error(503, "ENGINE_UNAVAILABLE", f"the trading engine at {self.engine_url} "
+                          "cannot be reached; nothing was done: retry once it is healthy")
+        except httpx.TimeoutException:
+            return _error(504, "ENGINE_TIMEOUT", f"the trading engine did not answer within "
+                          f"{self.timeout_s:g} s; the command may or may not have been applied: "
+                          "check the state before retrying")
+        except httpx.HTTPError as exc:
+            return _error(502, "ENGINE_ERROR", f"the trading engine's answer was lost "
+                          f"({type(exc).__name__}); the command may or may not have been "
+                          "applied: check the state before retrying")
+        seq = answer.headers.get(SEQ_HEADER)
+        runtime = self.platform.runtime
+        if seq is not None and seq.isdigit() and isinstance(runtime, ReplicaRuntime):
+            await runtime.caught_up(int(seq), _CATCH_UP_S)
+        return Response(answer.content, status_code=answer.status_code,
+                        media_type=answer.headers.get("content-type"))
+
+
+class StampSeq:
+    """ASGI wrapper (engine side): every answer carries the kernel's sequence number."""
+
+    def __init__(self, app: ASGIApp, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                runtime = self.platform.runtime
+                if runtime is not None:
+                    headers = list(message.get("headers", []))
+                    headers.append((SEQ_HEADER.encode(), str(runtime.kernel.seq).encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"code": code, "message": message}, status_code=status)

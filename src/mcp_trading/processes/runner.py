@@ -1,0 +1,205 @@
+"""Embedded mode: one process serves every runbook service on its own port.
+
+The kernel, the feed and every service face share one event loop (the kernel's single
+writer is that loop's thread). Sockets are bound before anything starts, so a busy port is
+reported at once; SIGTERM / SIGINT stop the process gracefully: new orders are refused, the
+servers drain, the journal flushes, the PID file goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psutil
+import uvicorn
+from fastapi import FastAPI
+
+from mcp_trading.config import Settings
+from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
+from mcp_trading.faces.rest.fastpath import serving_app
+from mcp_trading.faces.rest.protocol import server_config
+from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
+from mcp_trading.platform.platform import SERVICES, Platform
+
+__all__ = [
+    "PortInUseError",
+    "SignalFreeServer",
+    "app_builders",
+    "bind_socket",
+    "build_apps",
+    "http_server",
+    "run_embedded",
+    "serve_embedded",
+    "stop_on_signals",
+]
+
+log = logging.getLogger("mcp_trading.runner")
+
+
+class PortInUseError(RuntimeError):
+    pass
+
+
+class SignalFreeServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the runner (several share a loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def app_builders(platform: Platform, failing: Callable[[], list[str]]
+                 ) -> dict[str, Callable[[], FastAPI]]:
+    """How each service's REST app is built over `platform` (`failing()`: the failing health
+    checks, for the services that gate on them)."""
+    from mcp_trading.services.alerts import rest as alerts
+    from mcp_trading.services.market_data import rest as market_data
+    from mcp_trading.services.orders import rest as orders
+    from mcp_trading.services.portfolio import rest as portfolio
+    from mcp_trading.services.providers import rest as providers
+    from mcp_trading.services.risk import rest as risk
+    from mcp_trading.services.trading_engine import rest as trading_engine
+
+    return {
+        "market-data": lambda: market_data.build(platform),
+        "providers": lambda: providers.build(platform),
+        "trading-engine": lambda: trading_engine.build(platform, failing_checks=failing),
+        "orders": lambda: orders.build(platform),
+        "risk": lambda: risk.build(platform),
+        "portfolio": lambda: portfolio.build(platform),
+        "alerts": lambda: alerts.build(platform, failing_checks=failing),
+    }
+
+
+def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -> dict[str, FastAPI]:
+    from mcp_trading.platform.health import failing_checks
+
+    def failing() -> list[str]:
+        return failing_checks(platform, services_up())
+
+    apps = {name: build() for name, build in app_builders(platform, failing).items()}
+    for name, app in apps.items():  # every service also speaks MCP at /mcp
+        attach_mcp(app, platform, name)
+    return apps
+
+
+def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
+    """The event SIGTERM / SIGINT set (the running loop's handlers; a new event if None)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def http_server(app: FastAPI) -> SignalFreeServer:
+    """The uvicorn server of one service app (lifespan and signals are the runner's), with
+    the header deadline, connection cap and keep-alive of rest/protocol.py."""
+    return SignalFreeServer(server_config(serving_app(app), app.state.platform.settings))
+
+
+def bind_socket(host: str, port: int, service: str) -> socket.socket:
+    """A listening socket for `service`, bound now (PortInUseError names a busy port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+    # and without it Nagle + delayed ACK add ~40 ms to every response
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUseError(f"{service}: cannot listen on {host}:{port} ({exc.strerror}); stop "
+                             f"what uses it or set MCP_TRADING_PORT_"
+                             f"{service.upper().replace('-', '_')}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _write_pid_file(settings: Settings, ports: dict[str, int]) -> None:
+    proc = psutil.Process(os.getpid())
+    data = {"pid": proc.pid, "create_time": proc.create_time(), "started_at": time.time(),
+            "host": settings.bind_host, "ports": ports, "profile": settings.profile,
+            "data_dir": str(settings.data_dir.resolve())}
+    tmp = settings.pid_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(settings.pid_file)
+
+
+async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = None,
+                         on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
+    """Run every service until `stop` is set (or SIGTERM / SIGINT)."""
+    from mcp_trading.security.keys import build_authenticator
+
+    # background threads (journal writer, projector) hold the GIL for at most 1 ms at a time,
+    # so request latency on the event loop stays low
+    sys.setswitchinterval(0.001)
+    restrict_umask()  # key hashes, journal, logs and the PID file: the platform user's only
+    secure_data_dir(settings)
+    platform = Platform(settings)
+    platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
+    host = settings.bind_host
+    ports = {name: settings.port(name) for name in SERVICES}
+    sockets = {name: bind_socket(host, port, name) for name, port in ports.items()}
+    ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}  # port 0: picked
+    platform.open()
+    servers: dict[str, SignalFreeServer] = {}
+
+    def services_up() -> dict[str, bool]:
+        return {name: bool(s.started and not s.should_exit) for name, s in servers.items()}
+
+    apps = build_apps(platform, services_up)
+    for name in SERVICES:
+        servers[name] = http_server(apps[name])
+    stop = stop_on_signals(stop)
+    await platform.start()
+    mcp_sessions = mcp_lifespan(apps)
+    await mcp_sessions.__aenter__()
+    tasks = {name: asyncio.create_task(server.serve(sockets=[sockets[name]]), name=name)
+             for name, server in servers.items()}
+    try:
+        while not all(s.started for s in servers.values()):
+            failed = [n for n, t in tasks.items() if t.done()]
+            if failed:
+                raise RuntimeError(f"service {failed[0]} failed to start; see the log")
+            await asyncio.sleep(0.01)
+        _write_pid_file(settings, ports)
+        log.info("all services up: %s", ", ".join(f"{n}:{p}" for n, p in ports.items()))
+        if on_ready is not None:
+            on_ready(ports)
+        await stop.wait()
+        log.info("stopping: refusing new orders, draining, flushing the journal")
+    finally:
+        platform.accepting = False
+        for server in servers.values():
+            server.should_exit = True
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await mcp_sessions.__aexit__(None, None, None)
+        await platform.stop()
+        for sock in sockets.values():
+            sock.close()
+        with contextlib.suppress(FileNotFoundError):
+            current = json.loads(settings.pid_file.read_text())
+            if current.get("pid") == os.getpid():
+                settings.pid_file.unlink()
+
+
+def run_embedded(settings: Settings, **kwargs: Any) -> None:
+    try:  # uvloop (libuv) when installed: cheaper socket I/O per request than asyncio's loop
+        import uvloop
+
+        uvloop.run(serve_embedded(settings, **kwargs))
+    except ImportError:
+        asyncio.run(serve_embedded(settings, **kwargs))

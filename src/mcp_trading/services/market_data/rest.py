@@ -1,0 +1,192 @@
+"""market-data :8001 — latest quotes, instruments, the market clock, bars and a quote stream.
+
+Every route but /health needs the viewer role. The WebSocket `/ws/quotes` authenticates like
+the REST routes (`Authorization: Bearer …` or `X-API-Key`); clients that cannot set headers
+(browsers) may pass `?token=<api key or JWT>` instead. Prefer the header: a URL may be logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, FastAPI, Request, WebSocket
+from starlette.responses import Response
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from mcp_trading.faces.rest.app import FastJSON, create_app, principal_of
+from mcp_trading.platform.errors import ApiError
+from mcp_trading.platform.platform import Platform
+from mcp_trading.security.access import require
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.market_data.bars import TIMEFRAMES
+from mcp_trading.services.market_data.service import (
+    CONTROL_LIMIT,
+    MarketDataService,
+    Subscriber,
+)
+
+__all__ = ["build", "run_background"]
+
+_encoder = msgspec.json.Encoder()
+_POLICY_VIOLATION = 1008
+_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server closes a client that does not read
+_ROOM_WAIT_S = 5.0  # a reply queue full this long: the client sends but does not read
+_FLUSH_WAIT_S = 10.0  # then how long the queued replies and the error may take to go out
+
+DESCRIPTION = """Latest quotes, instruments, the market clock, 1-minute bars with stored history,
+and a WebSocket quote stream.
+
+`GET /health` is public: `market_data_status` is `streaming` (quotes are fresh), `stale`
+(the newest quote is older than the stale threshold) or `down` (no quote yet); `status` is
+`healthy`, `degraded` or `down` accordingly.
+
+**Bars** are built from quotes: o/h/l/c are marks (last trade, else mid), `n` counts the quotes
+folded in. `volume` is `null`: the simulator quotes top-of-book sizes but reports no trades, and
+quoted size is not traded volume. Timeframes: """ + ", ".join(TIMEFRAMES) + """.
+
+**Stream** `/ws/quotes`: send `{"action": "subscribe", "symbols": ["AAPL"]}` (or `["*"]`),
+`{"action": "unsubscribe", "symbols": [...]}` or `{"action": "ping"}`. The server answers
+`{"type": "subscription", ...}`, `{"type": "pong"}`, pushes `{"type": "quote", ...}` and, for a bad
+message, `{"type": "error", "code", "message"}` without closing. A slow client gets the latest
+quote per symbol, never a backlog. Every message gets its reply, in order: the server queues
+at most """ + str(CONTROL_LIMIT) + """ replies per connection and reads no further message
+while the queue is full. A client that sends but stops reading for """ + str(int(_ROOM_WAIT_S)) + """ s gets,
+once it reads again, the replies queued so far, then `{"type": "error", "code":
+"TOO_MANY_MESSAGES"}` saying which messages were not answered, and a close with code 1013;
+no reply is ever dropped silently. Credentials: the `Authorization` header, `X-API-Key`, or
+`?token=` (for browsers, which cannot set headers; the dev profile's loopback trust does not
+apply to browser connections, those that send `Origin`). Without a valid viewer credential the
+server sends an error message and closes with code 1008.
+"""
+
+
+def build(platform: Platform) -> FastAPI:
+    svc = MarketDataService.for_platform(platform)
+    platform.background.append(svc.run)
+    router = APIRouter()
+
+    @router.get("/quotes/{symbol}", tags=["quotes"], summary="Latest quote of one symbol")
+    async def quote(request: Request, symbol: str) -> Response:
+        svc.ensure_started()
+        return FastJSON(svc.quote(principal_of(request), symbol))
+
+    @router.get("/quotes", tags=["quotes"],
+                summary="Latest quotes of comma-separated symbols (all when omitted)")
+    async def quotes(request: Request, symbols: str | None = None) -> Response:
+        svc.ensure_started()
+        return FastJSON(svc.quotes(principal_of(request), symbols))
+
+    @router.get("/symbols", tags=["reference"], summary="Instruments and their trading increments")
+    async def symbols(request: Request) -> Response:
+        return FastJSON(svc.symbols(principal_of(request)))
+
+    @router.get("/clock", tags=["reference"], summary="Market clock: open now, session, next open "
+                "and close")
+    async def market_clock(request: Request) -> Response:
+        return FastJSON(svc.market_clock(principal_of(request)))
+
+    @router.get("/bars/{symbol}", tags=["bars"],
+                summary="Bars (ascending): from `start`, else the latest up to `end`; volume is "
+                        "null for the simulator")
+    async def bars(request: Request, symbol: str, *, timeframe: str | None = None,
+                   start: str | None = None, end: str | None = None,
+                   limit: str | None = None) -> Response:
+        svc.ensure_started()
+        return FastJSON(await svc.history(principal_of(request), symbol, timeframe=timeframe,
+                                          start=start, end=end, limit=limit))
+
+    @router.websocket("/ws/quotes")
+    async def stream(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            require(_ws_principal(platform, websocket), Role.VIEWER)
+        except ApiError as exc:
+            await _send(websocket, {"type": "error", **exc.body()})
+            await websocket.close(code=_POLICY_VIOLATION, reason=exc.code)
+            return
+        svc.ensure_started()
+        sub = svc.hub.connect()
+        final: dict[str, Any] = {}  # the overflow error, once there is one: the pump's last
+        sender = asyncio.create_task(_pump(websocket, sub, final))
+        handled = 0
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if not await sub.room_for_control(_ROOM_WAIT_S):
+                    await _overflow(websocket, sub, final, sender, handled)
+                    break
+                svc.hub.handle(sub, message.get("text") or message.get("bytes"))
+                handled += 1
+        except WebSocketDisconnect:
+            pass
+        finally:
+            svc.hub.disconnect(sub)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+    return create_app(platform, "market-data", routers=[router], health=svc.health,
+                      description=DESCRIPTION)
+
+
+async def run_background(platform: Platform) -> None:
+    """The service's background work (bars, stream fan-out), for a runner without `background`."""
+    await MarketDataService.for_platform(platform).run()
+
+
+def _ws_principal(platform: Platform, websocket: WebSocket) -> Principal | None:
+    authenticator = platform.authenticator
+    if authenticator is None:
+        return None
+    header = websocket.headers.get("authorization")
+    token = websocket.query_params.get("token")
+    if header is None and token:
+        header = f"Bearer {token}"
+    client = websocket.client.host if websocket.client else None
+    # Browsers send Origin and let any web page open a WebSocket to localhost (no CORS), so
+    # the dev profile's loopback trust applies only to non-browser clients.
+    return authenticator.authenticate(header, client, api_key=websocket.headers.get("x-api-key"),
+                                      loopback_trust="origin" not in websocket.headers)
+
+
+async def _send(websocket: WebSocket, message: dict[str, Any]) -> None:
+    await websocket.send_text(_encoder.encode(message).decode())
+
+
+async def _pump(websocket: WebSocket, sub: Subscriber, final: dict[str, Any]) -> None:
+    """The connection's one writer: replies and quotes, in the order they were queued.
+
+    Sending `final` (the overflow error, queued last) ends the connection with code 1013.
+    """
+    while websocket.application_state is WebSocketState.CONNECTED:
+        for message in await sub.next_batch():
+            await _send(websocket, message)
+            if final and message is final:
+                await websocket.close(code=_TRY_AGAIN_LATER, reason="TOO_MANY_MESSAGES")
+                return
+
+
+async def _overflow(websocket: WebSocket, sub: Subscriber, final: dict[str, Any],
+                    sender: asyncio.Task[None], handled: int) -> None:
+    """The client filled its reply queue and stopped reading: answer what was read, then an
+    error naming the first unanswered message, then close. Never a silent drop."""
+    final.update({"type": "error", "code": "TOO_MANY_MESSAGES",
+                  "message": f"{CONTROL_LIMIT} replies waited more than {_ROOM_WAIT_S:g} s for "
+                             f"you to read them; messages 1-{handled} were answered, message "
+                             f"{handled + 1} and later were not. Read replies while sending; "
+                             "reconnect to go on", "answered": handled})
+    if await sub.room_for_control(_FLUSH_WAIT_S):
+        sub.push_control(final)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+            async with asyncio.timeout(_FLUSH_WAIT_S):
+                await asyncio.shield(sender)
+    if websocket.application_state is WebSocketState.CONNECTED:  # it never read: just close
+        sender.cancel()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await websocket.close(code=_TRY_AGAIN_LATER, reason="TOO_MANY_MESSAGES")

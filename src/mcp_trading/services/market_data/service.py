@@ -1,0 +1,468 @@
+"""Market-data service functions: latest quotes, instruments, the market clock, bars, the stream.
+
+Framework-free: the REST routes and MCP tools call these with a Principal and plain strings,
+and every refusal is an ApiError naming the field and what is allowed.
+
+One `MarketDataService` per platform (`for_platform`). Its background task (`run`) takes the
+quotes the platform's pump fans out, folds them into bars, publishes them to stream clients
+and writes completed bars to the store in batches, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from mcp_trading.adapters.calendars import CalendarRangeError
+from mcp_trading.adapters.store import MEMORY_URLS
+from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.clocks import WallClock
+from mcp_trading.domain.market import Quote
+from mcp_trading.platform.alert_center import Severity
+from mcp_trading.platform.errors import ApiError
+from mcp_trading.platform.platform import Platform
+from mcp_trading.security.access import parse_time, require
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.market_data.bars import (
+    TIMEFRAMES,
+    Bar,
+    BarAggregator,
+    SqlBarStore,
+    max_limit,
+    rollup,
+)
+from mcp_trading.services.views import iso, quote_view
+
+__all__ = ["CONTROL_LIMIT", "FEED_STATUS_TO_HEALTH", "MarketDataService", "QuoteHub",
+           "Subscriber"]
+
+log = logging.getLogger("mcp_trading.market_data")
+
+#: market_data_status -> the service's overall status.
+FEED_STATUS_TO_HEALTH = {"streaming": "healthy", "stale": "degraded", "down": "down"}
+CONTROL_LIMIT = 256  # replies queued for one stream client (then its reader waits)
+_QUEUE_SIZE = 10_000  # quotes buffered for this consumer; the pump drops the oldest beyond
+_FLUSH_S = 1.0
+_DEFAULT_LIMIT = 1000
+_MAX_MESSAGE = 64 * 1024
+_ACTIONS = ("subscribe", "unsubscribe", "ping")
+_decoder = msgspec.json.Decoder()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MAX_NS = 2**63
+
+
+def _bar_view(bar: Bar) -> dict[str, Any]:
+    return {"t": iso(bar.ts), "o": str(bar.open), "h": str(bar.high), "l": str(bar.low),
+            "c": str(bar.close), "n": bar.n,
+            "volume": None if bar.volume is None else str(bar.volume)}
+
+
+class Subscriber:
+    """One stream client: its symbols, and what it has yet to be sent.
+
+    Quotes are conflated per symbol (a slow client gets the latest quote, never a backlog),
+    so memory per client is bounded by the number of symbols. Replies to the client's own
+    messages are never conflated or dropped: at most CONTROL_LIMIT wait to be sent, and the
+    reader waits for room (`room_for_control`) before it handles the next message; pushing
+    into a full queue raises OverflowError rather than losing a reply.
+    """
+
+    def __init__(self) -> None:
+        self.symbols: set[str] = set()
+        self.everything = False
+        self.conflated = 0
+        self._quotes: dict[str, dict[str, Any]] = {}
+        self._control: deque[dict[str, Any]] = deque()
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    @property
+    def control_full(self) -> bool:
+        return len(self._control) >= CONTROL_LIMIT
+
+    async def room_for_control(self, timeout: float) -> bool:
+        """Wait until a reply can be queued; False if the client took none within `timeout`."""
+        if not self.control_full:
+            return True
+        try:
+            async with asyncio.timeout(timeout):
+                await self._room.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def push_quote(self, symbol: str, message: dict[str, Any]) -> None:
+        if symbol in self._quotes:
+            self.conflated += 1
+        self._quotes[symbol] = message
+        self._ready.set()
+
+    def push_control(self, message: dict[str, Any]) -> None:
+        if self.control_full:
+            raise OverflowError(f"{CONTROL_LIMIT} replies are waiting for this client")
+        self._control.append(message)
+        if self.control_full:
+            self._room.clear()
+        self._ready.set()
+
+    async def next_batch(self) -> list[dict[str, Any]]:
+        """Wait for something to send; replies first, then the latest quote per symbol."""
+        await self._ready.wait()
+        self._ready.clear()
+        batch = [*self._control, *self._quotes.values()]
+        self._control.clear()
+        self._quotes.clear()
+        self._room.set()
+        return batch
+
+
+class QuoteHub:
+    """Routes each quote to the clients subscribed to its symbol; parses client messages."""
+
+    def __init__(self, known: Iterable[str], latest: Callable[[str], Quote | None]) -> None:
+        self._known = frozenset(known)
+        self._latest = latest
+        self._by_symbol: dict[str, set[Subscriber]] = {}
+        self._everything: set[Subscriber] = set()
+        self.clients: set[Subscriber] = set()
+
+    def connect(self) -> Subscriber:
+        sub = Subscriber()
+        self.clients.add(sub)
+        return sub
+
+    def disconnect(self, sub: Subscriber) -> None:
+        self.clients.discard(sub)
+        self._everything.discard(sub)
+        for symbol in sub.symbols:
+            self._by_symbol.get(symbol, set()).discard(sub)
+
+    def publish(self, quote: Quote) -> None:
+        subs = self._by_symbol.get(quote.symbol)
+        if not subs and not self._everything:
+            return
+        message = {"type": "quote", **quote_view(quote)}
+        for sub in subs or ():
+            if not sub.everything:
+                sub.push_quote(quote.symbol, message)
+        for sub in self._everything:
+            sub.push_quote(quote.symbol, message)
+
+    def handle(self, sub: Subscriber, raw: str | bytes | None) -> None:
+        """Apply one client message; the reply (or an error message) is queued for the client."""
+        try:
+            reply = self._apply(sub, raw)
+        except ApiError as exc:
+            reply = {"type": "error", **exc.body()}
+        sub.push_control(reply)
+
+    def _apply(self, sub: Subscriber, raw: str | bytes | None) -> dict[str, Any]:
+        if raw is None or len(raw) > _MAX_MESSAGE:
+            raise ApiError(400, "INVALID_MESSAGE", "send a JSON text message of at most 64 KiB, e.g. "
+                           '{"action": "subscribe", "symbols": ["AAPL"]}')
+        try:
+            data = _decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise ApiError(400, "INVALID_JSON", f"the message is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "INVALID_MESSAGE", "the message must be a JSON object with an "
+                           "'action'", field="action")
+        action = data.get("action")
+        if action not in _ACTIONS:
+            raise ApiError(400, "INVALID_ACTION", f"action: {action!r} is not allowed; use one of: "
+                           + ", ".join(_ACTIONS), field="action")
+        if action == "ping":
+            return {"type": "pong"}
+        symbols = data.get("symbols")
+        if (not isinstance(symbols, list) or not symbols
+                or not all(isinstance(s, str) for s in symbols)):
+            raise ApiError(400, "INVALID_SYMBOLS", 'symbols: must be a non-empty list of symbol '
+                           'strings, e.g. ["AAPL", "MSFT"], or ["*"] for every symbol',
+                           field="symbols")
+        wanted = {s.strip().upper() for s in symbols}
+        everything = "*" in wanted
+        wanted.discard("*")
+        unknown = sorted(wanted - self._known)
+        if unknown:
+            raise ApiError(400, "UNKNOWN_SYMBOL", f"symbols: unknown symbol(s) {', '.join(unknown)}; "
+                           "GET /symbols lists the known ones", field="symbols",
+                           extra={"unknown": unknown})
+        if action == "subscribe":
+            self._subscribe(sub, wanted, everything)
+        else:
+            self._unsubscribe(sub, wanted, everything)
+        return {"type": "subscription", "all": sub.everything, "symbols": sorted(sub.symbols)}
+
+    def _subscribe(self, sub: Subscriber, wanted: set[str], everything: bool) -> None:
+        new = wanted - sub.symbols
+        for symbol in new:
+            self._by_symbol.setdefault(symbol, set()).add(sub)
+        sub.symbols |= new
+        if everything and not sub.everything:
+            sub.everything = True
+            self._everything.add(sub)
+            new = set(self._known)
+        for symbol in sorted(new):  # a snapshot, so a new subscriber need not wait for a tick
+            quote = self._latest(symbol)
+            if quote is not None:
+                sub.push_quote(symbol, {"type": "quote", **quote_view(quote)})
+
+    def _unsubscribe(self, sub: Subscriber, wanted: set[str], everything: bool) -> None:
+        if everything:
+            wanted = set(sub.symbols)
+            sub.everything = False
+            self._everything.discard(sub)
+        for symbol in wanted & sub.symbols:
+            self._by_symbol[symbol].discard(sub)
+        sub.symbols -= wanted
+
+
+_services: weakref.WeakKeyDictionary[Platform, MarketDataService] = weakref.WeakKeyDictionary()
+
+
+class MarketDataService:
+    def __init__(self, platform: Platform, *, clock: Any = None) -> None:
+        self.platform = platform
+        self.clock = clock or WallClock()
+        self.bars = BarAggregator()
+        self.hub = QuoteHub(platform.instruments, self._latest)
+        self._store: SqlBarStore | None = None
+        self.store_error: str | None = None
+        self._active: asyncio.Task[None] | None = None
+        self._lazy: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_platform(cls, platform: Platform) -> MarketDataService:
+        """The one service of this platform (REST and MCP faces share its bars and streams)."""
+        svc = _services.get(platform)
+        if svc is None:
+            svc = _services[platform] = cls(platform)
+        return svc
+
+    # ---- quotes, instruments, clock -------------------------------------------------------
+    def _latest(self, symbol: str) -> Quote | None:
+        runtime = self.platform.runtime
+        if runtime is None:
+            return None
+        book = runtime.kernel.state.venue.books.get(symbol)
+        return None if book is None else book.quote
+
+    def _known(self, symbol: str) -> str:
+        name = symbol.strip().upper()
+        if name not in self.platform.instruments:
+            raise ApiError(404, "UNKNOWN_SYMBOL", f"unknown symbol {symbol!r}; GET /symbols lists "
+                           f"the {len(self.platform.instruments)} known symbols", field="symbol")
+        return name
+
+    def quote(self, principal: Principal | None, symbol: str) -> dict[str, Any]:
+        require(principal, Role.VIEWER)
+        name = self._known(symbol)
+        quote = self._latest(name)
+        if quote is None:
+            raise ApiError(404, "NO_QUOTE", f"no quote yet for {name}; the feed has not quoted it "
+                           "(see GET /health for market_data_status)")
+        return quote_view(quote)
+
+    def quotes(self, principal: Principal | None, symbols: str | None) -> dict[str, Any]:
+        """Latest quotes of comma-separated `symbols` (every symbol when None)."""
+        require(principal, Role.VIEWER)
+        if symbols is None:
+            names = list(self.platform.instruments)
+        else:
+            names = list(dict.fromkeys(s.strip().upper() for s in symbols.split(",") if s.strip()))
+            if not names:
+                raise ApiError(422, "INVALID_PARAMETER", "symbols: give one or more comma-separated "
+                               "symbols, e.g. AAPL,MSFT (or omit it for every symbol)",
+                               field="symbols")
+            unknown = [s for s in names if s not in self.platform.instruments]
+            if unknown:
+                raise ApiError(422, "UNKNOWN_SYMBOL", f"symbols: unknown symbol(s) "
+                               f"{', '.join(unknown)}; GET /symbols lists the known ones",
+                               field="symbols", extra={"unknown": unknown})
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        for name in names:
+            quote = self._latest(name)
+            if quote is None:
+                missing.append(name)
+            else:
+                found[name] = quote_view(quote)
+        return {"quotes": found, "missing": missing}
+
+    def symbols(self, principal: Principal | None) -> list[dict[str, Any]]:
+        require(principal, Role.VIEWER)
+        return [{"symbol": i.symbol, "name": i.name, "tick_size": str(i.tick_size),
+                 "lot_size": str(i.lot_size), "min_qty": str(i.min_qty), "max_qty": str(i.max_qty),
+                 "currency": i.currency, "tradable": i.tradable}
+                for i in self.platform.instruments.values()]
+
+    def market_clock(self, principal: Principal | None) -> dict[str, Any]:
+        """The session calendar's view of now: open or not, this session, next open and close."""
+        require(principal, Role.VIEWER)
+        calendar = self.platform.calendar
+        now = self.clock.now_ns()
+        try:
+            session = calendar.session_at(now)
+            is_open = session.open_ns <= now < session.close_ns
+            next_open = calendar.session_at(session.close_ns).open_ns if is_open else session.open_ns
+        except CalendarRangeError as exc:
+            raise ApiError(503, "CALENDAR_RANGE", str(exc)) from None
+        return {"calendar": calendar.name, "timestamp": iso(now), "is_open": is_open,
+                "session": {"day": session.day, "open": iso(session.open_ns),
+                            "close": iso(session.close_ns)},
+                "next_open": iso(next_open), "next_close": iso(session.close_ns)}
+
+    # ---- bars -----------------------------------------------------------------------------
+    async def history(self, principal: Principal | None, symbol: str, *, timeframe: str | None,
+                      start: str | None, end: str | None, limit: str | None) -> dict[str, Any]:
+        """Completed bars, ascending: the first `limit` from `start`, else the latest to `end`."""
+        require(principal, Role.VIEWER)
+        name = self._known(symbol)
+        tf = timeframe or "1Min"
+        if tf not in TIMEFRAMES:
+            raise ApiError(422, "INVALID_PARAMETER", f"timeframe: {tf!r} is not allowed; use one "
+                           "of: " + ", ".join(TIMEFRAMES), field="timeframe")
+        t0, t1 = parse_time("start", start), parse_time("end", end)
+        if t0 is not None and t1 is not None and t0 > t1:
+            raise ApiError(422, "INVALID_PARAMETER", f"start: {start} is after end {end}; start "
+                           "must be at or before end", field="start")
+        n = _parse_limit(limit, max_limit(tf))
+        rows = n * TIMEFRAMES[tf]
+        latest = t0 is None
+        minute_bars = await self._minute_bars(name, t0, t1, rows, latest=latest)
+        out = rollup(minute_bars, tf)
+        out = out[-n:] if latest else out[:n]
+        return {"symbol": name, "timeframe": tf, "bars": [_bar_view(b) for b in out]}
+
+    async def _minute_bars(self, symbol: str, start: int | None, end: int | None, rows: int, *,
+                           latest: bool) -> list[Bar]:
+        memory = [b for b in self.bars.completed(symbol)
+                  if (start is None or b.ts >= start) and (end is None or b.ts <= end)]
+        covered = self.bars.covered_from(symbol)
+        # memory holds every bar from `covered` on: enough when the answer lies inside it
+        if covered is not None and (start >= covered if start is not None
+                                    else len(memory) >= rows):
+            stored: list[Bar] = []
+        else:
+            store = self._bar_store()
+            stored = [] if store is None else await asyncio.to_thread(
+                store.read, symbol, start=start, end=end, limit=rows, latest=latest)
+        seen = {b.ts for b in stored}
+        merged = stored + [b for b in memory if b.ts not in seen]  # bars not yet written
+        merged.sort(key=lambda b: b.ts)
+        return merged[-rows:] if latest else merged[:rows]
+
+    def _bar_store(self) -> SqlBarStore | None:
+        url = self.platform.settings.resolved_database_url
+        if url in MEMORY_URLS:
+            return None  # the in-memory deployment keeps the last day in memory only
+        if self._store is None:
+            self._store = SqlBarStore(create_store_engine(url))
+        return self._store
+
+    async def flush_bars(self) -> None:
+        """Write the completed bars not yet stored, in one transaction off the event loop."""
+        batch = self.bars.take_pending()
+        store = self._bar_store() if batch else None
+        if store is None:
+            return
+        try:
+            await asyncio.to_thread(store.write, batch)
+        except Exception as exc:  # the writer's boundary: market data goes on, the bars wait
+            dropped = self.bars.restore_pending(batch)
+            if self.store_error is None:
+                log.exception("bars: writing %d bars failed; retrying", len(batch))
+                self.platform.alerts.raise_alert(
+                    "bars", f"bars cannot be stored ({type(exc).__name__}); kept in memory and "
+                    "retried", severity=Severity.WARNING, source="market-data")
+            if dropped:
+                log.warning("bars: %d unstored bars dropped (pending buffer full)", dropped)
+            self.store_error = type(exc).__name__
+        else:
+            self.store_error = None
+
+    # ---- background -----------------------------------------------------------------------
+    def on_quote(self, quote: Quote) -> None:
+        self.bars.on_quote(quote)
+        self.hub.publish(quote)
+
+    async def run(self) -> None:
+        """Consume the platform's quotes until cancelled; a second concurrent run returns at once."""
+        if self._active is not None:
+            return
+        self._active = asyncio.current_task()
+        queue: asyncio.Queue[Quote] = asyncio.Queue(maxsize=_QUEUE_SIZE)
+        listeners = self.platform.quote_listeners
+        listeners.append(queue)
+        loop = asyncio.get_running_loop()
+        flush_at = loop.time() + _FLUSH_S
+        try:
+            while True:
+                try:
+                    self.on_quote(await asyncio.wait_for(queue.get(), _FLUSH_S))
+                    while not queue.empty():
+                        self.on_quote(queue.get_nowait())
+                except TimeoutError:
+                    pass
+                if loop.time() >= flush_at:
+                    await self.flush_bars()
+                    flush_at = loop.time() + _FLUSH_S
+        finally:
+            listeners.remove(queue)
+            self._active = None
+            await self.flush_bars()
+            if self._store is not None:
+                self._store.dispose()
+                self._store = None
+
+    def ensure_started(self) -> None:
+        """Start `run` now unless it runs already (for apps served without platform.start)."""
+        if self._active is None and (self._lazy is None or self._lazy.done()):
+            self._lazy = asyncio.create_task(self.run(), name="market-data")
+
+    async def stop(self) -> None:
+        task = self._active or self._lazy
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ---- health ---------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """Answered from the platform's cached health: never waits on anything."""
+        h = self.platform.health
+        status = FEED_STATUS_TO_HEALTH.get(h.feed_status, "down")
+        if status == "healthy" and self.store_error is not None:
+            status = "degraded"
+        quoted = sum(1 for s in self.platform.instruments if self._latest(s) is not None)
+        last = self.platform.last_quote_ns
+        return {"status": status, "market_data_status": h.feed_status,
+                "provider": self.platform.feed.name, "symbols": len(self.platform.instruments),
+                "symbols_quoted": quoted, "last_tick_age_s": h.feed_age_s,
+                "last_tick_at": iso(last) if last else None,
+                "bars": {"aggregating": self._active is not None,
+                         "pending_writes": self.bars.pending_count, "store_error": self.store_error},
+                "stream_clients": len(self.hub.clients)}
+
+
+def _parse_limit(limit: str | None, most: int) -> int:
+    if limit is None or not limit.strip():
+        return min(_DEFAULT_LIMIT, most)
+    try:
+        n = int(limit)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= most:
+        raise ApiError(422, "INVALID_PARAMETER", f"limit: {limit!r} is not allowed; use a whole "
+                       f"number from 1 to {most} for this timeframe", field="limit")
+    return n

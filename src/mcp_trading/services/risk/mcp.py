@@ -1,0 +1,104 @@
+"""risk, portfolio, providers and alerts tools (all read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server import MCPServer
+from mcp_types import CallToolResult
+
+from mcp_trading.faces.mcp.auth import current_principal, needs
+from mcp_trading.faces.mcp.models import (
+    AlertsOut,
+    ExposuresOut,
+    LimitsOut,
+    OrderArgs,
+    OrderCheckOut,
+    PortfolioPerformanceOut,
+    PortfolioPositionsOut,
+    PortfolioSummaryOut,
+    ProvidersOut,
+    RiskStatusOut,
+)
+from mcp_trading.faces.mcp.results import guarded
+from mcp_trading.platform.platform import Platform
+from mcp_trading.security.access import require
+from mcp_trading.security.principal import Role
+from mcp_trading.services.alerts.service import AlertsService
+from mcp_trading.services.market_data.mcp import READ_ONLY
+from mcp_trading.services.portfolio.service import PortfolioService
+from mcp_trading.services.providers.service import ProvidersService
+from mcp_trading.services.risk.service import RiskService
+
+__all__ = ["register_alerts", "register_portfolio", "register_providers", "register_risk"]
+
+
+def register_risk(server: MCPServer, platform: Platform) -> None:
+    svc = RiskService(platform)
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_status() -> Annotated[CallToolResult, RiskStatusOut]:
+        """ok / warning (a limit >= 80 % used) / breach, with the reasons."""
+        def status() -> dict[str, object]:
+            require(current_principal(), Role.VIEWER)
+            return svc.status()
+
+        return await guarded(status)
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_limits(account_id: str | None = None) -> Annotated[CallToolResult, LimitsOut]:
+        """Global and per-account risk limits (null: not enforced)."""
+        return await guarded(lambda: svc.limits(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_exposures(account_id: str | None = None
+                             ) -> Annotated[CallToolResult, ExposuresOut]:
+        """Gross/net exposure per account and in total, with limit utilisation."""
+        return await guarded(lambda: svc.exposures(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY, meta=needs(Role.TRADER))
+    async def check_order(order: OrderArgs) -> Annotated[CallToolResult, OrderCheckOut]:
+        """Pre-trade dry run: would this order be accepted now? Nothing is placed."""
+        return await guarded(lambda: svc.check(current_principal(), order.payload()))
+
+
+def register_portfolio(server: MCPServer, platform: Platform) -> None:
+    svc = PortfolioService(platform)
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_summary(account_id: str | None = None
+                                ) -> Annotated[CallToolResult, PortfolioSummaryOut]:
+        """Equity, cash, market value, P&L and return per account and in total."""
+        return await guarded(lambda: svc.summary(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_positions(account_id: str | None = None
+                                  ) -> Annotated[CallToolResult, PortfolioPositionsOut]:
+        """Open positions per account at their latest marks, with weights."""
+        return await guarded(lambda: svc.positions(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def portfolio_performance(account_id: str | None = None
+                                    ) -> Annotated[CallToolResult, PortfolioPerformanceOut]:
+        """Performance so far: return since start, today's P&L, drawdown from the day's peak."""
+        return await guarded(lambda: svc.performance(current_principal(), account_id))
+
+
+def register_providers(server: MCPServer, platform: Platform) -> None:
+    svc = ProvidersService.for_platform(platform)
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_providers() -> Annotated[CallToolResult, ProvidersOut]:
+        """Market-data providers: active ones, status, error rate, rate limit."""
+        return await guarded(lambda: svc.providers(current_principal()))
+
+
+def register_alerts(server: MCPServer, platform: Platform) -> None:
+    svc = AlertsService(platform, None)
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_alerts(acknowledged: bool | None = None, limit: int = 50
+                          ) -> Annotated[CallToolResult, AlertsOut]:
+        """Alerts newest first; acknowledged true / false keeps only those."""
+        return await guarded(lambda: svc.list_alerts(current_principal(),
+                                                     acknowledged=acknowledged, limit=limit))

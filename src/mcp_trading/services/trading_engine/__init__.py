@@ -1,0 +1,1 @@
+"""trading-engine :8010."""

@@ -1,0 +1,218 @@
+"""trading-engine tools: preview and submit (with a confirmation token), cancel, replace,
+read orders, positions and accounts, and the operator's halt.
+
+Every order placed or replaced here is attributed to the MCP caller's key and name. Whether
+submit_order needs a preview_order confirmation token is the caller's key policy
+(`confirm_orders`, on unless the key was created with --no-confirm-orders). Resume is never
+an agent tool: it stays an operator action on REST and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from mcp.server import MCPServer
+from mcp_types import CallToolResult, ToolAnnotations
+
+from mcp_trading.domain.numbers import text_at
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.faces.mcp.auth import current_principal, needs
+from mcp_trading.faces.mcp.confirm import ConfirmationTokens
+from mcp_trading.faces.mcp.models import (
+    AccountOut,
+    AccountsOut,
+    HaltOut,
+    Number,
+    OrderArgs,
+    OrderListOut,
+    OrderOut,
+    PositionsOut,
+    PreviewOut,
+    SubmitOut,
+)
+from mcp_trading.faces.mcp.results import error_result, guarded, ok, refusal
+from mcp_trading.platform.platform import Platform, PlatformUnavailableError
+from mcp_trading.security.access import require
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.market_data.mcp import READ_ONLY
+from mcp_trading.services.orders.service import OrdersService
+from mcp_trading.services.risk.service import RiskService
+from mcp_trading.services.trading_engine.accounts import AccountsService
+from mcp_trading.services.trading_engine.service import TradingService
+
+__all__ = ["register", "register_order_reads"]
+
+_PLACE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
+                         open_world_hint=False)
+# a second cancel of the same order changes nothing more
+_CANCEL = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True,
+                          open_world_hint=False)
+_PREVIEW = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False,
+                           open_world_hint=False)
+
+
+def attribution(principal: Principal) -> str:
+    """How an MCP-placed order is attributed in the journal: key and agent name."""
+    return f"mcp:{principal.actor}:{principal.name}"
+
+
+def _owner(principal: Principal) -> str:
+    return principal.key_id or principal.name
+
+
+def register_order_reads(server: MCPServer, platform: Platform) -> None:
+    """get_order, find_order and list_orders (trading-engine and orders share them)."""
+    trading = TradingService(platform)
+    orders = OrdersService(platform)
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
+        """One order by its id."""
+        return await guarded(lambda: trading.get_order(current_principal(), order_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def find_order(client_order_id: str, account_id: str | None = None
+                         ) -> Annotated[CallToolResult, OrderOut]:
+        """One order by your client_order_id (use it after a submit timed out)."""
+        return await guarded(lambda: trading.get_order_by_client_id(
+            current_principal(), client_order_id, account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_orders(status: str | None = None, symbol: str | None = None,
+                          account_id: str | None = None, limit: int = 50,
+                          cursor: str | None = None) -> Annotated[CallToolResult, OrderListOut]:
+        """Orders newest first; status is open, closed, all or a comma list of statuses."""
+        return await guarded(lambda: orders.list_orders(
+            current_principal(), status=status, symbol=symbol, account_id=account_id,
+            limit=limit, cursor=cursor))
+
+
+def register(server: MCPServer, platform: Platform, *,
+             tokens: ConfirmationTokens | None = None) -> None:
+    trading = TradingService(platform)
+    accounts = AccountsService(platform)
+    risk = RiskService(platform)
+    confirmations = tokens or ConfirmationTokens()
+    register_order_reads(server, platform)
+
+    @server.tool(annotations=_PREVIEW, meta=needs(Role.TRADER))
+    async def preview_order(order: OrderArgs) -> Annotated[CallToolResult, PreviewOut]:
+        """Run every pre-trade check on the live state and estimate the fill; places nothing.
+
+        Returns a single-use confirmation token, valid 60 s, for submit_order with exactly
+        these arguments. A refusal is an error result with the reason code and the figures.
+        """
+        try:
+            arguments = order.payload()
+            caller = require(current_principal(), Role.TRADER)
+            check = risk.check(caller, arguments)
+        except Exception as exc:
+            return refusal(exc)
+        if not check["would_accept"]:
+            return error_result(check["code"], check["message"], **{
+                k: v for k, v in check.items() if k not in ("code", "message")})
+        ref = check["reference_price"]
+        token, ttl = confirmations.issue(_owner(caller), arguments)
+        # both bounded (price and quantity <= 1e9, 9 places): the product fits, the text is short
+        notional = None if ref is None else text_at(Decimal(ref) * Decimal(arguments["qty"]),
+                                                    _CENTS)
+        return ok({**check, "estimated_notional": notional, "confirmation_token": token,
+                   "expires_in_s": ttl})
+
+    @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
+    async def submit_order(order: OrderArgs, confirmation_token: str | None = None
+                           ) -> Annotated[CallToolResult, SubmitOut]:
+        """Place an order on the paper venue. Give a client_order_id so a retry is safe.
+
+        Needs the confirmation_token preview_order returned for exactly these arguments.
+        A risk refusal is an error result with the reason code; if the acknowledgement times
+        out the order may exist: look it up with find_order, and retry only with the same
+        client_order_id.
+        """
+        try:
+            arguments = order.payload()
+            caller = require(current_principal(), Role.TRADER)
+        except Exception as exc:
+            return refusal(exc)
+        if caller.confirm_orders:
+            if not confirmation_token:
+                return error_result("CONFIRMATION_REQUIRED", "call preview_order with these "
+                                    "arguments first and pass its confirmation_token")
+            problem = confirmations.spend(confirmation_token, _owner(caller), arguments)
+            if problem is not None:
+                return error_result("CONFIRMATION_INVALID", f"{problem}; call preview_order "
+                                    "again with exactly the arguments you will submit")
+        try:
+            view, accepted = await trading.submit_order(caller, arguments,
+                                                        attribution=attribution(caller))
+        except PlatformUnavailableError as exc:
+            coid = order.client_order_id
+            retry = (f"look it up with find_order(client_order_id={coid!r}) and retry only with "
+                     "that same client_order_id") if coid else (
+                     "list your open orders before placing it again; next time give a "
+                     "client_order_id so a retry is safe")
+            return error_result("ACK_UNCONFIRMED", f"{exc}. The order may exist: {retry}",
+                                client_order_id=coid)
+        except Exception as exc:
+            return refusal(exc)
+        if not accepted:
+            return error_result(view["reject_code"] or "REJECTED", view["reject_reason"] or "",
+                                order=view)
+        return ok({"order": view, "environment": "paper"})
+
+    @server.tool(annotations=_CANCEL, meta=needs(Role.TRADER))
+    async def cancel_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
+        """Cancel a working order (cancels never pass through risk)."""
+        return await guarded(lambda: trading.cancel_order(current_principal(), order_id))
+
+    @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
+    async def replace_order(order_id: str, *, qty: Number | None = None,
+                            limit_price: Number | None = None, stop_price: Number | None = None,
+                            time_in_force: Literal["day", "gtc", "ioc", "fok"] | None = None,
+                            client_order_id: str | None = None
+                            ) -> Annotated[CallToolResult, OrderOut]:
+        """Cancel/replace: a new order replaces the old (linked by replaces / replaced_by)."""
+        changes = {k: v for k, v in {"qty": qty, "limit_price": limit_price,
+                                     "stop_price": stop_price, "time_in_force": time_in_force,
+                                     "client_order_id": client_order_id}.items() if v is not None}
+        def replace() -> Awaitable[dict[str, Any]]:
+            caller = require(current_principal(), Role.TRADER)
+            return trading.replace_order(caller, order_id, changes,
+                                         attribution=attribution(caller))
+
+        return await guarded(replace)
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_positions(account_id: str | None = None
+                            ) -> Annotated[CallToolResult, PositionsOut]:
+        """Open positions of your account."""
+        return await guarded(lambda: {"positions": trading.positions(current_principal(),
+                                                                      account_id)})
+
+    @server.tool(annotations=READ_ONLY)
+    async def get_account(account_id: str | None = None) -> Annotated[CallToolResult, AccountOut]:
+        """Cash, equity, buying power, trading state and limits of your account."""
+        return await guarded(lambda: trading.account(current_principal(), account_id))
+
+    @server.tool(annotations=READ_ONLY)
+    async def list_accounts() -> Annotated[CallToolResult, AccountsOut]:
+        """The accounts you may see: a key bound to an account sees only that one."""
+        return await guarded(lambda: accounts.list_accounts(current_principal()))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True,
+                                             idempotent_hint=True, open_world_hint=False),
+                 meta=needs(Role.OPERATOR))
+    async def halt(reason: str, new_orders_only: bool = False
+                   ) -> Annotated[CallToolResult, HaltOut]:
+        """Operators only: halt trading (cancels every working order) or only new orders.
+
+        Resuming is not available to agents.
+        """
+        level = TradingState.HALTED_NEW_ORDERS if new_orders_only else TradingState.HALTED
+        return await guarded(lambda: trading.halt(current_principal(), level=level,
+                                                  reason=reason.strip() or None))
+
+
+_CENTS = Decimal("0.01")

@@ -1,0 +1,207 @@
+"""trading-engine :8010 — orders, positions, accounts, the self-test and emergency controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from starlette.responses import Response
+
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
+from mcp_trading.faces.rest.fastpath import add_fast_route
+from mcp_trading.faces.rest.guard import add_body_limit
+from mcp_trading.faces.rest.schemas import (
+    BatchBody,
+    EmergencyBody,
+    OrderBody,
+    ReplaceBody,
+    ResumeBody,
+    schema_of,
+)
+from mcp_trading.platform.errors import ApiError
+from mcp_trading.platform.platform import Platform
+from mcp_trading.security.principal import Principal
+from mcp_trading.services.trading_engine.accounts import AccountsService
+from mcp_trading.services.trading_engine.service import TradingService
+
+__all__ = ["build"]
+
+_REASON_ONLY = frozenset({"reason"})
+_RESUME_FIELDS = frozenset({"reason", "force"})
+_ACCOUNT_FIELDS = frozenset({"account_id", "cash"})
+
+
+def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
+    """`failing_checks()` returns the names of failing comprehensive health checks."""
+    svc = TradingService(platform)
+    accounts = AccountsService(platform)
+    router = APIRouter()
+
+    async def submit_order(principal: Principal | None, body: dict[str, Any] | None
+                           ) -> tuple[int, Any]:
+        view, accepted = await svc.submit_order(principal, body or {})
+        if accepted:
+            return 200, view
+        return 403, {"code": view["reject_code"], "message": view["reject_reason"], "order": view}
+
+    @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
+                 openapi_extra=schema_of(OrderBody))
+    async def submit(request: Request) -> Response:
+        # served by the FastRoute in front of this app; kept for OpenAPI and as a fallback
+        status, body = await submit_order(principal_of(request), await json_body(request))
+        return FastJSON(body, status_code=status)
+
+    async def submit_batch(principal: Principal | None, body: dict[str, Any] | None
+                           ) -> tuple[int, Any]:
+        orders = (body or {}).get("orders")
+        if not isinstance(orders, list):
+            raise ApiError(422, "INVALID_BODY", "orders: must be a list of order objects",
+                           field="orders")
+        return 200, {"results": await svc.submit_orders(principal, orders)}
+
+    @router.post("/orders/batch", tags=["orders"],
+                 summary="Submit up to 500 independent orders, acknowledged together",
+                 openapi_extra=schema_of(BatchBody))
+    async def batch(request: Request) -> Response:
+        # served by a FastRoute in front of this app; kept for OpenAPI and as a fallback
+        status, body = await submit_batch(principal_of(request), await json_body(request))
+        return FastJSON(body, status_code=status)
+
+    @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
+    async def find(request: Request, client_order_id: str = Query(..., max_length=48),
+                   account_id: str | None = None) -> Response:
+        return FastJSON(svc.get_order_by_client_id(principal_of(request), client_order_id,
+                                                   account_id))
+
+    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+    async def get(request: Request, order_id: str) -> Response:
+        return FastJSON(svc.get_order(principal_of(request), order_id))
+
+    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
+    async def cancel(request: Request, order_id: str) -> Response:
+        return FastJSON(await svc.cancel_order(principal_of(request), order_id))
+
+    @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
+                  openapi_extra=schema_of(ReplaceBody))
+    async def replace(request: Request, order_id: str) -> Response:
+        return FastJSON(await svc.replace_order(principal_of(request), order_id,
+                                                await json_body(request)))
+
+    @router.post("/orders/test", tags=["operations"],
+                 summary="Self-test: one order through the whole pipeline on a test account")
+    async def test_order(request: Request) -> Response:
+        report = await svc.test_order(principal_of(request))
+        return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
+
+    @router.get("/positions", tags=["account"], summary="Open positions")
+    async def positions(request: Request, account_id: str | None = None) -> Response:
+        return FastJSON(svc.positions(principal_of(request), account_id))
+
+    @router.get("/account", tags=["account"], summary="Cash, equity, buying power, state")
+    async def account(request: Request, account_id: str | None = None) -> Response:
+        return FastJSON(svc.account(principal_of(request), account_id))
+
+    @router.get("/accounts", tags=["account"],
+                summary="Accounts you may see (a key bound to an account: that one)")
+    async def list_accounts(request: Request) -> Response:
+        return FastJSON(accounts.list_accounts(principal_of(request)))
+
+    @router.get("/accounts/{account_id}", tags=["account"], summary="One account")
+    async def get_account(request: Request, account_id: str) -> Response:
+        return FastJSON(accounts.get_account(principal_of(request), account_id))
+
+    @router.post("/accounts", tags=["account"], status_code=201,
+                 summary="Open an account (operators; journaled; 409 if the id is taken)",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": {
+                         "type": "object", "required": ["account_id", "cash"],
+                         "additionalProperties": False, "properties": {
+                             "account_id": {"type": "string",
+                                            "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"},
+                             "cash": {"type": "string", "description": "> 0, <= 1e12, cents"},
+                         }}}}}})
+    async def create_account(request: Request) -> Response:
+        body = await json_body(request)
+        unknown = sorted(set(body) - _ACCOUNT_FIELDS)
+        if unknown:
+            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
+                           + ", ".join(sorted(_ACCOUNT_FIELDS)), field=unknown[0])
+        missing = sorted(_ACCOUNT_FIELDS - set(body))
+        if missing:
+            raise ApiError(422, "INVALID_BODY", f"{missing[0]}: required (e.g. "
+                           '{"account_id": "swing-1", "cash": "250000"})', field=missing[0])
+        view = await accounts.create_account(principal_of(request), body["account_id"],
+                                             body["cash"])
+        return FastJSON(view, status_code=201)
+
+    async def _emergency_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
+        """An empty body is fine (the runbook sends none); anything sent must be valid."""
+        body = await json_body(request, allow_empty=True)
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
+                           + ", ".join(sorted(allowed)), field=unknown[0])
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ApiError(422, "INVALID_BODY", "reason: must be a string", field="reason")
+        if "force" in body and not isinstance(body["force"], bool):
+            raise ApiError(422, "INVALID_BODY", "force: must be true or false", field="force")
+        return body
+
+    async def _reason(request: Request) -> str | None:
+        reason = (await _emergency_body(request, _REASON_ONLY)).get("reason")
+        return reason.strip() or None if isinstance(reason, str) else None
+
+    @router.post("/emergency/halt-new-orders", tags=["emergency"],
+                 summary="Refuse new orders and replaces; cancels still allowed",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def halt_new(request: Request) -> Response:
+        return FastJSON(await svc.halt(principal_of(request), level=TradingState.HALTED_NEW_ORDERS,
+                                       reason=await _reason(request)))
+
+    @router.post("/emergency/halt", tags=["emergency"],
+                 summary="Halt and cancel every working order, atomically",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def halt(request: Request) -> Response:
+        return FastJSON(await svc.halt(principal_of(request), level=TradingState.HALTED,
+                                       reason=await _reason(request)))
+
+    @router.post("/emergency/close-all-positions", tags=["emergency"],
+                 summary="Flatten every position with market orders (allowed while halted)",
+                 openapi_extra=schema_of(EmergencyBody, required=False))
+    async def close_all(request: Request) -> Response:
+        return FastJSON(await svc.close_all_positions(principal_of(request),
+                                                      await _reason(request)))
+
+    @router.post("/emergency/resume-trading", tags=["emergency"],
+                 summary="Resume; refused (409) unless the comprehensive health check passes",
+                 openapi_extra=schema_of(ResumeBody, required=False))
+    async def resume(request: Request) -> Response:
+        body = await _emergency_body(request, _RESUME_FIELDS)
+        reason = body.get("reason")
+        return FastJSON(await svc.resume(principal_of(request),
+                                         reason=reason.strip() or None if reason else None,
+                                         force=body.get("force", False),
+                                         failing_checks=failing_checks()))
+
+    def health() -> dict[str, Any]:
+        h = platform.health
+        status = "healthy"
+        if not h.journal_ok or not platform.accepting:
+            status = "down"
+        elif not h.disk_ok or not h.projection_ok:
+            status = "degraded"
+        return {"status": status, **svc.trading_status(),
+                "journal": {"ok": h.journal_ok, "durable_seq": platform.kernel_runtime.journal
+                            .durable_seq, "error": h.journal_error},
+                "accepting_orders": platform.accepting}
+
+    app = create_app(platform, "trading-engine", routers=[router], health=health,
+                     description="The trading kernel's face: orders, positions, account, "
+                                 "emergency controls.")
+    add_fast_route(app, method="POST", path="/orders", handler=submit_order)
+    add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
+    # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
+    add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
+    return app

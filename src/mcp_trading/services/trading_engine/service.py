@@ -1,0 +1,373 @@
+"""Trading service functions: orders, positions, account, the self-test and emergency controls.
+
+Framework-free: REST routes and MCP tools call these with a Principal and plain values.
+Every command runs on the event loop thread (the kernel's single writer) and returns only
+once its events are durable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from mcp_trading.domain.errors import OrderNotFoundError, OrderStateError
+from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
+from mcp_trading.domain.orders import WORKING, Order, OrderRequest, OrderStatus, TimeInForce
+from mcp_trading.domain.trading_state import TradingState
+from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
+from mcp_trading.platform.alert_center import Severity
+from mcp_trading.platform.errors import ApiError, to_api_error
+from mcp_trading.platform.platform import Platform
+from mcp_trading.security.access import require, resolve_account
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.orders.service import closed_order_row, find_order_view
+from mcp_trading.services.views import (
+    account_view,
+    iso,
+    order_row_view,
+    order_view,
+    position_view,
+)
+
+__all__ = ["TradingService"]
+
+SELFTEST_ACCOUNT = "_selftest"
+MAX_BATCH = 500
+_REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id"}
+
+
+def _decimal_field(name: str, value: object, bounds: Bounds) -> Decimal | None:
+    """An optional replace field, parsed by the domain (a clear 422 naming field and bound)."""
+    return None if value is None else parse_decimal(name, value, bounds)
+
+
+class TradingService:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    @property
+    def kernel(self) -> Kernel:
+        return self.platform.kernel_runtime.kernel
+
+    def _default_account(self) -> str:
+        return self.platform.settings.default_account
+
+    def _check_accepting(self) -> None:
+        reason = self.platform.unavailable_reason()
+        if reason is not None:
+            raise ApiError(503, "UNAVAILABLE", reason)
+
+    # ---- orders ---------------------------------------------------------------------------
+    async def submit_order(self, principal: Principal | None, payload: Mapping[str, Any],
+                           *, attribution: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Place an order. Returns (order view, accepted). A refused order is returned with
+        accepted=False and its reason code; nothing is acknowledged before it is journaled."""
+        caller = require(principal, Role.TRADER)
+        self._check_accepting()
+        fields = dict(payload)
+        account_id = resolve_account(caller, fields.pop("account_id", None), self._default_account())
+        request = OrderRequest.parse(**fields)
+        started = time.perf_counter()
+        try:
+            order = self.kernel.submit(account_id, request, attribution=attribution or caller.actor)
+        except IdempotentRetryError as retry:  # a retry of a closed order: answered as it is
+            view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+            return view, view["status"] != OrderStatus.REJECTED.value
+        await self.platform.durable()
+        metrics = self.platform.metrics
+        metrics.order_ack.observe(time.perf_counter() - started)
+        accepted = order.status is not OrderStatus.REJECTED
+        (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
+        return order_view(order), accepted
+
+    async def submit_orders(self, principal: Principal | None, payloads: list[Any],
+                            *, attribution: str | None = None) -> list[dict[str, Any]]:
+        """Place up to MAX_BATCH independent orders with one acknowledgement (one group commit).
+
+        Not atomic: each order is accepted, refused or invalid on its own, and every result
+        says which, in request order. All results are returned only once all are journaled.
+        """
+        caller = require(principal, Role.TRADER)
+        self._check_accepting()
+        if not payloads:
+            raise ApiError(422, "INVALID_BODY", "orders: must hold at least one order",
+                           field="orders")
+        if len(payloads) > MAX_BATCH:
+            raise ApiError(422, "INVALID_BODY", f"orders: at most {MAX_BATCH} per batch, got "
+                           f"{len(payloads)}", field="orders")
+        kernel = self.kernel
+        default = self._default_account()
+        who = attribution or caller.actor
+        results: list[dict[str, Any]] = []
+        placed: list[Order | None] = []
+        for index, payload in enumerate(payloads):
+            try:
+                if not isinstance(payload, dict):
+                    raise ApiError(422, "INVALID_ORDER", f"orders[{index}]: must be a JSON object",
+                                   field=f"orders[{index}]")
+                fields = dict(payload)
+                account_id = resolve_account(caller, fields.pop("account_id", None), default)
+                order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
+            except IdempotentRetryError as retry:  # a retry of a closed order, as it is
+                view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+                rejected = view["status"] == OrderStatus.REJECTED.value
+                results.append({"status": 403, "code": view["reject_code"],
+                                "message": view["reject_reason"], "order": view}
+                               if rejected else {"status": 200, "order": view})
+                placed.append(None)
+                continue
+            except Exception as exc:
+                api = to_api_error(exc)
+                if api is None:
+                    raise
+                results.append({"status": api.status, **api.body()})
+                placed.append(None)
+                continue
+            placed.append(order)
+            results.append({})
+        await self.platform.durable()
+        metrics = self.platform.metrics
+        for slot, done in enumerate(placed):
+            if done is None:
+                continue
+            accepted = done.status is not OrderStatus.REJECTED
+            (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
+            view = order_view(done)
+            results[slot] = ({"status": 200, "order": view} if accepted else
+                             {"status": 403, "code": view["reject_code"],
+                              "message": view["reject_reason"], "order": view})
+        return results
+
+    def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
+        caller = require(principal, Role.VIEWER)
+        return find_order_view(self.platform, order_id, caller.account_id)
+
+    def get_order_by_client_id(self, principal: Principal | None, client_order_id: str,
+                               account_id: str | None = None) -> dict[str, Any]:
+        caller = require(principal, Role.VIEWER)
+        account = resolve_account(caller, account_id, self._default_account())
+        try:
+            return order_view(self.kernel.order_by_client_id(account, client_order_id))
+        except IdempotentRetryError as closed:  # closed and released: the projections have it
+            return order_row_view(closed_order_row(self.platform, closed.order_id, account))
+
+    async def cancel_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
+        caller = require(principal, Role.TRADER)
+        self._check_accepting()
+        try:
+            order = self.kernel.cancel(order_id, account_id=caller.account_id,
+                                       reason=f"canceled by {caller.actor}")
+        except OrderNotFoundError:
+            self._refuse_closed(order_id, caller.account_id, "canceled")
+            raise
+        await self.platform.durable()
+        return order_view(order)
+
+    async def replace_order(self, principal: Principal | None, order_id: str,
+                            changes: Mapping[str, Any], *, attribution: str | None = None
+                            ) -> dict[str, Any]:
+        caller = require(principal, Role.TRADER)
+        self._check_accepting()
+        unknown = sorted(set(changes) - _REPLACE_FIELDS)
+        if unknown:
+            raise ApiError(422, "INVALID_ORDER", f"{unknown[0]}: cannot be replaced; allowed: "
+                           + ", ".join(sorted(_REPLACE_FIELDS)), field=unknown[0])
+        tif = changes.get("time_in_force")
+        if tif is not None and (not isinstance(tif, str)
+                                or tif not in {t.value for t in TimeInForce}):
+            raise ApiError(422, "INVALID_ORDER", f"time_in_force: {tif!r} is not allowed; use one "
+                           "of: " + ", ".join(t.value for t in TimeInForce), field="time_in_force")
+        coid = changes.get("client_order_id")
+        if coid is not None and not isinstance(coid, str):
+            raise ApiError(422, "INVALID_ORDER", "client_order_id: must be a string",
+                           field="client_order_id")
+        if order_id not in self.kernel.state.orders:
+            self._refuse_closed(order_id, caller.account_id, "replaced")
+        order = self.kernel.replace(
+            order_id, account_id=caller.account_id,
+            qty=_decimal_field("qty", changes.get("qty"), QUANTITY),
+            limit_price=_decimal_field("limit_price", changes.get("limit_price"), PRICE),
+            stop_price=_decimal_field("stop_price", changes.get("stop_price"), PRICE),
+            # a price or a percentage, by the order's kind: check_shape bounds percentages
+            trail=_decimal_field("trail", changes.get("trail"), PRICE),
+            time_in_force=TimeInForce(tif) if tif is not None else None,
+            client_order_id=coid, attribution=attribution or caller.actor)
+        await self.platform.durable()
+        return order_view(order)
+
+    def _refuse_closed(self, order_id: str, account_id: str | None, verb: str) -> None:
+        """An order the kernel released is closed: refuse as the kernel does for closed
+        orders it still holds (OrderStateError); an unknown one stays a 404."""
+        try:
+            row = closed_order_row(self.platform, order_id, account_id)
+        except OrderNotFoundError:
+            return
+        raise OrderStateError(f"order {order_id} is {row['status']}; only working orders can "
+                              f"be {verb}")
+
+    # ---- positions and account -------------------------------------------------------------
+    def positions(self, principal: Principal | None, account_id: str | None = None
+                  ) -> list[dict[str, Any]]:
+        caller = require(principal, Role.VIEWER)
+        account = self.kernel.state.accounts.get(
+            resolve_account(caller, account_id, self._default_account()))
+        if account is None:
+            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist")
+        return [position_view(account, p) for p in account.positions.values() if p.qty]
+
+    def account(self, principal: Principal | None, account_id: str | None = None
+                ) -> dict[str, Any]:
+        caller = require(principal, Role.VIEWER)
+        resolved = resolve_account(caller, account_id, self._default_account())
+        account = self.kernel.state.accounts.get(resolved)
+        if account is None:
+            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {resolved!r} does not exist")
+        return account_view(account)
+
+    def trading_status(self) -> dict[str, Any]:
+        state = self.kernel.state
+        return {"trading_status": state.platform_state.value,
+                "trading_status_reason": state.platform_reason,
+                "maintenance": state.maintenance is not None,
+                "maintenance_reason": state.maintenance}
+
+    # ---- self-test ------------------------------------------------------------------------
+    async def test_order(self, principal: Principal | None) -> dict[str, Any]:
+        """Push a one-share order through the whole pipeline on the self-test account."""
+        require(principal, Role.OPERATOR)
+        self._check_accepting()
+        kernel = self.kernel
+        stages: list[dict[str, Any]] = []
+
+        async def stage(name: str, action: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                result = await action() if callable(action) else action
+            except Exception as exc:
+                api = to_api_error(exc)
+                stages.append({"stage": name, "ok": False, "ms": _ms(t0),
+                               "error": api.message if api else type(exc).__name__})
+                raise
+            stages.append({"stage": name, "ok": True, "ms": _ms(t0)})
+            return result
+
+        t_start = time.perf_counter()
+        passed = False
+        detail = ""
+        try:
+            if SELFTEST_ACCOUNT not in kernel.state.accounts:
+                kernel.open_account(SELFTEST_ACCOUNT, Decimal(1_000_000), internal=True)
+            symbol = next((s for s, b in kernel.state.venue.books.items() if b.quote), None)
+            if symbol is None:
+                raise ApiError(503, "NO_QUOTE", "no quote has arrived yet; the feed is down")
+            quote = kernel.state.venue.books[symbol].quote
+            assert quote is not None
+            far = (quote.bid * Decimal("0.95")).quantize(Decimal("0.01"))
+            request = OrderRequest.parse(symbol=symbol, qty=1, side="buy", type="limit",
+                                         limit_price=str(far), time_in_force="day")
+
+            async def place() -> Order:
+                order = kernel.submit(SELFTEST_ACCOUNT, request, attribution="selftest")
+                await self.platform.durable()
+                if order.status is OrderStatus.REJECTED:
+                    raise ApiError(503, order.reject_code or "REJECTED", order.reject_reason or "")
+                return order
+
+            order = await stage("submit_risk_journal", place)
+
+            async def verify() -> None:
+                if order.status not in WORKING:
+                    raise ApiError(503, "SELFTEST", f"order is {order.status}, expected working")
+
+            await stage("working_at_venue", verify)
+
+            async def cancel() -> None:
+                kernel.cancel(order.id, reason="selftest cleanup")
+                await self.platform.durable()
+                if kernel.state.accounts[SELFTEST_ACCOUNT].open_orders:
+                    raise ApiError(503, "SELFTEST", "self-test orders still open after cancel")
+
+            await stage("cancel_journal", cancel)
+            passed = True
+        except Exception as exc:
+            api = to_api_error(exc)
+            detail = api.message if api else type(exc).__name__
+        return {"result": "pass" if passed else "fail", "total_ms": _ms(t_start),
+                "account": SELFTEST_ACCOUNT, "stages": stages, "detail": detail}
+
+    # ---- emergency ------------------------------------------------------------------------
+    async def halt(self, principal: Principal | None, *, level: TradingState, reason: str | None,
+                   close_positions: bool = False) -> dict[str, Any]:
+        caller = require(principal, Role.OPERATOR)
+        why = reason or f"{level.value} requested by {caller.actor}"
+        kernel = self.kernel
+        canceled = kernel.halt(level=level, reason=why, actor=caller.actor)
+        halted_at = iso(kernel.clock.now_ns())  # every order after this is refused
+        closed = kernel.close_all_positions(reason=why, actor=caller.actor) if close_positions else []
+        await self.platform.durable()
+        self._record(f"halt:{level.value}", caller, why, canceled=len(canceled))
+        result: dict[str, Any] = {"trading_status": kernel.state.platform_state.value,
+                                  "halted_at": halted_at, "reason": why,
+                  "canceled": [o.id for o in canceled], "canceled_count": len(canceled)}
+        if close_positions:
+            result["closing_orders"] = [_close_view(c) for c in closed]
+        return result
+
+    async def close_all_positions(self, principal: Principal | None, reason: str | None
+                                  ) -> dict[str, Any]:
+        caller = require(principal, Role.OPERATOR)
+        why = reason or f"close all positions requested by {caller.actor}"
+        results = self.kernel.close_all_positions(reason=why, actor=caller.actor)
+        await self.platform.durable()
+        self._record("close-all-positions", caller, why, orders=len(results))
+        return {"reason": why, "results": [_close_view(c) for c in results]}
+
+    async def resume(self, principal: Principal | None, *, reason: str | None, force: bool,
+                     failing_checks: list[str]) -> dict[str, Any]:
+        """Back to ACTIVE, unless the health check fails (409; an admin may force it).
+
+        On a platform that is already active this is a no-op answer (`status:
+        already_active`): nothing is journaled, logged as an emergency action or alerted, so a
+        repeated or scripted resume leaves no false trail of a state change.
+        """
+        caller = require(principal, Role.ADMIN if force else Role.OPERATOR)
+        if force and not reason:
+            raise ApiError(422, "REASON_REQUIRED", "a forced resume needs a reason", field="reason")
+        state = self.kernel.state
+        if state.platform_state is TradingState.ACTIVE:
+            return {"status": "already_active", "trading_status": state.platform_state.value,
+                    "reason": state.platform_reason, "forced": False}
+        if failing_checks and not force:
+            raise ApiError(409, "HEALTH_CHECK_FAILED",
+                           "trading stays halted: the comprehensive health check fails; fix it "
+                           "or force the resume as admin with a reason",
+                           extra={"failing_checks": failing_checks})
+        why = reason or f"resume requested by {caller.actor}"
+        self.kernel.resume(reason=why, actor=caller.actor)
+        await self.platform.durable()
+        self._record("resume" + (":forced" if force else ""), caller, why,
+                     failing_checks=failing_checks)
+        return {"status": "resumed", "trading_status": self.kernel.state.platform_state.value,
+                "reason": why, "forced": force}
+
+    def _record(self, action: str, caller: Principal, reason: str, **details: Any) -> None:
+        self.platform.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
+        kind = action.partition(":")[0]
+        severity = Severity.CRITICAL if kind == "halt" else Severity.WARNING
+        self.platform.alerts.raise_alert(kind, f"{action} by {caller.actor}: {reason}",
+                                         severity=severity, source="trading-engine",
+                                         details=details)
+        self.platform.metrics.alerts.labels(kind).inc()
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 3)
+
+
+def _close_view(result: Any) -> dict[str, Any]:
+    return {"account_id": result.account_id, "symbol": result.symbol,
+            "order": order_view(result.order) if result.order is not None else None,
+            "refused": None if result.refusal is None else
+            {"code": result.refusal.code, "message": result.refusal.message}}
