@@ -4,7 +4,7 @@ Each example builds a kernel on a manual clock, opens a few accounts and runs a 
 commands against it: quotes (a random walk on each symbol's tick grid), submits of every order
 type and time in force, cancels and replaces of random existing orders, halts and resumes,
 limit changes, timer ticks and clock advances across UTC days. Only the domain's intended
-errors (DomainError) are tolerated. Afterwards the book is checked against the journal:
+errors (refusals: errors of a kind) are tolerated. Afterwards the book is checked against the journal:
 positions and cash against the recorded fills, reservations against the open orders, terminal
 orders against how they looked when they became terminal, and the whole state against a
 replay of the journal (through the codec) and a snapshot round trip.
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from mcp_trading.clocks import ManualClock
 from mcp_trading.domain.accounts import Account
-from mcp_trading.domain.errors import DomainError, IllegalTransitionError
+from mcp_trading.domain.errors import IllegalTransitionError, TradingError, kind_of
 from mcp_trading.domain.events import (
     AccountOpened,
     Event,
@@ -302,7 +302,9 @@ class Harness:
             self._dispatch(command)
         except IllegalTransitionError:
             raise  # the kernel asked the state machine for a move it has no entry for: a bug
-        except DomainError:
+        except TradingError as exc:
+            if kind_of(exc) is None:
+                raise  # a fault (journal, store), never a refusal
             # a refused command changes nothing, apart from rolling the session it found over
             for _, event in self.journal.events[before:]:
                 assert isinstance(event, TradingDayStarted | OrderExpired), (

@@ -30,6 +30,7 @@ from mcp_trading.adapters.bus.connection import (
     redact_url,
     redis_errors,
 )
+from mcp_trading.domain.errors import TradingError
 
 __all__ = [
     "CACHE_PREFIX",
@@ -45,7 +46,7 @@ CACHE_PREFIX = "mcp-trading:cache:"
 _CLEAR_BATCH = 500  # keys per SCAN page and per UNLINK
 
 
-class CacheError(RuntimeError):
+class CacheError(TradingError, RuntimeError):
     """The cache refused an operation; the message says which and why."""
 
 

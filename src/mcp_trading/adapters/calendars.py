@@ -20,6 +20,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.sessions import AlwaysOpen, Session, SessionCalendar
 
 __all__ = ["CALENDAR_NAMES", "CalendarRangeError", "NyseCalendar", "calendar_by_name"]
@@ -29,7 +30,7 @@ CALENDAR_NAMES = ("always_open", "nyse")
 _NS = 1_000_000_000
 
 
-class CalendarRangeError(ValueError):
+class CalendarRangeError(TradingError, ValueError):
     """A timestamp falls outside the window of sessions the calendar was built for."""
 
 

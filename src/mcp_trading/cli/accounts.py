@@ -115,8 +115,8 @@ def _create_offline(settings: Settings, account_id: str, cash: str) -> dict[str,
     from mcp_trading.adapters.feeds.universe import default_instruments
     from mcp_trading.adapters.store import open_store, upgrade
     from mcp_trading.clocks import WallClock
+    from mcp_trading.domain.errors import ConflictError, InvalidError
     from mcp_trading.kernel.runtime import recover
-    from mcp_trading.platform.errors import ApiError
     from mcp_trading.services.trading_engine.accounts import check_new_account
     from mcp_trading.services.views import account_view
 
@@ -130,8 +130,8 @@ def _create_offline(settings: Settings, account_id: str, cash: str) -> dict[str,
         kernel = runtime.kernel
         try:
             valid_id, valid_cash = check_new_account(kernel, account_id, cash)
-        except ApiError as exc:
-            raise _fail(exc.message, EXIT_EXISTS if exc.status == 409 else 1) from None
+        except (InvalidError, ConflictError) as exc:
+            raise _fail(exc.message, EXIT_EXISTS if isinstance(exc, ConflictError) else 1) from None
         account = kernel.open_account(valid_id, valid_cash)
         runtime.journal.flush()  # raises if the event could not be stored: nothing is claimed
         return account_view(account)
@@ -152,13 +152,13 @@ def create(
 ) -> None:
     """Open an account with starting cash (through the running platform, or offline)."""
     from mcp_trading.cli.ops import _running
-    from mcp_trading.platform.errors import ApiError
+    from mcp_trading.domain.errors import InvalidError
     from mcp_trading.services.trading_engine.accounts import parse_account_id, parse_cash
 
     try:  # the same checks the kernel's service runs, before reaching for anything
         parse_account_id(account_id)
         parse_cash(cash)
-    except ApiError as exc:
+    except InvalidError as exc:
         raise _fail(exc.message, 2) from None
     settings = _settings(data_dir)
     record = _running(settings)

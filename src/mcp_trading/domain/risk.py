@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from mcp_trading.domain.errors import DomainError
+from mcp_trading.domain.errors import InvalidError
 from mcp_trading.domain.numbers import (
     COUNT,
     MONEY,
@@ -60,12 +60,11 @@ class Refusal(NamedTuple):
     message: str
 
 
-class InvalidLimitError(DomainError):
+class InvalidLimitError(InvalidError):
     code = "INVALID_LIMIT"
 
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.field = name
+        super().__init__(f"{name}: {message}", field=name)
 
 
 def loss_floor(limits: RiskLimits, day_start: Decimal, day_peak: Decimal) -> Decimal | None:

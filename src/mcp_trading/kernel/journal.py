@@ -38,6 +38,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.events import Event
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.ports import JournalRecord, JournalStore, Snapshot
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 _INCURABLE = (ValueError, RuntimeError, TypeError, AttributeError, LookupError)
 
 
-class JournalError(RuntimeError):
+class JournalError(TradingError, RuntimeError):
     """The journal could not make events durable; the kernel must stop acknowledging."""
 
 

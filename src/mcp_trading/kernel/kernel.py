@@ -19,6 +19,8 @@ from mcp_trading.domain.errors import (
     InvalidOrderError,
     OrderNotFoundError,
     OrderStateError,
+    RefusedError,
+    TradingError,
     UnknownAccountError,
     UnknownSymbolError,
 )
@@ -90,7 +92,7 @@ class KernelConfig:
     id_base: int | None = None  # fixes order ids for reproducible tests; random otherwise
 
 
-class OrderRefusedError(OrderStateError):
+class OrderRefusedError(RefusedError):
     """A command the kernel would not carry out; nothing was changed."""
 
     def __init__(self, refusal: Refusal) -> None:
@@ -99,10 +101,11 @@ class OrderRefusedError(OrderStateError):
         self.refusal = refusal
 
 
-class IdempotentRetryError(Exception):
+class IdempotentRetryError(TradingError):
     """A retry of an order that is closed and no longer in the kernel's memory: the same
     client_order_id with the same request. Nothing was changed; the caller answers with the
-    order `order_id` as the projections hold it (what `submit` returns for a live one)."""
+    order `order_id` as the projections hold it (what `submit` returns for a live one).
+    A signal to the service, of no kind: one that escaped would be a bug (a 500)."""
 
     def __init__(self, order_id: str, client_order_id: str) -> None:
         super().__init__(f"client_order_id {client_order_id!r} is order {order_id} (closed)")

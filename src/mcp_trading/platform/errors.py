@@ -1,67 +1,60 @@
-"""API errors: every refusal becomes a 4xx with a stable code and a message that says what to do.
+"""The one mapping from an error's kind to its HTTP answer: status and body.
 
-    ApiError (status, code, message, field?)       raised by service functions
-    domain errors                                 mapped by `to_api_error`
+Services raise kinds (domain/errors.py draws the tree) and never HTTP statuses. The REST
+exception handlers (rest/app.py), the fast path (rest/fastpath.py), the batch results
+(rest/trading_engine.py) and the websocket error frames (rest/market_data.py) answer through
+this module; MCP error results (mcp/results.py) quote the same status. The body of a refusal
+is `TradingError.body()`, `{code, message, field?, ...extra}`. An error of no kind is a fault:
+`http_error` gives None and the REST face answers `INTERNAL_BODY` with a 500, logged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from mcp_trading.domain.errors import (
-    DomainError,
-    DuplicateClientOrderIdError,
-    InvalidOrderError,
-    OrderNotFoundError,
-    OrderStateError,
-    UnknownAccountError,
-    UnknownSymbolError,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    MalformedError,
+    NotFoundError,
+    RefusedError,
+    TradingError,
+    UnauthenticatedError,
+    UnavailableError,
+    kind_of,
 )
-from mcp_trading.domain.risk import InvalidLimitError
-from mcp_trading.kernel.kernel import OrderRefusedError
-from mcp_trading.platform.platform import PlatformUnavailableError
 
-__all__ = ["ApiError", "to_api_error"]
+__all__ = ["HTTP_STATUS", "INTERNAL_BODY", "http_error", "http_status"]
 
+#: kind -> HTTP status (a test holds it to domain.errors.KINDS and to the drawn tree)
+HTTP_STATUS: Mapping[type[TradingError], int] = MappingProxyType({
+    InvalidError: 422,
+    MalformedError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    RefusedError: 403,  # risk or the trading state said no: forbidden now, not malformed
+    NotFoundError: 404,
+    ConflictError: 409,
+    UnavailableError: 503,
+})
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-        self.extra = extra or {}
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            body["field"] = self.field
-        body.update(self.extra)
-        return body
+INTERNAL_BODY: Mapping[str, str] = MappingProxyType(
+    {"code": "INTERNAL", "message": "internal error; it has been logged"})
 
 
-def to_api_error(exc: Exception) -> ApiError | None:
-    """The HTTP form of a domain or platform error; None for anything unexpected."""
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, InvalidOrderError):
-        return ApiError(422, exc.code, exc.message, field=exc.field)
-    if isinstance(exc, InvalidLimitError):
-        return ApiError(422, exc.code, exc.message, field=exc.field)
-    if isinstance(exc, UnknownSymbolError):
-        return ApiError(422, exc.code, exc.message, field="symbol")
-    if isinstance(exc, (OrderNotFoundError, UnknownAccountError)):
-        return ApiError(404, exc.code, exc.message)
-    if isinstance(exc, DuplicateClientOrderIdError):
-        return ApiError(409, exc.code, exc.message, field="client_order_id")
-    if isinstance(exc, OrderRefusedError):
-        return ApiError(403, exc.code, exc.message)
-    if isinstance(exc, OrderStateError):
-        return ApiError(422, exc.code, exc.message)
-    if isinstance(exc, DomainError):
-        return ApiError(422, exc.code, exc.message)
-    if isinstance(exc, PlatformUnavailableError):
-        return ApiError(503, "UNAVAILABLE", str(exc))
-    return None
+def http_status(exc: BaseException) -> int | None:
+    """The status a refusal is answered with; None for a fault or a foreign exception."""
+    kind = kind_of(exc)
+    return None if kind is None else HTTP_STATUS[kind]
+
+
+def http_error(exc: BaseException) -> tuple[int, dict[str, Any]] | None:
+    """(status, body) of a refusal; None for anything unexpected (answered 500, logged)."""
+    status = http_status(exc)
+    if status is None:
+        return None
+    assert isinstance(exc, TradingError)  # every kind is one
+    return status, exc.body()

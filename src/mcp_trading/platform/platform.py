@@ -33,6 +33,7 @@ from mcp_trading.adapters.store.order_reads import OrderReader, request_of
 from mcp_trading.adapters.store.projector_process import ProjectorProcess
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
+from mcp_trading.domain.errors import UnavailableError
 from mcp_trading.domain.market import Quote
 from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
 from mcp_trading.kernel.journal import JournalError
@@ -76,7 +77,7 @@ _LAG_TICK_S = 0.01  # the loop-lag probe's timer
 _LAG_WINDOW_S = 5.0
 
 
-class PlatformUnavailableError(RuntimeError):
+class PlatformUnavailableError(UnavailableError, RuntimeError):
     """The platform cannot take the command now (stopping, journal failed, timeout)."""
 
 

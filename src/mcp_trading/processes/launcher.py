@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from mcp_trading.config import Settings
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.processes.distributed.alerts_relay import publish_alert
@@ -53,7 +54,7 @@ _ALERTING = {"exited": Severity.CRITICAL, "gave_up": Severity.CRITICAL,
              "unhealthy": Severity.WARNING}
 
 
-class LaunchError(RuntimeError):
+class LaunchError(TradingError, RuntimeError):
     """Distributed mode cannot start; the message says why and what to do."""
 
 

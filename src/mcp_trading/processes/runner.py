@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from mcp_trading.config import Settings
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.faces.rest.fastpath import serving_app
 from mcp_trading.faces.rest.protocol import server_config
@@ -46,8 +47,8 @@ __all__ = [
 log = logging.getLogger("mcp_trading.runner")
 
 
-class PortInUseError(RuntimeError):
-    pass
+class PortInUseError(TradingError, RuntimeError):
+    """A service's port is taken by another process; the message names the port."""
 
 
 class SignalFreeServer(uvicorn.Server):

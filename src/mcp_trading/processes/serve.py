@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from mcp_trading.adapters.bus import BusError, EventBus, open_bus
 from mcp_trading.adapters.bus.connection import redact_url
 from mcp_trading.config import Settings
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform import SERVICES
 from mcp_trading.platform.platform import Platform, Role
@@ -39,7 +40,7 @@ __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus"
 log = logging.getLogger("mcp_trading.serve")
 
 
-class ServeError(RuntimeError):
+class ServeError(TradingError, RuntimeError):
     """The service cannot start; the message says why and what to do."""
 
 

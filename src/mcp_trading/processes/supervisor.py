@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.processes import procs
 from mcp_trading.processes.procs import ServiceSpec, read_state, write_state
 
@@ -47,7 +48,7 @@ class SupervisorEvent(NamedTuple):
     ts: float
 
 
-class SupervisorError(RuntimeError):
+class SupervisorError(TradingError, RuntimeError):
     """A service would not start or restart; the message carries its exit code and log tail."""
 
     def __init__(self, message: str, *, service: str | None = None, exit_code: int | None = None,

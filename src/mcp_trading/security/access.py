@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mcp_trading.domain.accounts import Account
-from mcp_trading.platform.errors import ApiError
+from mcp_trading.domain.errors import (
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    UnauthenticatedError,
+    UnavailableError,
+)
 from mcp_trading.security.principal import Principal, Role
 
 if TYPE_CHECKING:
@@ -21,12 +27,11 @@ _MAX_NS = 2**63
 def require(principal: Principal | None, role: Role) -> Principal:
     """The caller, if it holds at least `role`; 401 without a credential, 403 below the role."""
     if principal is None:
-        raise ApiError(401, "UNAUTHENTICATED",
-                       "a credential is required: send 'Authorization: Bearer <api key or JWT>' "
-                       "(create a key with `mcp-trading keys create`)")
+        raise UnauthenticatedError("a credential is required: send 'Authorization: Bearer <api key or JWT>' "
+                                   "(create a key with `mcp-trading keys create`)", code="UNAUTHENTICATED")
     if not principal.may(role):
-        raise ApiError(403, "FORBIDDEN",
-                       f"this needs the {role.label} role; the credential has {principal.role.label}")
+        raise ForbiddenError(f"this needs the {role.label} role; the credential has {principal.role.label}",
+                             code="FORBIDDEN")
     return principal
 
 
@@ -35,15 +40,15 @@ def require_running(platform: Platform) -> None:
     if not platform.accepting:
         from mcp_trading.platform.platform import NOT_RUNNING
 
-        raise ApiError(503, "UNAVAILABLE", NOT_RUNNING)
+        raise UnavailableError(NOT_RUNNING, code="UNAVAILABLE")
 
 
 def resolve_account(principal: Principal, requested: str | None, default: str) -> str:
     """An account-bound credential acts only on its account; others default to `default`."""
     if principal.account_id is not None:
         if requested is not None and requested != principal.account_id:
-            raise ApiError(403, "FORBIDDEN",
-                           f"this credential acts on account {principal.account_id!r} only")
+            raise ForbiddenError(f"this credential acts on account {principal.account_id!r} only",
+                                 code="FORBIDDEN")
         return principal.account_id
     return requested or default
 
@@ -56,8 +61,8 @@ def accounts_in_scope(accounts: dict[str, Account], caller: Principal | None,
     if account_id:
         account = accounts.get(account_id)
         if account is None:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                           field="account_id")
+            raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
+                                field="account_id")
         return [account]
     return [a for a in accounts.values() if not a.internal]
 
@@ -69,12 +74,13 @@ def parse_time(name: str, value: str | None) -> int | None:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ApiError(422, "INVALID_PARAMETER", f"{name}: {value!r} is not an ISO 8601 time; "
-                       "use e.g. 2026-01-02T14:30:00Z or 2026-01-02", field=name) from None
+        raise InvalidError(f"{name}: {value!r} is not an ISO 8601 time; "
+                           "use e.g. 2026-01-02T14:30:00Z or 2026-01-02", code="INVALID_PARAMETER",
+                           field=name) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000
     if not 0 <= ns < _MAX_NS:  # timestamps are int64 nanoseconds in the store
-        raise ApiError(422, "INVALID_PARAMETER", f"{name}: {value!r} is out of range; use a time "
-                       "from 1970-01-01 to 2262-04-11", field=name)
+        raise InvalidError(f"{name}: {value!r} is out of range; use a time "
+                           "from 1970-01-01 to 2262-04-11", code="INVALID_PARAMETER", field=name)
     return ns

@@ -1,8 +1,8 @@
 """Credentials: API keys (argon2-hashed in the store), JWTs (HS256), and who a request is.
 
-Errors::
+Errors (both also derive from the root, domain/errors.py: TradingError)::
 
-    LookupError
+    LookupError, NotFoundError
     └── UnknownKeyError       a key id that was never issued (revoke, get)
     ValueError
     └── InsecureSecretError   the production profile with an empty, default, short or
@@ -41,6 +41,7 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
+from mcp_trading.domain.errors import NotFoundError, TradingError
 from mcp_trading.kernel.ports import Clock
 from mcp_trading.security.principal import Principal, Role
 
@@ -97,7 +98,7 @@ ALL_ACCOUNTS = "*"
 LOOPBACK_PRINCIPAL = Principal(role=Role.OPERATOR, key_id=None, account_id=None, name="loopback")
 
 
-class UnknownKeyError(LookupError):
+class UnknownKeyError(NotFoundError, LookupError):
     """No API key with this id was ever issued."""
 
     def __init__(self, key_id: str) -> None:
@@ -105,7 +106,7 @@ class UnknownKeyError(LookupError):
         self.key_id = key_id
 
 
-class InsecureSecretError(ValueError):
+class InsecureSecretError(TradingError, ValueError):
     """The production profile was given a JWT secret anyone could guess."""
 
 

@@ -10,7 +10,7 @@ updates plus the current value of each key, so a newcomer needs no history.
 Methods are synchronous; asyncio callers run blocking reads (`block_ms > 0`) with
 `asyncio.to_thread`.
 
-Errors::
+Errors (BusError also derives from the root, domain/errors.py: TradingError)::
 
     RuntimeError
     └── BusError                 the bus refused an operation (closed, server error)
@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
+from mcp_trading.domain.errors import TradingError
+
 __all__ = [
     "DEFAULT_PREFIX",
     "BusEntry",
@@ -38,7 +40,7 @@ __all__ = [
 DEFAULT_PREFIX = "mcp-trading:"  # every key the bus creates starts with its prefix
 
 
-class BusError(RuntimeError):
+class BusError(TradingError, RuntimeError):
     """The bus refused an operation; the message says which and why."""
 
 

@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.instruments import Instrument, is_multiple
 from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
 
@@ -69,7 +70,7 @@ _DECIMAL_FIELDS = ("tick_size", "lot_size", "min_qty", "max_qty")
 _FIELDS = (*_DECIMAL_FIELDS, "currency", "tradable", "name")
 
 
-class InstrumentFileError(ValueError):
+class InstrumentFileError(TradingError, ValueError):
     """An instrument file cannot be read or holds an invalid field."""
 
 

@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.domain.errors import TradingError
 
 __all__ = [
     "SchemaOutOfDateError",
@@ -26,7 +27,7 @@ __all__ = [
 _SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 
 
-class SchemaOutOfDateError(RuntimeError):
+class SchemaOutOfDateError(TradingError, RuntimeError):
     """The database schema is not the revision this version of the platform needs."""
 
     def __init__(self, current: str | None, head: str) -> None:

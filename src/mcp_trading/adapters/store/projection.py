@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.events import (
     AccountOpened,
     Event,
@@ -38,7 +39,7 @@ ORDER_EVENTS = (OrderRouted, OrderFilled, OrderCanceled, OrderExpired, OrderRepl
                 OrderTrailMoved)
 
 
-class ProjectionError(RuntimeError):
+class ProjectionError(TradingError, RuntimeError):
     """The journal cannot be folded into the projections (it names an unknown order/account)."""
 
 

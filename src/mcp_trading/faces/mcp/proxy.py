@@ -46,6 +46,7 @@ from mcp_types import (
 )
 
 from mcp_trading import __version__
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp.results import error_result
 from mcp_trading.faces.mcp.server import instructions
 
@@ -56,7 +57,7 @@ _CHANGES_ORDERS = frozenset({"submit_order", "cancel_order", "replace_order", "h
 _TIMEOUT = httpx2.Timeout(15.0, connect=3.0)
 
 
-class ProxyConnectError(RuntimeError):
+class ProxyConnectError(TradingError, RuntimeError):
     """A service could not be reached or refused the key when the proxy started."""
 
 

@@ -16,10 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from mcp_trading.faces.mcp.auth import current_principal
-from mcp_trading.platform.errors import to_api_error
+from mcp_trading.faces.mcp.results import resource_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services.market_data.service import MarketDataService
 from mcp_trading.services.orders.service import OrdersService
@@ -35,12 +34,10 @@ def _document(read: Callable[[], Mapping[str, Any]]) -> str:
     try:
         data = read()
     except Exception as exc:
-        api = to_api_error(exc)
-        if api is None:
+        error = resource_error(exc)
+        if error is None:
             raise
-        message = f"{api.code}: {api.message}"
-        raise (ResourceNotFoundError(message) if api.status == 404 else ResourceError(message)
-               ) from None
+        raise error from None
     return json.dumps(data, default=str)
 
 

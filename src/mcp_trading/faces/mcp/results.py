@@ -3,6 +3,11 @@
 A refusal or a bad argument is something the agent should read and act on, so it comes back
 as a tool result marked as an error, never as a protocol error. Unexpected exceptions are
 left to the SDK (logged, reported as a generic tool error).
+
+This is the one mapping from an error's kind (domain/errors.py) to MCP: a tool's refusal is
+an error result `{code, message, status, field?, ...extra}` (`status`: what REST would
+answer, from platform/errors.py), a resource's is a ResourceNotFoundError (not found) or a
+ResourceError; an error of no kind (a fault) propagates.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp_types import CallToolResult, TextContent
 
-from mcp_trading.platform.errors import ApiError, to_api_error
+from mcp_trading.domain.errors import NotFoundError, TradingError, kind_of
+from mcp_trading.platform.errors import http_status
 
-__all__ = ["error_result", "guarded", "ok", "refusal"]
+__all__ = ["error_result", "guarded", "ok", "refusal", "resource_error"]
 
 
 def _text(data: Mapping[str, Any]) -> list[TextContent]:
@@ -30,11 +37,6 @@ def ok(data: Mapping[str, Any]) -> CallToolResult:
 def error_result(code: str, message: str, **details: Any) -> CallToolResult:
     body = {"code": code, "message": message, **details}
     return CallToolResult(content=_text(body), structured_content=body, is_error=True)
-
-
-def _from_api(api: ApiError) -> CallToolResult:
-    return error_result(api.code, api.message, status=api.status,
-                        **({"field": api.field} if api.field else {}), **api.extra)
 
 
 Outcome = Mapping[str, Any] | Awaitable[Mapping[str, Any]]
@@ -54,8 +56,20 @@ async def guarded(call: Callable[[], Outcome]) -> CallToolResult:
 
 
 def refusal(exc: Exception) -> CallToolResult:
-    """The error result of a known refusal; anything unexpected is re-raised."""
-    api = to_api_error(exc)
-    if api is None:
+    """The error result of a refusal (an error of a kind); anything else is re-raised."""
+    status = http_status(exc)
+    if status is None:
         raise exc
-    return _from_api(api)
+    assert isinstance(exc, TradingError)  # every kind is one
+    return error_result(exc.code, exc.message, status=status,
+                        **({"field": exc.field} if exc.field else {}), **exc.extra)
+
+
+def resource_error(exc: Exception) -> ResourceError | None:
+    """The resource error of a refusal, `code: message`; None for anything else."""
+    kind = kind_of(exc)
+    if kind is None:
+        return None
+    assert isinstance(exc, TradingError)
+    message = f"{exc.code}: {exc.message}"
+    return ResourceNotFoundError(message) if issubclass(kind, NotFoundError) else ResourceError(message)

@@ -14,11 +14,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_trading import __version__
-from mcp_trading.domain.errors import DomainError
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.rest.fastpath import add_fast_route, decode_object
 from mcp_trading.faces.rest.guard import is_cross_site
-from mcp_trading.platform.errors import ApiError, to_api_error
-from mcp_trading.platform.platform import Platform, PlatformUnavailableError
+from mcp_trading.platform.errors import INTERNAL_BODY, http_error
+from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Authenticates, Principal, Role
 
@@ -128,11 +128,6 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
     for router in routers:
         app.include_router(router)
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return FastJSON(exc.body(), status_code=exc.status, headers=headers)
-
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
         problems = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
@@ -143,22 +138,23 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
                          "field": first["field"], "errors": problems}, status_code=422)
 
     async def known_error(_: Request, exc: Exception) -> Response:
-        api = to_api_error(exc)
-        assert api is not None
-        return FastJSON(api.body(), status_code=api.status)
+        answer = http_error(exc)
+        if answer is None:  # a fault: answered by `unexpected` below (500, logged), as any
+            raise exc
+        status, body = answer
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return FastJSON(body, status_code=status, headers=headers)
 
-    # registered by class so Starlette answers them as handled errors (never re-raised)
-    app.add_exception_handler(DomainError, known_error)
-    app.add_exception_handler(PlatformUnavailableError, known_error)
+    # registered by class so Starlette answers refusals as handled errors (never re-raised)
+    app.add_exception_handler(TradingError, known_error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        api = to_api_error(exc)
-        if api is not None:
-            return FastJSON(api.body(), status_code=api.status)
+        answer = http_error(exc)  # a refusal raised outside the routes (e.g. in a middleware)
+        if answer is not None:
+            return FastJSON(answer[1], status_code=answer[0])
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return FastJSON({"code": "INTERNAL", "message": "internal error; it has been logged"},
-                        status_code=500)
+        return FastJSON(dict(INTERNAL_BODY), status_code=500)
 
     app.add_middleware(_Timing, platform=platform, service=service)
     add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcp_trading.domain.errors import InvalidError, MalformedError
 from mcp_trading.faces.rest.guard import (
     MAX_JSON_DEPTH,
     Guard,
@@ -24,7 +25,7 @@ from mcp_trading.faces.rest.guard import (
     is_cross_site,
     json_too_deep,
 )
-from mcp_trading.platform.errors import ApiError, to_api_error
+from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
 
@@ -48,22 +49,23 @@ def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     if not raw.strip():
         if allow_empty:
             return {}
-        raise ApiError(422, "INVALID_BODY", "the request body must be a JSON object")
+        raise InvalidError("the request body must be a JSON object", code="INVALID_BODY")
     if json_too_deep(raw):  # the guard refused these already; an unguarded app stays safe
-        raise ApiError(400, "JSON_TOO_DEEP", f"the JSON body nests deeper than {MAX_JSON_DEPTH} "
-                       "levels of arrays/objects; send a flatter document")
+        raise MalformedError(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of "
+                             "arrays/objects; send a flatter document", code="JSON_TOO_DEEP")
     try:
         data = _decode(raw)
     except (msgspec.DecodeError, ArithmeticError) as exc:
         # an integer literal wider than 64 bits, or an exponent beyond what Decimal holds
         if isinstance(exc, ArithmeticError) or "out of range" in str(exc):
-            raise ApiError(422, "NUMBER_OUT_OF_RANGE", "a number in the body is out of range; "
-                           "numbers have at most 18 digits and 9 decimal places — e.g. "
-                           "\"100.25\"") from None
-        raise ApiError(400, "INVALID_JSON", f"the request body is not valid JSON: {exc}") from None
+            raise InvalidError("a number in the body is out of range; numbers have at most 18 "
+                               "digits and 9 decimal places — e.g. \"100.25\"",
+                               code="NUMBER_OUT_OF_RANGE") from None
+        raise MalformedError(f"the request body is not valid JSON: {exc}",
+                             code="INVALID_JSON") from None
     if not isinstance(data, dict):
-        raise ApiError(422, "INVALID_BODY",
-                       f"the request body must be a JSON object, got {type(data).__name__}")
+        raise InvalidError(f"the request body must be a JSON object, got {type(data).__name__}",
+                           code="INVALID_BODY")
     return data
 
 
@@ -113,11 +115,12 @@ class FastRoute:
         try:
             status, body = await self._handle(scope, receive)
         except Exception as exc:
-            api = to_api_error(exc)
-            if api is None:
+            answer = http_error(exc)
+            if answer is None:
                 log.exception("unexpected error on %s %s", self.method, self.path)
-                api = ApiError(500, "INTERNAL", "internal error; it has been logged")
-            status, body = api.status, api.body()
+                status, body = 500, INTERNAL_BODY
+            else:
+                status, body = answer
         payload = _encoder.encode(body)
         headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
         if status == 401:

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.platform import SERVICES
 
 __all__ = [
@@ -247,12 +248,14 @@ def add_body_limit(app: Any, method: str, path: str, limit: int) -> None:
     limits[(method.upper(), path)] = limit
 
 
-class _RefusedError(Exception):
+class _RefusedError(TradingError):
+    """A transport-level refusal the guard answers itself, before any route or service runs
+    (Host, Content-Type, body size, nesting): REST-only, so it carries its HTTP status. Of no
+    kind on purpose: it never leaves the guard."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, code=code)
         self.status = status
-        self.code = code
-        self.message = message
 
 
 def _shown(value: bytes | str | None) -> str:

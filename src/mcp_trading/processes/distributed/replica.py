@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 from mcp_trading.adapters.bus import BusEntry, BusError, EventBus
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.events import (
     EVENT_TYPES,
     AccountOpened,
@@ -57,7 +58,7 @@ CONTROL_KINDS = frozenset(kind for kind, cls in EVENT_TYPES.items() if cls in (
     AccountOpened, TradingStateChanged, LimitsSet, TradingDayStarted, MaintenanceChanged))
 
 
-class ReadOnlyReplicaError(RuntimeError):
+class ReadOnlyReplicaError(TradingError, RuntimeError):
     """A command reached a replica; commands go to the trading engine (a wiring bug)."""
 
 

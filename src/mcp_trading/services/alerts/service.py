@@ -32,10 +32,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mcp_trading.domain.errors import ForbiddenError, InvalidError, NotFoundError
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.platform.alert_center import Alert, Severity
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.health import comprehensive_checks
 from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
@@ -104,8 +104,8 @@ class AlertsService:
         Only what the caller may see, and `open_alerts` counts only those."""
         caller = require(principal, Role.VIEWER)
         if not 1 <= limit <= MAX_ALERTS:
-            raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and {MAX_ALERTS}, "
-                           f"got {limit}", field="limit")
+            raise InvalidError(f"limit: must be between 1 and {MAX_ALERTS}, "
+                               f"got {limit}", code="INVALID_QUERY", field="limit")
         center = self.platform.alerts
         every = center.list(limit=center.capacity)
         if caller.may(Role.OPERATOR):
@@ -123,12 +123,12 @@ class AlertsService:
         center = self.platform.alerts
         alert = center.get(alert_id)
         if alert is None or not visible_to(alert, caller):
-            raise ApiError(404, "ALERT_NOT_FOUND", f"alert {alert_id} does not exist (or is older "
-                           "than the alerts kept)", field="alert_id")
+            raise NotFoundError(f"alert {alert_id} does not exist (or is older "
+                                "than the alerts kept)", code="ALERT_NOT_FOUND", field="alert_id")
         if alert.account_id is None and not caller.may(Role.OPERATOR):
-            raise ApiError(403, "FORBIDDEN", f"alert {alert_id} is platform-wide: an operator "
-                           "acknowledges it; this credential may acknowledge its account's "
-                           "alerts only")
+            raise ForbiddenError(f"alert {alert_id} is platform-wide: an operator "
+                                 "acknowledges it; this credential may acknowledge its account's "
+                                 "alerts only", code="FORBIDDEN")
         already = alert.acknowledged_by is not None
         center.acknowledge(alert_id, caller.actor)
         return {**alert_view_for(alert, caller), "already_acknowledged": already}
@@ -140,11 +140,12 @@ class AlertsService:
         require_running(self.platform)
         unknown = sorted(set(body) - set(_MAINTENANCE_FIELDS))
         if unknown:
-            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not a field of this request; "
-                           f"allowed: {', '.join(_MAINTENANCE_FIELDS)}", field=unknown[0])
+            raise InvalidError(f"{unknown[0]}: not a field of this request; "
+                               f"allowed: {', '.join(_MAINTENANCE_FIELDS)}", code="INVALID_BODY",
+                               field=unknown[0])
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
-            raise ApiError(422, "INVALID_BODY", "reason: must be a string", field="reason")
+            raise InvalidError("reason: must be a string", code="INVALID_BODY", field="reason")
         action = "maintenance-start" if active else "maintenance-complete"
         why = (reason or "").strip() or f"{action} requested by {caller.actor}"
         changed = self.kernel.set_maintenance(active, reason=why, actor=caller.actor)

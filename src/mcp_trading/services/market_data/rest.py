@@ -16,8 +16,8 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket
 from starlette.responses import Response
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.rest.app import FastJSON, create_app, principal_of
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
@@ -103,7 +103,7 @@ def build(platform: Platform) -> FastAPI:
         await websocket.accept()
         try:
             require(_ws_principal(platform, websocket), Role.VIEWER)
-        except ApiError as exc:
+        except TradingError as exc:  # require(): unauthenticated or forbidden
             await _send(websocket, {"type": "error", **exc.body()})
             await websocket.close(code=_POLICY_VIOLATION, reason=exc.code)
             return

@@ -1,7 +1,7 @@
 """Market-data service functions: latest quotes, instruments, the market clock, bars, the stream.
 
 Framework-free: the REST routes and MCP tools call these with a Principal and plain strings,
-and every refusal is an ApiError naming the field and what is allowed.
+and every refusal is an error of a kind (domain/errors.py) naming the field and what is allowed.
 
 One `MarketDataService` per platform (`for_platform`). Its background task (`run`) takes the
 quotes the platform's pump fans out, folds them into bars, publishes them to stream clients
@@ -25,9 +25,14 @@ from mcp_trading.adapters.calendars import CalendarRangeError
 from mcp_trading.adapters.store import MEMORY_URLS
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.clocks import WallClock
+from mcp_trading.domain.errors import (
+    InvalidError,
+    MalformedError,
+    NotFoundError,
+    UnavailableError,
+)
 from mcp_trading.domain.market import Quote
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import parse_time, require
 from mcp_trading.security.principal import Principal, Role
@@ -162,41 +167,41 @@ class QuoteHub:
         """Apply one client message; the reply (or an error message) is queued for the client."""
         try:
             reply = self._apply(sub, raw)
-        except ApiError as exc:
+        except MalformedError as exc:  # what _apply raises: the client's message is at fault
             reply = {"type": "error", **exc.body()}
         sub.push_control(reply)
 
     def _apply(self, sub: Subscriber, raw: str | bytes | None) -> dict[str, Any]:
         if raw is None or len(raw) > _MAX_MESSAGE:
-            raise ApiError(400, "INVALID_MESSAGE", "send a JSON text message of at most 64 KiB, e.g. "
-                           '{"action": "subscribe", "symbols": ["AAPL"]}')
+            raise MalformedError("send a JSON text message of at most 64 KiB, e.g. "
+                                 '{"action": "subscribe", "symbols": ["AAPL"]}', code="INVALID_MESSAGE")
         try:
             data = _decoder.decode(raw)
         except msgspec.DecodeError as exc:
-            raise ApiError(400, "INVALID_JSON", f"the message is not valid JSON: {exc}") from None
+            raise MalformedError(f"the message is not valid JSON: {exc}", code="INVALID_JSON") from None
         if not isinstance(data, dict):
-            raise ApiError(400, "INVALID_MESSAGE", "the message must be a JSON object with an "
-                           "'action'", field="action")
+            raise MalformedError("the message must be a JSON object with an "
+                                 "'action'", code="INVALID_MESSAGE", field="action")
         action = data.get("action")
         if action not in _ACTIONS:
-            raise ApiError(400, "INVALID_ACTION", f"action: {action!r} is not allowed; use one of: "
-                           + ", ".join(_ACTIONS), field="action")
+            raise MalformedError(f"action: {action!r} is not allowed; use one of: "
+                                 + ", ".join(_ACTIONS), code="INVALID_ACTION", field="action")
         if action == "ping":
             return {"type": "pong"}
         symbols = data.get("symbols")
         if (not isinstance(symbols, list) or not symbols
                 or not all(isinstance(s, str) for s in symbols)):
-            raise ApiError(400, "INVALID_SYMBOLS", 'symbols: must be a non-empty list of symbol '
-                           'strings, e.g. ["AAPL", "MSFT"], or ["*"] for every symbol',
-                           field="symbols")
+            raise MalformedError('symbols: must be a non-empty list of symbol '
+                                 'strings, e.g. ["AAPL", "MSFT"], or ["*"] for every symbol',
+                                 code="INVALID_SYMBOLS", field="symbols")
         wanted = {s.strip().upper() for s in symbols}
         everything = "*" in wanted
         wanted.discard("*")
         unknown = sorted(wanted - self._known)
         if unknown:
-            raise ApiError(400, "UNKNOWN_SYMBOL", f"symbols: unknown symbol(s) {', '.join(unknown)}; "
-                           "GET /symbols lists the known ones", field="symbols",
-                           extra={"unknown": unknown})
+            raise MalformedError(f"symbols: unknown symbol(s) {', '.join(unknown)}; "
+                                 "GET /symbols lists the known ones", code="UNKNOWN_SYMBOL", field="symbols",
+                                 extra={"unknown": unknown})
         if action == "subscribe":
             self._subscribe(sub, wanted, everything)
         else:
@@ -260,8 +265,9 @@ class MarketDataService:
     def _known(self, symbol: str) -> str:
         name = symbol.strip().upper()
         if name not in self.platform.instruments:
-            raise ApiError(404, "UNKNOWN_SYMBOL", f"unknown symbol {symbol!r}; GET /symbols lists "
-                           f"the {len(self.platform.instruments)} known symbols", field="symbol")
+            raise NotFoundError(f"unknown symbol {symbol!r}; GET /symbols lists "
+                                f"the {len(self.platform.instruments)} known symbols", code="UNKNOWN_SYMBOL",
+                                field="symbol")
         return name
 
     def quote(self, principal: Principal | None, symbol: str) -> dict[str, Any]:
@@ -269,8 +275,8 @@ class MarketDataService:
         name = self._known(symbol)
         quote = self._latest(name)
         if quote is None:
-            raise ApiError(404, "NO_QUOTE", f"no quote yet for {name}; the feed has not quoted it "
-                           "(see GET /health for market_data_status)")
+            raise NotFoundError(f"no quote yet for {name}; the feed has not quoted it "
+                                "(see GET /health for market_data_status)", code="NO_QUOTE")
         return quote_view(quote)
 
     def quotes(self, principal: Principal | None, symbols: str | None) -> dict[str, Any]:
@@ -281,14 +287,14 @@ class MarketDataService:
         else:
             names = list(dict.fromkeys(s.strip().upper() for s in symbols.split(",") if s.strip()))
             if not names:
-                raise ApiError(422, "INVALID_PARAMETER", "symbols: give one or more comma-separated "
-                               "symbols, e.g. AAPL,MSFT (or omit it for every symbol)",
-                               field="symbols")
+                raise InvalidError("symbols: give one or more comma-separated "
+                                   "symbols, e.g. AAPL,MSFT (or omit it for every symbol)",
+                                   code="INVALID_PARAMETER", field="symbols")
             unknown = [s for s in names if s not in self.platform.instruments]
             if unknown:
-                raise ApiError(422, "UNKNOWN_SYMBOL", f"symbols: unknown symbol(s) "
-                               f"{', '.join(unknown)}; GET /symbols lists the known ones",
-                               field="symbols", extra={"unknown": unknown})
+                raise InvalidError(f"symbols: unknown symbol(s) "
+                                   f"{', '.join(unknown)}; GET /symbols lists the known ones",
+                                   code="UNKNOWN_SYMBOL", field="symbols", extra={"unknown": unknown})
         found: dict[str, Any] = {}
         missing: list[str] = []
         for name in names:
@@ -316,7 +322,7 @@ class MarketDataService:
             is_open = session.open_ns <= now < session.close_ns
             next_open = calendar.session_at(session.close_ns).open_ns if is_open else session.open_ns
         except CalendarRangeError as exc:
-            raise ApiError(503, "CALENDAR_RANGE", str(exc)) from None
+            raise UnavailableError(str(exc), code="CALENDAR_RANGE") from None
         return {"calendar": calendar.name, "timestamp": iso(now), "is_open": is_open,
                 "session": {"day": session.day, "open": iso(session.open_ns),
                             "close": iso(session.close_ns)},
@@ -330,12 +336,12 @@ class MarketDataService:
         name = self._known(symbol)
         tf = timeframe or "1Min"
         if tf not in TIMEFRAMES:
-            raise ApiError(422, "INVALID_PARAMETER", f"timeframe: {tf!r} is not allowed; use one "
-                           "of: " + ", ".join(TIMEFRAMES), field="timeframe")
+            raise InvalidError(f"timeframe: {tf!r} is not allowed; use one "
+                               "of: " + ", ".join(TIMEFRAMES), code="INVALID_PARAMETER", field="timeframe")
         t0, t1 = parse_time("start", start), parse_time("end", end)
         if t0 is not None and t1 is not None and t0 > t1:
-            raise ApiError(422, "INVALID_PARAMETER", f"start: {start} is after end {end}; start "
-                           "must be at or before end", field="start")
+            raise InvalidError(f"start: {start} is after end {end}; start "
+                               "must be at or before end", code="INVALID_PARAMETER", field="start")
         n = _parse_limit(limit, max_limit(tf))
         rows = n * TIMEFRAMES[tf]
         latest = t0 is None
@@ -463,6 +469,7 @@ def _parse_limit(limit: str | None, most: int) -> int:
     except ValueError:
         n = 0
     if not 1 <= n <= most:
-        raise ApiError(422, "INVALID_PARAMETER", f"limit: {limit!r} is not allowed; use a whole "
-                       f"number from 1 to {most} for this timeframe", field="limit")
+        raise InvalidError(f"limit: {limit!r} is not allowed; use a whole "
+                           f"number from 1 to {most} for this timeframe", code="INVALID_PARAMETER",
+                           field="limit")
     return n

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, NamedTuple
 
-from mcp_trading.domain.errors import OrderNotFoundError
+from mcp_trading.domain.errors import ForbiddenError, InvalidError, NotFoundError, OrderNotFoundError
 from mcp_trading.domain.events import Event, OrderAccepted, OrderRejected
 from mcp_trading.domain.numbers import to_text
 from mcp_trading.domain.orders import TERMINAL, WORKING, Order, OrderRequest, OrderStatus
@@ -26,7 +26,6 @@ from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import parse_time, require, require_running
 from mcp_trading.security.principal import Principal, Role
@@ -56,8 +55,8 @@ def _status_set(status: str | None) -> frozenset[OrderStatus] | None:
         return frozenset({OrderStatus(value)})
     except ValueError:
         allowed = ", ".join([*STATUS_FILTERS, *(s.value for s in OrderStatus)])
-        raise ApiError(422, "INVALID_QUERY", f"status: {status!r} is not allowed; use one of: "
-                       f"{allowed}", field="status") from None
+        raise InvalidError(f"status: {status!r} is not allowed; use one of: "
+                           f"{allowed}", code="INVALID_QUERY", field="status") from None
 
 
 def _non_negative(name: str, value: int | str | None, *, default: int) -> int:
@@ -66,10 +65,10 @@ def _non_negative(name: str, value: int | str | None, *, default: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ApiError(422, "INVALID_QUERY", f"{name}: must be a whole number >= 0, got {value!r}",
-                       field=name) from None
+        raise InvalidError(f"{name}: must be a whole number >= 0, got {value!r}", code="INVALID_QUERY",
+                           field=name) from None
     if number < 0:
-        raise ApiError(422, "INVALID_QUERY", f"{name}: must be >= 0, got {number}", field=name)
+        raise InvalidError(f"{name}: must be >= 0, got {number}", code="INVALID_QUERY", field=name)
     return number
 
 
@@ -97,8 +96,8 @@ def _parse_cursor(cursor: str) -> tuple[int, str]:
     ts, dot, order_id = cursor.partition(".")
     if dot and order_id and ts.isdigit():
         return int(ts), order_id
-    raise ApiError(422, "INVALID_QUERY", "cursor: not a cursor this service issued; pass the "
-                   "next_cursor of the previous page", field="cursor")
+    raise InvalidError("cursor: not a cursor this service issued; pass the "
+                       "next_cursor of the previous page", code="INVALID_QUERY", field="cursor")
 
 
 class OrdersService:
@@ -127,20 +126,20 @@ class OrdersService:
         statuses = _status_set(status)
         if caller.account_id is not None:
             if account_id and account_id != caller.account_id:
-                raise ApiError(403, "FORBIDDEN",
-                               f"this credential reads account {caller.account_id!r} only")
+                raise ForbiddenError(f"this credential reads account {caller.account_id!r} only",
+                                     code="FORBIDDEN")
             account_id = caller.account_id
         if account_id and account_id not in self.kernel.state.accounts:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                           field="account_id")
+            raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
+                                field="account_id")
         wanted_symbol = symbol.strip().upper() if symbol and symbol.strip() else None
         t_after, t_until = parse_time("after", after), parse_time("until", until)
         if t_after is not None and t_until is not None and t_after > t_until:
-            raise ApiError(422, "INVALID_QUERY", "after: must not be later than until", field="after")
+            raise InvalidError("after: must not be later than until", code="INVALID_QUERY", field="after")
         size = _non_negative("limit", limit, default=100)
         if not 1 <= size <= MAX_PAGE:
-            raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and {MAX_PAGE}, got {size}",
-                           field="limit")
+            raise InvalidError(f"limit: must be between 1 and {MAX_PAGE}, got {size}", code="INVALID_QUERY",
+                               field="limit")
         skip = _non_negative("offset", offset, default=0)
         before = _parse_cursor(cursor) if cursor else None
         wanted = _Filter(statuses, wanted_symbol, account_id or None, t_after, t_until)
@@ -202,24 +201,25 @@ class OrdersService:
         require_running(self.platform)
         unknown = sorted(set(body) - set(_CANCEL_ALL_FIELDS))
         if unknown:
-            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not a field of this request; "
-                           f"allowed: {', '.join(_CANCEL_ALL_FIELDS)}", field=unknown[0])
+            raise InvalidError(f"{unknown[0]}: not a field of this request; "
+                               f"allowed: {', '.join(_CANCEL_ALL_FIELDS)}", code="INVALID_BODY",
+                               field=unknown[0])
         reason, symbol, account_id = (_optional_text(body, name) for name in
                                       ("reason", "symbol", "account_id"))
         kernel = self.kernel
         if symbol is not None:
             symbol = symbol.upper()
             if symbol not in kernel.instruments:
-                raise ApiError(422, "UNKNOWN_SYMBOL", f"symbol: {symbol!r} is not a known instrument",
-                               field="symbol")
+                raise InvalidError(f"symbol: {symbol!r} is not a known instrument", code="UNKNOWN_SYMBOL",
+                                   field="symbol")
         if caller.account_id is not None:
             if account_id is not None and account_id != caller.account_id:
-                raise ApiError(403, "FORBIDDEN",
-                               f"this credential acts on account {caller.account_id!r} only")
+                raise ForbiddenError(f"this credential acts on account {caller.account_id!r} only",
+                                     code="FORBIDDEN")
             account_id = caller.account_id
         if account_id is not None and account_id not in kernel.state.accounts:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                           field="account_id")
+            raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
+                                field="account_id")
         why = reason or f"cancel all pending orders requested by {caller.actor}"
         canceled = kernel.cancel_all(account_id=account_id, symbol=symbol,
                                      reason=f"cancel-all-pending: {why}")
@@ -274,7 +274,7 @@ def _optional_text(body: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ApiError(422, "INVALID_BODY", f"{name}: must be a string", field=name)
+        raise InvalidError(f"{name}: must be a string", code="INVALID_BODY", field=name)
     return value.strip() or None
 
 

@@ -21,6 +21,7 @@ from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
 from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.errors import ForbiddenError, InvalidError, NotFoundError
 from mcp_trading.domain.events import LimitsSet
 from mcp_trading.domain.numbers import text_at, to_text
 from mcp_trading.domain.orders import OrderRequest
@@ -31,7 +32,6 @@ from mcp_trading.kernel import codec, dedupe
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import (
     accounts_in_scope,
@@ -170,30 +170,30 @@ class RiskService:
         changes = dict(body)
         reason = changes.pop("reason", None)
         if reason is not None and not isinstance(reason, str):
-            raise ApiError(422, "INVALID_LIMIT", "reason: must be a string", field="reason")
+            raise InvalidError("reason: must be a string", code="INVALID_LIMIT", field="reason")
         allowed = {"allowed_limits": list(LIMIT_NAMES)}
         if not changes:
-            raise ApiError(422, "INVALID_LIMIT", "the body must name at least one limit as "
-                           "{name: number or null}; limits: " + ", ".join(LIMIT_NAMES),
-                           field="body", extra=allowed)
+            raise InvalidError("the body must name at least one limit as "
+                               "{name: number or null}; limits: " + ", ".join(LIMIT_NAMES),
+                               code="INVALID_LIMIT", field="body", extra=allowed)
         if caller.account_id is not None and account_id != caller.account_id:
-            raise ApiError(403, "FORBIDDEN",
-                           f"this credential acts on account {caller.account_id!r} only")
+            raise ForbiddenError(f"this credential acts on account {caller.account_id!r} only",
+                                 code="FORBIDDEN")
         kernel = self.kernel
         if account_id is None:
             current = kernel.state.global_limits
         else:
             account = kernel.state.accounts.get(account_id)
             if account is None:
-                raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                               field="account_id")
+                raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
+                                    field="account_id")
             current = account.limits
         try:
             current.updated(changes)
         except InvalidLimitError as exc:
             message = exc.message if "known limits" in exc.message else (
                 f"{exc.message}; limits: {', '.join(LIMIT_NAMES)}")
-            raise ApiError(422, exc.code, message, field=exc.field, extra=allowed) from None
+            raise InvalidError(message, code=exc.code, field=exc.field, extra=allowed) from None
         before = current.to_wire()
         after = kernel.set_limits(account_id, changes, actor=caller.actor).to_wire()
         await self.platform.durable()
@@ -215,8 +215,8 @@ class RiskService:
         """Every limit change in the journal, newest first."""
         require(principal, Role.VIEWER)
         if not 1 <= limit <= 1000:
-            raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and 1000, got {limit}",
-                           field="limit")
+            raise InvalidError(f"limit: must be between 1 and 1000, got {limit}", code="INVALID_QUERY",
+                               field="limit")
         store = self.platform.kernel_runtime.journal.store
         entries = await asyncio.to_thread(self._audit.entries, store)
         return {"entries": entries[::-1][:limit], "count": len(entries)}
@@ -228,19 +228,19 @@ class RiskService:
         fields_ = dict(payload)
         requested = fields_.pop("account_id", None)
         if requested is not None and not isinstance(requested, str):
-            raise ApiError(422, "INVALID_ORDER", "account_id: must be a string", field="account_id")
+            raise InvalidError("account_id: must be a string", code="INVALID_ORDER", field="account_id")
         kernel = self.kernel
         state = kernel.state
         account_id = resolve_account(caller, requested, self.platform.settings.default_account)
         account = state.accounts.get(account_id)
         if account is None:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",
-                           field="account_id")
+            raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
+                                field="account_id")
         request = OrderRequest.parse(**fields_)
         instrument = kernel.instruments.get(request.symbol)
         if instrument is None:
-            raise ApiError(422, "UNKNOWN_SYMBOL", f"symbol: {request.symbol!r} is not a known "
-                           "instrument", field="symbol")
+            raise InvalidError(f"symbol: {request.symbol!r} is not a known "
+                               "instrument", code="UNKNOWN_SYMBOL", field="symbol")
         request.check_instrument(instrument)
         ts = kernel.clock.now_ns()
         base = {"account_id": account_id, "symbol": request.symbol, "checked_at": iso(ts),

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
 from mcp_trading.domain.numbers import Bounds, parse_decimal
 from mcp_trading.kernel.kernel import Kernel
-from mcp_trading.platform.errors import ApiError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
@@ -39,9 +39,9 @@ def parse_account_id(value: object) -> str:
     """A valid new account id, or a 422 naming the rule."""
     if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
         shown = repr(value)[:40] if isinstance(value, str) else type(value).__name__
-        raise ApiError(422, "INVALID_ACCOUNT", f"account_id: {shown} is not allowed; use 1-32 "
-                       "letters, digits, '-' or '_', starting with a letter or digit "
-                       "(e.g. swing-1)", field="account_id")
+        raise InvalidError(f"account_id: {shown} is not allowed; use 1-32 "
+                           "letters, digits, '-' or '_', starting with a letter or digit "
+                           "(e.g. swing-1)", code="INVALID_ACCOUNT", field="account_id")
     return value
 
 
@@ -50,17 +50,17 @@ def parse_cash(value: object) -> Decimal:
     return parse_decimal("cash", value, OPENING_CASH, _invalid_account)
 
 
-def _invalid_account(field: str, why: str) -> ApiError:
-    return ApiError(422, "INVALID_ACCOUNT", f"{field}: {why}", field=field)
+def _invalid_account(field: str, why: str) -> InvalidError:
+    return InvalidError(f"{field}: {why}", code="INVALID_ACCOUNT", field=field)
 
 
 def check_new_account(kernel: Kernel, account_id: object, cash: object) -> tuple[str, Decimal]:
     """Validate an open-account command against the kernel's state (409 if the id is taken)."""
     valid_id, valid_cash = parse_account_id(account_id), parse_cash(cash)
     if valid_id in kernel.state.accounts:
-        raise ApiError(409, "ACCOUNT_EXISTS", f"account {valid_id!r} already exists; pick "
-                       "another id (`mcp-trading accounts list` shows the taken ones)",
-                       field="account_id")
+        raise ConflictError(f"account {valid_id!r} already exists; pick "
+                            "another id (`mcp-trading accounts list` shows the taken ones)",
+                            code="ACCOUNT_EXISTS", field="account_id")
     return valid_id, valid_cash
 
 
@@ -92,8 +92,8 @@ class AccountsService:
         resolved = resolve_account(caller, account_id, account_id)
         account = self.kernel.state.accounts.get(resolved)
         if account is None:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {resolved!r} does not exist; "
-                           "GET /accounts lists them", field="account_id")
+            raise NotFoundError(f"account {resolved!r} does not exist; "
+                                "GET /accounts lists them", code="UNKNOWN_ACCOUNT", field="account_id")
         return account_view(account)
 
     async def create_account(self, principal: Principal | None, account_id: object,
@@ -102,7 +102,7 @@ class AccountsService:
         caller = require(principal, Role.OPERATOR)
         reason = self.platform.unavailable_reason()
         if reason is not None:
-            raise ApiError(503, "UNAVAILABLE", reason)
+            raise UnavailableError(reason, code="UNAVAILABLE")
         kernel = self.kernel
         valid_id, valid_cash = check_new_account(kernel, account_id, cash)
         # no await between the check and the command: the event loop is the single writer

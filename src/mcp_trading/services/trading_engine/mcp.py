@@ -40,7 +40,7 @@ from mcp_trading.services.market_data.mcp import READ_ONLY
 from mcp_trading.services.orders.service import OrdersService
 from mcp_trading.services.risk.service import RiskService
 from mcp_trading.services.trading_engine.accounts import AccountsService
-from mcp_trading.services.trading_engine.service import TradingService
+from mcp_trading.services.trading_engine.service import OrderRejectedError, TradingService
 
 __all__ = ["register", "register_order_reads"]
 
@@ -157,9 +157,8 @@ def register(server: MCPServer, platform: Platform, *,
                                 client_order_id=coid)
         except Exception as exc:
             return refusal(exc)
-        if not accepted:
-            return error_result(view["reject_code"] or "REJECTED", view["reject_reason"] or "",
-                                order=view)
+        if not accepted:  # the same refusal REST answers: {code, message, status, order}
+            return refusal(OrderRejectedError(view))
         return ok({"order": view, "environment": "paper"})
 
     @server.tool(annotations=_CANCEL, meta=needs(Role.TRADER))

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
+from mcp_trading.domain.errors import InvalidError, TradingError
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.faces.rest.fastpath import add_fast_route
@@ -19,11 +20,11 @@ from mcp_trading.faces.rest.schemas import (
     ResumeBody,
     schema_of,
 )
-from mcp_trading.platform.errors import ApiError
+from mcp_trading.platform.errors import http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
 from mcp_trading.services.trading_engine.accounts import AccountsService
-from mcp_trading.services.trading_engine.service import TradingService
+from mcp_trading.services.trading_engine.service import BatchOutcome, OrderRejectedError, TradingService
 
 __all__ = ["build"]
 
@@ -43,7 +44,7 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
         view, accepted = await svc.submit_order(principal, body or {})
         if accepted:
             return 200, view
-        return 403, {"code": view["reject_code"], "message": view["reject_reason"], "order": view}
+        raise OrderRejectedError(view)  # answered 403 {code, message, order} by the one mapping
 
     @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
                  openapi_extra=schema_of(OrderBody))
@@ -56,9 +57,9 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                            ) -> tuple[int, Any]:
         orders = (body or {}).get("orders")
         if not isinstance(orders, list):
-            raise ApiError(422, "INVALID_BODY", "orders: must be a list of order objects",
-                           field="orders")
-        return 200, {"results": await svc.submit_orders(principal, orders)}
+            raise InvalidError("orders: must be a list of order objects", code="INVALID_BODY", field="orders")
+        return 200, {"results": [_batch_result(outcome)
+                                 for outcome in await svc.submit_orders(principal, orders)]}
 
     @router.post("/orders/batch", tags=["orders"],
                  summary="Submit up to 500 independent orders, acknowledged together",
@@ -125,12 +126,13 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
         body = await json_body(request)
         unknown = sorted(set(body) - _ACCOUNT_FIELDS)
         if unknown:
-            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
-                           + ", ".join(sorted(_ACCOUNT_FIELDS)), field=unknown[0])
+            raise InvalidError(f"{unknown[0]}: not accepted here; allowed: "
+                               + ", ".join(sorted(_ACCOUNT_FIELDS)), code="INVALID_BODY", field=unknown[0])
         missing = sorted(_ACCOUNT_FIELDS - set(body))
         if missing:
-            raise ApiError(422, "INVALID_BODY", f"{missing[0]}: required (e.g. "
-                           '{"account_id": "swing-1", "cash": "250000"})', field=missing[0])
+            raise InvalidError(f"{missing[0]}: required (e.g. "
+                               '{"account_id": "swing-1", "cash": "250000"})', code="INVALID_BODY",
+                               field=missing[0])
         view = await accounts.create_account(principal_of(request), body["account_id"],
                                              body["cash"])
         return FastJSON(view, status_code=201)
@@ -140,13 +142,13 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
         body = await json_body(request, allow_empty=True)
         unknown = sorted(set(body) - allowed)
         if unknown:
-            raise ApiError(422, "INVALID_BODY", f"{unknown[0]}: not accepted here; allowed: "
-                           + ", ".join(sorted(allowed)), field=unknown[0])
+            raise InvalidError(f"{unknown[0]}: not accepted here; allowed: "
+                               + ", ".join(sorted(allowed)), code="INVALID_BODY", field=unknown[0])
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
-            raise ApiError(422, "INVALID_BODY", "reason: must be a string", field="reason")
+            raise InvalidError("reason: must be a string", code="INVALID_BODY", field="reason")
         if "force" in body and not isinstance(body["force"], bool):
-            raise ApiError(422, "INVALID_BODY", "force: must be true or false", field="force")
+            raise InvalidError("force: must be true or false", code="INVALID_BODY", field="force")
         return body
 
     async def _reason(request: Request) -> str | None:
@@ -205,3 +207,13 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
     # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
     add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
     return app
+
+
+def _batch_result(outcome: BatchOutcome) -> dict[str, Any]:
+    """One entry of a batch answer: {status, order} or {status, code, message, field?, ...}."""
+    if isinstance(outcome, TradingError):
+        answer = http_error(outcome)
+        assert answer is not None  # the service keeps refusals only; a fault fails the batch
+        status, body = answer
+        return {"status": status, **body}
+    return {"status": 200, "order": outcome}

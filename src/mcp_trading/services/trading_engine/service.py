@@ -12,13 +12,22 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from mcp_trading.domain.errors import OrderNotFoundError, OrderStateError
+from mcp_trading.domain.errors import (
+    ConflictError,
+    InvalidError,
+    NotFoundError,
+    OrderNotFoundError,
+    OrderStateError,
+    RefusedError,
+    TradingError,
+    UnavailableError,
+    kind_of,
+)
 from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
 from mcp_trading.domain.orders import WORKING, Order, OrderRequest, OrderStatus, TimeInForce
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.errors import ApiError, to_api_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
@@ -31,7 +40,7 @@ from mcp_trading.services.views import (
     position_view,
 )
 
-__all__ = ["TradingService"]
+__all__ = ["OrderRejectedError", "TradingService"]
 
 SELFTEST_ACCOUNT = "_selftest"
 MAX_BATCH = 500
@@ -57,7 +66,7 @@ class TradingService:
     def _check_accepting(self) -> None:
         reason = self.platform.unavailable_reason()
         if reason is not None:
-            raise ApiError(503, "UNAVAILABLE", reason)
+            raise UnavailableError(reason, code="UNAVAILABLE")
 
     # ---- orders ---------------------------------------------------------------------------
     async def submit_order(self, principal: Principal | None, payload: Mapping[str, Any],
@@ -83,50 +92,47 @@ class TradingService:
         return order_view(order), accepted
 
     async def submit_orders(self, principal: Principal | None, payloads: list[Any],
-                            *, attribution: str | None = None) -> list[dict[str, Any]]:
+                            *, attribution: str | None = None) -> list[BatchOutcome]:
         """Place up to MAX_BATCH independent orders with one acknowledgement (one group commit).
 
-        Not atomic: each order is accepted, refused or invalid on its own, and every result
-        says which, in request order. All results are returned only once all are journaled.
+        Not atomic: each order is accepted (its view), rejected (an OrderRejectedError) or
+        invalid (the error of its kind) on its own, in request order. All outcomes are
+        returned only once all are journaled.
         """
         caller = require(principal, Role.TRADER)
         self._check_accepting()
         if not payloads:
-            raise ApiError(422, "INVALID_BODY", "orders: must hold at least one order",
-                           field="orders")
+            raise InvalidError("orders: must hold at least one order", code="INVALID_BODY", field="orders")
         if len(payloads) > MAX_BATCH:
-            raise ApiError(422, "INVALID_BODY", f"orders: at most {MAX_BATCH} per batch, got "
-                           f"{len(payloads)}", field="orders")
+            raise InvalidError(f"orders: at most {MAX_BATCH} per batch, got "
+                               f"{len(payloads)}", code="INVALID_BODY", field="orders")
         kernel = self.kernel
         default = self._default_account()
         who = attribution or caller.actor
-        results: list[dict[str, Any]] = []
+        results: list[BatchOutcome] = []
         placed: list[Order | None] = []
         for index, payload in enumerate(payloads):
             try:
                 if not isinstance(payload, dict):
-                    raise ApiError(422, "INVALID_ORDER", f"orders[{index}]: must be a JSON object",
-                                   field=f"orders[{index}]")
+                    raise InvalidError(f"orders[{index}]: must be a JSON object", code="INVALID_ORDER",
+                                       field=f"orders[{index}]")
                 fields = dict(payload)
                 account_id = resolve_account(caller, fields.pop("account_id", None), default)
                 order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
             except IdempotentRetryError as retry:  # a retry of a closed order, as it is
                 view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
                 rejected = view["status"] == OrderStatus.REJECTED.value
-                results.append({"status": 403, "code": view["reject_code"],
-                                "message": view["reject_reason"], "order": view}
-                               if rejected else {"status": 200, "order": view})
+                results.append(OrderRejectedError(view) if rejected else view)
                 placed.append(None)
                 continue
-            except Exception as exc:
-                api = to_api_error(exc)
-                if api is None:
+            except TradingError as exc:
+                if kind_of(exc) is None:  # a fault fails the whole batch, as before
                     raise
-                results.append({"status": api.status, **api.body()})
+                results.append(exc)
                 placed.append(None)
                 continue
             placed.append(order)
-            results.append({})
+            results.append({})  # the order's view, once durable
         await self.platform.durable()
         metrics = self.platform.metrics
         for slot, done in enumerate(placed):
@@ -135,9 +141,7 @@ class TradingService:
             accepted = done.status is not OrderStatus.REJECTED
             (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
             view = order_view(done)
-            results[slot] = ({"status": 200, "order": view} if accepted else
-                             {"status": 403, "code": view["reject_code"],
-                              "message": view["reject_reason"], "order": view})
+            results[slot] = view if accepted else OrderRejectedError(view)
         return results
 
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
@@ -172,17 +176,18 @@ class TradingService:
         self._check_accepting()
         unknown = sorted(set(changes) - _REPLACE_FIELDS)
         if unknown:
-            raise ApiError(422, "INVALID_ORDER", f"{unknown[0]}: cannot be replaced; allowed: "
-                           + ", ".join(sorted(_REPLACE_FIELDS)), field=unknown[0])
+            raise InvalidError(f"{unknown[0]}: cannot be replaced; allowed: "
+                               + ", ".join(sorted(_REPLACE_FIELDS)), code="INVALID_ORDER", field=unknown[0])
         tif = changes.get("time_in_force")
         if tif is not None and (not isinstance(tif, str)
                                 or tif not in {t.value for t in TimeInForce}):
-            raise ApiError(422, "INVALID_ORDER", f"time_in_force: {tif!r} is not allowed; use one "
-                           "of: " + ", ".join(t.value for t in TimeInForce), field="time_in_force")
+            raise InvalidError(f"time_in_force: {tif!r} is not allowed; use one "
+                               "of: " + ", ".join(t.value for t in TimeInForce), code="INVALID_ORDER",
+                               field="time_in_force")
         coid = changes.get("client_order_id")
         if coid is not None and not isinstance(coid, str):
-            raise ApiError(422, "INVALID_ORDER", "client_order_id: must be a string",
-                           field="client_order_id")
+            raise InvalidError("client_order_id: must be a string", code="INVALID_ORDER",
+                               field="client_order_id")
         if order_id not in self.kernel.state.orders:
             self._refuse_closed(order_id, caller.account_id, "replaced")
         order = self.kernel.replace(
@@ -214,7 +219,7 @@ class TradingService:
         account = self.kernel.state.accounts.get(
             resolve_account(caller, account_id, self._default_account()))
         if account is None:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist")
+            raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT")
         return [position_view(account, p) for p in account.positions.values() if p.qty]
 
     def account(self, principal: Principal | None, account_id: str | None = None
@@ -223,7 +228,7 @@ class TradingService:
         resolved = resolve_account(caller, account_id, self._default_account())
         account = self.kernel.state.accounts.get(resolved)
         if account is None:
-            raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {resolved!r} does not exist")
+            raise NotFoundError(f"account {resolved!r} does not exist", code="UNKNOWN_ACCOUNT")
         return account_view(account)
 
     def trading_status(self) -> dict[str, Any]:
@@ -246,9 +251,7 @@ class TradingService:
             try:
                 result = await action() if callable(action) else action
             except Exception as exc:
-                api = to_api_error(exc)
-                stages.append({"stage": name, "ok": False, "ms": _ms(t0),
-                               "error": api.message if api else type(exc).__name__})
+                stages.append({"stage": name, "ok": False, "ms": _ms(t0), "error": _detail(exc)})
                 raise
             stages.append({"stage": name, "ok": True, "ms": _ms(t0)})
             return result
@@ -261,7 +264,7 @@ class TradingService:
                 kernel.open_account(SELFTEST_ACCOUNT, Decimal(1_000_000), internal=True)
             symbol = next((s for s, b in kernel.state.venue.books.items() if b.quote), None)
             if symbol is None:
-                raise ApiError(503, "NO_QUOTE", "no quote has arrived yet; the feed is down")
+                raise UnavailableError("no quote has arrived yet; the feed is down", code="NO_QUOTE")
             quote = kernel.state.venue.books[symbol].quote
             assert quote is not None
             far = (quote.bid * Decimal("0.95")).quantize(Decimal("0.01"))
@@ -272,14 +275,14 @@ class TradingService:
                 order = kernel.submit(SELFTEST_ACCOUNT, request, attribution="selftest")
                 await self.platform.durable()
                 if order.status is OrderStatus.REJECTED:
-                    raise ApiError(503, order.reject_code or "REJECTED", order.reject_reason or "")
+                    raise UnavailableError(order.reject_reason or "", code=order.reject_code or "REJECTED")
                 return order
 
             order = await stage("submit_risk_journal", place)
 
             async def verify() -> None:
                 if order.status not in WORKING:
-                    raise ApiError(503, "SELFTEST", f"order is {order.status}, expected working")
+                    raise UnavailableError(f"order is {order.status}, expected working", code="SELFTEST")
 
             await stage("working_at_venue", verify)
 
@@ -287,13 +290,12 @@ class TradingService:
                 kernel.cancel(order.id, reason="selftest cleanup")
                 await self.platform.durable()
                 if kernel.state.accounts[SELFTEST_ACCOUNT].open_orders:
-                    raise ApiError(503, "SELFTEST", "self-test orders still open after cancel")
+                    raise UnavailableError("self-test orders still open after cancel", code="SELFTEST")
 
             await stage("cancel_journal", cancel)
             passed = True
         except Exception as exc:
-            api = to_api_error(exc)
-            detail = api.message if api else type(exc).__name__
+            detail = _detail(exc)
         return {"result": "pass" if passed else "fail", "total_ms": _ms(t_start),
                 "account": SELFTEST_ACCOUNT, "stages": stages, "detail": detail}
 
@@ -334,16 +336,15 @@ class TradingService:
         """
         caller = require(principal, Role.ADMIN if force else Role.OPERATOR)
         if force and not reason:
-            raise ApiError(422, "REASON_REQUIRED", "a forced resume needs a reason", field="reason")
+            raise InvalidError("a forced resume needs a reason", code="REASON_REQUIRED", field="reason")
         state = self.kernel.state
         if state.platform_state is TradingState.ACTIVE:
             return {"status": "already_active", "trading_status": state.platform_state.value,
                     "reason": state.platform_reason, "forced": False}
         if failing_checks and not force:
-            raise ApiError(409, "HEALTH_CHECK_FAILED",
-                           "trading stays halted: the comprehensive health check fails; fix it "
-                           "or force the resume as admin with a reason",
-                           extra={"failing_checks": failing_checks})
+            raise ConflictError("trading stays halted: the comprehensive health check fails; fix it "
+                                "or force the resume as admin with a reason", code="HEALTH_CHECK_FAILED",
+                                extra={"failing_checks": failing_checks})
         why = reason or f"resume requested by {caller.actor}"
         self.kernel.resume(reason=why, actor=caller.actor)
         await self.platform.durable()
@@ -362,6 +363,13 @@ class TradingService:
         self.platform.metrics.alerts.labels(kind).inc()
 
 
+def _detail(exc: Exception) -> str:
+    """What the self-test reports of a failure: a refusal's message, a fault's type only."""
+    if isinstance(exc, TradingError) and kind_of(exc) is not None:
+        return exc.message
+    return type(exc).__name__
+
+
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
 
@@ -371,3 +379,20 @@ def _close_view(result: Any) -> dict[str, Any]:
             "order": order_view(result.order) if result.order is not None else None,
             "refused": None if result.refusal is None else
             {"code": result.refusal.code, "message": result.refusal.message}}
+
+
+class OrderRejectedError(RefusedError):
+    """An order journaled as rejected (risk or the trading state refused it), with its view.
+
+    The one place a rejected order becomes a refusal: the REST route, the batch results and
+    the MCP tool all answer with it ({code, message, order}, a 403 on REST).
+    """
+
+    def __init__(self, view: Mapping[str, Any]) -> None:
+        super().__init__(view["reject_reason"] or "", code=view["reject_code"] or "REJECTED",
+                         extra={"order": view})
+        self.view = view
+
+
+#: one batch result: the order's view (accepted), or the refusal that answers it
+BatchOutcome = dict[str, Any] | TradingError
