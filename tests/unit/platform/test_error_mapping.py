@@ -1,4 +1,4 @@
-"""The one mapping of an error's kind to HTTP (platform/errors.py) and to MCP (mcp/results.py),
+"""The one mapping of an error's kind to HTTP (platform/errors.py) and to MCP (faces/mcp/results.py),
 and the rule that only the REST layer speaks HTTP statuses."""
 
 from __future__ import annotations
@@ -121,9 +121,14 @@ def test_a_rejected_order_is_one_refusal_on_rest_and_mcp() -> None:
 
 # ---- only the REST layer speaks HTTP ---------------------------------------------------------
 SRC = Path(mcp_trading.__file__).parent
-REST_LAYER = ("platform/rest/", "platform/errors.py")
+#: the REST layer: the shared machinery, the mapping, and each service's REST face
+REST_LAYER = ("faces/rest/", "platform/errors.py")
 # MCP quotes the REST status in its error results, through the one mapping
-MAY_IMPORT_MAPPING = (*REST_LAYER, "platform/mcp/results.py")
+MAY_IMPORT_MAPPING = (*REST_LAYER, "faces/mcp/results.py")
+
+
+def _in(name: str, layer: tuple[str, ...]) -> bool:
+    return name.startswith(layer) or (name.startswith("services/") and name.endswith("/rest.py"))
 _STATUS = range(400, 600)
 
 
@@ -175,13 +180,13 @@ def test_the_grep_sees_http_speech() -> None:
                        'results.append({"status": 403, "code": "MAX_ORDER_QTY"})\n'
                        'from fastapi import HTTPException\n')
     assert len(_http_speech(before)) == 5
-    guard = dict(_modules())["platform/rest/guard.py"]
+    guard = dict(_modules())["faces/rest/guard.py"]
     assert _http_speech(guard)
 
 
 def test_no_module_outside_the_rest_layer_constructs_an_http_status_error() -> None:
     offenders = {name: found for name, tree in _modules()
-                 if not name.startswith(REST_LAYER) and (found := _http_speech(tree))}
+                 if not _in(name, REST_LAYER) and (found := _http_speech(tree))}
     assert offenders == {}, "raise an error of a kind (domain/errors.py) instead"
 
 
@@ -194,4 +199,4 @@ def test_only_the_rest_layer_and_the_mcp_results_import_the_http_mapping() -> No
                        [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
             if mapping in modules:
                 importers.add(name)
-    assert importers and all(name.startswith(MAY_IMPORT_MAPPING) for name in importers), importers
+    assert importers and all(_in(name, MAY_IMPORT_MAPPING) for name in importers), importers
