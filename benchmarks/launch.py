@@ -48,14 +48,20 @@ def platform_env(data_dir: Path, ports: dict[str, int], **extra: str) -> dict[st
     return env
 
 
-def start_platform(data_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`mcp-trading start` in a child; returns once its PID file is written."""
+def start_platform(data_dir: Path, env: dict[str, str], *,
+                   new_session: bool = False) -> subprocess.Popen[bytes]:
+    """`mcp-trading start` in a child; returns once its PID file is written.
+
+    new_session: the platform leads a session of its own, so under the kernel's autogroup
+    scheduling it gets its own share of the CPU instead of splitting one with the load
+    generator (on one small machine the client would otherwise be the tail)."""
     # the platform's console output goes to a file: an unread pipe fills up and blocks it
     data_dir.mkdir(parents=True, exist_ok=True)
     console = data_dir / "platform.console"
     with console.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "mcp_trading", "start"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=out)
+                                stdout=subprocess.DEVNULL, stderr=out,
+                                start_new_session=new_session)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

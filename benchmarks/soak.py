@@ -1,12 +1,16 @@
 """Soak: a steady day of orders, cancels and reads against a started platform; memory and stalls.
 
-    python benchmarks/soak.py [--minutes 10] [--rate 500] [--snapshot-every 20000] [--json]
+    python benchmarks/soak.py [--minutes 10] [--rate 500] [--snapshot-every 20000]
+                              [--processes 2] [--connections 32] [--ack-trace] [--json]
 
 Starts the embedded platform as a user would (subprocess, temp data dir, free ports; a low
 snapshot interval so several snapshots happen), then drives an open-loop schedule at `--rate`
 orders/s: 3 in 5 are market buys (filled at once), 2 in 5 limit buys far below the market
 that are canceled ~2 s later; every 4th order slot also reads one earlier order by id
-(closed ones included). Each order has a client_order_id. Reports (JSON on stdout):
+(closed ones included). Each order has a client_order_id. The load comes from `--processes`
+client processes (each `--connections` keep-alive connections) sharing one schedule: slot i
+goes to process i mod N, all on the same monotonic clock, so the client keeps the rate
+without queueing (send_late says whether it did). Reports (JSON on stdout):
 
 - rss_mb start (after a 20 s warm-up) / middle / end of the kernel process, and
   rss_growth_per_closed_order_b: (end - start) / orders closed in between (and middle->end);
@@ -18,10 +22,20 @@ that are canceled ~2 s later; every 4th order slot also reads one earlier order 
 - loop_lag_max_ms: the engine's longest event-loop lag (its /metrics gauge, measured inside
   the process by a 10 ms timer), sampled every 2 s over the measured period;
 - health_p99_ms of GET /health on the trading engine, polled every 100 ms;
+- cpu_ms_per_s: the platform's threads' CPU time and their run-queue wait (runnable, not
+  running: the machine was busy) per second of the measured period (/proc schedstat). The
+  platform runs in a session (autogroup) of its own, apart from the client processes;
 - errors (any non-2xx answer or failed request), snapshots taken;
 - verified: every acknowledged order listed afterwards (GET /orders?status=all, paged) with
   the state its acknowledgements imply (market: filled; canceled: canceled; else working);
-- restart_s / restart_rss_mb: stop, start again on the same data, time to healthy and RSS.
+- restart_s / restart_rss_mb: stop, start again on the same data, time to healthy and RSS;
+- ack_trace (with --ack-trace): the server's own per-stage timing of each acknowledgement
+  (kernel/acktrace.py: durable wait, writer pickup, encode, store, notify, resolve, resume)
+  and the cyclic collector's pauses, over the whole run including the warm-up;
+- memory_trace (with --memory-trace; the platform runs under tracemalloc, so its timings and
+  RSS are not the product's): what grew between the end of the warm-up and the end, per
+  closed order — RSS, glibc's heap (in use / free), Python's traced total, and the source
+  lines that grew most.
 Progress goes to stderr every 10 s.
 """
 
@@ -29,9 +43,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import random
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -73,6 +90,18 @@ class Conn:
         return int(raw[9:12]), payload
 
 
+def cpu_ns(pid: int) -> tuple[int, int]:
+    """(running, waiting on a run queue) ns, summed over the process's threads."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        run, wait = run + int(fields[0]), wait + int(fields[1])
+    return run, wait
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -81,27 +110,33 @@ def rss_mb(pid: int) -> float:
 
 
 class Soak:
-    def __init__(self, ports: dict[str, int], rate: int, seconds: float, warmup: float) -> None:
+    """One client process's share of the schedule (slots i with i % count == index), from
+    `start` on the monotonic clock every process shares; an order is measured when it is
+    due after the warm-up."""
+
+    def __init__(self, ports: dict[str, int], rate: int, seconds: float, warmup: float, *,
+                 start: float, share: tuple[int, int] = (0, 1)) -> None:
         self.engine = ports["trading-engine"]
         self.orders_port = ports["orders"]
         self.rate = rate
         self.seconds = seconds
         self.warmup = warmup
+        self.start = start
+        self.measure_from = start + warmup
+        self.index, self.count = share
         self.jobs: asyncio.Queue[tuple[float, str, Any]] = asyncio.Queue()
         self.acks: list[float] = []  # ms, measured period only
         self.send_late: list[float] = []  # ms, scheduled time -> request written (the client)
-        self.ack_times: list[float] = []  # completion times (monotonic)
+        self.ack_times: list[float] = []  # completion times (monotonic), measured period
+        self.closed_times: list[float] = []  # when each acknowledged order closed (monotonic)
         self.health: list[float] = []
         self.lags: list[float] = []
         self.errors: dict[str, int] = {}
         self.expected: dict[str, str] = {}  # order id -> "filled" | "canceled" | "working"
         self.coids: dict[str, str] = {}
         self.ids: list[str] = []
-        self.closed = 0  # acknowledged orders that closed (fills + cancels)
-        self.closed_marks: dict[str, int] = {}
         self.outstanding = 0
-        self.pause_max = 0.0
-        self.measuring = False
+        self.measuring = False  # probes only (health, lag): set by the driving process
         self.done = False
 
     def error(self, what: str) -> None:
@@ -109,10 +144,10 @@ class Soak:
 
     async def schedule(self) -> None:
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = self.start
         total = int(self.rate * (self.warmup + self.seconds))
         cancels: list[tuple[float, str]] = []
-        for i in range(total):
+        for i in range(self.index, total, self.count):
             due = start + i / self.rate
             delay = due - loop.time()
             if delay > 0:
@@ -127,6 +162,11 @@ class Soak:
             self.jobs.put_nowait((due, "order", (body, limit, cancels, loop)))
             if i % 4 == 0 and self.ids:
                 self.jobs.put_nowait((due, "read", random.choice(self.ids)))
+        while cancels:  # the last limit orders are canceled too, on time
+            delay = cancels[0][0] - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.jobs.put_nowait((loop.time(), "cancel", cancels.pop(0)[1]))
         self.done = True
 
     async def worker(self) -> None:
@@ -145,14 +185,15 @@ class Soak:
 
     async def _job(self, conn: Conn, loop: asyncio.AbstractEventLoop, due: float, kind: str,
                    arg: Any) -> None:
+        measured = due >= self.measure_from
         if kind == "order":
             body, limit, cancels, _ = arg
-            if self.measuring:
+            if measured:
                 self.send_late.append((loop.time() - due) * 1000)
             status, payload = await conn.request("POST", "/orders", json.dumps(body).encode())
             now = loop.time()
-            self._acked(now)
-            if self.measuring:
+            if measured:
+                self.ack_times.append(now)
                 self.acks.append((now - due) * 1000)
             if status != 200:
                 self.error(f"order {status}")
@@ -165,24 +206,53 @@ class Soak:
                 cancels.append((now + 2.0, order["id"]))
             else:
                 self.expected[order["id"]] = "filled"
-                self.closed += 1
+                self.closed_times.append(now)
         elif kind == "cancel":
             status, _ = await conn.request("DELETE", f"/orders/{arg}")
-            self._acked(loop.time())
+            now = loop.time()
+            if measured:
+                self.ack_times.append(now)
             if status != 200:
                 self.error(f"cancel {status}")
                 return
             self.expected[arg] = "canceled"
-            self.closed += 1
+            self.closed_times.append(now)
         else:
             status, _ = await conn.request("GET", f"/orders/{arg}")
             if status != 200:
                 self.error(f"read {status}")
 
-    def _acked(self, now: float) -> None:
-        if self.ack_times and self.measuring:
-            self.pause_max = max(self.pause_max, now - self.ack_times[-1])
-        self.ack_times = [now]
+    async def drive(self, connections: int) -> None:
+        """Run this share of the schedule to the end, every job answered."""
+        workers = [asyncio.create_task(self.worker()) for _ in range(connections)]
+        await self.schedule()
+        await self.jobs.join()
+        for task in workers:
+            task.cancel()
+
+    def load_result(self) -> dict[str, Any]:
+        """What the driving process merges from a helper (JSON on its stdout)."""
+        return {"acks": self.acks, "send_late": self.send_late, "ack_times": self.ack_times,
+                "closed_times": self.closed_times, "expected": self.expected,
+                "coids": self.coids, "errors": self.errors}
+
+    def merge(self, other: dict[str, Any]) -> None:
+        self.acks += other["acks"]
+        self.send_late += other["send_late"]
+        self.ack_times += other["ack_times"]
+        self.closed_times += other["closed_times"]
+        self.expected.update(other["expected"])
+        self.coids.update(other["coids"])
+        for what, n in other["errors"].items():
+            self.errors[what] = self.errors.get(what, 0) + n
+
+    def closed_by(self, t: float) -> int:
+        return sum(1 for c in self.closed_times if c <= t)
+
+    def pause_max(self) -> float:
+        """The longest time without an acknowledgement in the measured period (s)."""
+        times = sorted(self.ack_times)
+        return max((b - a for a, b in itertools.pairwise(times)), default=0.0)
 
     async def probe_health(self) -> None:
         conn = Conn(self.engine)
@@ -240,54 +310,121 @@ class Soak:
 
 
 async def run(args: argparse.Namespace, pid: int, ports: dict[str, int]) -> dict[str, Any]:
-    soak = Soak(ports, args.rate, args.minutes * 60, args.warmup)
     loop = asyncio.get_running_loop()
-    workers = [asyncio.create_task(soak.worker()) for _ in range(args.connections)]
+    start = loop.time() + 1.0  # the helpers start meanwhile
+    share = (0, args.processes)
+    soak = Soak(ports, args.rate, args.minutes * 60, args.warmup, start=start, share=share)
+    helpers = [await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--load-share", f"{k}/{args.processes}", "--load-start",
+        repr(start), "--load-ports", json.dumps(ports), "--rate", str(args.rate),
+        "--minutes", str(args.minutes), "--warmup", str(args.warmup),
+        "--connections", str(args.connections), stdout=asyncio.subprocess.PIPE)
+        for k in range(1, args.processes)]
     probes = [asyncio.create_task(soak.probe_health()), asyncio.create_task(soak.probe_lag())]
-    scheduler = asyncio.create_task(soak.schedule())
-    started = loop.time()
+    driver = asyncio.create_task(soak.drive(args.connections))
     rss: dict[str, float] = {}
-    closed_at: dict[str, int] = {}
-    middle = started + args.warmup + soak.seconds / 2
-    last_report = started
-    while not soak.done:
+    at: dict[str, float] = {}
+    cpu_start = (0, 0)
+    middle = start + args.warmup + soak.seconds / 2
+    last_report = loop.time()
+    while not driver.done():
         await asyncio.sleep(0.5)
         now = loop.time()
-        if not soak.measuring and now >= started + args.warmup:
+        if not soak.measuring and now >= soak.measure_from:
             soak.measuring = True
-            rss["start"], closed_at["start"] = rss_mb(pid), soak.closed
+            rss["start"], at["start"] = rss_mb(pid), now
+            cpu_start = cpu_ns(pid)
+            if args.memory_trace:
+                os.kill(pid, signal.SIGUSR1)
         if "middle" not in rss and now >= middle:
-            rss["middle"], closed_at["middle"] = rss_mb(pid), soak.closed
+            rss["middle"], at["middle"] = rss_mb(pid), now
         if now - last_report >= 10:
             last_report = now
-            print(f"[soak] {now - started:6.0f} s  orders {len(soak.expected):7d}  closed "
-                  f"{soak.closed:7d}  rss {rss_mb(pid):6.1f} MB  queue {soak.jobs.qsize():5d}  "
-                  f"lag {max(soak.lags[-5:], default=0):5.1f} ms  errors {sum(soak.errors.values())}",
-                  file=sys.stderr, flush=True)
-    await soak.jobs.join()
+            print(f"[soak] {now - start:6.0f} s  orders {len(soak.expected):7d}  closed "
+                  f"{len(soak.closed_times):7d}  rss {rss_mb(pid):6.1f} MB  queue "
+                  f"{soak.jobs.qsize():5d}  lag {max(soak.lags[-5:], default=0):5.1f} ms  "
+                  f"errors {sum(soak.errors.values())}", file=sys.stderr, flush=True)
+    await driver
+    for helper in helpers:
+        out, _ = await helper.communicate()
+        if helper.returncode != 0:
+            raise RuntimeError(f"load helper exited {helper.returncode}")
+        soak.merge(json.loads(out))
     soak.measuring = False
-    rss["end"], closed_at["end"] = rss_mb(pid), soak.closed
-    for task in [*workers, *probes, scheduler]:
+    soak.done = True
+    rss["end"], at["end"] = rss_mb(pid), loop.time()
+    cpu_end = cpu_ns(pid)
+    measured_s = at["end"] - at["start"]
+    if args.memory_trace:
+        os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(5.0)  # the snapshot is taken on the platform's loop
+    for task in probes:
         task.cancel()
     await asyncio.sleep(3.0)  # the projections catch up (interval 0.5 s)
     verified = await soak.verify()
-    grown = closed_at["end"] - closed_at["start"]
-    late = closed_at["end"] - closed_at.get("middle", closed_at["start"])
+    closed = {k: soak.closed_by(t) for k, t in at.items()}
+    grown = closed["end"] - closed["start"]
+    late = closed["end"] - closed.get("middle", closed["start"])
     return {
         "rate": args.rate, "minutes": args.minutes, "snapshot_every": args.snapshot_every,
-        "orders": len(soak.expected), "closed": soak.closed, "rss_mb": rss,
+        "processes": args.processes, "connections_per_process": args.connections,
+        "orders": len(soak.expected), "closed": len(soak.closed_times), "rss_mb": rss,
         "rss_growth_per_closed_order_b": round((rss["end"] - rss["start"]) * 2**20 / max(grown, 1)),
         "rss_growth_per_closed_order_b_second_half": round(
             (rss["end"] - rss.get("middle", rss["start"])) * 2**20 / max(late, 1)),
         "ack_p50_ms": pct(soak.acks, 0.50), "ack_p99_ms": pct(soak.acks, 0.99),
         "ack_p999_ms": pct(soak.acks, 0.999), "ack_max_ms": round(max(soak.acks), 3),
-        "ack_pause_max_ms": round(soak.pause_max * 1000, 1),
+        "ack_pause_max_ms": round(soak.pause_max() * 1000, 1),
         "send_late_p99_ms": pct(soak.send_late, 0.99),
         "send_late_p999_ms": pct(soak.send_late, 0.999),
         "loop_lag_max_ms": round(max(soak.lags, default=0.0), 1),
         "health_p99_ms": pct(soak.health, 0.99),
-        "errors": soak.errors, "verified": verified,
+        "cpu_ms_per_s": {"running": round((cpu_end[0] - cpu_start[0]) / 1e6 / measured_s, 1),
+                         "runqueue_wait": round((cpu_end[1] - cpu_start[1]) / 1e6 / measured_s,
+                                                1)},
+        "errors": soak.errors, "verified": verified, "_closed_measured": grown,
     }
+
+
+def memory_diff(trace_file: Path, closed: int) -> dict[str, Any]:
+    """What grew between the platform's two memory dumps (see --memory-trace)."""
+    import tracemalloc
+
+    first, last = (json.loads(Path(f"{trace_file}.mem{n}.json").read_text()) for n in (1, 2))
+    per = max(closed, 1)
+    report: dict[str, Any] = {"closed": closed, "seconds": round(last["at"] - first["at"], 1)}
+    for name in ("VmRSS", "RssAnon", "traced"):
+        if name in first:
+            report[f"{name}_b_per_closed"] = round((last[name] - first[name]) / per, 1)
+    if "mallinfo2" in first:
+        report["mallinfo2_b_per_closed"] = {
+            k: round((last["mallinfo2"][k] - first["mallinfo2"][k]) / per, 1)
+            for k in ("uordblks", "fordblks", "hblkhd", "arena")}
+    old = Path(f"{trace_file}.mem1.tracemalloc")
+    new = Path(f"{trace_file}.mem2.tracemalloc")
+    if old.exists() and new.exists():
+        ignore = tracemalloc.Filter(False, "*acktrace.py")  # the trace's own records
+        diffs = tracemalloc.Snapshot.load(str(new)).filter_traces([ignore]).compare_to(
+            tracemalloc.Snapshot.load(str(old)).filter_traces([ignore]), "lineno")
+        report["traced_b_per_closed_without_trace"] = round(
+            sum(d.size_diff for d in diffs) / per, 1)
+        report["top_lines"] = [
+            {"where": f"{d.traceback[0].filename.split('site-packages/')[-1]}:"
+                      f"{d.traceback[0].lineno}",
+             "b_per_closed": round(d.size_diff / per, 1), "count_diff": d.count_diff}
+            for d in diffs[:25]]
+    return report
+
+
+def load_share(args: argparse.Namespace) -> int:
+    """A helper process: drive share K/N of the schedule, print what it saw as JSON."""
+    index, count = (int(x) for x in args.load_share.split("/"))
+    ports = json.loads(args.load_ports)
+    soak = Soak(ports, args.rate, args.minutes * 60, args.warmup, start=args.load_start,
+                share=(index, count))
+    asyncio.run(soak.drive(args.connections))
+    json.dump(soak.load_result(), sys.stdout)
+    return 0
 
 
 def snapshots_taken(data_dir: Path) -> int:
@@ -318,25 +455,47 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=int, default=500, help="orders per second (>= 500)")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=2,
+                        help="client processes sharing the schedule")
+    parser.add_argument("--connections", type=int, default=32, help="per client process")
+    parser.add_argument("--ack-trace", action="store_true",
+                        help="the server times each stage of every acknowledgement")
+    parser.add_argument("--memory-trace", action="store_true",
+                        help="run the platform under tracemalloc; report what grew")
+    parser.add_argument("--load-share", help=argparse.SUPPRESS)  # K/N: a helper process
+    parser.add_argument("--load-start", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--load-ports", help=argparse.SUPPRESS)
     parser.add_argument("--snapshot-every", type=int, default=20_000)
     parser.add_argument("--no-restart", action="store_true")
     parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
     args = parser.parse_args()
+    if args.load_share:
+        return load_share(args)
     calib_before = calib()
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     with tempfile.TemporaryDirectory(prefix="mcp-trading-soak-") as tmp:
         data_dir = Path(tmp)
         env = platform_env(data_dir, ports,
                            MCP_TRADING_SNAPSHOT_EVERY=str(args.snapshot_every))
-        proc = start_platform(data_dir, env)
+        trace_file = data_dir / "ack-trace.json"
+        traced = dict(env, MCP_TRADING_ACK_TRACE=str(trace_file))
+        if args.memory_trace:
+            traced["PYTHONTRACEMALLOC"] = "1"
+        proc = start_platform(data_dir, traced if args.ack_trace or args.memory_trace else env,
+                              new_session=True)
         try:
             time.sleep(1.0)
             result = asyncio.run(run(args, proc.pid, ports))
+            closed_measured = result.pop("_closed_measured")
         finally:
             proc.terminate()
             proc.wait(60)
         result["snapshots"] = snapshots_taken(data_dir)
+        if args.ack_trace:
+            result["ack_trace"] = (json.loads(trace_file.read_text()) if trace_file.exists()
+                                   else None)
+        if args.memory_trace:
+            result["memory_trace"] = memory_diff(trace_file, closed_measured)
         if not args.no_restart:
             seconds, rss, again = restart(data_dir, env, ports["trading-engine"])
             try:

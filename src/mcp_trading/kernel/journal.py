@@ -41,6 +41,7 @@ from collections.abc import Callable
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.events import Event
 from mcp_trading.kernel import codec
+from mcp_trading.kernel.acktrace import AckTrace
 from mcp_trading.kernel.ports import JournalRecord, JournalStore, Snapshot
 
 __all__ = ["GroupCommitJournal", "JournalError"]
@@ -65,7 +66,7 @@ class GroupCommitJournal:
                  on_commit: Callable[[int], None] | None = None,
                  on_record: Callable[[JournalRecord], None] | None = None,
                  retry_interval_s: float | None = None,
-                 retry_max_interval_s: float = 5.0) -> None:
+                 retry_max_interval_s: float = 5.0, trace: AckTrace | None = None) -> None:
         if retry_interval_s is not None and not 0 < retry_interval_s <= retry_max_interval_s:
             raise ValueError(
                 f"retry_interval_s was {retry_interval_s} with retry_max_interval_s "
@@ -94,6 +95,12 @@ class GroupCommitJournal:
         self._record: JournalRecord | None = None  # the batch just written, for on_record
         self._running = True
         self.batches = 0
+        #: opt-in stage timing (kernel/acktrace.py); None costs one test per batch
+        self.trace = trace
+        self._appended_at = 0.0  # traced: when the batch being queued got its first event
+        self._encoded_at = 0.0  # traced: when the batch being written was encoded
+        if trace is not None:
+            self.append = self._append_traced  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -107,6 +114,11 @@ class GroupCommitJournal:
         self._queue.append(event)
         if not self._wake.is_set():
             self._wake.set()
+
+    def _append_traced(self, seq: int, event: Event) -> None:
+        if not self._queue:
+            self._appended_at = time.perf_counter()
+        GroupCommitJournal.append(self, seq, event)
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
         """Store a snapshot once every event up to its sequence number is durable."""
@@ -188,6 +200,8 @@ class GroupCommitJournal:
     def _run(self) -> None:
         queue = self._queue
         wake = self._wake
+        trace = self.trace
+        appended = picked = 0.0
         while (self._running or queue) and self._error is None:
             if not queue:
                 # clear only when idle, so a busy writer costs the kernel no signalling
@@ -195,6 +209,8 @@ class GroupCommitJournal:
                 if not queue and not self._snapshots:
                     wake.wait(0.05)
             while queue and self._error is None:
+                if trace is not None:
+                    appended, picked = self._appended_at, time.perf_counter()
                 count = min(len(queue), self._max_batch)
                 first = self._writing + 1
                 batch = [queue.popleft() for _ in range(count)]
@@ -202,21 +218,29 @@ class GroupCommitJournal:
                 if not self._write(first, batch):
                     return
                 self.batches += 1
-                self._committed(self._writing)
+                if trace is not None:
+                    self._committed_traced(trace, first, appended, picked)
+                else:
+                    self._committed(self._writing)
                 if self._on_record is not None and self._record is not None:
                     self._on_record(self._record)  # durable: safe to hand on (e.g. publish)
             # snapshots wait behind the batches, so an outage delays them and never reorders
             while self._snapshots and self._snapshots[0].seq <= self._durable:
+                started = time.perf_counter()
                 try:
                     self.store.save_snapshot(self._snapshots.popleft())
                 except Exception:  # a failed snapshot only costs restart time
                     log.warning("snapshot could not be saved", exc_info=True)
+                if trace is not None:
+                    trace.mark("snapshot-save", started)
 
     def _write(self, first: int, batch: list[Event]) -> bool:
         """Make one batch (numbered from `first`) durable; False when the journal has failed
         for good."""
         try:
             record = self._record = codec.segment_of(first, batch)
+            if self.trace is not None:
+                self._encoded_at = time.perf_counter()
             self.store.append([record])
         except BaseException as exc:
             if self._retry_interval is None or not _curable(exc):
@@ -256,7 +280,15 @@ class GroupCommitJournal:
             if self._error is None:  # close() may have just given up: failed beats failing
                 self._failing = exc
 
-    def _committed(self, seq: int) -> None:
+    def _committed_traced(self, trace: AckTrace, first: int, appended: float,
+                          picked: float) -> None:
+        stored = time.perf_counter()
+        index = len(trace.batches)
+        self._committed(self._writing, trace, index)
+        trace.batch((first, self._writing, min(appended, picked), picked, self._encoded_at,
+                     stored, time.perf_counter()))
+
+    def _committed(self, seq: int, trace: AckTrace | None = None, index: int = 0) -> None:
         with self._cond:
             self._durable = seq
             self._cond.notify_all()
@@ -271,7 +303,10 @@ class GroupCommitJournal:
             for _, loop, future in ready:
                 by_loop.setdefault(loop, []).append(future)
             for loop, futures in by_loop.items():
-                loop.call_soon_threadsafe(_resolve_all, futures, seq)
+                if trace is None:
+                    loop.call_soon_threadsafe(_resolve_all, futures, seq)
+                else:
+                    loop.call_soon_threadsafe(_resolve_traced, futures, seq, trace, index)
         if self._on_commit is not None:
             self._on_commit(seq)
 
@@ -312,6 +347,12 @@ def _resolve_all(futures: list[asyncio.Future[int]], seq: int) -> None:
     for future in futures:
         if not future.done():
             future.set_result(seq)
+
+
+def _resolve_traced(futures: list[asyncio.Future[int]], seq: int, trace: AckTrace,
+                    index: int) -> None:
+    trace.resolve(index)
+    _resolve_all(futures, seq)
 
 
 def _reject(future: asyncio.Future[int], exc: BaseException) -> None:

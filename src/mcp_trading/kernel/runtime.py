@@ -7,15 +7,20 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.kernel import codec, snapshot
+from mcp_trading.kernel.acktrace import AckTrace
 from mcp_trading.kernel.dedupe import DedupeIndex
 from mcp_trading.kernel.journal import GroupCommitJournal
 from mcp_trading.kernel.kernel import Kernel, KernelConfig
 from mcp_trading.kernel.ports import Clock, JournalRecord, JournalStore
 from mcp_trading.kernel.state import KernelState
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 __all__ = ["KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
 
@@ -64,22 +69,40 @@ class KernelRuntime:
             return True
         return False
 
-    async def snapshot_off_loop(self) -> bool:
+    async def snapshot_off_loop(self, trace: AckTrace | None = None) -> bool:
         """`maybe_snapshot` without stalling the writer: the state is captured here (a few
         ms), encoded on a worker thread, then handed to the journal's writer thread."""
         if not self.snapshot_due():
             return False
         state = self.kernel.state
+        started = time.perf_counter()
         cap = snapshot.capture(state, self.kernel.clock.now_ns())
+        if trace is not None:
+            trace.mark("snapshot-capture", started)
         self._snapshot_seq = cap.state.seq
-        self.journal.save_snapshot(await asyncio.to_thread(snapshot.encode, cap))
+        self.journal.save_snapshot(await asyncio.to_thread(_timed, trace, "snapshot-encode",
+                                                           snapshot.encode, cap))
         # one generation of duplicate-check entries per day: merged off the loop as well
-        merged = await asyncio.to_thread(DedupeIndex.compact, cap.generations)
+        merged = await asyncio.to_thread(_timed, trace, "dedupe-compact", DedupeIndex.compact,
+                                         cap.generations)
+        started = time.perf_counter()
         state.dedupe.swap(cap.generations, merged)
+        if trace is not None:
+            trace.mark("dedupe-swap", started)
         return True
 
     def close(self) -> None:
         self.journal.close()
+
+
+def _timed(trace: AckTrace | None, what: str, work: Callable[[_A], _R], arg: _A) -> _R:
+    if trace is None:
+        return work(arg)
+    started = time.perf_counter()
+    try:
+        return work(arg)
+    finally:
+        trace.mark(what, started)
 
 
 def load_state(store: JournalStore, instruments: dict[str, Instrument], config: KernelConfig,
@@ -103,12 +126,13 @@ def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: C
             snapshot_every: int = 100_000, use_snapshot: bool = True,
             on_commit: Callable[[int], None] | None = None,
             on_record: Callable[[JournalRecord], None] | None = None,
-            journal_retry_s: float | None = None) -> KernelRuntime:
+            journal_retry_s: float | None = None,
+            trace: AckTrace | None = None) -> KernelRuntime:
     """Rebuild the exact state from the latest snapshot plus the journal after it."""
     config = config or KernelConfig()
     state, report = load_state(store, instruments, config, use_snapshot=use_snapshot)
     journal = GroupCommitJournal(store, on_commit=on_commit, on_record=on_record,
-                                 retry_interval_s=journal_retry_s)
+                                 retry_interval_s=journal_retry_s, trace=trace)
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar,
                     journal=journal.append, config=config, state=state)
     kernel.ensure_default_account()

@@ -18,7 +18,9 @@ import contextlib
 import ctypes
 import gc
 import logging
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import UnavailableError
 from mcp_trading.domain.market import Quote
+from mcp_trading.kernel.acktrace import AckTrace, current_request, dump_memory
 from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
 from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
@@ -137,6 +140,10 @@ class Platform:
         self.loop_lag_max = 0.0  # seconds, since start (also in /metrics)
         self._snapshot_task: asyncio.Task[bool] | None = None
         self.authenticator: Authenticates | None = None
+        #: stage timing of acknowledgements, written to this file at stop (a debug aid for
+        #: benchmarks/soak.py; off unless MCP_TRADING_ACK_TRACE names a file)
+        self.ack_trace_file = os.environ.get("MCP_TRADING_ACK_TRACE") or None
+        self.ack_trace: AckTrace | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
@@ -180,13 +187,17 @@ class Platform:
         if self.role == "engine":
             assert self.bus is not None
             self.publisher = EventPublisher(self.bus)
+        if self.ack_trace_file is not None:
+            self.ack_trace = AckTrace()
+            self.ack_trace.watch_gc()
         self.runtime = recover(store, instruments=self.instruments, clock=WallClock(),
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
                                on_commit=self.projector.notify if self.projector else None,
                                on_record=self.publisher.submit if self.publisher else None,
                                # distributed: a database restart is waited out, not fatal
-                               journal_retry_s=0.1 if self.role == "engine" else None)
+                               journal_retry_s=0.1 if self.role == "engine" else None,
+                               trace=self.ack_trace)
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
@@ -273,6 +284,10 @@ class Platform:
             self.open()
         self.accepting = True
         self._refresh_health()
+        if self.ack_trace_file is not None:  # debug aid: SIGUSR1 dumps memory figures
+            dumps = iter(range(1, 1000))
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGUSR1, lambda: dump_memory(f"{self.ack_trace_file}.mem{next(dumps)}"))
         tasks = [self._housekeeping(), self._watch_loop()]
         if self.order_reads is not None:
             tasks.append(self._release_loop())
@@ -318,6 +333,8 @@ class Platform:
             await asyncio.to_thread(self.runtime.close)
         if self.order_reads is not None:
             self.order_reads.close()
+        if self.ack_trace is not None and self.ack_trace_file is not None:
+            self.ack_trace.write(self.ack_trace_file)
         close = getattr(self.authenticator, "close", None)
         if close is not None:
             close()
@@ -332,9 +349,15 @@ class Platform:
     async def durable(self, timeout: float = 5.0) -> None:
         """Wait until everything decided so far is in the journal (the acknowledgement)."""
         runtime = self.kernel_runtime
+        timed = current_request.get() if self.ack_trace is not None else None
         try:
             async with asyncio.timeout(timeout):
-                await runtime.journal.durable(runtime.kernel.seq)
+                if timed is None:
+                    await runtime.journal.durable(runtime.kernel.seq)
+                else:
+                    timed += (runtime.kernel.seq, time.perf_counter())
+                    await runtime.journal.durable(runtime.kernel.seq)
+                    timed.append(time.perf_counter())
         except JournalError as exc:
             self._journal_failed(exc)
             raise PlatformUnavailableError(
@@ -449,7 +472,8 @@ class Platform:
                     if (isinstance(runtime, KernelRuntime) and runtime.snapshot_due()
                             and (self._snapshot_task is None or self._snapshot_task.done())):
                         # encoded on a worker thread: the writer goes on meanwhile
-                        self._snapshot_task = asyncio.create_task(runtime.snapshot_off_loop())
+                        self._snapshot_task = asyncio.create_task(
+                            runtime.snapshot_off_loop(self.ack_trace))
                 # what survived half a second is long-lived (orders, positions): exempt it
                 # from the cyclic collector, so collections stay short (request latency)
                 gc.freeze()
@@ -473,18 +497,33 @@ class Platform:
             except Exception:  # the reports database is away: closed orders wait in memory
                 log.debug("projection watermark unreadable", exc_info=True)
                 continue
-            while self.release_closed(watermark, _RELEASE_SLICE) == _RELEASE_SLICE:
+            while self._release_slice(watermark) == _RELEASE_SLICE:
                 await asyncio.sleep(0)  # the orders and acks waiting behind go first
+
+    def _release_slice(self, watermark: int) -> int:
+        if self.ack_trace is None:
+            return self.release_closed(watermark, _RELEASE_SLICE)
+        started = time.perf_counter()
+        released = self.release_closed(watermark, _RELEASE_SLICE)
+        self.ack_trace.mark("release", started)
+        return released
 
     async def _watch_loop(self) -> None:
         """The engine's event-loop lag: how late a 10 ms timer fires (/metrics)."""
         loop = asyncio.get_running_loop()
         window_max, window_end = 0.0, loop.time() + _LAG_WINDOW_S
+        trace = self.ack_trace
+        cpu = (0.0, 0.0)
         while True:
             start = loop.time()
+            if trace is not None:
+                cpu = (time.thread_time(), time.process_time())
             await asyncio.sleep(_LAG_TICK_S)
             now = loop.time()
             lag = max(0.0, now - start - _LAG_TICK_S)
+            if trace is not None and lag > 0.005:
+                trace.lag(start + _LAG_TICK_S, now, time.thread_time() - cpu[0],
+                          time.process_time() - cpu[1])
             window_max = max(window_max, lag)
             if lag > self.loop_lag_max:
                 self.loop_lag_max = lag

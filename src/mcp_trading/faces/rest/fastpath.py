@@ -25,6 +25,7 @@ from mcp_trading.faces.rest.guard import (
     is_cross_site,
     json_too_deep,
 )
+from mcp_trading.kernel.acktrace import current_request
 from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
@@ -112,6 +113,11 @@ class FastRoute:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        trace = self.platform.ack_trace
+        timed: list[float] | None = None
+        if trace is not None and not self.public:
+            timed = [started]
+            current_request.set(timed)
         try:
             status, body = await self._handle(scope, receive)
         except Exception as exc:
@@ -127,6 +133,8 @@ class FastRoute:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+        if timed is not None and trace is not None and len(timed) == 4:
+            trace.request(timed[0], int(timed[1]), timed[2], timed[3])
         self._latency.observe(time.perf_counter() - started)
         counter = self._by_status.get(status)
         if counter is None:
