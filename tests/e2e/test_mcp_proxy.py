@@ -30,10 +30,10 @@ def test_stdio_forwards_every_service_to_the_running_platform(running: RunningPl
                     "portfolio_performance", "list_alerts", "list_providers"} <= set(tools)
             assert "halt" not in tools
 
-            preview = await client.call_tool("preview_order", {"order": ORDER})
+            preview = await client.call_tool("preview_order", ORDER)
             assert not preview.is_error, preview.structured_content
             token = (preview.structured_content or {})["confirmation_token"]
-            placed = await client.call_tool("submit_order", {"order": ORDER,
+            placed = await client.call_tool("submit_order", {**ORDER,
                                                              "confirmation_token": token})
             assert not placed.is_error, placed.structured_content
             jsonschema.validate(placed.structured_content, tools["submit_order"].output_schema)
@@ -41,7 +41,7 @@ def test_stdio_forwards_every_service_to_the_running_platform(running: RunningPl
             assert order["attribution"].endswith(":desk-agent")
 
             refused = await client.call_tool("preview_order", {
-                "order": {**ORDER, "qty": "100000", "client_order_id": "proxy-2"}})
+                **ORDER, "qty": "100000", "client_order_id": "proxy-2"})
             assert refused.is_error  # a risk refusal comes back as data, with its code
             assert (refused.structured_content or {})["code"].startswith("RISK_")
 

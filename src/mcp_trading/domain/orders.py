@@ -19,6 +19,7 @@ from mcp_trading.domain.numbers import (
 )
 
 __all__ = [
+    "MAX_CLIENT_ORDER_ID",
     "ORDER_NUMBERS",
     "TERMINAL",
     "TRANSITIONS",
@@ -31,6 +32,7 @@ __all__ = [
     "TimeInForce",
     "Trigger",
     "next_status",
+    "parse_number",
 ]
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -143,8 +145,10 @@ def next_status(order_id: str, status: OrderStatus | None, trigger: Trigger) -> 
         raise IllegalTransitionError(order_id, str(status), trigger.value) from None
 
 
-def _decimal(field: str, value: object, bounds: Bounds, *, allow_none: bool = False
-             ) -> Decimal | None:
+def parse_number(field: str, value: object, bounds: Bounds, *, allow_none: bool = False
+                 ) -> Decimal | None:
+    """An order's number from loose input (string or number) within `bounds`; None stays
+    None where `allow_none`. InvalidOrderError names the field and the bound."""
     if value is None:
         if allow_none:
             return None
@@ -193,14 +197,14 @@ class OrderRequest(NamedTuple):
             raise InvalidOrderError("extended_hours", "must be true or false")
         req = cls(
             symbol=symbol.strip().upper(),
-            qty=_decimal("qty", raw.get("qty"), QUANTITY),  # type: ignore[arg-type]
+            qty=parse_number("qty", raw.get("qty"), QUANTITY),  # type: ignore[arg-type]
             side=_enum("side", OrderSide, raw.get("side")),
             type=_enum("type", OrderType, raw.get("type", "market")),
             time_in_force=_enum("time_in_force", TimeInForce, raw.get("time_in_force", "day")),
-            limit_price=_decimal("limit_price", raw.get("limit_price"), PRICE, allow_none=True),
-            stop_price=_decimal("stop_price", raw.get("stop_price"), PRICE, allow_none=True),
-            trail_price=_decimal("trail_price", raw.get("trail_price"), PRICE, allow_none=True),
-            trail_percent=_decimal("trail_percent", raw.get("trail_percent"), PERCENT,
+            limit_price=parse_number("limit_price", raw.get("limit_price"), PRICE, allow_none=True),
+            stop_price=parse_number("stop_price", raw.get("stop_price"), PRICE, allow_none=True),
+            trail_price=parse_number("trail_price", raw.get("trail_price"), PRICE, allow_none=True),
+            trail_percent=parse_number("trail_percent", raw.get("trail_percent"), PERCENT,
                                    allow_none=True),
             client_order_id=coid or None,
             extended_hours=extended,

@@ -16,10 +16,10 @@ RESTING = {**ORDER, "type": "limit", "limit_price": "90.00", "time_in_force": "g
 
 
 async def _place(client: Any, tools: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-    preview = await call(client, tools, "preview_order", {"order": order})
+    preview = await call(client, tools, "preview_order", order)
     assert not preview.is_error, preview.structured_content
     token = (preview.structured_content or {})["confirmation_token"]
-    placed = await call(client, tools, "submit_order", {"order": order,
+    placed = await call(client, tools, "submit_order", {**order,
                                                         "confirmation_token": token})
     assert not placed.is_error, placed.structured_content
     result: dict[str, Any] = (placed.structured_content or {})["order"]
@@ -61,7 +61,7 @@ def test_a_key_without_the_confirmation_policy_submits_directly(platform: Platfo
         key = make_key("trader", "paper", "desk-bot", confirm_orders=False)
         async with connect(mcp_app(platform, "trading-engine"), key) as client:
             tools = await tool_map(client)
-            placed = await call(client, tools, "submit_order", {"order": ORDER})
+            placed = await call(client, tools, "submit_order", ORDER)
         assert not placed.is_error, placed.structured_content
         assert (placed.structured_content or {})["order"]["client_order_id"] == "agent-1"
 
@@ -77,10 +77,10 @@ def test_a_lost_acknowledgement_tells_the_agent_to_look_up_its_client_order_id(
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
             tools = await tool_map(client)
-            preview = await call(client, tools, "preview_order", {"order": ORDER})
+            preview = await call(client, tools, "preview_order", ORDER)
             token = (preview.structured_content or {})["confirmation_token"]
             monkeypatch.setattr(platform, "durable", no_ack)
-            lost = await call(client, tools, "submit_order", {"order": ORDER,
+            lost = await call(client, tools, "submit_order", {**ORDER,
                                                               "confirmation_token": token})
             monkeypatch.undo()
             data = lost.structured_content or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import httpx2
@@ -59,13 +60,13 @@ def test_preview_then_submit_with_the_token_places_an_attributed_order(
         key = make_key("trader", "paper", "agent-smith")
         async with connect(mcp_app(platform, "trading-engine"), key) as client:
             tools = await tool_map(client)
-            preview = await call(client, tools, "preview_order", {"order": ORDER})
+            preview = await call(client, tools, "preview_order", ORDER)
             assert not preview.is_error, preview.structured_content
             data = preview.structured_content or {}
             assert data["would_accept"] is True
             assert Decimal(data["estimated_notional"]) > 0
             submitted = await call(client, tools, "submit_order", {
-                "order": ORDER, "confirmation_token": data["confirmation_token"]})
+                **ORDER, "confirmation_token": data["confirmation_token"]})
             assert not submitted.is_error, submitted.structured_content
             order = (submitted.structured_content or {})["order"]
             assert order["client_order_id"] == "agent-1"
@@ -73,7 +74,7 @@ def test_preview_then_submit_with_the_token_places_an_attributed_order(
             assert order["attribution"].endswith(":agent-smith")
             # the token is single-use
             again = await call(client, tools, "submit_order", {
-                "order": {**ORDER, "client_order_id": "agent-2"},
+                **ORDER, "client_order_id": "agent-2",
                 "confirmation_token": data["confirmation_token"]})
             assert again.is_error
             assert (again.structured_content or {})["code"] == "CONFIRMATION_INVALID"
@@ -85,7 +86,7 @@ def test_submit_without_a_token_is_refused(platform: Platform, make_key: MakeKey
     async def body() -> None:
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
-            result = await call(client, await tool_map(client), "submit_order", {"order": ORDER})
+            result = await call(client, await tool_map(client), "submit_order", ORDER)
         assert result.is_error
         assert (result.structured_content or {})["code"] == "CONFIRMATION_REQUIRED"
         assert not platform.kernel_runtime.kernel.state.accounts["paper"].by_client_id
@@ -98,10 +99,10 @@ def test_a_token_for_other_arguments_is_refused(platform: Platform, make_key: Ma
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
             tools = await tool_map(client)
-            preview = await call(client, tools, "preview_order", {"order": ORDER})
+            preview = await call(client, tools, "preview_order", ORDER)
             token = (preview.structured_content or {})["confirmation_token"]
             result = await call(client, tools, "submit_order", {
-                "order": {**ORDER, "qty": "2"}, "confirmation_token": token})
+                **ORDER, "qty": "2", "confirmation_token": token})
         assert result.is_error
         assert (result.structured_content or {})["code"] == "CONFIRMATION_INVALID"
 
@@ -117,7 +118,7 @@ def test_a_risk_refusal_is_an_error_result_with_its_code(platform: Platform,
         async with connect(mcp_app(platform, "trading-engine"),
                            make_key("trader", "paper")) as client:
             result = await call(client, await tool_map(client), "preview_order",
-                                {"order": {**ORDER, "qty": "10"}})
+                                {**ORDER, "qty": "10"})
         assert result.is_error
         data = result.structured_content or {}
         assert data["code"] == "RISK_MAX_ORDER_QTY"
@@ -154,7 +155,7 @@ def test_an_account_bound_key_cannot_act_on_another_account(platform: Platform,
                            make_key("trader", "paper")) as client:
             tools = await tool_map(client)
             preview = await call(client, tools, "preview_order", {
-                "order": {**ORDER, "account_id": "other"}})
+                **ORDER, "account_id": "other"})
             account = await call(client, tools, "get_account", {"account_id": "other"})
         assert preview.is_error
         assert (preview.structured_content or {})["code"] == "FORBIDDEN"
@@ -171,7 +172,7 @@ def test_read_tools_of_other_services_answer_with_their_schemas(platform: Platfo
         calls = {"market-data": [("get_quote", {"symbol": "AAPL"}), ("list_symbols", {}),
                                  ("get_quotes", {"symbols": "AAPL"})],
                  "risk": [("risk_status", {}), ("risk_limits", {}), ("risk_exposures", {}),
-                          ("check_order", {"order": {**ORDER, "account_id": "paper"}})],
+                          ("check_order", {**ORDER, "account_id": "paper"})],
                  "trading-engine": [("get_positions", {"account_id": "paper"}),
                                     ("get_account", {"account_id": "paper"}),
                                     ("list_orders", {"status": "all"})],
@@ -241,5 +242,95 @@ def test_list_alerts_is_scoped_and_masks_other_key_ids(platform: Platform,
         alerts = (result.structured_content or {})["alerts"]
         assert [a["kind"] for a in alerts] == ["halt"]
         assert "OperatorKey1" not in alerts[0]["message"]
+
+    run(body())
+
+
+ORDER_TOOLS = {"trading-engine": ("preview_order", "submit_order"), "risk": ("check_order",)}
+ORDER_FIELDS = {"symbol", "qty", "side", "type", "time_in_force", "limit_price", "stop_price",
+                "trail_price", "trail_percent", "client_order_id", "extended_hours",
+                "account_id"}
+
+
+def test_order_tools_take_flat_described_top_level_arguments(platform: Platform,
+                                                             make_key: MakeKey) -> None:
+    async def body() -> None:
+        for service, names in ORDER_TOOLS.items():
+            async with connect(mcp_app(platform, service), make_key("operator")) as client:
+                tools = await tool_map(client)
+            for name in names:
+                schema = tools[name].input_schema
+                text = json.dumps(schema)
+                assert "$ref" not in text and "$defs" not in text, name
+                props = schema["properties"]
+                extra = {"confirmation_token"} if name == "submit_order" else set()
+                assert set(props) == ORDER_FIELDS | extra, name
+                assert set(schema["required"]) == {"symbol", "qty", "side"}, name
+                for field, spec in props.items():
+                    assert spec.get("type") != "object", (name, field)
+                    assert len(spec.get("description", "")) > 10, (name, field)
+                assert props["side"]["enum"] == ["buy", "sell"]
+                assert {"type": "number"} in props["qty"]["anyOf"]
+                assert {"type": "string"} in props["qty"]["anyOf"]
+
+    run(body())
+
+
+def test_an_unknown_order_argument_is_refused_naming_it(platform: Platform,
+                                                        make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper", confirm_orders=False)) as client:
+            tools = await tool_map(client)
+            for name in ("preview_order", "submit_order"):
+                result = await call(client, tools, name, {**ORDER, "limit_prise": "99"})
+                assert result.is_error
+                data = result.structured_content or {}
+                assert (data["code"], data["field"]) == ("INVALID_ORDER", "limit_prise")
+                assert "limit_price" in data["message"]  # the allowed arguments are listed
+            # the old nested form is refused too, not silently read as an empty order
+            nested = await call(client, tools, "preview_order", {"order": ORDER})
+            assert nested.is_error
+        assert not platform.kernel_runtime.kernel.state.accounts["paper"].by_client_id
+
+    run(body())
+
+
+def test_numbers_or_strings_in_decimals_out(platform: Platform, make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper", confirm_orders=False)) as client:
+            tools = await tool_map(client)
+            placed = await call(client, tools, "submit_order", {
+                **ORDER, "qty": 3, "type": "limit", "limit_price": 99.5,
+                "client_order_id": "flat-num"})
+            assert not placed.is_error, placed.structured_content
+            order = (placed.structured_content or {})["order"]
+            assert (order["qty"], order["limit_price"]) == ("3", "99.5")
+            bad = await call(client, tools, "submit_order", {**ORDER, "qty": "1e400"})
+            assert bad.is_error
+            assert (bad.structured_content or {})["field"] == "qty"
+
+    run(body())
+
+
+def test_preview_of_a_retry_answers_with_the_order_submit_returns(platform: Platform,
+                                                                  make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "trading-engine"),
+                           make_key("trader", "paper", confirm_orders=False)) as client:
+            tools = await tool_map(client)
+            order = {**ORDER, "type": "limit", "limit_price": "90", "client_order_id": "again"}
+            placed = await call(client, tools, "submit_order", order)
+            first = (placed.structured_content or {})["order"]
+            preview = await call(client, tools, "preview_order", order)
+            assert not preview.is_error, preview.structured_content
+            data = preview.structured_content or {}
+            assert data["would_accept"] is True
+            assert data["idempotent_retry"]["order_id"] == first["id"]
+            again = await call(client, tools, "submit_order", order)
+            assert (again.structured_content or {})["order"]["id"] == first["id"]
+            conflict = await call(client, tools, "preview_order", {**order, "qty": "2"})
+            assert (conflict.structured_content or {})["code"] == "DUPLICATE_CLIENT_ORDER_ID"
 
     run(body())

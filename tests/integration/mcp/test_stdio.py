@@ -80,9 +80,9 @@ def test_embedded_stdio_serves_every_service_as_the_key_holder(tmp_path: Path) -
             assert not account.is_error, account.structured_content
             assert (account.structured_content or {})["id"] == "paper"
 
-            preview = await _until_accepted(client, {"order": ORDER})
+            preview = await _until_accepted(client, ORDER)
             submitted = await client.call_tool("submit_order", {
-                "order": ORDER, "confirmation_token": preview["confirmation_token"]})
+                **ORDER, "confirmation_token": preview["confirmation_token"]})
             assert not submitted.is_error, submitted.structured_content
             order = (submitted.structured_content or {})["order"]
             assert order["client_order_id"] == "stdio-1"

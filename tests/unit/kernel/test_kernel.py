@@ -66,6 +66,48 @@ def test_same_client_order_id_and_parameters_returns_the_existing_order(h) -> No
     assert h.kernel.seq == seq
 
 
+def test_check_decides_as_submit_does_and_journals_nothing(h) -> None:
+    h.quote("100.00", "100.02")
+    request = OrderRequest.parse(symbol="AAPL", qty=10, side="buy", type="limit",
+                                 limit_price="99", client_order_id="abc")
+    seq = h.kernel.seq
+    verdict = h.kernel.check("paper", request)
+    assert h.kernel.seq == seq and not h.kernel.state.orders
+    assert verdict.result is not None and verdict.result.refusal is None
+    assert verdict.result.reserve == D(990)
+    placed = h.kernel.submit("paper", request)
+    retry = h.kernel.check("paper", request)  # the same id and parameters: that order
+    assert (retry.result, retry.existing, retry.closed_id) == (None, placed, None)
+    with pytest.raises(DuplicateClientOrderIdError):
+        h.kernel.check("paper", request._replace(qty=D(11)))
+    for bad, error in ((request._replace(symbol="NOPE"), UnknownSymbolError),
+                       (request._replace(limit_price=D("99.001")), InvalidOrderError)):
+        with pytest.raises(error):
+            h.kernel.check("paper", bad)
+    with pytest.raises(UnknownAccountError):
+        h.kernel.check("nobody", request)
+
+
+def test_check_at_an_unrolled_close_takes_the_next_session_and_journals_nothing(
+        make_kernel, exchange_hours) -> None:
+    h = make_kernel(calendar=exchange_hours)
+    h.clock.set(exchange_hours.session_at(h.clock.now_ns()).open_ns + NS)
+    h.quote("100.00", "100.02")
+    session = h.kernel.state.session
+    assert session is not None
+    h.clock.set(session.close_ns + 1)  # after the close, before any quote or tick rolls it
+    request = OrderRequest.parse(symbol="AAPL", qty=1, side="buy")
+    seq = h.kernel.seq
+    verdict = h.kernel.check("paper", request)
+    assert h.kernel.seq == seq and h.kernel.state.session is session
+    assert verdict.result is not None
+    assert verdict.result.refusal is not None
+    assert verdict.result.refusal.code == "MARKET_CLOSED"
+    order = h.kernel.submit("paper", request)  # rolls the session, then decides the same
+    assert order.reject_code == "MARKET_CLOSED"
+    assert h.kernel.state.session is not session
+
+
 def test_same_client_order_id_with_different_parameters_is_refused(h) -> None:
     h.quote("100.00", "100.02")
     first = h.buy(10, type="limit", limit_price="99", client_order_id="abc")

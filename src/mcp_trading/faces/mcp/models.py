@@ -1,5 +1,7 @@
 """Tool inputs and outputs. Outputs name the fields agents rely on and allow the rest.
 
+The order tools' arguments are the one order schema (faces/order_schema.py), flat.
+
 Decimals travel as strings (Alpaca's convention), times as ISO 8601 UTC.
 """
 
@@ -7,60 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 
-from mcp_trading.domain.numbers import PERCENT, PRICE, QUANTITY, parse_decimal, to_text
-from mcp_trading.domain.orders import ORDER_NUMBERS
+from mcp_trading.faces.order_schema import Number
 
 __all__ = [
     "AccountOut", "AccountsOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut",
-    "LimitsOut", "Number", "OrderArgs", "OrderCheckOut", "OrderListOut", "OrderOut",
+    "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
     "RiskStatusOut", "SubmitOut", "SymbolsOut",
 ]
-
-
-#: A decimal as agents send it: a JSON number or a numeric string (strict: no bool). Only the
-#: type is checked here; the domain parses it with its bounds (digits, places, magnitude), so
-#: a bad value is an INVALID_ORDER result naming the field and the bound.
-Number = StrictStr | StrictInt | StrictFloat
-
-
-class OrderArgs(BaseModel):
-    """One order, as preview_order / submit_order / check_order take it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    symbol: str = Field(description="A known instrument, e.g. AAPL (see list_symbols)")
-    qty: Number = Field(description="Quantity, a multiple of the lot size; "
-                        + QUANTITY.describe())
-    side: Literal["buy", "sell"]
-    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
-    time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
-    limit_price: Number | None = Field(None, description="Required for limit and stop_limit; "
-                                       + PRICE.describe())
-    stop_price: Number | None = Field(None, description="Required for stop and stop_limit; "
-                                      + PRICE.describe())
-    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail; "
-                                       + PRICE.describe())
-    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent, "
-                                         "below 100; " + PERCENT.describe())
-    client_order_id: str | None = Field(None, max_length=48,
-                                        description="Your idempotency key, unique per account")
-    extended_hours: bool = False
-    account_id: str | None = Field(None, description="Operators only; keys act on their account")
-
-    def payload(self) -> dict[str, Any]:
-        """The service payload: unset fields left out, decimals parsed by the domain (with
-        their bounds; InvalidOrderError names a bad one) and written canonically, so "1" and
-        1 confirm the same previewed order."""
-        out: dict[str, Any] = {}
-        for name, value in self.model_dump(exclude_none=True).items():
-            bounds = ORDER_NUMBERS.get(name)
-            out[name] = value if bounds is None else to_text(parse_decimal(name, value, bounds))
-        return out
 
 
 class _Out(BaseModel):
@@ -141,6 +101,8 @@ class OrderCheckOut(_Out):
     reference_price: str | None
     reserve: str | None
     buying_power: str | None
+    #: a repeated client_order_id with the same parameters: the order a submit returns
+    idempotent_retry: dict[str, str] | None = None
 
 
 class PreviewOut(OrderCheckOut):

@@ -201,8 +201,9 @@ def _lost(params: CallToolRequestParams, upstream: _Upstream, exc: Exception) ->
     what = f"the {upstream.service} service at {upstream.url} did not answer ({_describe(exc)})"
     if params.name not in _CHANGES_ORDERS:
         return error_result("SERVICE_UNAVAILABLE", f"{what}; retry once the platform is healthy")
-    order = (params.arguments or {}).get("order")
-    coid = order.get("client_order_id") if isinstance(order, dict) else None
+    # the order tools take the order's fields flat (mcp/order_args.py); replace_order too
+    coid = (params.arguments or {}).get("client_order_id")
+    coid = coid if isinstance(coid, str) else None
     check = (f"look it up with find_order(client_order_id={coid!r}) and retry only with that "
              "same client_order_id") if coid else "check list_orders before trying again"
     return error_result("ACK_UNCONFIRMED", f"{what}. The change may have happened: {check}",

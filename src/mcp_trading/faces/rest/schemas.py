@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from mcp_trading.domain.numbers import PERCENT, PRICE, QUANTITY
+from mcp_trading.domain.numbers import PRICE, QUANTITY
 from mcp_trading.domain.risk import LIMIT_BOUNDS
+from mcp_trading.faces.order_schema import OrderFields
 
 __all__ = ["BatchBody", "EmergencyBody", "LimitsBody", "OrderBody", "ReplaceBody", "ResumeBody", "schema_of"]
 
@@ -20,24 +21,9 @@ _QTY = f"; {QUANTITY.describe()}"
 _PRICE = f"; {PRICE.describe()}"
 
 
-class OrderBody(BaseModel):
-    """Alpaca's field names. Decimals may be sent as numbers or strings; they come back as strings."""
-
-    symbol: str = Field(description="A known instrument, e.g. AAPL")
-    qty: Number = Field(description="Quantity, a multiple of the lot size" + _QTY)
-    side: Literal["buy", "sell"]
-    type: Literal["market", "limit", "stop", "stop_limit", "trailing_stop"] = "market"
-    time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
-    limit_price: Number | None = Field(None, description="Required for limit and stop_limit"
-                                       + _PRICE)
-    stop_price: Number | None = Field(None, description="Required for stop and stop_limit" + _PRICE)
-    trail_price: Number | None = Field(None, description="trailing_stop: absolute trail" + _PRICE)
-    trail_percent: Number | None = Field(None, description="trailing_stop: trail in percent, "
-                                         f"below 100; {PERCENT.describe()}")
-    client_order_id: str | None = Field(None, max_length=48,
-                                        description="Your idempotency key, unique per account")
-    extended_hours: bool = False
-    account_id: str | None = Field(None, description="Operators only; keys act on their account")
+#: POST /orders, /check and each order of /orders/batch: the one order schema, the same
+#: fields the MCP order tools take as their arguments
+OrderBody = OrderFields
 
 
 class BatchBody(BaseModel):

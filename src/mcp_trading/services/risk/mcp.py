@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp_types import CallToolResult
@@ -12,7 +12,6 @@ from mcp_trading.faces.mcp.models import (
     AlertsOut,
     ExposuresOut,
     LimitsOut,
-    OrderArgs,
     OrderCheckOut,
     PortfolioPerformanceOut,
     PortfolioPositionsOut,
@@ -20,7 +19,9 @@ from mcp_trading.faces.mcp.models import (
     ProvidersOut,
     RiskStatusOut,
 )
+from mcp_trading.faces.mcp.order_args import flat_order_args
 from mcp_trading.faces.mcp.results import guarded
+from mcp_trading.faces.order_schema import order_payload
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Role
@@ -57,9 +58,14 @@ def register_risk(server: MCPServer, platform: Platform) -> None:
         return await guarded(lambda: svc.exposures(current_principal(), account_id))
 
     @server.tool(annotations=READ_ONLY, meta=needs(Role.TRADER))
-    async def check_order(order: OrderArgs) -> Annotated[CallToolResult, OrderCheckOut]:
-        """Pre-trade dry run: would this order be accepted now? Nothing is placed."""
-        return await guarded(lambda: svc.check(current_principal(), order.payload()))
+    @flat_order_args()
+    async def check_order(**order: Any) -> Annotated[CallToolResult, OrderCheckOut]:
+        """Pre-trade dry run: would this order be accepted now? Nothing is placed.
+
+        The verdict is the one submit_order would reach now, a repeated client_order_id
+        included (idempotent_retry names the order a submit would return).
+        """
+        return await guarded(lambda: svc.check(current_principal(), order_payload(order)))
 
 
 def register_portfolio(server: MCPServer, platform: Platform) -> None:

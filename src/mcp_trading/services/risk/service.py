@@ -21,15 +21,19 @@ from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
 from mcp_trading.domain.accounts import Account
-from mcp_trading.domain.errors import ForbiddenError, InvalidError, NotFoundError
+from mcp_trading.domain.errors import (
+    DuplicateClientOrderIdError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+)
 from mcp_trading.domain.events import LimitsSet
 from mcp_trading.domain.numbers import text_at, to_text
-from mcp_trading.domain.orders import OrderRequest
-from mcp_trading.domain.pretrade import check_order
+from mcp_trading.domain.orders import OrderRequest, OrderStatus
 from mcp_trading.domain.risk import InvalidLimitError, RiskLimits
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.kernel import codec, dedupe
-from mcp_trading.kernel.kernel import Kernel
+from mcp_trading.kernel import codec
+from mcp_trading.kernel.kernel import Kernel, PreTradeCheck
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
@@ -40,7 +44,8 @@ from mcp_trading.security.access import (
     resolve_account,
 )
 from mcp_trading.security.principal import Principal, Role
-from mcp_trading.services.views import iso, money
+from mcp_trading.services.orders.service import closed_order_row
+from mcp_trading.services.views import iso, money, order_row_view
 
 __all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage"]
 
@@ -223,49 +228,69 @@ class RiskService:
 
     # ---- pre-trade dry run ----------------------------------------------------------------
     def check(self, principal: Principal | None, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Run every pre-trade check against the live state; nothing is placed or journaled."""
+        """Run every pre-trade check against the live state; nothing is placed or journaled.
+
+        The decision is the kernel's own (`Kernel.check`, what submit acts on), so the answer
+        is what a submit now would do: accepted or refused with its code, a 4xx for what is
+        not an order, and for a repeated client_order_id with the same parameters the order
+        placed before (a submit returns it; `idempotent_retry` names it).
+        """
         caller = require(principal, Role.TRADER)
         fields_ = dict(payload)
         requested = fields_.pop("account_id", None)
         if requested is not None and not isinstance(requested, str):
             raise InvalidError("account_id: must be a string", code="INVALID_ORDER", field="account_id")
         kernel = self.kernel
-        state = kernel.state
         account_id = resolve_account(caller, requested, self.platform.settings.default_account)
-        account = state.accounts.get(account_id)
+        account = kernel.state.accounts.get(account_id)
         if account is None:
             raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
                                 field="account_id")
         request = OrderRequest.parse(**fields_)
-        instrument = kernel.instruments.get(request.symbol)
-        if instrument is None:
-            raise InvalidError(f"symbol: {request.symbol!r} is not a known "
-                               "instrument", code="UNKNOWN_SYMBOL", field="symbol")
-        request.check_instrument(instrument)
-        ts = kernel.clock.now_ns()
-        base = {"account_id": account_id, "symbol": request.symbol, "checked_at": iso(ts),
-                "buying_power": money(account.buying_power)}
-        coid = request.client_order_id
-        closed = None if coid is None else state.closed_entry(account_id, coid)
-        if coid is not None and (coid in account.by_client_id or closed is not None):
-            used_by = (account.by_client_id[coid].id if closed is None
-                       else dedupe.unpack(closed)[0])
-            return {"would_accept": False, "code": "DUPLICATE_CLIENT_ORDER_ID",
-                    "message": f"client_order_id {coid!r} is already used by order {used_by}",
-                    "reference_price": None, "reserve": "0.00", **base}
-        session = state.session
-        if session is None or ts >= session.close_ns:
-            session = kernel.calendar.session_at(ts)
-        book = state.venue.books.get(request.symbol)
-        result = check_order(request, account, instrument, book.quote if book else None, state,
-                             ts=ts, session_open=session.open_ns <= ts < session.close_ns)
+        try:
+            verdict = kernel.check(account_id, request)
+        except DuplicateClientOrderIdError as exc:  # submit: 409 with the same code
+            return {"would_accept": False, "code": exc.code, "message": exc.message,
+                    "reference_price": None, "reserve": "0.00",
+                    **self._base(account, request, kernel.clock.now_ns())}
+        result = verdict.result
+        if result is None:
+            return self._retry(verdict, account, request)
         refusal = result.refusal
         return {"would_accept": refusal is None,
                 "code": None if refusal is None else refusal.code,
                 "message": "the order passes every pre-trade check" if refusal is None
                 else refusal.message,
                 "reference_price": None if result.ref_price is None else str(result.ref_price),
-                "reserve": money(result.reserve), **base}
+                "reserve": money(result.reserve), **self._base(account, request, verdict.ts)}
+
+    @staticmethod
+    def _base(account: Account, request: OrderRequest, ts: int) -> dict[str, Any]:
+        return {"account_id": account.id, "symbol": request.symbol, "checked_at": iso(ts),
+                "buying_power": money(account.buying_power)}
+
+    def _retry(self, verdict: PreTradeCheck, account: Account, request: OrderRequest
+               ) -> dict[str, Any]:
+        """A repeated client_order_id with the same parameters: a submit places nothing and
+        answers with the order placed before (refused as before if it was rejected)."""
+        if verdict.existing is not None:
+            order_id = verdict.existing.id
+            status = verdict.existing.status
+            code, reason = verdict.existing.reject_code, verdict.existing.reject_reason
+        else:
+            assert verdict.closed_id is not None
+            view = order_row_view(closed_order_row(self.platform, verdict.closed_id, account.id))
+            order_id, status = verdict.closed_id, view["status"]
+            code, reason = view["reject_code"], view["reject_reason"]
+        rejected = status == OrderStatus.REJECTED
+        message = (f"client_order_id {request.client_order_id!r} is order {order_id} ({status}) "
+                   "with these parameters: a submit places nothing new and returns that order")
+        if rejected:
+            message = f"{reason} ({message})"
+        return {"would_accept": not rejected, "code": (code or "REJECTED") if rejected else None,
+                "message": message, "reference_price": None, "reserve": "0.00",
+                "idempotent_retry": {"order_id": order_id, "status": str(status)},
+                **self._base(account, request, self.kernel.clock.now_ns())}
 
     # ---- exposures ------------------------------------------------------------------------
     def exposures(self, principal: Principal | None, account_id: str | None = None) -> dict[str, Any]:

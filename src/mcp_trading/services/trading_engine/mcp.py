@@ -9,12 +9,14 @@ an agent tool: it stays an operator action on REST and the CLI.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import Field
 
 from mcp_trading.domain.numbers import text_at
 from mcp_trading.domain.trading_state import TradingState
@@ -25,14 +27,15 @@ from mcp_trading.faces.mcp.models import (
     AccountsOut,
     HaltOut,
     Number,
-    OrderArgs,
     OrderListOut,
     OrderOut,
     PositionsOut,
     PreviewOut,
     SubmitOut,
 )
+from mcp_trading.faces.mcp.order_args import flat_order_args
 from mcp_trading.faces.mcp.results import error_result, guarded, ok, refusal
+from mcp_trading.faces.order_schema import order_payload
 from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
@@ -51,6 +54,12 @@ _CANCEL = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempoten
                           open_world_hint=False)
 _PREVIEW = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False,
                            open_world_hint=False)
+#: submit_order's one argument beyond the order's fields
+_CONFIRMATION = inspect.Parameter(
+    "confirmation_token", inspect.Parameter.KEYWORD_ONLY, default=None,
+    annotation=Annotated[str | None, Field(description=(
+        "The single-use token preview_order returned for exactly these arguments (needed "
+        "unless your key was created with --no-confirm-orders)"))])
 
 
 def attribution(principal: Principal) -> str:
@@ -98,14 +107,17 @@ def register(server: MCPServer, platform: Platform, *,
     register_order_reads(server, platform)
 
     @server.tool(annotations=_PREVIEW, meta=needs(Role.TRADER))
-    async def preview_order(order: OrderArgs) -> Annotated[CallToolResult, PreviewOut]:
+    @flat_order_args()
+    async def preview_order(**order: Any) -> Annotated[CallToolResult, PreviewOut]:
         """Run every pre-trade check on the live state and estimate the fill; places nothing.
 
         Returns a single-use confirmation token, valid 60 s, for submit_order with exactly
         these arguments. A refusal is an error result with the reason code and the figures.
+        A repeated client_order_id with the same arguments answers with the order placed
+        before (idempotent_retry): submitting again returns that order.
         """
         try:
-            arguments = order.payload()
+            arguments = order_payload(order)
             caller = require(current_principal(), Role.TRADER)
             check = risk.check(caller, arguments)
         except Exception as exc:
@@ -122,8 +134,8 @@ def register(server: MCPServer, platform: Platform, *,
                    "expires_in_s": ttl})
 
     @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
-    async def submit_order(order: OrderArgs, confirmation_token: str | None = None
-                           ) -> Annotated[CallToolResult, SubmitOut]:
+    @flat_order_args(_CONFIRMATION)
+    async def submit_order(**order: Any) -> Annotated[CallToolResult, SubmitOut]:
         """Place an order on the paper venue. Give a client_order_id so a retry is safe.
 
         Needs the confirmation_token preview_order returned for exactly these arguments.
@@ -131,8 +143,9 @@ def register(server: MCPServer, platform: Platform, *,
         out the order may exist: look it up with find_order, and retry only with the same
         client_order_id.
         """
+        confirmation_token = order.pop("confirmation_token", None)
         try:
-            arguments = order.payload()
+            arguments = order_payload(order)
             caller = require(current_principal(), Role.TRADER)
         except Exception as exc:
             return refusal(exc)
@@ -148,7 +161,7 @@ def register(server: MCPServer, platform: Platform, *,
             view, accepted = await trading.submit_order(caller, arguments,
                                                         attribution=attribution(caller))
         except PlatformUnavailableError as exc:
-            coid = order.client_order_id
+            coid = arguments.get("client_order_id")
             retry = (f"look it up with find_order(client_order_id={coid!r}) and retry only with "
                      "that same client_order_id") if coid else (
                      "list your open orders before placing it again; next time give a "

@@ -23,8 +23,15 @@ from mcp_trading.domain.errors import (
     UnavailableError,
     kind_of,
 )
-from mcp_trading.domain.numbers import PRICE, QUANTITY, Bounds, parse_decimal
-from mcp_trading.domain.orders import WORKING, Order, OrderRequest, OrderStatus, TimeInForce
+from mcp_trading.domain.numbers import PRICE, QUANTITY
+from mcp_trading.domain.orders import (
+    WORKING,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    TimeInForce,
+    parse_number,
+)
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
 from mcp_trading.platform.alert_center import Severity
@@ -45,11 +52,6 @@ __all__ = ["OrderRejectedError", "TradingService"]
 SELFTEST_ACCOUNT = "_selftest"
 MAX_BATCH = 500
 _REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id"}
-
-
-def _decimal_field(name: str, value: object, bounds: Bounds) -> Decimal | None:
-    """An optional replace field, parsed by the domain (a clear 422 naming field and bound)."""
-    return None if value is None else parse_decimal(name, value, bounds)
 
 
 class TradingService:
@@ -192,11 +194,13 @@ class TradingService:
             self._refuse_closed(order_id, caller.account_id, "replaced")
         order = self.kernel.replace(
             order_id, account_id=caller.account_id,
-            qty=_decimal_field("qty", changes.get("qty"), QUANTITY),
-            limit_price=_decimal_field("limit_price", changes.get("limit_price"), PRICE),
-            stop_price=_decimal_field("stop_price", changes.get("stop_price"), PRICE),
+            qty=parse_number("qty", changes.get("qty"), QUANTITY, allow_none=True),
+            limit_price=parse_number("limit_price", changes.get("limit_price"), PRICE,
+                                     allow_none=True),
+            stop_price=parse_number("stop_price", changes.get("stop_price"), PRICE,
+                                    allow_none=True),
             # a price or a percentage, by the order's kind: check_shape bounds percentages
-            trail=_decimal_field("trail", changes.get("trail"), PRICE),
+            trail=parse_number("trail", changes.get("trail"), PRICE, allow_none=True),
             time_in_force=TimeInForce(tif) if tif is not None else None,
             client_order_id=coid, attribution=attribution or caller.actor)
         await self.platform.durable()
