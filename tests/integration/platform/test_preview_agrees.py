@@ -24,7 +24,7 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel import codec
-from mcp_trading.platform.errors import to_api_error
+from mcp_trading.platform.errors import http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.risk.service import RiskService
@@ -141,9 +141,9 @@ def _preview(plat: Platform, payload: Payload) -> Outcome:
     try:
         verdict = RiskService(plat).check(TRADER, payload)
     except Exception as exc:
-        api = to_api_error(exc)
+        api = http_error(exc)
         assert api is not None, exc
-        return "error", f"{api.status} {api.code}"
+        return "error", f"{api[0]} {api[1]['code']}"
     if not verdict["would_accept"]:
         return "refused", verdict["code"]
     retry = verdict.get("idempotent_retry")
@@ -154,11 +154,12 @@ def _submit(plat: Platform, payload: Payload, known: set[str]) -> Outcome:
     try:
         view, accepted = asyncio.run(TradingService(plat).submit_order(TRADER, payload))
     except Exception as exc:
-        api = to_api_error(exc)
+        api = http_error(exc)
         assert api is not None, exc
-        if api.status == 409:  # a preview answers a conflict as would_accept false, same code
-            return "refused", api.code
-        return "error", f"{api.status} {api.code}"
+        status, body = api
+        if status == 409:  # a preview answers a conflict as would_accept false, same code
+            return "refused", body["code"]
+        return "error", f"{status} {body['code']}"
     if not accepted:
         return "refused", view["reject_code"]
     return "accepted", view["id"] if view["id"] in known else None
