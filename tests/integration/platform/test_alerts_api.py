@@ -17,6 +17,7 @@ from mcp_trading.domain.orders import OrderRequest, OrderStatus
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
+from mcp_trading.services import registry
 from mcp_trading.services.alerts import rest as alerts
 from mcp_trading.services.alerts.service import AlertWatcher, watch
 
@@ -190,12 +191,10 @@ def test_maintenance_survives_a_restart(tmp_path: Path) -> None:
         close(second)
 
 
-def test_build_registers_the_watcher_with_the_platform(platform: Platform) -> None:
-    before = len(platform.background)
+def test_the_watcher_is_the_specs_task_not_the_faces(platform: Platform) -> None:
     alerts.build(platform)
-    assert len(platform.background) == before + 1
-    alerts.build(platform, watcher=False)
-    assert len(platform.background) == before + 1
+    assert not platform.background  # building a face starts nothing
+    assert [t.name for t in registry.get("alerts").tasks] == ["watcher"]
 
 
 # ---- the watcher ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from mcp_trading.services.providers.service import (
     ProviderRegistry,
     ProvidersService,
     SimulatorProvider,
+    background,
 )
 
 S = 1_000_000_000
@@ -199,19 +200,24 @@ def test_providers_reports_the_simulator_once_it_delivers(platform: Platform,
     assert (health["status"], health["providers_status"]) == ("healthy", "ok")
 
 
-def test_a_request_starts_the_poller(platform: Platform, client: TestClient) -> None:
+def test_starting_the_platform_starts_the_poller(platform: Platform, client: TestClient) -> None:
     svc = ProvidersService.for_platform(platform)
-    client.get("/providers", headers=VIEWER)
+    assert client.get("/health").json()["polling"] is False  # a request starts nothing
 
     async def running() -> bool:
+        await platform.start()  # the spec's task, whatever face serves the service
         for _ in range(100):
             if svc._active is not None:
                 return True
             await asyncio.sleep(0.001)
         return False
 
-    assert client.portal.call(running)
-    assert client.get("/health").json()["polling"] is True
+    try:
+        assert client.portal.call(running)
+        assert client.get("/health").json()["polling"] is True
+    finally:
+        client.portal.call(platform.stop)
+    assert svc._active is None
 
 
 def test_providers_status_is_degraded_when_some_active_provider_is_down(platform: Platform) -> None:
@@ -224,7 +230,8 @@ def test_providers_status_is_degraded_when_some_active_provider_is_down(platform
     assert svc.health()["status"] == "degraded"
 
 
-def test_background_task_is_registered_on_the_platform(tmp_path: Path) -> None:
+def test_the_rest_face_and_the_task_share_one_service(tmp_path: Path) -> None:
     platform = Platform(Settings(data_dir=tmp_path, database_url=None))
     providers.build(platform)
-    assert ProvidersService.for_platform(platform).run in platform.background
+    assert background(platform) is ProvidersService.for_platform(platform)
+    assert not platform.background  # the platform starts the spec's task, not the face

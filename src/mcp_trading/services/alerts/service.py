@@ -257,3 +257,21 @@ async def watch(platform: Platform, *, failing_checks: FailingChecks | None = No
             watcher.poll()
         except Exception:
             log.exception("alert watcher: one poll failed; watching on")
+
+
+class _Watch:
+    """The watcher as a Background (run / stop)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    async def run(self) -> None:
+        await watch(self.platform)
+
+    async def stop(self) -> None:
+        return None  # polls only: nothing held
+
+
+def background(platform: Platform) -> _Watch:
+    """The spec's task: turn state transitions into alerts (default failing checks)."""
+    return _Watch(platform)

@@ -239,7 +239,6 @@ class MarketDataService:
         self._store: SqlBarStore | None = None
         self.store_error: str | None = None
         self._active: asyncio.Task[None] | None = None
-        self._lazy: asyncio.Task[None] | None = None
 
     @classmethod
     def for_platform(cls, platform: Platform) -> MarketDataService:
@@ -425,13 +424,8 @@ class MarketDataService:
                 self._store.dispose()
                 self._store = None
 
-    def ensure_started(self) -> None:
-        """Start `run` now unless it runs already (for apps served without platform.start)."""
-        if self._active is None and (self._lazy is None or self._lazy.done()):
-            self._lazy = asyncio.create_task(self.run(), name="market-data")
-
     async def stop(self) -> None:
-        task = self._active or self._lazy
+        task = self._active
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -466,3 +460,8 @@ def _parse_limit(limit: str | None, most: int) -> int:
         raise ApiError(422, "INVALID_PARAMETER", f"limit: {limit!r} is not allowed; use a whole "
                        f"number from 1 to {most} for this timeframe", field="limit")
     return n
+
+
+def background(platform: Platform) -> MarketDataService:
+    """The spec's task: the platform's one service folds quotes into bars and streams them."""
+    return MarketDataService.for_platform(platform)

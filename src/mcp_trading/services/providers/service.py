@@ -215,7 +215,6 @@ class ProvidersService:
         # poll no faster than the feed quotes, or a healthy feed would look like failures
         self.poll_interval_s = max(1.0, 2 * platform.settings.feed_interval_ms / 1000)
         self._active: asyncio.Task[None] | None = None
-        self._lazy: asyncio.Task[None] | None = None
 
     @classmethod
     def for_platform(cls, platform: Platform) -> ProvidersService:
@@ -259,13 +258,14 @@ class ProvidersService:
         finally:
             self._active = None
 
-    def ensure_started(self) -> None:
-        if self._active is None and (self._lazy is None or self._lazy.done()):
-            self._lazy = asyncio.create_task(self.run(), name="providers")
-
     async def stop(self) -> None:
-        task = self._active or self._lazy
+        task = self._active
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def background(platform: Platform) -> ProvidersService:
+    """The spec's task: the platform's one providers service polls its providers."""
+    return ProvidersService.for_platform(platform)
