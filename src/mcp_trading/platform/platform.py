@@ -42,6 +42,7 @@ from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severit
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.security.principal import Authenticates
 from mcp_trading.services import registry
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.spec import Background, Distributed, ServiceSpec, load
 
 if TYPE_CHECKING:  # distributed mode's parts are imported where its roles use them
@@ -121,6 +122,16 @@ class Platform:
         self.metrics = Metrics()
         self.alerts = AlertCenter(webhooks=settings.webhook_urls)
         self.emergency_log = EmergencyLog(settings.resolved_log_dir / "emergency.log")
+        #: what the service classes receive; late-bound, as the runtime appears at open() (and
+        #: a test may stand in for one of the platform's methods)
+        self.core = ServiceCore(
+            runtime=lambda: self.runtime, started_runtime=lambda: self.kernel_runtime,
+            durable=lambda timeout: self.durable(timeout),  # noqa: PLW0108
+            unavailable_reason=lambda: self.unavailable_reason(),  # noqa: PLW0108
+            accepting=lambda: self.accepting, order_reads=lambda: self.order_reads,
+            health=lambda: self.health, last_quote_ns=lambda: self.last_quote_ns,
+            alerts=self.alerts, emergency_log=self.emergency_log, metrics=self.metrics,
+            default_account=settings.default_account)
         self.instruments = default_instruments()
         self.calendar = calendar_by_name(settings.calendar)
         self.feed: Feed = feed or SimulatedFeed(list(self.instruments), seed=settings.feed_seed,

@@ -149,7 +149,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 def test_the_simulator_succeeds_when_the_pump_delivered_quotes_since_the_last_poll(
         platform: Platform) -> None:
-    sim = SimulatorProvider(platform)
+    sim = SimulatorProvider.for_platform(platform)
     assert sim.poll(T0) is None  # not started: the pump is meant to be idle
     platform.accepting = True
     assert sim.poll(T0) is None  # no first quote yet: no verdict (status stays down meanwhile)
@@ -222,9 +222,9 @@ def test_starting_the_platform_starts_the_poller(platform: Platform, client: Tes
 
 def test_providers_status_is_degraded_when_some_active_provider_is_down(platform: Platform) -> None:
     registry = ProviderRegistry()
-    registry.register(SimulatorProvider(platform))
+    registry.register(SimulatorProvider.for_platform(platform))
     registry.register(FakeVendor())
-    svc = ProvidersService(platform, registry)
+    svc = ProvidersService(platform.core, registry)
     registry.record_success("simulator", time.time_ns())
     assert svc.providers_status() == "degraded"
     assert svc.health()["status"] == "degraded"

@@ -12,4 +12,4 @@ __all__ = ["rule"]
 
 
 def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
-    return AlertsService(platform).health
+    return AlertsService.for_platform(platform).health

@@ -21,7 +21,7 @@ class MaintenanceBody(BaseModel):
 def build(platform: Platform, *, failing_checks: FailingChecks | None = None) -> FastAPI:
     """`failing_checks()` returns the failing comprehensive health checks ("name: detail";
     default: the platform's). The alert watcher is the spec's task."""
-    svc = AlertsService(platform, failing_checks)
+    svc = AlertsService.for_platform(platform, failing_checks)
     router = APIRouter()
 
     @router.get("/alerts", tags=["alerts"], summary="Alerts, newest first")

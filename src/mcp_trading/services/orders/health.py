@@ -12,7 +12,7 @@ __all__ = ["rule"]
 
 
 def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
-    svc = OrdersService(platform)
+    svc = OrdersService(platform.core)
 
     def health() -> dict[str, Any]:
         h = platform.health

@@ -25,7 +25,7 @@ class CancelAllBody(BaseModel):
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = OrdersService(platform)
+    svc = OrdersService(platform.core)
     router = APIRouter()
 
     @router.get("/orders", tags=["orders"], summary="List orders, newest first")

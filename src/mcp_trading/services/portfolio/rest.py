@@ -13,7 +13,7 @@ __all__ = ["build"]
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = PortfolioService(platform)
+    svc = PortfolioService(platform.core)
     router = APIRouter()
 
     @router.get("/portfolio/summary", tags=["portfolio"],

@@ -12,7 +12,7 @@ __all__ = ["rule"]
 
 
 def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
-    svc = RiskService(platform)
+    svc = RiskService(platform.core)
 
     def health() -> dict[str, Any]:
         h = platform.health

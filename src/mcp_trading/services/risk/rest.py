@@ -14,7 +14,7 @@ __all__ = ["build"]
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = RiskService(platform)
+    svc = RiskService(platform.core)
     router = APIRouter()
 
     @router.get("/limits", tags=["limits"], summary="Global and per-account risk limits")

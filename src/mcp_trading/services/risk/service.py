@@ -32,7 +32,6 @@ from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.errors import ApiError
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import (
     accounts_in_scope,
     require,
@@ -40,6 +39,7 @@ from mcp_trading.security.access import (
     resolve_account,
 )
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso, money
 
 __all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage"]
@@ -116,13 +116,13 @@ def _qty(value: Decimal) -> str:
 
 
 class RiskService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
         self._audit = LimitsAudit()
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def _accounts(self, caller: Principal | None, account_id: str | None) -> list[Account]:
         return accounts_in_scope(self.kernel.state.accounts, caller, account_id)
@@ -166,7 +166,7 @@ class RiskService:
         optional "reason" string is recorded in the audit trail.
         """
         caller = require(principal, Role.OPERATOR)
-        require_running(self.platform)
+        require_running(self.core)
         changes = dict(body)
         reason = changes.pop("reason", None)
         if reason is not None and not isinstance(reason, str):
@@ -196,18 +196,18 @@ class RiskService:
             raise ApiError(422, exc.code, message, field=exc.field, extra=allowed) from None
         before = current.to_wire()
         after = kernel.set_limits(account_id, changes, actor=caller.actor).to_wire()
-        await self.platform.durable()
+        await self.core.durable()
         changed = _diff(before, after)
         scope = "global" if account_id is None else f"account {account_id}"
         why = reason or f"limits changed by {caller.actor}"
-        self.platform.emergency_log.append("limits-set", actor=caller.actor, reason=why,
+        self.core.emergency_log.append("limits-set", actor=caller.actor, reason=why,
                                            scope=scope, account_id=account_id, changed=changed)
         summary = ", ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changed.items()) or "no change"
-        self.platform.alerts.raise_alert(
+        self.core.alerts.raise_alert(
             "limits", f"{scope} limits set by {caller.actor}: {summary}", severity=Severity.INFO,
             source="risk", details={"scope": scope, "account_id": account_id, "changed": changed,
                                    "reason": why})
-        self.platform.metrics.alerts.labels("limits").inc()
+        self.core.metrics.alerts.labels("limits").inc()
         return {"scope": "global" if account_id is None else "account", "account_id": account_id,
                 "limits": after, "changed": changed, "reason": why, "seq": kernel.seq}
 
@@ -217,7 +217,7 @@ class RiskService:
         if not 1 <= limit <= 1000:
             raise ApiError(422, "INVALID_QUERY", f"limit: must be between 1 and 1000, got {limit}",
                            field="limit")
-        store = self.platform.kernel_runtime.journal.store
+        store = self.core.kernel_runtime.journal.store
         entries = await asyncio.to_thread(self._audit.entries, store)
         return {"entries": entries[::-1][:limit], "count": len(entries)}
 
@@ -231,7 +231,7 @@ class RiskService:
             raise ApiError(422, "INVALID_ORDER", "account_id: must be a string", field="account_id")
         kernel = self.kernel
         state = kernel.state
-        account_id = resolve_account(caller, requested, self.platform.settings.default_account)
+        account_id = resolve_account(caller, requested, self.core.default_account)
         account = state.accounts.get(account_id)
         if account is None:
             raise ApiError(404, "UNKNOWN_ACCOUNT", f"account {account_id!r} does not exist",

@@ -12,7 +12,7 @@ __all__ = ["rule"]
 
 
 def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
-    svc = TradingService(platform)
+    svc = TradingService(platform.core)
 
     def health() -> dict[str, Any]:
         h = platform.health

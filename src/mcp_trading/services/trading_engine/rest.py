@@ -40,8 +40,8 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
     platform's, with the services its runner reports up)."""
     if failing_checks is None:
         failing_checks = functools.partial(platform_failing_checks, platform)
-    svc = TradingService(platform)
-    accounts = AccountsService(platform)
+    svc = TradingService(platform.core)
+    accounts = AccountsService(platform.core)
     router = APIRouter()
 
     async def submit_order(principal: Principal | None, body: dict[str, Any] | None

@@ -19,9 +19,9 @@ from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.errors import ApiError, to_api_error
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.orders.service import closed_order_row, find_order_view
 from mcp_trading.services.views import (
     account_view,
@@ -44,18 +44,18 @@ def _decimal_field(name: str, value: object, bounds: Bounds) -> Decimal | None:
 
 
 class TradingService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def _default_account(self) -> str:
-        return self.platform.settings.default_account
+        return self.core.default_account
 
     def _check_accepting(self) -> None:
-        reason = self.platform.unavailable_reason()
+        reason = self.core.unavailable_reason()
         if reason is not None:
             raise ApiError(503, "UNAVAILABLE", reason)
 
@@ -73,10 +73,10 @@ class TradingService:
         try:
             order = self.kernel.submit(account_id, request, attribution=attribution or caller.actor)
         except IdempotentRetryError as retry:  # a retry of a closed order: answered as it is
-            view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+            view = order_row_view(closed_order_row(self.core, retry.order_id, account_id))
             return view, view["status"] != OrderStatus.REJECTED.value
-        await self.platform.durable()
-        metrics = self.platform.metrics
+        await self.core.durable()
+        metrics = self.core.metrics
         metrics.order_ack.observe(time.perf_counter() - started)
         accepted = order.status is not OrderStatus.REJECTED
         (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
@@ -111,7 +111,7 @@ class TradingService:
                 account_id = resolve_account(caller, fields.pop("account_id", None), default)
                 order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
             except IdempotentRetryError as retry:  # a retry of a closed order, as it is
-                view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+                view = order_row_view(closed_order_row(self.core, retry.order_id, account_id))
                 rejected = view["status"] == OrderStatus.REJECTED.value
                 results.append({"status": 403, "code": view["reject_code"],
                                 "message": view["reject_reason"], "order": view}
@@ -127,8 +127,8 @@ class TradingService:
                 continue
             placed.append(order)
             results.append({})
-        await self.platform.durable()
-        metrics = self.platform.metrics
+        await self.core.durable()
+        metrics = self.core.metrics
         for slot, done in enumerate(placed):
             if done is None:
                 continue
@@ -142,7 +142,7 @@ class TradingService:
 
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)
-        return find_order_view(self.platform, order_id, caller.account_id)
+        return find_order_view(self.core, order_id, caller.account_id)
 
     def get_order_by_client_id(self, principal: Principal | None, client_order_id: str,
                                account_id: str | None = None) -> dict[str, Any]:
@@ -151,7 +151,7 @@ class TradingService:
         try:
             return order_view(self.kernel.order_by_client_id(account, client_order_id))
         except IdempotentRetryError as closed:  # closed and released: the projections have it
-            return order_row_view(closed_order_row(self.platform, closed.order_id, account))
+            return order_row_view(closed_order_row(self.core, closed.order_id, account))
 
     async def cancel_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
@@ -162,7 +162,7 @@ class TradingService:
         except OrderNotFoundError:
             self._refuse_closed(order_id, caller.account_id, "canceled")
             raise
-        await self.platform.durable()
+        await self.core.durable()
         return order_view(order)
 
     async def replace_order(self, principal: Principal | None, order_id: str,
@@ -194,14 +194,14 @@ class TradingService:
             trail=_decimal_field("trail", changes.get("trail"), PRICE),
             time_in_force=TimeInForce(tif) if tif is not None else None,
             client_order_id=coid, attribution=attribution or caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         return order_view(order)
 
     def _refuse_closed(self, order_id: str, account_id: str | None, verb: str) -> None:
         """An order the kernel released is closed: refuse as the kernel does for closed
         orders it still holds (OrderStateError); an unknown one stays a 404."""
         try:
-            row = closed_order_row(self.platform, order_id, account_id)
+            row = closed_order_row(self.core, order_id, account_id)
         except OrderNotFoundError:
             return
         raise OrderStateError(f"order {order_id} is {row['status']}; only working orders can "
@@ -270,7 +270,7 @@ class TradingService:
 
             async def place() -> Order:
                 order = kernel.submit(SELFTEST_ACCOUNT, request, attribution="selftest")
-                await self.platform.durable()
+                await self.core.durable()
                 if order.status is OrderStatus.REJECTED:
                     raise ApiError(503, order.reject_code or "REJECTED", order.reject_reason or "")
                 return order
@@ -285,7 +285,7 @@ class TradingService:
 
             async def cancel() -> None:
                 kernel.cancel(order.id, reason="selftest cleanup")
-                await self.platform.durable()
+                await self.core.durable()
                 if kernel.state.accounts[SELFTEST_ACCOUNT].open_orders:
                     raise ApiError(503, "SELFTEST", "self-test orders still open after cancel")
 
@@ -306,7 +306,7 @@ class TradingService:
         canceled = kernel.halt(level=level, reason=why, actor=caller.actor)
         halted_at = iso(kernel.clock.now_ns())  # every order after this is refused
         closed = kernel.close_all_positions(reason=why, actor=caller.actor) if close_positions else []
-        await self.platform.durable()
+        await self.core.durable()
         self._record(f"halt:{level.value}", caller, why, canceled=len(canceled))
         result: dict[str, Any] = {"trading_status": kernel.state.platform_state.value,
                                   "halted_at": halted_at, "reason": why,
@@ -320,7 +320,7 @@ class TradingService:
         caller = require(principal, Role.OPERATOR)
         why = reason or f"close all positions requested by {caller.actor}"
         results = self.kernel.close_all_positions(reason=why, actor=caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         self._record("close-all-positions", caller, why, orders=len(results))
         return {"reason": why, "results": [_close_view(c) for c in results]}
 
@@ -346,20 +346,20 @@ class TradingService:
                            extra={"failing_checks": failing_checks})
         why = reason or f"resume requested by {caller.actor}"
         self.kernel.resume(reason=why, actor=caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         self._record("resume" + (":forced" if force else ""), caller, why,
                      failing_checks=failing_checks)
         return {"status": "resumed", "trading_status": self.kernel.state.platform_state.value,
                 "reason": why, "forced": force}
 
     def _record(self, action: str, caller: Principal, reason: str, **details: Any) -> None:
-        self.platform.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
+        self.core.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
         kind = action.partition(":")[0]
         severity = Severity.CRITICAL if kind == "halt" else Severity.WARNING
-        self.platform.alerts.raise_alert(kind, f"{action} by {caller.actor}: {reason}",
+        self.core.alerts.raise_alert(kind, f"{action} by {caller.actor}: {reason}",
                                          severity=severity, source="trading-engine",
                                          details=details)
-        self.platform.metrics.alerts.labels(kind).inc()
+        self.core.metrics.alerts.labels(kind).inc()
 
 
 def _ms(t0: float) -> float:
