@@ -29,6 +29,7 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import WORKING, OrderRequest
 from mcp_trading.faces.mcp import mcp_lifespan
 from mcp_trading.faces.rest.fastpath import serving_app
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.processes.runner import build_apps
 from mcp_trading.security.principal import Principal, Role
@@ -223,10 +224,9 @@ class World:
             serving_app(app)), base_url=BASE) for name, app in self.apps.items()}
 
     def _open(self) -> Platform:
-        platform = Platform(Settings(data_dir=self.data_dir))
+        platform = bootstrap(Settings(data_dir=self.data_dir), authenticator=FakeAuthenticator())
         platform.open()
         platform.accepting = True
-        platform.authenticator = FakeAuthenticator()
         self.fresh_quote(platform)
         return platform
 

@@ -22,7 +22,7 @@ import shutil
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from mcp_trading.adapters.bus import EventBus
 from mcp_trading.adapters.calendars import calendar_by_name
@@ -55,7 +55,17 @@ __all__ = ["NOT_RUNNING", "Feed", "Health", "Platform", "PlatformUnavailableErro
 Role = Literal["embedded", "engine", "replica"]
 NOT_RUNNING = "the platform is stopping or not started; retry once it is healthy"
 Runtime: TypeAlias = "KernelRuntime | ReplicaRuntime"
-Feed: TypeAlias = SimulatedFeed  # the quote source: next_quotes(now_ns) -> quotes, and a name
+
+
+class Feed(Protocol):
+    """A quote source (the simulator by default; a replay for backtests)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def next_quotes(self, ts: int) -> list[Quote]:
+        """The quotes due at `ts` (ns since the epoch); empty when none are."""
+        ...
 
 log = logging.getLogger("mcp_trading.platform")
 
@@ -180,9 +190,11 @@ class Platform:
             tune_gc_for_kernel()  # a replica holds the same long-lived book as the kernel
             return
         reports = s.resolved_reports_url
+        given = self._store is not None  # a store of the caller's: not ours to migrate
         if self.role == "embedded":
-            upgrade(url)
-            if reports != url:
+            if not given:
+                upgrade(url)
+            if reports != url and not (given and s.projection == "off"):
                 upgrade(reports)
         interval = s.projection_interval_s
         store = self._open_store(url)

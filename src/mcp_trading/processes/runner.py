@@ -29,6 +29,7 @@ from mcp_trading.config import Settings
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.faces.rest.fastpath import serving_app
 from mcp_trading.faces.rest.protocol import server_config
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services import registry
@@ -126,15 +127,12 @@ def _write_pid_file(settings: Settings, ports: dict[str, int]) -> None:
 async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = None,
                          on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
     """Run every service until `stop` is set (or SIGTERM / SIGINT)."""
-    from mcp_trading.security.keys import build_authenticator
-
     # background threads (journal writer, projector) hold the GIL for at most 1 ms at a time,
     # so request latency on the event loop stays low
     sys.setswitchinterval(0.001)
     restrict_umask()  # key hashes, journal, logs and the PID file: the platform user's only
     secure_data_dir(settings)
-    platform = Platform(settings)
-    platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
+    platform = bootstrap(settings)  # refuses an insecure production setup first
     host = settings.bind_host
     names = registry.names()
     ports = {name: settings.port(name) for name in names}

@@ -20,6 +20,7 @@ from mcp_trading.adapters.bus import BusError, EventBus, open_bus
 from mcp_trading.adapters.bus.connection import redact_url
 from mcp_trading.config import Settings
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform, Role
 from mcp_trading.processes.distributed.alerts_relay import follow_alerts, forwarder
 from mcp_trading.processes.distributed.forward import ForwardWrites, StampSeq, internal_prefix
@@ -89,7 +90,7 @@ async def serve_service(settings: Settings, service: str, *,
                         stop: asyncio.Event | None = None) -> None:
     """Run one service until `stop` is set (or SIGTERM / SIGINT)."""
     from mcp_trading.adapters.store import SchemaOutOfDateError
-    from mcp_trading.security.keys import InsecureSecretError, build_authenticator
+    from mcp_trading.security.keys import InsecureSecretError
 
     if service not in registry.names():
         raise ServeError(f"service {service!r} is not known; use one of: "
@@ -102,9 +103,8 @@ async def serve_service(settings: Settings, service: str, *,
     if role == "replica" and settings.replica_nice:
         with contextlib.suppress(OSError):  # a lower priority only; refused is harmless
             lower_priority(settings.replica_nice)
-    platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     try:
-        platform.authenticator = build_authenticator(settings)
+        platform = bootstrap(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     except InsecureSecretError as exc:
         raise ServeError(str(exc)) from None
     sock = bind_socket(settings.bind_host, settings.port(service), service)

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data import rest as market_data
@@ -45,9 +46,9 @@ def quote(symbol: str = "AAPL", last: str | None = "100.01", ts: int | None = No
 
 
 def open_platform(data_dir: Path) -> Platform:
-    platform = Platform(Settings(data_dir=data_dir, database_url=None))
+    platform = bootstrap(Settings(data_dir=data_dir, database_url=None),
+                         authenticator=ViewerAuthenticator())
     platform.open()
-    platform.authenticator = ViewerAuthenticator()
     return platform
 
 

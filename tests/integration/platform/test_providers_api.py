@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mcp_trading.config import Settings
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.providers import rest as providers
@@ -137,9 +138,9 @@ def test_registering_twice_or_recording_for_an_unknown_provider_fails() -> None:
 # ---- the simulator provider --------------------------------------------------------------
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    platform = Platform(Settings(data_dir=tmp_path, database_url=None))
+    platform = bootstrap(Settings(data_dir=tmp_path, database_url=None),
+                         authenticator=ViewerAuthenticator())
     platform.open()
-    platform.authenticator = ViewerAuthenticator()
     yield platform
     if platform.runtime is not None:
         platform.runtime.close()

@@ -29,6 +29,7 @@ from mcp_trading.config import Settings
 from mcp_trading.faces.mcp.auth import set_process_principal
 from mcp_trading.faces.mcp.proxy import ProxyConnectError, serve_stdio
 from mcp_trading.faces.mcp.server import PlatformMCPServer, instructions, service_faces
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.keys import InsecureSecretError, build_authenticator
 from mcp_trading.security.principal import Principal
@@ -61,14 +62,14 @@ def build_stdio_server(platform: Platform) -> MCPServer:
 
 
 async def _serve(settings: Settings, key: str) -> None:
-    platform = Platform(settings)
     try:
-        platform.authenticator = build_authenticator(settings)
+        authenticator = build_authenticator(settings)
     except InsecureSecretError as exc:
         raise _fail(str(exc)) from None
+    platform = bootstrap(settings, authenticator=authenticator)
     try:
         platform.open()  # migrations first: the key is read from the database
-        principal: Principal | None = platform.authenticator.authenticate(
+        principal: Principal | None = authenticator.authenticate(
             f"Bearer {key}", None, loopback_trust=False)
         if principal is None:
             raise _fail(f"the API key in {KEY_ENV} is not valid (unknown, revoked or "
