@@ -9,9 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from mcp_trading.platform import SERVICES
+from mcp_trading.services import registry
 
 __all__ = ["SERVICES", "Distributed", "calib", "free_ports", "pct", "platform_env", "start_platform"]
+
+SERVICES = registry.names()
 
 
 def free_ports(n: int) -> list[int]:

@@ -7,6 +7,7 @@ conventional `DATABASE_URL`.
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
 from mcp_trading.kernel.kernel import KernelConfig
-from mcp_trading.platform import SERVICES  # a light module: just the names
+from mcp_trading.services import registry  # light: the specs name their code by import path
 
 __all__ = ["Settings"]
 
@@ -127,7 +128,22 @@ class Settings(BaseSettings):
     min_free_disk_mb: int = Field(500, ge=0, description="Health: degraded below this free space.")
 
     def port(self, service: str) -> int:
-        return int(getattr(self, "port_" + service.replace("-", "_")))
+        """The port of a registered service: its typed `port_*` setting, else (a service added
+        to the registry) MCP_TRADING_PORT_<NAME> or its spec's default."""
+        spec = registry.get(service)
+        if spec.port_setting in type(self).model_fields:
+            return int(getattr(self, spec.port_setting))
+        raw = os.environ.get(spec.port_env)
+        if raw is None:
+            return spec.port
+        try:
+            port = int(raw)
+        except ValueError:
+            port = -1
+        if not 0 <= port <= 65535:
+            raise ValueError(f"{spec.port_env}: {raw!r} is not a port; use a whole number from 0 "
+                             "to 65535")
+        return port
 
     @field_validator("default_cash", "commission_per_share", "commission_min", "commission_bps",
                      "slippage_bps", mode="before")
@@ -142,8 +158,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_services(cls, urls: dict[str, str]) -> dict[str, str]:
         for name, url in urls.items():
-            if name not in SERVICES:
-                raise ValueError(f"service {name!r} is not known; known: {', '.join(SERVICES)}")
+            registry.get(name)  # UnknownServiceError (a ValueError) names the known ones
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"the URL of {name} must start with http:// or https://")
         return urls
@@ -179,8 +194,7 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         """The base URL other processes use to reach `service` (no trailing slash)."""
-        if service not in SERVICES:
-            raise ValueError(f"service {service!r} is not known; known: {', '.join(SERVICES)}")
+        registry.get(service)  # UnknownServiceError (a ValueError) names the known ones
         url = self.service_urls.get(service)
         if url:
             return url.rstrip("/")

@@ -29,11 +29,13 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import WORKING, OrderRequest
 from mcp_trading.faces.mcp import mcp_lifespan
 from mcp_trading.faces.rest.fastpath import serving_app
-from mcp_trading.platform.platform import SERVICES, Platform
+from mcp_trading.platform.bootstrap import bootstrap
+from mcp_trading.platform.platform import Platform
 from mcp_trading.processes.runner import build_apps
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data.service import MarketDataService
 from mcp_trading.services.providers.service import ProvidersService
+from mcp_trading.services.registry import names
 
 MAX_RESPONSE = 64 * 1024  # no answer to one request, accepted or refused, may be larger
 BASE = "http://127.0.0.1:8010"
@@ -213,7 +215,7 @@ class World:
 
     def _serve(self) -> None:
         self.platform = self._open()
-        self.apps = build_apps(self.platform, lambda: dict.fromkeys(SERVICES, True))
+        self.apps = build_apps(self.platform, lambda: dict.fromkeys(names(), True))
         self._stack = ExitStack()
         self.portal: BlockingPortal = self._stack.enter_context(start_blocking_portal())
         self._stack.enter_context(self.portal.wrap_async_context_manager(
@@ -222,10 +224,9 @@ class World:
             serving_app(app)), base_url=BASE) for name, app in self.apps.items()}
 
     def _open(self) -> Platform:
-        platform = Platform(Settings(data_dir=self.data_dir))
+        platform = bootstrap(Settings(data_dir=self.data_dir), authenticator=FakeAuthenticator())
         platform.open()
         platform.accepting = True
-        platform.authenticator = FakeAuthenticator()
         self.fresh_quote(platform)
         return platform
 

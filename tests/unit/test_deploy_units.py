@@ -14,24 +14,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from mcp_trading.config import Settings
-from mcp_trading.platform import SERVICES
 from mcp_trading.security.keys import InsecureSecretError, check_jwt_secret
+from mcp_trading.services import registry
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
 TARGET = "trading-platform.target"
 ENV_EXAMPLE = SYSTEMD / "platform.env.example"
 PLACEHOLDER = "CHANGE-ME"
 
-# service -> the services it starts after (the runbook's dependency order)
-DEPENDS_ON = {
-    "market-data": set(),
-    "providers": set(),
-    "trading-engine": {"market-data", "providers"},
-    "orders": {"trading-engine"},
-    "risk": {"trading-engine"},
-    "portfolio": {"trading-engine"},
-    "alerts": {"orders", "risk", "portfolio"},
-}
+# the units cannot read the registry at run time: these tests hold them to it
+SERVICES = registry.names()
+# service -> the services it starts after (its spec's depends_on)
+DEPENDS_ON = {s.name: set(s.depends_on) for s in registry.specs()}
 
 
 def unit_name(service: str) -> str:

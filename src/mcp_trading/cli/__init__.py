@@ -1,4 +1,4 @@
-"""The `mcp-trading` command line (typer + rich). Later issues add start/stop/health verbs."""
+"""The `mcp-trading` command line (typer + rich): every verb, from this package's modules."""
 
 from __future__ import annotations
 

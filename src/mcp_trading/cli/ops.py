@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mcp_trading.config import Settings
-from mcp_trading.platform import SERVICES
+from mcp_trading.services import registry
 
 __all__ = ["register"]
 
@@ -67,8 +67,9 @@ def _base_urls(settings: Settings, record: dict[str, Any] | None) -> dict[str, s
     host = (record or {}).get("host") or settings.bind_host
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    ports = (record or {}).get("ports") or {s: settings.port(s) for s in SERVICES}
-    return {s: f"http://{host}:{ports[s]}" for s in SERVICES}
+    names = registry.names()
+    ports = (record or {}).get("ports") or {s: settings.port(s) for s in names}
+    return {s: f"http://{host}:{ports.get(s) or settings.port(s)}" for s in names}
 
 
 def _get_health(url: str) -> dict[str, Any]:
@@ -186,7 +187,7 @@ def register(app: typer.Typer) -> None:
         checks: list[dict[str, Any]] = []
         bodies: dict[str, dict[str, Any]] = {}
         urls = _base_urls(settings, record)
-        for service in SERVICES if check_all else ("trading-engine",):
+        for service in registry.names() if check_all else ("trading-engine",):
             body = _get_health(urls[service]) if record else {"status": "down",
                                                               "error": "not running"}
             bodies[service] = body

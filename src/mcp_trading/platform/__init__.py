@@ -1,7 +1,2 @@
-"""The platform: the runbook's services (REST now, MCP next) around one trading kernel."""
-
-__all__ = ["SERVICES"]
-
-#: The runbook's services, in start order (a light module: the CLI reads it without loading
-#: the platform).
-SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
+"""The shared runtime of every service: the platform object, its composition root (`bootstrap`),
+health, metrics, the alert center, logs and file modes."""

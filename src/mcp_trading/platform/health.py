@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mcp_trading.platform.platform import Platform
 
-__all__ = ["Check", "comprehensive_checks", "failing_checks"]
+__all__ = ["Check", "FailingChecks", "comprehensive_checks", "failing_checks"]
+
+#: the failing comprehensive checks, "name: detail" each
+FailingChecks = Callable[[], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +39,7 @@ def comprehensive_checks(platform: Platform, services_up: dict[str, bool] | None
 
 
 def failing_checks(platform: Platform, services_up: dict[str, bool] | None = None) -> list[str]:
-    return [f"{c.name}: {c.detail}" for c in comprehensive_checks(platform, services_up) if not c.ok]
+    """The failing checks; the services are those the platform's runner reports
+    (`platform.services_up`) unless `services_up` is given."""
+    up = platform.services_up() if services_up is None else services_up
+    return [f"{c.name}: {c.detail}" for c in comprehensive_checks(platform, up) if not c.ok]

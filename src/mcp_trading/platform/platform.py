@@ -24,7 +24,7 @@ import signal
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from mcp_trading.adapters.bus import EventBus
 from mcp_trading.adapters.calendars import calendar_by_name
@@ -40,32 +40,36 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.kernel.acktrace import AckTrace, current_request, dump_memory
 from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
 from mcp_trading.kernel.journal import JournalError
+from mcp_trading.kernel.ports import Clock, JournalStore
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
-from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severity
 from mcp_trading.platform.metrics import Metrics
-from mcp_trading.processes.distributed.publisher import EventPublisher
-from mcp_trading.processes.distributed.quotes import follow_quotes, publish_quotes
-from mcp_trading.processes.distributed.replica import (
-    CONTROL_KINDS,
-    ReplicaRuntime,
-    apply_quote,
-    open_replica,
-)
 from mcp_trading.security.principal import Authenticates
+from mcp_trading.services import registry
+from mcp_trading.services.core import ServiceCore
+from mcp_trading.services.spec import Background, Distributed, ServiceSpec, load
 
-__all__ = ["NOT_RUNNING", "SERVICES", "Health", "Platform", "PlatformUnavailableError", "Role",
+if TYPE_CHECKING:  # distributed mode's parts are imported where its roles use them
+    from mcp_trading.processes.distributed.publisher import EventPublisher
+    from mcp_trading.processes.distributed.replica import ReplicaRuntime
+
+__all__ = ["NOT_RUNNING", "Feed", "Health", "Platform", "PlatformUnavailableError", "Role",
            "Runtime"]
 
 Role = Literal["embedded", "engine", "replica"]
 NOT_RUNNING = "the platform is stopping or not started; retry once it is healthy"
-#: services that read quotes but no orders, positions or trading state: they do not fold the
-#: event stream (each replica that does costs CPU for every event)
-QUOTE_ONLY = frozenset({"market-data", "providers"})
-#: services that read only the control plane (trading states, limits, maintenance): they fold
-#: those events and skip orders and fills (see replica.CONTROL_KINDS)
-CONTROL_ONLY = frozenset({"alerts"})
-Runtime = KernelRuntime | ReplicaRuntime
+Runtime: TypeAlias = "KernelRuntime | ReplicaRuntime"
+
+
+class Feed(Protocol):
+    """A quote source (the simulator by default; a replay for backtests)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def next_quotes(self, ts: int) -> list[Quote]:
+        """The quotes due at `ts` (ns since the epoch); empty when none are."""
+        ...
 
 log = logging.getLogger("mcp_trading.platform")
 
@@ -104,15 +108,27 @@ class Health:
 
 class Platform:
     def __init__(self, settings: Settings, *, role: Role = "embedded", service: str | None = None,
-                 bus: EventBus | None = None, quote_bus: EventBus | None = None) -> None:
+                 bus: EventBus | None = None, quote_bus: EventBus | None = None,
+                 store: JournalStore | None = None, feed: Feed | None = None,
+                 clock: Clock | None = None) -> None:
+        """Prefer `platform.bootstrap.bootstrap`, the one place that wires a platform."""
         if role != "embedded" and bus is None:
             raise ValueError(f"the {role} role needs an event bus (REDIS_URL)")
+        if role != "embedded" and service is None:
+            raise ValueError(f"the {role} role serves one service: name it")
         #: quotes are a cache (latest value wins, republished every tick): they may live
         #: under the cache prefix, which `mcp-trading cache clear` empties
         self.quote_bus = quote_bus or bus
         self.settings = settings
         self.role: Role = role
         self.service = service  # the one service this process serves (distributed)
+        #: the services this process runs (their background tasks start with it)
+        self.specs: tuple[ServiceSpec, ...] = (
+            registry.specs() if service is None else (registry.get(service),))
+        #: which services answer (set by the runner; the comprehensive check reads it)
+        self.services_up: Callable[[], dict[str, bool]] = dict
+        self.clock: Clock = clock or WallClock()
+        self._store = store  # None: the store DATABASE_URL names
         self.bus = bus
         self.publisher: EventPublisher | None = None
         self._quotes_bus_error: BaseException | None = None
@@ -120,17 +136,29 @@ class Platform:
         self.metrics = Metrics()
         self.alerts = AlertCenter(webhooks=settings.webhook_urls)
         self.emergency_log = EmergencyLog(settings.resolved_log_dir / "emergency.log")
+        #: what the service classes receive; late-bound, as the runtime appears at open() (and
+        #: a test may stand in for one of the platform's methods)
+        self.core = ServiceCore(
+            runtime=lambda: self.runtime, started_runtime=lambda: self.kernel_runtime,
+            durable=lambda timeout: self.durable(timeout),  # noqa: PLW0108
+            unavailable_reason=lambda: self.unavailable_reason(),  # noqa: PLW0108
+            accepting=lambda: self.accepting, order_reads=lambda: self.order_reads,
+            health=lambda: self.health, last_quote_ns=lambda: self.last_quote_ns,
+            alerts=self.alerts, emergency_log=self.emergency_log, metrics=self.metrics,
+            default_account=settings.default_account)
         self.instruments = default_instruments()
         self.calendar = calendar_by_name(settings.calendar)
-        self.feed = SimulatedFeed(list(self.instruments), seed=settings.feed_seed,
-                                  interval_ms=settings.feed_interval_ms)
+        self.feed: Feed = feed or SimulatedFeed(list(self.instruments), seed=settings.feed_seed,
+                                                interval_ms=settings.feed_interval_ms)
         self.health = Health()
         self.accepting = False  # False until started, and again once stop begins
         self.last_quote_ns = 0
         self.quote_listeners: list[asyncio.Queue[Quote]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        #: coroutine factories services register (watchers, aggregators); run from start()
+        #: the process's own background coroutines (peer probes, alert relay); run from
+        #: start(), beside the tasks the services' specs declare
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._services_work: list[Background] = []
         self.runtime: Runtime | None = None
         self.projector: BackgroundProjector | None = None
         self.projector_process: ProjectorProcess | None = None
@@ -157,10 +185,12 @@ class Platform:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         url = s.resolved_database_url
         if self.role == "replica":
+            from mcp_trading.processes.distributed.replica import CONTROL_KINDS, open_replica
+
             self.runtime = open_replica(
-                open_store(url), instruments=self.instruments, clock=WallClock(),
+                self._open_store(url), instruments=self.instruments, clock=self.clock,
                 calendar=self.calendar, config=s.kernel_config(),
-                kinds=CONTROL_KINDS if self.service in CONTROL_ONLY else None)
+                kinds=CONTROL_KINDS if self.folds == "control" else None)
             report = self.runtime.report
             log.info("replica recovered: last seq %d (%d events replayed in %.3f s)",
                      report.last_seq, report.replayed, report.seconds)
@@ -168,12 +198,14 @@ class Platform:
             tune_gc_for_kernel()  # a replica holds the same long-lived book as the kernel
             return
         reports = s.resolved_reports_url
+        given = self._store is not None  # a store of the caller's: not ours to migrate
         if self.role == "embedded":
-            upgrade(url)
-            if reports != url:
+            if not given:
+                upgrade(url)
+            if reports != url and not (given and s.projection == "off"):
                 upgrade(reports)
         interval = s.projection_interval_s
-        store = open_store(url)
+        store = self._open_store(url)
         if s.projection == "thread" and interval > 0:
             # its own reader of the journal: the kernel's store closes on its own schedule
             source = open_store(url) if reports != url else None
@@ -185,12 +217,14 @@ class Platform:
                 reports, interval, str(s.resolved_log_dir / "projector.log"), journal_url=url)
             self.projector_process.start()
         if self.role == "engine":
+            from mcp_trading.processes.distributed.publisher import EventPublisher
+
             assert self.bus is not None
             self.publisher = EventPublisher(self.bus)
         if self.ack_trace_file is not None:
             self.ack_trace = AckTrace()
             self.ack_trace.watch_gc()
-        self.runtime = recover(store, instruments=self.instruments, clock=WallClock(),
+        self.runtime = recover(store, instruments=self.instruments, clock=self.clock,
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
                                on_commit=self.projector.notify if self.projector else None,
@@ -203,6 +237,15 @@ class Platform:
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
         self._open_order_reads()
         tune_gc_for_kernel()
+
+    def _open_store(self, url: str) -> JournalStore:
+        store, self._store = self._store, None  # a given store serves one open()
+        return store if store is not None else open_store(url)
+
+    @property
+    def folds(self) -> Distributed:
+        """What this process does in distributed mode (its service's spec)."""
+        return self.specs[0].distributed if self.role != "embedded" else "engine"
 
     @staticmethod
     def _tune_malloc() -> None:
@@ -294,19 +337,30 @@ class Platform:
         runtime = self.runtime
         if self.role == "embedded":
             tasks.append(self._pump_quotes())
-        elif isinstance(runtime, ReplicaRuntime):
-            assert self.bus is not None and self.quote_bus is not None
-            assert self.service is not None
-            if self.service not in QUOTE_ONLY:
-                tasks.append(runtime.follow(self.bus, group=self.service, consumer=self.service))
-            tasks.append(self._publish_feed() if self.service == "market-data"
-                         else follow_quotes(self.quote_bus, self._replica_quotes,
-                                            self._quotes_bus))
         else:
-            assert self.quote_bus is not None
-            tasks.append(follow_quotes(self.quote_bus, self._engine_quotes, self._quotes_bus))
+            from mcp_trading.processes.distributed.quotes import follow_quotes
+
+            assert self.bus is not None and self.quote_bus is not None
+            assert self.service is not None and runtime is not None
+            if not isinstance(runtime, KernelRuntime):  # a replica
+                if self.folds in ("replica", "control"):
+                    tasks.append(runtime.follow(self.bus, group=self.service,
+                                                consumer=self.service))
+                tasks.append(self._publish_feed() if self.folds == "feed"
+                             else follow_quotes(self.quote_bus, self._replica_quotes,
+                                                self._quotes_bus))
+            else:
+                tasks.append(follow_quotes(self.quote_bus, self._engine_quotes,
+                                           self._quotes_bus))
         self._tasks = [asyncio.create_task(t) for t in tasks]
         self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
+        # each service's declared background work, whatever face serves it
+        for spec in self.specs:
+            for task in spec.tasks:
+                work: Background = load(task.factory)(self)
+                self._services_work.append(work)
+                self._tasks.append(asyncio.create_task(self._supervised(work.run),
+                                                       name=f"{spec.name}:{task.name}"))
 
     async def stop(self) -> None:
         """Refuse new commands, let the journal flush, stop the background work."""
@@ -317,6 +371,9 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        for work in self._services_work:
+            await work.stop()
+        self._services_work = []
         if self.runtime is not None:
             await asyncio.to_thread(self.runtime.journal.flush)
         if self.publisher is not None:  # what is durable reaches the bus before we go
@@ -413,6 +470,8 @@ class Platform:
 
     async def _publish_feed(self) -> None:
         """market-data (distributed): run the feed, publish it, keep the local view current."""
+        from mcp_trading.processes.distributed.quotes import publish_quotes
+
         assert self.quote_bus is not None
         interval = self.settings.feed_interval_ms / 1000
         while True:
@@ -437,8 +496,10 @@ class Platform:
         self.metrics.quotes.inc(len(quotes))
 
     def _replica_quotes(self, quotes: list[Quote]) -> None:
+        from mcp_trading.processes.distributed.replica import apply_quote
+
         state = self.kernel_runtime.kernel.state
-        marks = self.service not in CONTROL_ONLY  # those hold no positions to re-mark
+        marks = self.folds != "control"  # those hold no positions to re-mark
         for quote in quotes:
             if marks:
                 apply_quote(state, quote)
@@ -548,7 +609,7 @@ class Platform:
             error = runtime.journal.error
             if error is not None:
                 self._journal_failed(error)
-            if isinstance(runtime, ReplicaRuntime):
+            if not isinstance(runtime, KernelRuntime):  # a replica
                 h.store_error = runtime.store_error
             else:
                 failing = runtime.journal.failing
@@ -572,7 +633,7 @@ class Platform:
 
     def _bus_problem(self) -> str | None:
         runtime = self.runtime
-        if isinstance(runtime, ReplicaRuntime) and not runtime.bus_ok:
+        if runtime is not None and not isinstance(runtime, KernelRuntime) and not runtime.bus_ok:
             return f"events: {runtime.bus_error}"
         if self.publisher is not None and self.publisher.failing is not None:
             return f"publishing: {type(self.publisher.failing).__name__}"

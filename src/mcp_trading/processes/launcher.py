@@ -19,37 +19,30 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
-from mcp_trading.platform import SERVICES
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.processes.distributed.alerts_relay import publish_alert
 from mcp_trading.processes.serve import ServeError, open_checked_bus
 from mcp_trading.processes.supervisor import (
-    ServiceSpec,
+    ProcessSpec,
     Supervisor,
     SupervisorEvent,
     read_state,
     write_state,
 )
+from mcp_trading.services import registry
 
-__all__ = ["DEPENDS_ON", "LaunchError", "preflight", "request_restart", "run", "service_specs",
+__all__ = ["LaunchError", "preflight", "request_restart", "run", "service_specs",
            "state_path"]
 
 log = logging.getLogger("mcp_trading.supervisor")
 
-#: the dependency graph: a service starts once everything it names is healthy
-DEPENDS_ON: Mapping[str, tuple[str, ...]] = {
-    "market-data": (), "providers": (),
-    "trading-engine": ("market-data", "providers"),
-    "orders": ("trading-engine",), "risk": ("trading-engine",), "portfolio": ("trading-engine",),
-    "alerts": ("orders", "risk", "portfolio"),
-}
 _ALERTING = {"exited": Severity.CRITICAL, "gave_up": Severity.CRITICAL,
              "unhealthy": Severity.WARNING}
 
@@ -90,15 +83,16 @@ def preflight(settings: Settings) -> None:
         raise LaunchError(str(exc)) from None
 
 
-def service_specs(settings: Settings) -> list[ServiceSpec]:
+def service_specs(settings: Settings) -> list[ProcessSpec]:
     log_dir = settings.resolved_log_dir
     env = {"MCP_TRADING_DEPLOYMENT": "distributed", "PYTHONUNBUFFERED": "1"}
-    return [ServiceSpec(name=name, argv=[sys.executable, "-m", "mcp_trading", "serve", name,
-                                         "--data-dir", str(settings.data_dir)],
-                        health_url=settings.service_url(name) + "/health",
-                        depends_on=DEPENDS_ON[name], env=env,
-                        log_file=log_dir / f"{name}.out", ready_timeout_s=60.0)
-            for name in SERVICES]
+    # a service starts once everything its spec depends on is healthy
+    return [ProcessSpec(name=spec.name, argv=[sys.executable, "-m", "mcp_trading", "serve",
+                                              spec.name, "--data-dir", str(settings.data_dir)],
+                        health_url=settings.service_url(spec.name) + "/health",
+                        depends_on=spec.depends_on, env=env,
+                        log_file=log_dir / f"{spec.name}.out", ready_timeout_s=60.0)
+            for spec in registry.specs()]
 
 
 def _alerting(settings: Settings) -> Callable[[SupervisorEvent], None]:
@@ -178,8 +172,9 @@ def request_restart(settings: Settings, service: str, *, timeout_s: float = 60.0
     LaunchError when no supervisor runs, the service is unknown, or it is not healthy again
     within `timeout_s`.
     """
-    if service not in SERVICES:
-        raise LaunchError(f"service {service!r} is not known; use one of: {', '.join(SERVICES)}")
+    if service not in registry.names():
+        raise LaunchError(f"service {service!r} is not known; use one of: "
+                          f"{', '.join(registry.names())}")
     current = read_state(state_path(settings))
     if current is None or not current["supervisor"].get("alive"):
         raise LaunchError("no distributed platform is running here (no live supervisor in "

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import psutil
 
 __all__ = [
-    "ServiceSpec",
+    "ProcessSpec",
     "is_same_process",
     "log_tail",
     "lower_priority",
@@ -49,7 +49,7 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ServiceSpec:
+class ProcessSpec:
     """How to run one service as its own process and how to tell that it is ready.
 
     `env` is laid over the supervisor's own environment (a child still needs PATH and the
@@ -76,7 +76,7 @@ class ServiceSpec:
                              "must be > 0")
 
 
-def spawn(spec: ServiceSpec, *, note: str = "") -> subprocess.Popen[bytes]:
+def spawn(spec: ProcessSpec, *, note: str = "") -> subprocess.Popen[bytes]:
     """Start the service in its own session, so a Ctrl-C at the terminal reaches only us.
 
     Raises OSError when the command cannot be executed.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -29,8 +30,11 @@ from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.faces.rest.fastpath import serving_app
 from mcp_trading.faces.rest.protocol import server_config
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
-from mcp_trading.platform.platform import SERVICES, Platform
+from mcp_trading.platform.platform import Platform
+from mcp_trading.services import registry
+from mcp_trading.services.spec import load
 
 __all__ = [
     "PortInUseError",
@@ -59,38 +63,20 @@ class SignalFreeServer(uvicorn.Server):
         yield
 
 
-def app_builders(platform: Platform, failing: Callable[[], list[str]]
-                 ) -> dict[str, Callable[[], FastAPI]]:
-    """How each service's REST app is built over `platform` (`failing()`: the failing health
-    checks, for the services that gate on them)."""
-    from mcp_trading.services.alerts import rest as alerts
-    from mcp_trading.services.market_data import rest as market_data
-    from mcp_trading.services.orders import rest as orders
-    from mcp_trading.services.portfolio import rest as portfolio
-    from mcp_trading.services.providers import rest as providers
-    from mcp_trading.services.risk import rest as risk
-    from mcp_trading.services.trading_engine import rest as trading_engine
-
-    return {
-        "market-data": lambda: market_data.build(platform),
-        "providers": lambda: providers.build(platform),
-        "trading-engine": lambda: trading_engine.build(platform, failing_checks=failing),
-        "orders": lambda: orders.build(platform),
-        "risk": lambda: risk.build(platform),
-        "portfolio": lambda: portfolio.build(platform),
-        "alerts": lambda: alerts.build(platform, failing_checks=failing),
-    }
+def app_builders(platform: Platform) -> dict[str, Callable[[], FastAPI]]:
+    """How each registered service's REST app is built over `platform` (its spec's `rest`,
+    loaded now)."""
+    return {spec.name: functools.partial(load(spec.rest), platform) for spec in registry.specs()}
 
 
 def build_apps(platform: Platform, services_up: Callable[[], dict[str, bool]]) -> dict[str, FastAPI]:
-    from mcp_trading.platform.health import failing_checks
-
-    def failing() -> list[str]:
-        return failing_checks(platform, services_up())
-
-    apps = {name: build() for name, build in app_builders(platform, failing).items()}
+    """Every service's app, REST and MCP at /mcp; `services_up()` tells the comprehensive
+    health check which services answer."""
+    platform.services_up = services_up
+    apps = {name: build() for name, build in app_builders(platform).items()}
     for name, app in apps.items():  # every service also speaks MCP at /mcp
-        attach_mcp(app, platform, name)
+        if registry.get(name).mcp:
+            attach_mcp(app, platform, name)
     return apps
 
 
@@ -142,17 +128,15 @@ def _write_pid_file(settings: Settings, ports: dict[str, int]) -> None:
 async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = None,
                          on_ready: Callable[[dict[str, int]], None] | None = None) -> None:
     """Run every service until `stop` is set (or SIGTERM / SIGINT)."""
-    from mcp_trading.security.keys import build_authenticator
-
     # background threads (journal writer, projector) hold the GIL for at most 1 ms at a time,
     # so request latency on the event loop stays low
     sys.setswitchinterval(0.001)
     restrict_umask()  # key hashes, journal, logs and the PID file: the platform user's only
     secure_data_dir(settings)
-    platform = Platform(settings)
-    platform.authenticator = build_authenticator(settings)  # refuses an insecure production setup
+    platform = bootstrap(settings)  # refuses an insecure production setup first
     host = settings.bind_host
-    ports = {name: settings.port(name) for name in SERVICES}
+    names = registry.names()
+    ports = {name: settings.port(name) for name in names}
     sockets = {name: bind_socket(host, port, name) for name, port in ports.items()}
     ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}  # port 0: picked
     platform.open()
@@ -162,7 +146,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
         return {name: bool(s.started and not s.should_exit) for name, s in servers.items()}
 
     apps = build_apps(platform, services_up)
-    for name in SERVICES:
+    for name in names:
         servers[name] = http_server(apps[name])
     stop = stop_on_signals(stop)
     await platform.start()

@@ -21,18 +21,14 @@ from mcp_trading.adapters.bus.connection import redact_url
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
-from mcp_trading.platform import SERVICES
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform, Role
 from mcp_trading.processes.distributed.alerts_relay import follow_alerts, forwarder
-from mcp_trading.processes.distributed.forward import (
-    WRITE_ROUTES,
-    ForwardWrites,
-    StampSeq,
-    internal_prefix,
-)
+from mcp_trading.processes.distributed.forward import ForwardWrites, StampSeq, internal_prefix
 from mcp_trading.processes.distributed.peers import PeerHealth
 from mcp_trading.processes.procs import lower_priority
 from mcp_trading.processes.runner import app_builders, bind_socket, http_server, stop_on_signals
+from mcp_trading.services import registry
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
            "serve_service"]
@@ -66,51 +62,50 @@ def open_checked_bus(settings: Settings, *, prefix: str | None = None) -> EventB
     return bus
 
 
-def build_service_app(platform: Platform, service: str, peers: PeerHealth) -> FastAPI:
+def build_service_app(platform: Platform, service: str) -> FastAPI:
     """The service's REST + MCP app; the engine's also holds the other services' write
-    routes under /internal/<service>, replicas forward those routes to it."""
-    from mcp_trading.platform.health import failing_checks
-    from mcp_trading.services.alerts import rest as alerts
-
-    def failing() -> list[str]:
-        return failing_checks(platform, peers.services_up())
-
-    builders = app_builders(platform, failing)
+    routes (their specs' `writes`) under /internal/<service>, replicas forward those routes
+    to it."""
+    builders = app_builders(platform)
     settings = platform.settings
+    spec = registry.get(service)
     app = builders[service]()
-    attach_mcp(app, platform, service, base_url=settings.service_url(service))
-    if service == "trading-engine":
-        internal = {"orders": builders["orders"], "risk": builders["risk"],
-                    # the alerts service runs the alert watcher; the engine's copy serves
-                    # only the forwarded maintenance routes
-                    "alerts": lambda: alerts.build(platform, failing_checks=failing,
-                                                   watcher=False)}
-        for name, build in internal.items():
-            app.mount(internal_prefix(name), StampSeq(build(), platform))  # type: ignore[no-untyped-call]
-    elif service in WRITE_ROUTES:
+    if spec.mcp:
+        attach_mcp(app, platform, service, base_url=settings.service_url(service))
+    if spec.distributed == "engine":
+        for other in registry.specs():
+            if other.writes and other.name != service:
+                app.mount(internal_prefix(other.name),
+                          StampSeq(builders[other.name](), platform))
+    elif spec.writes:
         app.add_middleware(ForwardWrites, platform=platform, service=service,
-                           engine_url=settings.service_url("trading-engine"))
+                           engine_url=settings.service_url(_engine()))
     return app
+
+
+def _engine() -> str:
+    return next(s.name for s in registry.specs() if s.distributed == "engine")
 
 
 async def serve_service(settings: Settings, service: str, *,
                         stop: asyncio.Event | None = None) -> None:
     """Run one service until `stop` is set (or SIGTERM / SIGINT)."""
     from mcp_trading.adapters.store import SchemaOutOfDateError
-    from mcp_trading.security.keys import InsecureSecretError, build_authenticator
+    from mcp_trading.security.keys import InsecureSecretError
 
-    if service not in SERVICES:
-        raise ServeError(f"service {service!r} is not known; use one of: {', '.join(SERVICES)}")
+    if service not in registry.names():
+        raise ServeError(f"service {service!r} is not known; use one of: "
+                         f"{', '.join(registry.names())}")
+    spec = registry.get(service)
     sys.setswitchinterval(0.001)
     bus = open_checked_bus(settings)
     quotes = open_checked_bus(settings, prefix=cache_prefix(settings))
-    role: Role = "engine" if service == "trading-engine" else "replica"
+    role: Role = "engine" if spec.distributed == "engine" else "replica"
     if role == "replica" and settings.replica_nice:
         with contextlib.suppress(OSError):  # a lower priority only; refused is harmless
             lower_priority(settings.replica_nice)
-    platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     try:
-        platform.authenticator = build_authenticator(settings)
+        platform = bootstrap(settings, role=role, service=service, bus=bus, quote_bus=quotes)
     except InsecureSecretError as exc:
         raise ServeError(str(exc)) from None
     sock = bind_socket(settings.bind_host, settings.port(service), service)
@@ -119,13 +114,14 @@ async def serve_service(settings: Settings, service: str, *,
     except SchemaOutOfDateError as exc:
         sock.close()
         raise ServeError(f"{exc}; run `mcp-trading db upgrade` first") from None
-    peers = PeerHealth(settings, service, SERVICES)
+    peers = PeerHealth(settings, service, registry.names())
+    platform.services_up = peers.services_up
     platform.background.append(peers.run)
-    if service == "alerts":  # every process's alerts end up here
-        platform.background.append(lambda: follow_alerts(bus, platform.alerts, "alerts"))
+    if spec.collects_alerts:  # every process's alerts end up here
+        platform.background.append(lambda: follow_alerts(bus, platform.alerts, service))
     else:
         platform.alerts.forward = forwarder(bus)
-    app = build_service_app(platform, service, peers)
+    app = build_service_app(platform, service)
     server = http_server(app)
     stop = stop_on_signals(stop)
     await platform.start()

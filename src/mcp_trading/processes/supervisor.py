@@ -30,9 +30,9 @@ from typing import Any, NamedTuple
 
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.processes import procs
-from mcp_trading.processes.procs import ServiceSpec, read_state, write_state
+from mcp_trading.processes.procs import ProcessSpec, read_state, write_state
 
-__all__ = ["ServiceSpec", "Supervisor", "SupervisorError", "SupervisorEvent", "read_state",
+__all__ = ["ProcessSpec", "Supervisor", "SupervisorError", "SupervisorEvent", "read_state",
            "start_order", "write_state"]
 
 log = logging.getLogger("mcp_trading.supervisor")
@@ -59,9 +59,9 @@ class SupervisorError(TradingError, RuntimeError):
         self.log_tail = log_tail
 
 
-def start_order(specs: Iterable[ServiceSpec]) -> list[list[str]]:
+def start_order(specs: Iterable[ProcessSpec]) -> list[list[str]]:
     """Topological levels: every service comes in a level after all of its dependencies."""
-    by_name: dict[str, ServiceSpec] = {}
+    by_name: dict[str, ProcessSpec] = {}
     for spec in specs:
         if spec.name in by_name:
             raise ValueError(f"service {spec.name!r} is configured twice; names must be unique")
@@ -88,7 +88,7 @@ def start_order(specs: Iterable[ServiceSpec]) -> list[list[str]]:
 
 @dataclass(slots=True)
 class _Child:
-    spec: ServiceSpec
+    spec: ProcessSpec
     state: str = "stopped"
     proc: subprocess.Popen[bytes] | None = None
     create_time: float | None = None  # epoch, for people
@@ -105,7 +105,7 @@ class _Child:
 class Supervisor:
     """Runs `specs` as child processes; see the module docstring for the states and orders."""
 
-    def __init__(self, specs: Sequence[ServiceSpec], *,
+    def __init__(self, specs: Sequence[ProcessSpec], *,
                  on_event: Callable[[SupervisorEvent], None] | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,

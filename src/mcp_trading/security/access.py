@@ -16,7 +16,7 @@ from mcp_trading.domain.errors import (
 from mcp_trading.security.principal import Principal, Role
 
 if TYPE_CHECKING:
-    from mcp_trading.platform.platform import Platform
+    from mcp_trading.services.core import ServiceCore
 
 __all__ = ["accounts_in_scope", "parse_time", "require", "require_running", "resolve_account"]
 
@@ -35,9 +35,9 @@ def require(principal: Principal | None, role: Role) -> Principal:
     return principal
 
 
-def require_running(platform: Platform) -> None:
+def require_running(core: ServiceCore) -> None:
     """Commands need a started platform that is not stopping (503 otherwise)."""
-    if not platform.accepting:
+    if not core.accepting:
         from mcp_trading.platform.platform import NOT_RUNNING
 
         raise UnavailableError(NOT_RUNNING, code="UNAVAILABLE")

@@ -27,6 +27,7 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.keys import Authenticator, KeyStore, TokenIssuer
 from mcp_trading.security.principal import Role
@@ -41,11 +42,11 @@ MakeKey = Callable[..., str]
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
     settings = Settings(data_dir=tmp_path)
-    plat = Platform(settings)
+    keys = KeyStore(create_store_engine(settings.resolved_database_url), hasher=CHEAP)
+    plat = bootstrap(settings, authenticator=Authenticator(keys, TokenIssuer(settings.jwt_secret),
+                                                           "dev"))
     plat.open()
     plat.accepting = True
-    keys = KeyStore(create_store_engine(settings.resolved_database_url), hasher=CHEAP)
-    plat.authenticator = Authenticator(keys, TokenIssuer(settings.jwt_secret), "dev")
     kernel = plat.kernel_runtime.kernel
     if "other" not in kernel.state.accounts:
         kernel.open_account("other", Decimal(100_000))

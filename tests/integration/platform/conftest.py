@@ -17,6 +17,7 @@ import pytest
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import Order, OrderRequest
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 
@@ -43,10 +44,9 @@ class FakeAuthenticator:
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
     """An opened platform accepting commands, with the fake authenticator."""
-    plat = Platform(Settings(data_dir=tmp_path))
+    plat = bootstrap(Settings(data_dir=tmp_path), authenticator=FakeAuthenticator())
     plat.open()
     plat.accepting = True
-    plat.authenticator = FakeAuthenticator()  # type: ignore[attr-defined]
     try:
         yield plat
     finally:

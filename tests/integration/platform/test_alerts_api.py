@@ -17,6 +17,7 @@ from mcp_trading.domain.orders import OrderRequest, OrderStatus
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
+from mcp_trading.services import registry
 from mcp_trading.services.alerts import rest as alerts
 from mcp_trading.services.alerts.service import AlertWatcher, watch
 
@@ -190,18 +191,16 @@ def test_maintenance_survives_a_restart(tmp_path: Path) -> None:
         close(second)
 
 
-def test_build_registers_the_watcher_with_the_platform(platform: Platform) -> None:
-    before = len(platform.background)
+def test_the_watcher_is_the_specs_task_not_the_faces(platform: Platform) -> None:
     alerts.build(platform)
-    assert len(platform.background) == before + 1
-    alerts.build(platform, watcher=False)
-    assert len(platform.background) == before + 1
+    assert not platform.background  # building a face starts nothing
+    assert [t.name for t in registry.get("alerts").tasks] == ["watcher"]
 
 
 # ---- the watcher ----------------------------------------------------------------------------
 
 def test_watcher_raises_once_per_feed_transition(platform: Platform, checks: Checks) -> None:
-    watcher = AlertWatcher(platform, checks)
+    watcher = AlertWatcher(platform.core, checks)
     platform.health.feed_status = "streaming"
     assert watcher.poll() == []
     platform.health.feed_status = "stale"
@@ -220,7 +219,7 @@ def test_watcher_raises_once_per_feed_transition(platform: Platform, checks: Che
 def test_watcher_raises_when_a_health_check_starts_failing(platform: Platform,
                                                            checks: Checks) -> None:
     platform.health.feed_status = "streaming"
-    watcher = AlertWatcher(platform, checks)
+    watcher = AlertWatcher(platform.core, checks)
     checks.failing = ["disk: 3 MB free", "feed: stale"]  # the feed has its own alert
     (alert,) = watcher.poll()
     assert alert.kind == "health"
@@ -236,7 +235,7 @@ def test_watcher_raises_on_a_risk_breach_not_an_operator_halt(platform: Platform
                                                               checks: Checks,
                                                               feed_quote: Any,
                                                               place_order: Any) -> None:
-    watcher = AlertWatcher(platform, checks)
+    watcher = AlertWatcher(platform.core, checks)
     kernel = platform.kernel_runtime.kernel
     kernel.halt(reason="operator halt", actor="key:ops")
     feed_quote()
@@ -351,7 +350,7 @@ def test_an_account_breach_is_seen_by_that_accounts_traders_only(
     kernel = platform.kernel_runtime.kernel
     kernel.open_account("other", Decimal(1000))
     kernel.halt(account_id="other", reason="RISK_MAX_DRAWDOWN: test", actor="risk")
-    AlertWatcher(platform, checks).poll()
+    AlertWatcher(platform.core, checks).poll()
     [breach] = [a for a in platform.alerts.list() if a.kind == "limit_breach"]
     assert breach.account_id == "other"
     assert "limit_breach" not in _kinds(client, auth, "trader@paper")

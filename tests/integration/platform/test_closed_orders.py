@@ -98,7 +98,7 @@ def _book(plat: Platform) -> dict[str, str]:
 
 
 def _reads(plat: Platform, ids: dict[str, str]) -> dict[str, Any]:
-    trading, orders = TradingService(plat), OrdersService(plat)
+    trading, orders = TradingService(plat.core), OrdersService(plat.core)
     pages: list[Any] = []
     params: dict[str, Any] = {"status": "all", "limit": 2}
     while True:
@@ -134,7 +134,7 @@ def test_reads_of_closed_orders_are_the_same_once_they_leave_memory(plat: Platfo
 def test_retry_of_a_released_order_answers_it_and_a_changed_one_is_refused(plat: Platform
                                                                             ) -> None:
     ids = _book(plat)
-    trading = TradingService(plat)
+    trading = TradingService(plat.core)
     view = trading.get_order(VIEWER, ids["filled"])
     _release(plat)
     again, accepted = asyncio.run(trading.submit_order(
@@ -157,7 +157,7 @@ def test_retry_of_a_released_order_answers_it_and_a_changed_one_is_refused(plat:
 def test_cancel_and_replace_of_a_released_order_are_refused_as_before(plat: Platform,
                                                                        name: str) -> None:
     ids = _book(plat)
-    trading = TradingService(plat)
+    trading = TradingService(plat.core)
 
     def refusals() -> list[str]:
         messages = []
@@ -195,7 +195,7 @@ def test_restart_keeps_the_small_state_and_the_reads(tmp_path: Path) -> None:
 
 def test_entries_past_the_memory_window_are_checked_against_the_store(plat: Platform) -> None:
     ids = _book(plat)
-    trading = TradingService(plat)
+    trading = TradingService(plat.core)
     view = trading.get_order(VIEWER, ids["filled"])
     _release(plat)
     state = plat.kernel_runtime.kernel.state

@@ -14,10 +14,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data import rest as market_data
-from mcp_trading.services.market_data.service import MarketDataService
+from mcp_trading.services.market_data.service import MarketDataService, background
 
 VIEWER = {"Authorization": "Bearer k1"}
 MINUTE = 60_000_000_000
@@ -45,9 +46,9 @@ def quote(symbol: str = "AAPL", last: str | None = "100.01", ts: int | None = No
 
 
 def open_platform(data_dir: Path) -> Platform:
-    platform = Platform(Settings(data_dir=data_dir, database_url=None))
+    platform = bootstrap(Settings(data_dir=data_dir, database_url=None),
+                         authenticator=ViewerAuthenticator())
     platform.open()
-    platform.authenticator = ViewerAuthenticator()
     return platform
 
 
@@ -67,8 +68,9 @@ class Harness:
         self.svc = MarketDataService.for_platform(platform)
 
     def start(self) -> None:
+        """What the platform's start does with the spec's task (run on the client's loop)."""
         async def started() -> None:
-            self.svc.ensure_started()
+            self._task = asyncio.create_task(self.svc.run())
             while self.svc._active is None:
                 await asyncio.sleep(0.001)
 
@@ -405,9 +407,9 @@ def test_a_closed_stream_is_forgotten(harness: Harness) -> None:
     assert harness.client.get("/health").json()["stream_clients"] == 0
 
 
-def test_background_task_is_registered_on_the_platform(tmp_path: Path) -> None:
+def test_the_rest_face_and_the_task_share_one_service(tmp_path: Path) -> None:
     platform = Platform(Settings(data_dir=tmp_path, database_url=None))
     market_data.build(platform)
     svc = MarketDataService.for_platform(platform)
-    assert svc.run in platform.background
-    assert MarketDataService.for_platform(platform) is svc
+    assert background(platform) is svc
+    assert not platform.background  # the platform starts the spec's task, not the face

@@ -25,10 +25,11 @@ from schemathesis.engine import events
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcp_trading.platform.platform import SERVICES, Platform
+from mcp_trading.platform.platform import Platform
 from mcp_trading.processes.runner import build_apps
 from mcp_trading.services.market_data.service import MarketDataService
 from mcp_trading.services.providers.service import ProvidersService
+from mcp_trading.services.registry import names
 from mcp_trading.services.trading_engine import rest as trading_engine
 
 from .conftest import FeedQuote, PlaceOrder
@@ -67,7 +68,7 @@ def world(platform: Platform, feed_quote: FeedQuote, place_order: PlaceOrder) ->
 @pytest.fixture
 def apps(platform: Platform) -> Iterator[dict[str, _LoopRecorder]]:
     served = {name: _LoopRecorder(app) for name, app in
-              build_apps(platform, lambda: dict.fromkeys(SERVICES, True)).items()}
+              build_apps(platform, lambda: dict.fromkeys(names(), True)).items()}
     yield served
     # routes lazily start the services' background readers on schemathesis' event loop
     for app in served.values():
@@ -114,7 +115,7 @@ def _server_errors(app: ASGIApp, config: schemathesis.Config) -> list[str]:
 
 
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", names())
 def test_no_request_gets_a_server_error(apps: dict[str, _LoopRecorder],
                                         world: dict[str, list[Any]], service: str,
                                         credential: str) -> None:

@@ -139,7 +139,7 @@ CASES: dict[str, tuple[Callable[[Platform], Any], Payload, str]] = {
 
 def _preview(plat: Platform, payload: Payload) -> Outcome:
     try:
-        verdict = RiskService(plat).check(TRADER, payload)
+        verdict = RiskService(plat.core).check(TRADER, payload)
     except Exception as exc:
         api = http_error(exc)
         assert api is not None, exc
@@ -152,7 +152,7 @@ def _preview(plat: Platform, payload: Payload) -> Outcome:
 
 def _submit(plat: Platform, payload: Payload, known: set[str]) -> Outcome:
     try:
-        view, accepted = asyncio.run(TradingService(plat).submit_order(TRADER, payload))
+        view, accepted = asyncio.run(TradingService(plat.core).submit_order(TRADER, payload))
     except Exception as exc:
         api = http_error(exc)
         assert api is not None, exc

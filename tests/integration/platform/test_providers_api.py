@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mcp_trading.config import Settings
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.providers import rest as providers
@@ -20,6 +21,7 @@ from mcp_trading.services.providers.service import (
     ProviderRegistry,
     ProvidersService,
     SimulatorProvider,
+    background,
 )
 
 S = 1_000_000_000
@@ -136,9 +138,9 @@ def test_registering_twice_or_recording_for_an_unknown_provider_fails() -> None:
 # ---- the simulator provider --------------------------------------------------------------
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Platform]:
-    platform = Platform(Settings(data_dir=tmp_path, database_url=None))
+    platform = bootstrap(Settings(data_dir=tmp_path, database_url=None),
+                         authenticator=ViewerAuthenticator())
     platform.open()
-    platform.authenticator = ViewerAuthenticator()
     yield platform
     if platform.runtime is not None:
         platform.runtime.close()
@@ -148,7 +150,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 
 def test_the_simulator_succeeds_when_the_pump_delivered_quotes_since_the_last_poll(
         platform: Platform) -> None:
-    sim = SimulatorProvider(platform)
+    sim = SimulatorProvider.for_platform(platform)
     assert sim.poll(T0) is None  # not started: the pump is meant to be idle
     platform.accepting = True
     assert sim.poll(T0) is None  # no first quote yet: no verdict (status stays down meanwhile)
@@ -199,32 +201,38 @@ def test_providers_reports_the_simulator_once_it_delivers(platform: Platform,
     assert (health["status"], health["providers_status"]) == ("healthy", "ok")
 
 
-def test_a_request_starts_the_poller(platform: Platform, client: TestClient) -> None:
+def test_starting_the_platform_starts_the_poller(platform: Platform, client: TestClient) -> None:
     svc = ProvidersService.for_platform(platform)
-    client.get("/providers", headers=VIEWER)
+    assert client.get("/health").json()["polling"] is False  # a request starts nothing
 
     async def running() -> bool:
+        await platform.start()  # the spec's task, whatever face serves the service
         for _ in range(100):
             if svc._active is not None:
                 return True
             await asyncio.sleep(0.001)
         return False
 
-    assert client.portal.call(running)
-    assert client.get("/health").json()["polling"] is True
+    try:
+        assert client.portal.call(running)
+        assert client.get("/health").json()["polling"] is True
+    finally:
+        client.portal.call(platform.stop)
+    assert svc._active is None
 
 
 def test_providers_status_is_degraded_when_some_active_provider_is_down(platform: Platform) -> None:
     registry = ProviderRegistry()
-    registry.register(SimulatorProvider(platform))
+    registry.register(SimulatorProvider.for_platform(platform))
     registry.register(FakeVendor())
-    svc = ProvidersService(platform, registry)
+    svc = ProvidersService(platform.core, registry)
     registry.record_success("simulator", time.time_ns())
     assert svc.providers_status() == "degraded"
     assert svc.health()["status"] == "degraded"
 
 
-def test_background_task_is_registered_on_the_platform(tmp_path: Path) -> None:
+def test_the_rest_face_and_the_task_share_one_service(tmp_path: Path) -> None:
     platform = Platform(Settings(data_dir=tmp_path, database_url=None))
     providers.build(platform)
-    assert ProvidersService.for_platform(platform).run in platform.background
+    assert background(platform) is ProvidersService.for_platform(platform)
+    assert not platform.background  # the platform starts the spec's task, not the face

@@ -23,7 +23,7 @@ import pytest
 
 from mcp_trading.processes import procs, supervisor
 from mcp_trading.processes.supervisor import (
-    ServiceSpec,
+    ProcessSpec,
     Supervisor,
     SupervisorError,
     SupervisorEvent,
@@ -74,14 +74,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Callable[..., ServiceSpec]:
+def service(tmp_path: Path) -> Callable[..., ProcessSpec]:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
 
     def make(name: str, *depends_on: str, ready_after: float = 0.0, exit_after: float = -1,
-             exit_code: int = 0, ready_timeout_s: float = 5.0) -> ServiceSpec:
+             exit_code: int = 0, ready_timeout_s: float = 5.0) -> ProcessSpec:
         port = free_port()
-        return ServiceSpec(name=name, depends_on=depends_on, ready_timeout_s=ready_timeout_s,
+        return ProcessSpec(name=name, depends_on=depends_on, ready_timeout_s=ready_timeout_s,
                            argv=[sys.executable, str(script), str(port), str(ready_after),
                                  str(exit_after), str(exit_code)],
                            health_url=f"http://127.0.0.1:{port}/health",
@@ -94,7 +94,7 @@ def supervise() -> Iterator[Callable[..., tuple[Supervisor, list[SupervisorEvent
     """A supervisor with fast timings and a recorded event list; always stopped at the end."""
     made: list[Supervisor] = []
 
-    def make(specs: list[ServiceSpec], **kwargs: Any) -> tuple[Supervisor, list[SupervisorEvent]]:
+    def make(specs: list[ProcessSpec], **kwargs: Any) -> tuple[Supervisor, list[SupervisorEvent]]:
         events: list[SupervisorEvent] = []
         sup = Supervisor(specs, on_event=events.append, **{**FAST, **kwargs})
         made.append(sup)
@@ -129,24 +129,24 @@ def gone(pid: int) -> bool:
 
 
 def test_public_surface_is_pinned() -> None:
-    assert set(supervisor.__all__) == {"ServiceSpec", "Supervisor", "SupervisorError", "SupervisorEvent",
+    assert set(supervisor.__all__) == {"ProcessSpec", "Supervisor", "SupervisorError", "SupervisorEvent",
                                        "read_state", "start_order", "write_state"}
-    assert set(procs.__all__) == {"ServiceSpec", "is_same_process", "log_tail", "lower_priority",
+    assert set(procs.__all__) == {"ProcessSpec", "is_same_process", "log_tail", "lower_priority",
                                   "port_of", "probe_health",
                                   "process_create_time", "process_start_ticks", "read_state",
                                   "signal_group", "spawn", "stop_processes", "write_state"}
 
 
 def test_start_order_puts_every_service_after_its_dependencies() -> None:
-    specs = [ServiceSpec(name=n, argv=["x"], health_url="http://h/", depends_on=d) for n, d in GRAPH.items()]
+    specs = [ProcessSpec(name=n, argv=["x"], health_url="http://h/", depends_on=d) for n, d in GRAPH.items()]
     assert start_order(specs) == [["market-data", "providers"], ["trading-engine"],
                                   ["orders", "portfolio", "risk"], ["alerts"]]
 
 
 def test_a_dependency_cycle_is_rejected_naming_the_services() -> None:
-    specs = [ServiceSpec(name="a", argv=["x"], health_url="http://h/", depends_on=("b",)),
-             ServiceSpec(name="b", argv=["x"], health_url="http://h/", depends_on=("a",)),
-             ServiceSpec(name="c", argv=["x"], health_url="http://h/")]
+    specs = [ProcessSpec(name="a", argv=["x"], health_url="http://h/", depends_on=("b",)),
+             ProcessSpec(name="b", argv=["x"], health_url="http://h/", depends_on=("a",)),
+             ProcessSpec(name="c", argv=["x"], health_url="http://h/")]
     with pytest.raises(ValueError, match=r"cycle.*a -> b; b -> a"):
         start_order(specs)
     with pytest.raises(ValueError, match="cycle"):
@@ -154,7 +154,7 @@ def test_a_dependency_cycle_is_rejected_naming_the_services() -> None:
 
 
 def test_an_unknown_dependency_is_rejected() -> None:
-    specs = [ServiceSpec(name="orders", argv=["x"], health_url="http://h/", depends_on=("engine",))]
+    specs = [ProcessSpec(name="orders", argv=["x"], health_url="http://h/", depends_on=("engine",))]
     with pytest.raises(ValueError, match="'orders' depends on 'engine', which is not a configured"):
         start_order(specs)
 

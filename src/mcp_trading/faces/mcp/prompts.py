@@ -11,7 +11,7 @@ from mcp.server import MCPServer
 __all__ = ["register_briefing", "register_checklist"]
 
 
-def register_checklist(server: MCPServer) -> None:
+def register_checklist(server: MCPServer, _platform: object = None) -> None:
     @server.prompt(title="Pre-trade checklist")
     def pre_trade_checklist(symbol: str, side: str, qty: str) -> str:
         """Steps to follow before placing an order: market, account, risk, preview, confirm."""
@@ -37,7 +37,7 @@ def register_checklist(server: MCPServer) -> None:
             f"8. get_order until it is filled, canceled or expired; report what happened.")
 
 
-def register_briefing(server: MCPServer) -> None:
+def register_briefing(server: MCPServer, _platform: object = None) -> None:
     @server.prompt(title="Daily briefing")
     def daily_briefing(account_id: str | None = None) -> str:
         """A start-of-day (or end-of-day) briefing on the account, risk and the market."""

@@ -42,8 +42,8 @@ def _document(read: Callable[[], Mapping[str, Any]]) -> str:
 
 
 def register_account_resources(server: MCPServer, platform: Platform) -> None:
-    trading = TradingService(platform)
-    orders = OrdersService(platform)
+    trading = TradingService(platform.core)
+    orders = OrdersService(platform.core)
 
     @server.resource("trading://accounts/{account_id}/summary", mime_type=_JSON,
                      title="Account summary")

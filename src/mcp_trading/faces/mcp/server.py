@@ -23,42 +23,25 @@ from mcp_types import CallToolResult, InputRequiredResult, Tool
 from starlette.routing import Route
 
 from mcp_trading import __version__
-from mcp_trading.faces.mcp import prompts, resources
 from mcp_trading.faces.mcp.auth import PlatformTokenVerifier, current_principal, may_see
 from mcp_trading.faces.mcp.order_args import unknown_arguments
 from mcp_trading.faces.mcp.results import error_result
 from mcp_trading.faces.rest.guard import SitePolicy
 from mcp_trading.platform.platform import Platform
-from mcp_trading.services.market_data import mcp as tools_market
-from mcp_trading.services.risk import mcp as tools_views
-from mcp_trading.services.trading_engine import mcp as tools_trading
+from mcp_trading.services import registry
+from mcp_trading.services.spec import load
 
-__all__ = ["SERVICE_FACES", "PlatformMCPServer", "attach_mcp", "build_server", "instructions",
-           "mcp_lifespan"]
+__all__ = ["PlatformMCPServer", "attach_mcp", "build_server", "instructions", "mcp_lifespan",
+           "service_faces"]
 
 _Register = Callable[[MCPServer, Platform], None]
 
 
-def _checklist(server: MCPServer, _platform: Platform) -> None:
-    prompts.register_checklist(server)
-
-
-def _briefing(server: MCPServer, _platform: Platform) -> None:
-    prompts.register_briefing(server)
-
-
-#: what each service's MCP face holds: tools, resources and prompts (registered in order)
-SERVICE_FACES: Mapping[str, tuple[_Register, ...]] = {
-    "market-data": (tools_market.register, resources.register_quote_resource),
-    "trading-engine": (tools_trading.register, resources.register_account_resources,
-                       _checklist),
-    "orders": (tools_trading.register_order_reads, resources.register_account_resources),
-    "risk": (tools_views.register_risk, _checklist),
-    "portfolio": (tools_views.register_portfolio, resources.register_account_resources,
-                  _briefing),
-    "providers": (tools_views.register_providers,),
-    "alerts": (tools_views.register_alerts,),
-}
+def service_faces() -> dict[str, tuple[_Register, ...]]:
+    """What each service's MCP face holds (its spec's `mcp`): tools, resources and prompts,
+    registered in order; loaded now."""
+    return {spec.name: tuple(load(path) for path in spec.mcp)
+            for spec in registry.specs() if spec.mcp}
 
 
 def instructions(scope: str) -> str:
@@ -92,8 +75,9 @@ class PlatformMCPServer(MCPServer):
 
 def build_server(platform: Platform, service: str, *, base_url: str | None = None) -> MCPServer:
     """The service's MCPServer; `base_url` (e.g. http://127.0.0.1:8010) names the resource."""
-    if service not in SERVICE_FACES:
-        raise ValueError(f"service {service!r} has no MCP face; known: {', '.join(SERVICE_FACES)}")
+    spec = registry.get(service)
+    if not spec.mcp:
+        raise ValueError(f"service {service!r} has no MCP face")
     settings = platform.settings
     base = base_url or f"http://{settings.bind_host}:{settings.port(service)}"
     server = PlatformMCPServer(
@@ -102,7 +86,8 @@ def build_server(platform: Platform, service: str, *, base_url: str | None = Non
         # no authorization server of our own: keys and JWTs are issued by `mcp-trading keys`
         auth=AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp",
                           validate_token_resource=False))
-    for register in SERVICE_FACES[service]:
+    for path in spec.mcp:
+        register: _Register = load(path)
         register(server, platform)
     return server
 

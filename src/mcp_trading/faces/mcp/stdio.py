@@ -28,10 +28,12 @@ from mcp_trading import __version__
 from mcp_trading.config import Settings
 from mcp_trading.faces.mcp.auth import set_process_principal
 from mcp_trading.faces.mcp.proxy import ProxyConnectError, serve_stdio
-from mcp_trading.faces.mcp.server import SERVICE_FACES, PlatformMCPServer, instructions
+from mcp_trading.faces.mcp.server import PlatformMCPServer, instructions, service_faces
+from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.keys import InsecureSecretError, build_authenticator
 from mcp_trading.security.principal import Principal
+from mcp_trading.services import registry
 
 __all__ = ["build_stdio_server", "run"]
 
@@ -51,7 +53,7 @@ def build_stdio_server(platform: Platform) -> MCPServer:
                                warn_on_duplicate_tools=False, warn_on_duplicate_resources=False,
                                warn_on_duplicate_prompts=False)
     registered: set[object] = set()
-    for registers in SERVICE_FACES.values():
+    for registers in service_faces().values():
         for register_tools in registers:
             if register_tools not in registered:
                 registered.add(register_tools)
@@ -60,14 +62,14 @@ def build_stdio_server(platform: Platform) -> MCPServer:
 
 
 async def _serve(settings: Settings, key: str) -> None:
-    platform = Platform(settings)
     try:
-        platform.authenticator = build_authenticator(settings)
+        authenticator = build_authenticator(settings)
     except InsecureSecretError as exc:
         raise _fail(str(exc)) from None
+    platform = bootstrap(settings, authenticator=authenticator)
     try:
         platform.open()  # migrations first: the key is read from the database
-        principal: Principal | None = platform.authenticator.authenticate(
+        principal: Principal | None = authenticator.authenticate(
             f"Bearer {key}", None, loopback_trust=False)
         if principal is None:
             raise _fail(f"the API key in {KEY_ENV} is not valid (unknown, revoked or "
@@ -84,7 +86,7 @@ async def _serve(settings: Settings, key: str) -> None:
 
 
 async def _proxy(settings: Settings, key: str) -> None:
-    urls = {service: settings.service_url(service) for service in SERVICE_FACES}
+    urls = {s.name: settings.service_url(s.name) for s in registry.specs() if s.mcp}
     print(f"mcp-trading mcp: forwarding to the running platform "
           f"({urls['trading-engine']} and its other services)", file=sys.stderr)
     try:

@@ -21,6 +21,8 @@ from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Authenticates, Principal, Role
+from mcp_trading.services import registry
+from mcp_trading.services.spec import load
 
 __all__ = ["FastJSON", "caller", "create_app", "json_body", "principal_of"]
 
@@ -88,8 +90,13 @@ class _Timing:
 
 
 def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
-               health: Callable[[], dict[str, Any]], description: str,
+               description: str, health: Callable[[], dict[str, Any]] | None = None,
                lifespan: Callable[[FastAPI], Any] | None = None) -> FastAPI:
+    """The service's app; `/health` answers its spec's health rule unless `health` is given
+    (a face that holds a configured service object passes that object's own)."""
+    if health is None:
+        rule = registry.get(service).health
+        health = load(rule)(platform) if rule is not None else _no_rule(platform)
     app = FastAPI(title=f"MCP Trading Platform — {service}", version=__version__,
                   description=description, default_response_class=FastJSON, lifespan=lifespan)
     app.state.platform = platform
@@ -159,6 +166,11 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
     app.add_middleware(_Timing, platform=platform, service=service)
     add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)
     return app
+
+
+def _no_rule(platform: Platform) -> Callable[[], dict[str, Any]]:
+    """A service without a health rule of its own: up while the platform takes commands."""
+    return lambda: {"status": "healthy" if platform.accepting else "down"}
 
 
 Handler = Callable[..., Awaitable[Any]]

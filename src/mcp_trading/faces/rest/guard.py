@@ -44,7 +44,7 @@ import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_trading.domain.errors import TradingError
-from mcp_trading.platform import SERVICES
+from mcp_trading.services import registry
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -177,7 +177,7 @@ class SitePolicy:
         bind = host_name(settings.bind_host)
         if bind not in _WILDCARD_BINDS:
             hosts.add(bind)
-        ports = {settings.port(name) for name in SERVICES} - {0}
+        ports = {settings.port(name) for name in registry.names()} - {0}
         for url in settings.service_urls.values():
             parts = urlsplit(url)
             if parts.hostname:

@@ -15,7 +15,6 @@ holds that event, so a read right after the command sees it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 import httpx
 from starlette.requests import Request
@@ -24,20 +23,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_trading.platform.platform import Platform
 from mcp_trading.processes.distributed.replica import ReplicaRuntime
+from mcp_trading.services import registry
 
-__all__ = ["SEQ_HEADER", "WRITE_ROUTES", "ForwardWrites", "StampSeq", "internal_prefix"]
+__all__ = ["SEQ_HEADER", "ForwardWrites", "StampSeq", "internal_prefix", "write_routes"]
 
 SEQ_HEADER = "x-journal-seq"
-
-#: per service: (method, path pattern) of the routes that change the kernel's state
-WRITE_ROUTES: Mapping[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    "orders": (("POST", re.compile(r"/orders/cancel-all-pending")),),
-    "risk": (("PUT", re.compile(r"/limits/global")),
-             ("PUT", re.compile(r"/limits/accounts/[^/]+"))),
-    "alerts": (("POST", re.compile(r"/alerts/maintenance-(start|complete)")),),
-}
 _FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "accept")
 _CATCH_UP_S = 2.0
+
+
+def write_routes(service: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(method, path pattern) of the service's routes that change the kernel's state (its
+    spec's `writes`)."""
+    return tuple((method, re.compile(pattern)) for method, pattern in registry.get(service).writes)
 
 
 def internal_prefix(service: str) -> str:
@@ -52,7 +50,7 @@ class ForwardWrites:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.app = app
         self.platform = platform
-        self.routes = WRITE_ROUTES.get(service, ())
+        self.routes = write_routes(service)
         self.target = engine_url.rstrip("/") + internal_prefix(service)
         self.engine_url = engine_url
         self.timeout_s = timeout_s

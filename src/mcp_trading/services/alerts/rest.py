@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -11,7 +9,7 @@ from starlette.responses import Response
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.faces.rest.schemas import schema_of
 from mcp_trading.platform.platform import Platform
-from mcp_trading.services.alerts.service import MAX_ALERTS, AlertsService, FailingChecks, watch
+from mcp_trading.services.alerts.service import MAX_ALERTS, AlertsService, FailingChecks
 
 __all__ = ["MaintenanceBody", "build"]
 
@@ -20,15 +18,10 @@ class MaintenanceBody(BaseModel):
     reason: str | None = Field(None, description="Recorded in the journal and emergency.log")
 
 
-def build(platform: Platform, *, failing_checks: FailingChecks | None = None,
-          watcher: bool = True) -> FastAPI:
-    """`failing_checks()` returns the failing comprehensive health checks ("name: detail").
-
-    With `watcher`, the alert watcher is registered to run with the platform (`start()`).
-    """
-    svc = AlertsService(platform, failing_checks)
-    if watcher:
-        platform.background.append(lambda: watch(platform, failing_checks=svc.failing_checks))
+def build(platform: Platform, *, failing_checks: FailingChecks | None = None) -> FastAPI:
+    """`failing_checks()` returns the failing comprehensive health checks ("name: detail";
+    default: the platform's). The alert watcher is the spec's task."""
+    svc = AlertsService.for_platform(platform, failing_checks)
     router = APIRouter()
 
     @router.get("/alerts", tags=["alerts"], summary="Alerts, newest first")
@@ -58,8 +51,5 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None,
         return FastJSON(await svc.maintenance(principal_of(request), active=False,
                                               body=await json_body(request, allow_empty=True)))
 
-    def health() -> dict[str, Any]:
-        return svc.health()
-
-    return create_app(platform, "alerts", routers=[router], health=health,
+    return create_app(platform, "alerts", routers=[router], health=svc.health,
                       description="Alerts and notifications, maintenance mode, platform health.")

@@ -27,6 +27,7 @@ and an alert the caller may not see is not found (404), whether it exists or not
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -36,11 +37,12 @@ from mcp_trading.domain.errors import ForbiddenError, InvalidError, NotFoundErro
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.platform.alert_center import Alert, Severity
-from mcp_trading.platform.health import comprehensive_checks
+from mcp_trading.platform.health import Check, comprehensive_checks
 from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, require_running
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 
 __all__ = ["MAX_ALERTS", "TRADER_VISIBLE_KINDS", "AlertWatcher", "AlertsService", "FailingChecks",
            "alert_view_for", "visible_to", "watch"]
@@ -88,14 +90,23 @@ def alert_view_for(alert: Alert, caller: Principal) -> dict[str, Any]:
 
 
 class AlertsService:
-    def __init__(self, platform: Platform, failing_checks: FailingChecks | None = None) -> None:
-        self.platform = platform
-        self.failing_checks: FailingChecks = failing_checks or (
-            lambda: platform_failing_checks(platform))
+    def __init__(self, core: ServiceCore, *, failing_checks: FailingChecks,
+                 checks: Callable[[], list[Check]]) -> None:
+        self.core = core
+        self.failing_checks = failing_checks
+        self.checks = checks
+
+    @classmethod
+    def for_platform(cls, platform: Platform,
+                     failing_checks: FailingChecks | None = None) -> AlertsService:
+        """Wired to `platform`'s comprehensive checks (`failing_checks` replaces its failing ones)."""
+        return cls(platform.core, failing_checks=failing_checks or functools.partial(
+            platform_failing_checks, platform), checks=functools.partial(comprehensive_checks,
+                                                                         platform))
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def list_alerts(self, principal: Principal | None, *, acknowledged: bool | None = None,
                     limit: int = 100) -> dict[str, Any]:
@@ -106,7 +117,7 @@ class AlertsService:
         if not 1 <= limit <= MAX_ALERTS:
             raise InvalidError(f"limit: must be between 1 and {MAX_ALERTS}, "
                                f"got {limit}", code="INVALID_QUERY", field="limit")
-        center = self.platform.alerts
+        center = self.core.alerts
         every = center.list(limit=center.capacity)
         if caller.may(Role.OPERATOR):
             mine, open_count = every, center.open_count
@@ -120,7 +131,7 @@ class AlertsService:
 
     def acknowledge(self, principal: Principal | None, alert_id: int) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
-        center = self.platform.alerts
+        center = self.core.alerts
         alert = center.get(alert_id)
         if alert is None or not visible_to(alert, caller):
             raise NotFoundError(f"alert {alert_id} does not exist (or is older "
@@ -137,7 +148,7 @@ class AlertsService:
                           body: Mapping[str, Any]) -> dict[str, Any]:
         """Enter (active) or leave maintenance; repeating the current mode changes nothing."""
         caller = require(principal, Role.OPERATOR)
-        require_running(self.platform)
+        require_running(self.core)
         unknown = sorted(set(body) - set(_MAINTENANCE_FIELDS))
         if unknown:
             raise InvalidError(f"{unknown[0]}: not a field of this request; "
@@ -149,16 +160,16 @@ class AlertsService:
         action = "maintenance-start" if active else "maintenance-complete"
         why = (reason or "").strip() or f"{action} requested by {caller.actor}"
         changed = self.kernel.set_maintenance(active, reason=why, actor=caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         failing = self.failing_checks()
         if changed:
-            self.platform.emergency_log.append(action, actor=caller.actor, reason=why,
+            self.core.emergency_log.append(action, actor=caller.actor, reason=why,
                                                failing_checks=failing)
-            self.platform.alerts.raise_alert(
+            self.core.alerts.raise_alert(
                 "maintenance", f"{action} by {caller.actor}: {why}",
                 severity=Severity.WARNING if active else Severity.INFO, source="alerts",
                 details={"maintenance": active, "reason": why})
-            self.platform.metrics.alerts.labels("maintenance").inc()
+            self.core.metrics.alerts.labels("maintenance").inc()
         state = self.kernel.state
         return {"maintenance": state.maintenance is not None, "maintenance_reason": state.maintenance,
                 "changed": changed, "reason": why, "trading_status": state.platform_state.value,
@@ -166,26 +177,25 @@ class AlertsService:
 
     def health(self) -> dict[str, Any]:
         """The alerts service's health: open alerts, maintenance and the platform's checks."""
-        platform = self.platform
+        core = self.core
         failing = self.failing_checks()
-        status = "down" if not platform.accepting else "degraded" if failing else "healthy"
+        status = "down" if not core.accepting else "degraded" if failing else "healthy"
         maintenance = self.kernel.state.maintenance
-        return {"status": status, "open_alerts": platform.alerts.open_count,
+        return {"status": status, "open_alerts": core.alerts.open_count,
                 "maintenance": maintenance is not None, "maintenance_reason": maintenance,
                 "platform_health": {
                     "healthy": not failing, "failing_checks": failing,
-                    "feed_status": platform.health.feed_status,
+                    "feed_status": core.health.feed_status,
                     "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail}
-                               for c in comprehensive_checks(platform)]}}
+                               for c in self.checks()]}}
 
 
 class AlertWatcher:
     """Turns transitions into alerts, once each; `poll()` is one look (sync, cheap)."""
 
-    def __init__(self, platform: Platform, failing_checks: FailingChecks | None = None) -> None:
-        self.platform = platform
-        self.failing_checks: FailingChecks = failing_checks or (
-            lambda: platform_failing_checks(platform))
+    def __init__(self, core: ServiceCore, failing_checks: FailingChecks) -> None:
+        self.core = core
+        self.failing_checks = failing_checks
         self._feed = "streaming"  # a feed already down when watching starts is reported
         self._failing: set[str] = set()
         self._breaches: dict[str | None, tuple[TradingState, str]] = {}
@@ -196,15 +206,15 @@ class AlertWatcher:
         raised += self._watch_checks()
         raised += self._watch_breaches()
         for alert in raised:
-            self.platform.metrics.alerts.labels(alert.kind).inc()
+            self.core.metrics.alerts.labels(alert.kind).inc()
         return raised
 
     def _raise(self, kind: str, message: str, severity: Severity, **details: Any) -> Alert:
-        return self.platform.alerts.raise_alert(kind, message, severity=severity, source="alerts",
+        return self.core.alerts.raise_alert(kind, message, severity=severity, source="alerts",
                                                 details=details)
 
     def _watch_feed(self) -> list[Alert]:
-        h = self.platform.health
+        h = self.core.health
         status, previous = h.feed_status, self._feed
         self._feed = status
         if status in (previous, "streaming"):
@@ -227,7 +237,7 @@ class AlertWatcher:
                             check=name) for name in new]
 
     def _watch_breaches(self) -> list[Alert]:
-        state = self.platform.kernel_runtime.kernel.state
+        state = self.core.kernel_runtime.kernel.state
         current: dict[str | None, tuple[TradingState, str]] = {}
         if state.platform_state in _RISK_STATES and state.platform_reason.startswith("RISK_"):
             current[None] = (state.platform_state, state.platform_reason)
@@ -249,7 +259,8 @@ class AlertWatcher:
 async def watch(platform: Platform, *, failing_checks: FailingChecks | None = None,
                 interval: float = 1.0) -> None:
     """Poll forever; an error in one look is logged and the watch goes on."""
-    watcher = AlertWatcher(platform, failing_checks)
+    watcher = AlertWatcher(platform.core, failing_checks or functools.partial(
+        platform_failing_checks, platform))
     while True:
         await asyncio.sleep(interval)
         if platform.runtime is None or not platform.accepting:
@@ -258,3 +269,21 @@ async def watch(platform: Platform, *, failing_checks: FailingChecks | None = No
             watcher.poll()
         except Exception:
             log.exception("alert watcher: one poll failed; watching on")
+
+
+class _Watch:
+    """The watcher as a Background (run / stop)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    async def run(self) -> None:
+        await watch(self.platform)
+
+    async def stop(self) -> None:
+        return None  # polls only: nothing held
+
+
+def background(platform: Platform) -> _Watch:
+    """The spec's task: turn state transitions into alerts (default failing checks)."""
+    return _Watch(platform)

@@ -37,7 +37,6 @@ def register(server: MCPServer, platform: Platform) -> None:
                        end: str | None = None, limit: int | None = None
                        ) -> Annotated[CallToolResult, BarsOut]:
         """Completed bars, ascending: from `start`, else the latest up to `end` (volume is null)."""
-        svc.ensure_started()
         return await guarded(lambda: svc.history(
             current_principal(), symbol, timeframe=timeframe, start=start, end=end,
             limit=None if limit is None else str(limit)))

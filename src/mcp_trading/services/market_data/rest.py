@@ -28,7 +28,7 @@ from mcp_trading.services.market_data.service import (
     Subscriber,
 )
 
-__all__ = ["build", "run_background"]
+__all__ = ["build"]
 
 _encoder = msgspec.json.Encoder()
 _POLICY_VIOLATION = 1008
@@ -64,19 +64,16 @@ server sends an error message and closes with code 1008.
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = MarketDataService.for_platform(platform)
-    platform.background.append(svc.run)
+    svc = MarketDataService.for_platform(platform)  # its background work: the spec's task
     router = APIRouter()
 
     @router.get("/quotes/{symbol}", tags=["quotes"], summary="Latest quote of one symbol")
     async def quote(request: Request, symbol: str) -> Response:
-        svc.ensure_started()
         return FastJSON(svc.quote(principal_of(request), symbol))
 
     @router.get("/quotes", tags=["quotes"],
                 summary="Latest quotes of comma-separated symbols (all when omitted)")
     async def quotes(request: Request, symbols: str | None = None) -> Response:
-        svc.ensure_started()
         return FastJSON(svc.quotes(principal_of(request), symbols))
 
     @router.get("/symbols", tags=["reference"], summary="Instruments and their trading increments")
@@ -94,7 +91,6 @@ def build(platform: Platform) -> FastAPI:
     async def bars(request: Request, symbol: str, *, timeframe: str | None = None,
                    start: str | None = None, end: str | None = None,
                    limit: str | None = None) -> Response:
-        svc.ensure_started()
         return FastJSON(await svc.history(principal_of(request), symbol, timeframe=timeframe,
                                           start=start, end=end, limit=limit))
 
@@ -107,7 +103,6 @@ def build(platform: Platform) -> FastAPI:
             await _send(websocket, {"type": "error", **exc.body()})
             await websocket.close(code=_POLICY_VIOLATION, reason=exc.code)
             return
-        svc.ensure_started()
         sub = svc.hub.connect()
         final: dict[str, Any] = {}  # the overflow error, once there is one: the pump's last
         sender = asyncio.create_task(_pump(websocket, sub, final))
@@ -132,11 +127,6 @@ def build(platform: Platform) -> FastAPI:
 
     return create_app(platform, "market-data", routers=[router], health=svc.health,
                       description=DESCRIPTION)
-
-
-async def run_background(platform: Platform) -> None:
-    """The service's background work (bars, stream fan-out), for a runner without `background`."""
-    await MarketDataService.for_platform(platform).run()
 
 
 def _ws_principal(platform: Platform, websocket: WebSocket) -> Principal | None:

@@ -31,11 +31,14 @@ from mcp_trading.domain.errors import (
     NotFoundError,
     UnavailableError,
 )
+from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
+from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import parse_time, require
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.market_data.bars import (
     TIMEFRAMES,
     Bar,
@@ -236,27 +239,38 @@ _services: weakref.WeakKeyDictionary[Platform, MarketDataService] = weakref.Weak
 
 
 class MarketDataService:
-    def __init__(self, platform: Platform, *, clock: Any = None) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore, *, instruments: dict[str, Instrument],
+                 calendar: SessionCalendar, quote_listeners: list[asyncio.Queue[Quote]],
+                 feed_name: str, bars_url: str, clock: Any = None) -> None:
+        """`quote_listeners`: the platform's fan-out of every quote (this service adds its
+        queue while it runs); `bars_url`: the database completed bars are written to."""
+        self.core = core
+        self.instruments = instruments
+        self.calendar = calendar
+        self.quote_listeners = quote_listeners
+        self.feed_name = feed_name
+        self.bars_url = bars_url
         self.clock = clock or WallClock()
         self.bars = BarAggregator()
-        self.hub = QuoteHub(platform.instruments, self._latest)
+        self.hub = QuoteHub(instruments, self._latest)
         self._store: SqlBarStore | None = None
         self.store_error: str | None = None
         self._active: asyncio.Task[None] | None = None
-        self._lazy: asyncio.Task[None] | None = None
 
     @classmethod
     def for_platform(cls, platform: Platform) -> MarketDataService:
         """The one service of this platform (REST and MCP faces share its bars and streams)."""
         svc = _services.get(platform)
         if svc is None:
-            svc = _services[platform] = cls(platform)
+            svc = _services[platform] = cls(
+                platform.core, instruments=platform.instruments, calendar=platform.calendar,
+                quote_listeners=platform.quote_listeners, feed_name=platform.feed.name,
+                bars_url=platform.settings.resolved_database_url)
         return svc
 
     # ---- quotes, instruments, clock -------------------------------------------------------
     def _latest(self, symbol: str) -> Quote | None:
-        runtime = self.platform.runtime
+        runtime = self.core.runtime
         if runtime is None:
             return None
         book = runtime.kernel.state.venue.books.get(symbol)
@@ -264,9 +278,9 @@ class MarketDataService:
 
     def _known(self, symbol: str) -> str:
         name = symbol.strip().upper()
-        if name not in self.platform.instruments:
+        if name not in self.instruments:
             raise NotFoundError(f"unknown symbol {symbol!r}; GET /symbols lists "
-                                f"the {len(self.platform.instruments)} known symbols", code="UNKNOWN_SYMBOL",
+                                f"the {len(self.instruments)} known symbols", code="UNKNOWN_SYMBOL",
                                 field="symbol")
         return name
 
@@ -283,14 +297,14 @@ class MarketDataService:
         """Latest quotes of comma-separated `symbols` (every symbol when None)."""
         require(principal, Role.VIEWER)
         if symbols is None:
-            names = list(self.platform.instruments)
+            names = list(self.instruments)
         else:
             names = list(dict.fromkeys(s.strip().upper() for s in symbols.split(",") if s.strip()))
             if not names:
                 raise InvalidError("symbols: give one or more comma-separated "
                                    "symbols, e.g. AAPL,MSFT (or omit it for every symbol)",
                                    code="INVALID_PARAMETER", field="symbols")
-            unknown = [s for s in names if s not in self.platform.instruments]
+            unknown = [s for s in names if s not in self.instruments]
             if unknown:
                 raise InvalidError(f"symbols: unknown symbol(s) "
                                    f"{', '.join(unknown)}; GET /symbols lists the known ones",
@@ -310,12 +324,12 @@ class MarketDataService:
         return [{"symbol": i.symbol, "name": i.name, "tick_size": str(i.tick_size),
                  "lot_size": str(i.lot_size), "min_qty": str(i.min_qty), "max_qty": str(i.max_qty),
                  "currency": i.currency, "tradable": i.tradable}
-                for i in self.platform.instruments.values()]
+                for i in self.instruments.values()]
 
     def market_clock(self, principal: Principal | None) -> dict[str, Any]:
         """The session calendar's view of now: open or not, this session, next open and close."""
         require(principal, Role.VIEWER)
-        calendar = self.platform.calendar
+        calendar = self.calendar
         now = self.clock.now_ns()
         try:
             session = calendar.session_at(now)
@@ -369,7 +383,7 @@ class MarketDataService:
         return merged[-rows:] if latest else merged[:rows]
 
     def _bar_store(self) -> SqlBarStore | None:
-        url = self.platform.settings.resolved_database_url
+        url = self.bars_url
         if url in MEMORY_URLS:
             return None  # the in-memory deployment keeps the last day in memory only
         if self._store is None:
@@ -388,7 +402,7 @@ class MarketDataService:
             dropped = self.bars.restore_pending(batch)
             if self.store_error is None:
                 log.exception("bars: writing %d bars failed; retrying", len(batch))
-                self.platform.alerts.raise_alert(
+                self.core.alerts.raise_alert(
                     "bars", f"bars cannot be stored ({type(exc).__name__}); kept in memory and "
                     "retried", severity=Severity.WARNING, source="market-data")
             if dropped:
@@ -408,7 +422,7 @@ class MarketDataService:
             return
         self._active = asyncio.current_task()
         queue: asyncio.Queue[Quote] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-        listeners = self.platform.quote_listeners
+        listeners = self.quote_listeners
         listeners.append(queue)
         loop = asyncio.get_running_loop()
         flush_at = loop.time() + _FLUSH_S
@@ -431,13 +445,8 @@ class MarketDataService:
                 self._store.dispose()
                 self._store = None
 
-    def ensure_started(self) -> None:
-        """Start `run` now unless it runs already (for apps served without platform.start)."""
-        if self._active is None and (self._lazy is None or self._lazy.done()):
-            self._lazy = asyncio.create_task(self.run(), name="market-data")
-
     async def stop(self) -> None:
-        task = self._active or self._lazy
+        task = self._active
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -446,14 +455,14 @@ class MarketDataService:
     # ---- health ---------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         """Answered from the platform's cached health: never waits on anything."""
-        h = self.platform.health
+        h = self.core.health
         status = FEED_STATUS_TO_HEALTH.get(h.feed_status, "down")
         if status == "healthy" and self.store_error is not None:
             status = "degraded"
-        quoted = sum(1 for s in self.platform.instruments if self._latest(s) is not None)
-        last = self.platform.last_quote_ns
+        quoted = sum(1 for s in self.instruments if self._latest(s) is not None)
+        last = self.core.last_quote_ns
         return {"status": status, "market_data_status": h.feed_status,
-                "provider": self.platform.feed.name, "symbols": len(self.platform.instruments),
+                "provider": self.feed_name, "symbols": len(self.instruments),
                 "symbols_quoted": quoted, "last_tick_age_s": h.feed_age_s,
                 "last_tick_at": iso(last) if last else None,
                 "bars": {"aggregating": self._active is not None,
@@ -473,3 +482,8 @@ def _parse_limit(limit: str | None, most: int) -> int:
                            f"number from 1 to {most} for this timeframe", code="INVALID_PARAMETER",
                            field="limit")
     return n
+
+
+def background(platform: Platform) -> MarketDataService:
+    """The spec's task: the platform's one service folds quotes into bars and streams them."""
+    return MarketDataService.for_platform(platform)

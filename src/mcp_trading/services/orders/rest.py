@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -27,7 +25,7 @@ class CancelAllBody(BaseModel):
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = OrdersService(platform)
+    svc = OrdersService(platform.core)
     router = APIRouter()
 
     @router.get("/orders", tags=["orders"], summary="List orders, newest first")
@@ -61,14 +59,5 @@ def build(platform: Platform) -> FastAPI:
         body = await json_body(request, allow_empty=True)
         return FastJSON(await svc.cancel_all_pending(principal_of(request), body))
 
-    def health() -> dict[str, Any]:
-        h = platform.health
-        status = "healthy"
-        if not h.journal_ok or not platform.accepting:
-            status = "down"
-        elif not h.projection_ok or not h.disk_ok:
-            status = "degraded"
-        return {"status": status, "open_orders": svc.open_orders()}
-
-    return create_app(platform, "orders", routers=[router], health=health,
+    return create_app(platform, "orders", routers=[router],
                       description="Order views: listings, filters, history; cancel-all-pending.")

@@ -3,7 +3,7 @@
 Framework-free: REST routes (and MCP tools) call these with a Principal and plain values.
 Queries read the kernel's in-memory state, which holds working orders and the recently closed
 ones; closed orders released from it are read from the projections' `orders` table
-(`Platform.order_reads`). The history reads the journal off the event loop.
+(`ServiceCore.order_reads`). The history reads the journal off the event loop.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import Kernel
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import parse_time, require, require_running
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso, order_row_view, order_view
 
 __all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "closed_order_row", "find_order_view",
@@ -72,24 +72,24 @@ def _non_negative(name: str, value: int | str | None, *, default: int) -> int:
     return number
 
 
-def closed_order_row(platform: Platform, order_id: str, account_id: str | None) -> dict[str, Any]:
+def closed_order_row(core: ServiceCore, order_id: str, account_id: str | None) -> dict[str, Any]:
     """The projected row of an order no longer in the kernel's memory, or OrderNotFoundError.
 
     A synchronous primary-key read (~0.1 ms on SQLite): only reads of closed orders reach it.
     """
-    reader = platform.order_reads
+    reader = core.order_reads
     row = None if reader is None else reader.get(order_id)
     if row is None or (account_id is not None and row["account_id"] != account_id):
         raise OrderNotFoundError(order_id)
     return row
 
 
-def find_order_view(platform: Platform, order_id: str, account_id: str | None) -> dict[str, Any]:
+def find_order_view(core: ServiceCore, order_id: str, account_id: str | None) -> dict[str, Any]:
     """The view of one order: the kernel's, else (closed and released) the projections'."""
     try:
-        return order_view(platform.kernel_runtime.kernel.get_order(order_id, account_id))
+        return order_view(core.kernel_runtime.kernel.get_order(order_id, account_id))
     except OrderNotFoundError:
-        return order_row_view(closed_order_row(platform, order_id, account_id))
+        return order_row_view(closed_order_row(core, order_id, account_id))
 
 
 def _parse_cursor(cursor: str) -> tuple[int, str]:
@@ -101,13 +101,13 @@ def _parse_cursor(cursor: str) -> tuple[int, str]:
 
 
 class OrdersService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
         self._history = OrderEventIndex()
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     # ---- listing --------------------------------------------------------------------------
     def list_orders(self, principal: Principal | None, *, status: str | None = None,
@@ -150,7 +150,7 @@ class OrdersService:
             if wanted.matches(o) and (before is None or (o.created_at, o.id) < before)),
             key=_first)
         merged: list[tuple[tuple[int, str], Any]] = live
-        reader = self.platform.order_reads
+        reader = self.core.order_reads
         if reader is not None and (statuses is None or not statuses <= WORKING):
             stored = self._stored(reader, wanted, before, need, orders)
             merged = heapq.nlargest(need, [*live, *stored], key=_first)
@@ -186,9 +186,9 @@ class OrdersService:
     async def history(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         """Every journaled event of one order, oldest first."""
         caller = require(principal, Role.VIEWER)
-        view = find_order_view(self.platform, order_id, caller.account_id)
-        await self.platform.durable()  # what the kernel decided so far is in the store
-        store = self.platform.kernel_runtime.journal.store
+        view = find_order_view(self.core, order_id, caller.account_id)
+        await self.core.durable()  # what the kernel decided so far is in the store
+        store = self.core.kernel_runtime.journal.store
         found = await asyncio.to_thread(self._history.events, store, view["id"])
         return {"order_id": view["id"], "order": view,
                 "events": [_event_entry(seq, event) for seq, event in found]}
@@ -198,7 +198,7 @@ class OrdersService:
                                  ) -> dict[str, Any]:
         """Cancel every working order (optionally of one account and/or symbol), logged."""
         caller = require(principal, Role.OPERATOR)
-        require_running(self.platform)
+        require_running(self.core)
         unknown = sorted(set(body) - set(_CANCEL_ALL_FIELDS))
         if unknown:
             raise InvalidError(f"{unknown[0]}: not a field of this request; "
@@ -223,15 +223,15 @@ class OrdersService:
         why = reason or f"cancel all pending orders requested by {caller.actor}"
         canceled = kernel.cancel_all(account_id=account_id, symbol=symbol,
                                      reason=f"cancel-all-pending: {why}")
-        await self.platform.durable()
+        await self.core.durable()
         ids = [o.id for o in canceled]
         details = {"canceled_count": len(ids), "symbol": symbol, "account_id": account_id}
-        self.platform.emergency_log.append("cancel-all-pending", actor=caller.actor, reason=why,
+        self.core.emergency_log.append("cancel-all-pending", actor=caller.actor, reason=why,
                                            **details)
-        self.platform.alerts.raise_alert(
+        self.core.alerts.raise_alert(
             "cancel_all", f"cancel-all-pending by {caller.actor}: {len(ids)} orders canceled ({why})",
             severity=Severity.WARNING, source="orders", details=details)
-        self.platform.metrics.alerts.labels("cancel_all").inc()
+        self.core.metrics.alerts.labels("cancel_all").inc()
         return {"canceled_count": len(ids), "canceled": ids, "reason": why, "symbol": symbol,
                 "account_id": account_id,
                 "trading_status": kernel.state.platform_state.value}

@@ -1,1 +1,19 @@
-"""portfolio :8013."""
+"""portfolio :8013 — valuations and P&L per account and in total, positions with marks.
+
+The service's declaration only (read by the registry); its code is in the modules beside.
+"""
+
+from mcp_trading.services.spec import ServiceSpec
+
+__all__ = ["SPEC"]
+
+SPEC = ServiceSpec(
+    name="portfolio", title="Portfolio: valuations, positions with marks, P&L, performance",
+    port=8013,
+    rest="mcp_trading.services.portfolio.rest:build",
+    mcp=("mcp_trading.services.risk.mcp:register_portfolio",
+         "mcp_trading.faces.mcp.resources:register_account_resources",
+         "mcp_trading.faces.mcp.prompts:register_briefing"),
+    health="mcp_trading.services.portfolio.health:rule",
+    depends_on=("trading-engine",),
+)

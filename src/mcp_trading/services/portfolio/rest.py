@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
@@ -15,7 +13,7 @@ __all__ = ["build"]
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = PortfolioService(platform)
+    svc = PortfolioService(platform.core)
     router = APIRouter()
 
     @router.get("/portfolio/summary", tags=["portfolio"],
@@ -36,14 +34,5 @@ def build(platform: Platform) -> FastAPI:
                           ) -> Response:
         return FastJSON(svc.performance(principal_of(request), account_id))
 
-    def health() -> dict[str, Any]:
-        h = platform.health
-        status = "healthy"
-        if not platform.accepting:
-            status = "down"
-        elif h.feed_status != "streaming":
-            status = "degraded"  # valuations rest on marks that are no longer fresh
-        return {"status": status, "marks": h.feed_status}
-
-    return create_app(platform, "portfolio", routers=[router], health=health,
+    return create_app(platform, "portfolio", routers=[router],
                       description="Portfolio valuations and P&L from the kernel's marked book.")

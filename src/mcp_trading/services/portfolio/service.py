@@ -14,9 +14,9 @@ from typing import Any
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.numbers import text_at
 from mcp_trading.kernel.kernel import Kernel
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import accounts_in_scope, require
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso, money, position_view
 
 __all__ = ["PortfolioService"]
@@ -60,12 +60,12 @@ class _Totals:
 
 
 class PortfolioService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def _accounts(self, caller: Principal, account_id: str | None) -> list[Account]:
         return accounts_in_scope(self.kernel.state.accounts, caller, account_id)

@@ -9,7 +9,7 @@ from mcp_trading.faces.rest.app import FastJSON, create_app, principal_of
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services.providers.service import ProvidersService
 
-__all__ = ["build", "run_background"]
+__all__ = ["build"]
 
 DESCRIPTION = """Market-data providers: which are active, and how each is doing.
 
@@ -24,20 +24,14 @@ outcomes) and `rate_limit` (requests per minute; null: none). No key or secret i
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = ProvidersService.for_platform(platform)
-    platform.background.append(svc.run)
+    svc = ProvidersService.for_platform(platform)  # its poller: the spec's task
     router = APIRouter()
 
     @router.get("/providers", tags=["providers"],
                 summary="Active providers and each one's status, error rate and rate limit")
     async def providers(request: Request) -> Response:
-        svc.ensure_started()
         return FastJSON(svc.providers(principal_of(request)))
 
     return create_app(platform, "providers", routers=[router], health=svc.health,
                       description=DESCRIPTION)
 
-
-async def run_background(platform: Platform) -> None:
-    """The provider poller, for a runner without `platform.background`."""
-    await ProvidersService.for_platform(platform).run()

@@ -29,6 +29,7 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.keys import redact
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso
 
 __all__ = [
@@ -182,20 +183,24 @@ class SimulatorProvider(Provider):
 
     kind = "simulator"
 
-    def __init__(self, platform: Platform) -> None:
-        self.name = platform.feed.name
-        self._platform = platform
-        self.stale_after_s = platform.settings.feed_stale_s
-        self.down_after_s = platform.settings.feed_stale_s * 12
-        self._seen = platform.last_quote_ns
+    def __init__(self, core: ServiceCore, *, name: str, stale_s: float) -> None:
+        self.name = name
+        self._core = core
+        self.stale_after_s = stale_s
+        self.down_after_s = stale_s * 12
+        self._seen = core.last_quote_ns
+
+    @classmethod
+    def for_platform(cls, platform: Platform) -> SimulatorProvider:
+        return cls(platform.core, name=platform.feed.name, stale_s=platform.settings.feed_stale_s)
 
     def poll(self, now_ns: int) -> Outcome | None:
-        platform = self._platform
-        latest = platform.last_quote_ns
+        core = self._core
+        latest = core.last_quote_ns
         if latest > self._seen:
             self._seen = latest
             return Outcome(True)
-        if not platform.accepting or self._seen == 0:
+        if not core.accepting or self._seen == 0:
             return None  # not started, stopping, or no first quote yet: nothing to judge
         return Outcome(False, "no new quotes since the last poll")
 
@@ -204,24 +209,26 @@ _services: weakref.WeakKeyDictionary[Platform, ProvidersService] = weakref.WeakK
 
 
 class ProvidersService:
-    def __init__(self, platform: Platform, registry: ProviderRegistry | None = None, *,
-                 clock: Any = None) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore, registry: ProviderRegistry, *,
+                 poll_interval_s: float = 1.0, clock: Any = None) -> None:
+        self.core = core
         self.clock = clock or WallClock()
-        if registry is None:
-            registry = ProviderRegistry()
-            registry.register(SimulatorProvider(platform))
         self.registry = registry
-        # poll no faster than the feed quotes, or a healthy feed would look like failures
-        self.poll_interval_s = max(1.0, 2 * platform.settings.feed_interval_ms / 1000)
+        self.poll_interval_s = poll_interval_s
         self._active: asyncio.Task[None] | None = None
-        self._lazy: asyncio.Task[None] | None = None
 
     @classmethod
     def for_platform(cls, platform: Platform) -> ProvidersService:
+        """The one service of this platform (REST, MCP and its task share it): the simulator
+        registered, polled no faster than the feed quotes (or a healthy feed would look like
+        failures)."""
         svc = _services.get(platform)
         if svc is None:
-            svc = _services[platform] = cls(platform)
+            registry = ProviderRegistry()
+            registry.register(SimulatorProvider.for_platform(platform))
+            svc = _services[platform] = cls(
+                platform.core, registry,
+                poll_interval_s=max(1.0, 2 * platform.settings.feed_interval_ms / 1000))
         return svc
 
     def providers(self, principal: Principal | None) -> dict[str, Any]:
@@ -255,17 +262,18 @@ class ProvidersService:
                 # until the first quote, look often, so a fresh start reports healthy promptly
                 await asyncio.sleep(0.05 if warming_up else self.poll_interval_s)
                 self.registry.poll(self.clock.now_ns())
-                warming_up = warming_up and self.platform.last_quote_ns == 0
+                warming_up = warming_up and self.core.last_quote_ns == 0
         finally:
             self._active = None
 
-    def ensure_started(self) -> None:
-        if self._active is None and (self._lazy is None or self._lazy.done()):
-            self._lazy = asyncio.create_task(self.run(), name="providers")
-
     async def stop(self) -> None:
-        task = self._active or self._lazy
+        task = self._active
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def background(platform: Platform) -> ProvidersService:
+    """The spec's task: the platform's one providers service polls its providers."""
+    return ProvidersService.for_platform(platform)

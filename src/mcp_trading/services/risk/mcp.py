@@ -35,7 +35,7 @@ __all__ = ["register_alerts", "register_portfolio", "register_providers", "regis
 
 
 def register_risk(server: MCPServer, platform: Platform) -> None:
-    svc = RiskService(platform)
+    svc = RiskService(platform.core)
 
     @server.tool(annotations=READ_ONLY)
     async def risk_status() -> Annotated[CallToolResult, RiskStatusOut]:
@@ -69,7 +69,7 @@ def register_risk(server: MCPServer, platform: Platform) -> None:
 
 
 def register_portfolio(server: MCPServer, platform: Platform) -> None:
-    svc = PortfolioService(platform)
+    svc = PortfolioService(platform.core)
 
     @server.tool(annotations=READ_ONLY)
     async def portfolio_summary(account_id: str | None = None
@@ -100,7 +100,7 @@ def register_providers(server: MCPServer, platform: Platform) -> None:
 
 
 def register_alerts(server: MCPServer, platform: Platform) -> None:
-    svc = AlertsService(platform, None)
+    svc = AlertsService.for_platform(platform, None)
 
     @server.tool(annotations=READ_ONLY)
     async def list_alerts(acknowledged: bool | None = None, limit: int = 50

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
@@ -16,7 +14,7 @@ __all__ = ["build"]
 
 
 def build(platform: Platform) -> FastAPI:
-    svc = RiskService(platform)
+    svc = RiskService(platform.core)
     router = APIRouter()
 
     @router.get("/limits", tags=["limits"], summary="Global and per-account risk limits")
@@ -53,11 +51,6 @@ def build(platform: Platform) -> FastAPI:
                         ) -> Response:
         return FastJSON(svc.exposures(principal_of(request), account_id))
 
-    def health() -> dict[str, Any]:
-        h = platform.health
-        status = "healthy" if h.journal_ok and platform.accepting else "down"
-        return {"status": status, **svc.status()}
-
-    return create_app(platform, "risk", routers=[router], health=health,
+    return create_app(platform, "risk", routers=[router],
                       description="Risk: status (ok / warning / breach), limits and their audit "
                                   "trail, pre-trade dry runs, exposures and utilisation.")

@@ -36,7 +36,6 @@ from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import Kernel, PreTradeCheck
 from mcp_trading.kernel.ports import JournalStore
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import (
     accounts_in_scope,
     require,
@@ -44,6 +43,7 @@ from mcp_trading.security.access import (
     resolve_account,
 )
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.orders.service import closed_order_row
 from mcp_trading.services.views import iso, money, order_row_view
 
@@ -121,13 +121,13 @@ def _qty(value: Decimal) -> str:
 
 
 class RiskService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
         self._audit = LimitsAudit()
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def _accounts(self, caller: Principal | None, account_id: str | None) -> list[Account]:
         return accounts_in_scope(self.kernel.state.accounts, caller, account_id)
@@ -171,7 +171,7 @@ class RiskService:
         optional "reason" string is recorded in the audit trail.
         """
         caller = require(principal, Role.OPERATOR)
-        require_running(self.platform)
+        require_running(self.core)
         changes = dict(body)
         reason = changes.pop("reason", None)
         if reason is not None and not isinstance(reason, str):
@@ -201,18 +201,18 @@ class RiskService:
             raise InvalidError(message, code=exc.code, field=exc.field, extra=allowed) from None
         before = current.to_wire()
         after = kernel.set_limits(account_id, changes, actor=caller.actor).to_wire()
-        await self.platform.durable()
+        await self.core.durable()
         changed = _diff(before, after)
         scope = "global" if account_id is None else f"account {account_id}"
         why = reason or f"limits changed by {caller.actor}"
-        self.platform.emergency_log.append("limits-set", actor=caller.actor, reason=why,
+        self.core.emergency_log.append("limits-set", actor=caller.actor, reason=why,
                                            scope=scope, account_id=account_id, changed=changed)
         summary = ", ".join(f"{k} {v['from']} -> {v['to']}" for k, v in changed.items()) or "no change"
-        self.platform.alerts.raise_alert(
+        self.core.alerts.raise_alert(
             "limits", f"{scope} limits set by {caller.actor}: {summary}", severity=Severity.INFO,
             source="risk", details={"scope": scope, "account_id": account_id, "changed": changed,
                                    "reason": why})
-        self.platform.metrics.alerts.labels("limits").inc()
+        self.core.metrics.alerts.labels("limits").inc()
         return {"scope": "global" if account_id is None else "account", "account_id": account_id,
                 "limits": after, "changed": changed, "reason": why, "seq": kernel.seq}
 
@@ -222,7 +222,7 @@ class RiskService:
         if not 1 <= limit <= 1000:
             raise InvalidError(f"limit: must be between 1 and 1000, got {limit}", code="INVALID_QUERY",
                                field="limit")
-        store = self.platform.kernel_runtime.journal.store
+        store = self.core.kernel_runtime.journal.store
         entries = await asyncio.to_thread(self._audit.entries, store)
         return {"entries": entries[::-1][:limit], "count": len(entries)}
 
@@ -241,7 +241,7 @@ class RiskService:
         if requested is not None and not isinstance(requested, str):
             raise InvalidError("account_id: must be a string", code="INVALID_ORDER", field="account_id")
         kernel = self.kernel
-        account_id = resolve_account(caller, requested, self.platform.settings.default_account)
+        account_id = resolve_account(caller, requested, self.core.default_account)
         account = kernel.state.accounts.get(account_id)
         if account is None:
             raise NotFoundError(f"account {account_id!r} does not exist", code="UNKNOWN_ACCOUNT",
@@ -279,7 +279,7 @@ class RiskService:
             code, reason = verdict.existing.reject_code, verdict.existing.reject_reason
         else:
             assert verdict.closed_id is not None
-            view = order_row_view(closed_order_row(self.platform, verdict.closed_id, account.id))
+            view = order_row_view(closed_order_row(self.core, verdict.closed_id, account.id))
             order_id, status = verdict.closed_id, view["status"]
             code, reason = view["reject_code"], view["reject_reason"]
         rejected = status == OrderStatus.REJECTED

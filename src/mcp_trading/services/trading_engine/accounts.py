@@ -17,9 +17,9 @@ from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
 from mcp_trading.domain.numbers import Bounds, parse_decimal
 from mcp_trading.kernel.kernel import Kernel
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import account_view
 
 __all__ = ["ACCOUNT_ID_PATTERN", "MAX_CASH", "AccountsService", "check_new_account",
@@ -73,12 +73,12 @@ def visible_accounts(accounts: dict[str, Account], caller: Principal) -> list[Ac
 
 
 class AccountsService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def list_accounts(self, principal: Principal | None) -> dict[str, Any]:
         """The accounts the caller may see: a bound key sees only its own."""
@@ -100,13 +100,13 @@ class AccountsService:
                              cash: object) -> dict[str, Any]:
         """Open an account (operators): journaled before the answer, so it survives a restart."""
         caller = require(principal, Role.OPERATOR)
-        reason = self.platform.unavailable_reason()
+        reason = self.core.unavailable_reason()
         if reason is not None:
             raise UnavailableError(reason, code="UNAVAILABLE")
         kernel = self.kernel
         valid_id, valid_cash = check_new_account(kernel, account_id, cash)
         # no await between the check and the command: the event loop is the single writer
         account = kernel.open_account(valid_id, valid_cash)
-        await self.platform.durable()
+        await self.core.durable()
         log.info("account %s opened with cash %s by %s", valid_id, valid_cash, caller.actor)
         return account_view(account)

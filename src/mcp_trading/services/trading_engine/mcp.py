@@ -73,8 +73,8 @@ def _owner(principal: Principal) -> str:
 
 def register_order_reads(server: MCPServer, platform: Platform) -> None:
     """get_order, find_order and list_orders (trading-engine and orders share them)."""
-    trading = TradingService(platform)
-    orders = OrdersService(platform)
+    trading = TradingService(platform.core)
+    orders = OrdersService(platform.core)
 
     @server.tool(annotations=READ_ONLY)
     async def get_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
@@ -100,9 +100,9 @@ def register_order_reads(server: MCPServer, platform: Platform) -> None:
 
 def register(server: MCPServer, platform: Platform, *,
              tokens: ConfirmationTokens | None = None) -> None:
-    trading = TradingService(platform)
-    accounts = AccountsService(platform)
-    risk = RiskService(platform)
+    trading = TradingService(platform.core)
+    accounts = AccountsService(platform.core)
+    risk = RiskService(platform.core)
     confirmations = tokens or ConfirmationTokens()
     register_order_reads(server, platform)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -21,6 +22,8 @@ from mcp_trading.faces.rest.schemas import (
     schema_of,
 )
 from mcp_trading.platform.errors import http_error
+from mcp_trading.platform.health import FailingChecks
+from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
 from mcp_trading.services.trading_engine.accounts import AccountsService
@@ -33,10 +36,13 @@ _RESUME_FIELDS = frozenset({"reason", "force"})
 _ACCOUNT_FIELDS = frozenset({"account_id", "cash"})
 
 
-def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
-    """`failing_checks()` returns the names of failing comprehensive health checks."""
-    svc = TradingService(platform)
-    accounts = AccountsService(platform)
+def build(platform: Platform, *, failing_checks: FailingChecks | None = None) -> FastAPI:
+    """`failing_checks()` returns the failing comprehensive health checks (default: the
+    platform's, with the services its runner reports up)."""
+    if failing_checks is None:
+        failing_checks = functools.partial(platform_failing_checks, platform)
+    svc = TradingService(platform.core)
+    accounts = AccountsService(platform.core)
     router = APIRouter()
 
     async def submit_order(principal: Principal | None, body: dict[str, Any] | None
@@ -187,19 +193,7 @@ def build(platform: Platform, *, failing_checks: Any) -> FastAPI:
                                          force=body.get("force", False),
                                          failing_checks=failing_checks()))
 
-    def health() -> dict[str, Any]:
-        h = platform.health
-        status = "healthy"
-        if not h.journal_ok or not platform.accepting:
-            status = "down"
-        elif not h.disk_ok or not h.projection_ok:
-            status = "degraded"
-        return {"status": status, **svc.trading_status(),
-                "journal": {"ok": h.journal_ok, "durable_seq": platform.kernel_runtime.journal
-                            .durable_seq, "error": h.journal_error},
-                "accepting_orders": platform.accepting}
-
-    app = create_app(platform, "trading-engine", routers=[router], health=health,
+    app = create_app(platform, "trading-engine", routers=[router],
                      description="The trading kernel's face: orders, positions, account, "
                                  "emergency controls.")
     add_fast_route(app, method="POST", path="/orders", handler=submit_order)

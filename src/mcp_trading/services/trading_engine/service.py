@@ -35,9 +35,9 @@ from mcp_trading.domain.orders import (
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.kernel import IdempotentRetryError, Kernel
 from mcp_trading.platform.alert_center import Severity
-from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.orders.service import closed_order_row, find_order_view
 from mcp_trading.services.views import (
     account_view,
@@ -55,18 +55,18 @@ _REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force",
 
 
 class TradingService:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
 
     @property
     def kernel(self) -> Kernel:
-        return self.platform.kernel_runtime.kernel
+        return self.core.kernel_runtime.kernel
 
     def _default_account(self) -> str:
-        return self.platform.settings.default_account
+        return self.core.default_account
 
     def _check_accepting(self) -> None:
-        reason = self.platform.unavailable_reason()
+        reason = self.core.unavailable_reason()
         if reason is not None:
             raise UnavailableError(reason, code="UNAVAILABLE")
 
@@ -84,10 +84,10 @@ class TradingService:
         try:
             order = self.kernel.submit(account_id, request, attribution=attribution or caller.actor)
         except IdempotentRetryError as retry:  # a retry of a closed order: answered as it is
-            view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+            view = order_row_view(closed_order_row(self.core, retry.order_id, account_id))
             return view, view["status"] != OrderStatus.REJECTED.value
-        await self.platform.durable()
-        metrics = self.platform.metrics
+        await self.core.durable()
+        metrics = self.core.metrics
         metrics.order_ack.observe(time.perf_counter() - started)
         accepted = order.status is not OrderStatus.REJECTED
         (metrics.orders_accepted if accepted else metrics.orders_rejected).inc()
@@ -122,7 +122,7 @@ class TradingService:
                 account_id = resolve_account(caller, fields.pop("account_id", None), default)
                 order = kernel.submit(account_id, OrderRequest.parse(**fields), attribution=who)
             except IdempotentRetryError as retry:  # a retry of a closed order, as it is
-                view = order_row_view(closed_order_row(self.platform, retry.order_id, account_id))
+                view = order_row_view(closed_order_row(self.core, retry.order_id, account_id))
                 rejected = view["status"] == OrderStatus.REJECTED.value
                 results.append(OrderRejectedError(view) if rejected else view)
                 placed.append(None)
@@ -135,8 +135,8 @@ class TradingService:
                 continue
             placed.append(order)
             results.append({})  # the order's view, once durable
-        await self.platform.durable()
-        metrics = self.platform.metrics
+        await self.core.durable()
+        metrics = self.core.metrics
         for slot, done in enumerate(placed):
             if done is None:
                 continue
@@ -148,7 +148,7 @@ class TradingService:
 
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)
-        return find_order_view(self.platform, order_id, caller.account_id)
+        return find_order_view(self.core, order_id, caller.account_id)
 
     def get_order_by_client_id(self, principal: Principal | None, client_order_id: str,
                                account_id: str | None = None) -> dict[str, Any]:
@@ -157,7 +157,7 @@ class TradingService:
         try:
             return order_view(self.kernel.order_by_client_id(account, client_order_id))
         except IdempotentRetryError as closed:  # closed and released: the projections have it
-            return order_row_view(closed_order_row(self.platform, closed.order_id, account))
+            return order_row_view(closed_order_row(self.core, closed.order_id, account))
 
     async def cancel_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.TRADER)
@@ -168,7 +168,7 @@ class TradingService:
         except OrderNotFoundError:
             self._refuse_closed(order_id, caller.account_id, "canceled")
             raise
-        await self.platform.durable()
+        await self.core.durable()
         return order_view(order)
 
     async def replace_order(self, principal: Principal | None, order_id: str,
@@ -203,14 +203,14 @@ class TradingService:
             trail=parse_number("trail", changes.get("trail"), PRICE, allow_none=True),
             time_in_force=TimeInForce(tif) if tif is not None else None,
             client_order_id=coid, attribution=attribution or caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         return order_view(order)
 
     def _refuse_closed(self, order_id: str, account_id: str | None, verb: str) -> None:
         """An order the kernel released is closed: refuse as the kernel does for closed
         orders it still holds (OrderStateError); an unknown one stays a 404."""
         try:
-            row = closed_order_row(self.platform, order_id, account_id)
+            row = closed_order_row(self.core, order_id, account_id)
         except OrderNotFoundError:
             return
         raise OrderStateError(f"order {order_id} is {row['status']}; only working orders can "
@@ -277,7 +277,7 @@ class TradingService:
 
             async def place() -> Order:
                 order = kernel.submit(SELFTEST_ACCOUNT, request, attribution="selftest")
-                await self.platform.durable()
+                await self.core.durable()
                 if order.status is OrderStatus.REJECTED:
                     raise UnavailableError(order.reject_reason or "", code=order.reject_code or "REJECTED")
                 return order
@@ -292,7 +292,7 @@ class TradingService:
 
             async def cancel() -> None:
                 kernel.cancel(order.id, reason="selftest cleanup")
-                await self.platform.durable()
+                await self.core.durable()
                 if kernel.state.accounts[SELFTEST_ACCOUNT].open_orders:
                     raise UnavailableError("self-test orders still open after cancel", code="SELFTEST")
 
@@ -312,7 +312,7 @@ class TradingService:
         canceled = kernel.halt(level=level, reason=why, actor=caller.actor)
         halted_at = iso(kernel.clock.now_ns())  # every order after this is refused
         closed = kernel.close_all_positions(reason=why, actor=caller.actor) if close_positions else []
-        await self.platform.durable()
+        await self.core.durable()
         self._record(f"halt:{level.value}", caller, why, canceled=len(canceled))
         result: dict[str, Any] = {"trading_status": kernel.state.platform_state.value,
                                   "halted_at": halted_at, "reason": why,
@@ -326,7 +326,7 @@ class TradingService:
         caller = require(principal, Role.OPERATOR)
         why = reason or f"close all positions requested by {caller.actor}"
         results = self.kernel.close_all_positions(reason=why, actor=caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         self._record("close-all-positions", caller, why, orders=len(results))
         return {"reason": why, "results": [_close_view(c) for c in results]}
 
@@ -351,20 +351,20 @@ class TradingService:
                                 extra={"failing_checks": failing_checks})
         why = reason or f"resume requested by {caller.actor}"
         self.kernel.resume(reason=why, actor=caller.actor)
-        await self.platform.durable()
+        await self.core.durable()
         self._record("resume" + (":forced" if force else ""), caller, why,
                      failing_checks=failing_checks)
         return {"status": "resumed", "trading_status": self.kernel.state.platform_state.value,
                 "reason": why, "forced": force}
 
     def _record(self, action: str, caller: Principal, reason: str, **details: Any) -> None:
-        self.platform.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
+        self.core.emergency_log.append(action, actor=caller.actor, reason=reason, **details)
         kind = action.partition(":")[0]
         severity = Severity.CRITICAL if kind == "halt" else Severity.WARNING
-        self.platform.alerts.raise_alert(kind, f"{action} by {caller.actor}: {reason}",
+        self.core.alerts.raise_alert(kind, f"{action} by {caller.actor}: {reason}",
                                          severity=severity, source="trading-engine",
                                          details=details)
-        self.platform.metrics.alerts.labels(kind).inc()
+        self.core.metrics.alerts.labels(kind).inc()
 
 
 def _detail(exc: Exception) -> str:
