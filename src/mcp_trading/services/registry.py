@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.services import (
     alerts,
     market_data,
@@ -34,8 +35,10 @@ BUILTIN: tuple[ServiceSpec, ...] = (market_data.SPEC, providers.SPEC, trading_en
 _extra: list[ServiceSpec] = []
 
 
-class UnknownServiceError(ValueError):
-    """No service of that name is registered."""
+class UnknownServiceError(NotFoundError, ValueError):
+    """No service of that name is registered (a ValueError too: CLI callers catch that)."""
+
+    code = "UNKNOWN_SERVICE"
 
 
 def specs() -> tuple[ServiceSpec, ...]:
