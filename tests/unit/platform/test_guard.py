@@ -15,14 +15,9 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from mcp_trading.config import Settings
-from mcp_trading.faces.rest.guard import (
-    SITE_KEY,
-    Guard,
-    SitePolicy,
-    is_cross_site,
-    is_json_media_type,
-    json_too_deep,
-)
+from mcp_trading.faces.rest.bodies import is_json_media_type, json_too_deep
+from mcp_trading.faces.rest.guard import Guard
+from mcp_trading.faces.rest.site import SITE_KEY, SitePolicy, is_cross_site
 
 # --- nesting -------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from mcp_trading import __version__
 from mcp_trading.faces.mcp.auth import PlatformTokenVerifier, current_principal, may_see
 from mcp_trading.faces.mcp.order_args import unknown_arguments
 from mcp_trading.faces.mcp.results import error_result
-from mcp_trading.faces.rest.guard import SitePolicy
+from mcp_trading.faces.rest.site import SitePolicy
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services import registry
 from mcp_trading.services.spec import load

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mcp_trading import __version__
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.rest.fastpath import add_fast_route, decode_object
-from mcp_trading.faces.rest.guard import is_cross_site
+from mcp_trading.faces.rest.site import is_cross_site
 from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require

@@ -18,13 +18,9 @@ import msgspec
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_trading.domain.errors import InvalidError, MalformedError
-from mcp_trading.faces.rest.guard import (
-    MAX_JSON_DEPTH,
-    Guard,
-    SitePolicy,
-    is_cross_site,
-    json_too_deep,
-)
+from mcp_trading.faces.rest.bodies import MAX_JSON_DEPTH, json_too_deep
+from mcp_trading.faces.rest.guard import Guard
+from mcp_trading.faces.rest.site import SitePolicy, is_cross_site
 from mcp_trading.kernel.acktrace import current_request
 from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform

@@ -2,10 +2,9 @@
 
     Guard(app, ...)                 pure ASGI, the outermost layer of every service app
                                     (REST routes, the fast path and the MCP mount alike)
-    SitePolicy.from_settings(s)     the Host names and Origins that are the platform's own
-    add_body_limit(app, m, p, n)    a route that needs a larger body than the default
-    is_cross_site(scope)            the guard's verdict, for the dev profile's loopback trust
-    json_too_deep(body, limit)      the nesting check (no recursion, no decoding)
+
+What is the platform's own (Host names, Origins) is rest/site.py's; what a body may be (JSON
+media type, nesting, per-route size limits) is rest/bodies.py's.
 
 The checks, in order; each refusal is a JSON `{"code", "message"}` and costs nothing later:
 
@@ -22,12 +21,8 @@ The checks, in order; each refusal is a JSON `{"code", "message"}` and costs not
 
 A request that passes reaches the app with its whole body in one message. A refusal that
 leaves a body unread closes the connection, so the rest of that body is never read either.
-
-Origins. A request's `Origin` is *same-site* when it is this very service (scheme://Host) or
-another service of the platform (an allowed host name on one of the service ports); *listed*
-when it is in MCP_TRADING_ALLOWED_ORIGINS; otherwise *foreign* (`null` included). Listed
-origins pass check 2 but, like foreign ones and like those Sec-Fetch-Site values, never get
-the dev profile's loopback trust: a page must present a credential of its own.
+The guard leaves its verdict on the request's site in the scope (SITE_KEY) for
+`is_cross_site`.
 
 Deadlines (headers, body), header size and the connection limit are the HTTP protocol's,
 not ASGI's: see rest/protocol.py (a body that stops arriving gets 408 there).
@@ -37,215 +32,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import msgspec
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_trading.domain.errors import TradingError
-from mcp_trading.services import registry
+from mcp_trading.faces.rest.bodies import MAX_JSON_DEPTH, is_json_media_type, json_too_deep
+from mcp_trading.faces.rest.site import OTHER_SITES, SITE_KEY, Site, SitePolicy
 
-__all__ = [
-    "MAX_JSON_DEPTH",
-    "SITE_KEY",
-    "Guard",
-    "SitePolicy",
-    "add_body_limit",
-    "host_name",
-    "is_cross_site",
-    "is_json_media_type",
-    "json_too_deep",
-]
-
-#: deeper JSON than this is refused with 400 before any decoder sees it. Our deepest body (an
-#: MCP tools/call carrying an order) nests 4 levels; msgspec and the json module recurse per
-#: level and raise RecursionError near 1,000.
-MAX_JSON_DEPTH = 32
-
-#: where the guard leaves its verdict on the request's origin in the ASGI scope
-SITE_KEY = "mcp_trading.site"
-Site = Literal["same", "listed", "foreign"]
+__all__ = ["Guard"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OTHER_SITES = frozenset({b"cross-site", b"same-site"})  # Sec-Fetch-Site; not same-origin/none
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-_WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _encoder = msgspec.json.Encoder()
-
-# the nesting check keeps only quotes and brackets ({ and } folded into [ and ])
-_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
-_FOLD_BRACES = bytes.maketrans(b"{}", b"[]")
-
-
-def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether JSON text nests arrays/objects deeper than `limit`, found without recursion.
-
-    Linear passes in C (bytes methods), no Python loop per byte: escaped backslashes, then
-    escaped quotes are dropped, so every remaining quote delimits a string; of the rest only
-    quotes and brackets stay ({} folded into []), strings go, and each pass of removing
-    innermost `[]` pairs peels one level. Unbalanced (invalid) text counts its unclosed
-    brackets too, so the decoder that then rejects it never recurses far either.
-    Measured (shared 2-core machine): a 59 KB batch of 500 orders 0.1-0.4 ms, 64 KiB of
-    nested brackets ~0.5 ms; a single order 0.3 µs (too few brackets to be deep).
-    """
-    if body.count(b"[") + body.count(b"{") <= limit:  # nearly every body: cannot be too deep
-        return False
-    if b"\\" in body:
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    text = body.translate(_FOLD_BRACES, _STRUCTURE)
-    # a string without brackets is now `""`; if that removes every quote, no bracket was
-    # inside a string (a run of quotes between two brackets has odd length exactly when a
-    # bracket beside it lies inside a string)
-    brackets = text.replace(b'""', b"")
-    if b'"' in brackets:
-        brackets = b"".join(text.split(b'"')[::2])  # even pieces lie outside strings
-    too_deep = b"[" * (limit + 1)
-    for _ in range(limit):
-        if too_deep in brackets:
-            return True
-        if b"[]" not in brackets:
-            return brackets.count(b"[") > limit
-        brackets = brackets.replace(b"[]", b"")
-    return b"[]" in brackets or brackets.count(b"[") > limit
-
-
-def is_json_media_type(content_type: str | None) -> bool:
-    """`application/json` or any `application/...+json`, parameters (charset) ignored."""
-    if content_type is None:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/")
-                                            and media.endswith("+json"))
-
-
-def _split_authority(authority: str) -> tuple[str, int | None] | None:
-    """(host name, port) of `host`, `host:port`, `[v6]` or `[v6]:port`; None if malformed."""
-    authority = authority.strip().lower()
-    if authority.startswith("["):
-        end = authority.find("]")
-        if end < 0:
-            return None
-        host, rest = authority[:end + 1], authority[end + 1:]
-    else:
-        host, sep, port_text = authority.partition(":")
-        rest = sep + port_text
-    if not host:
-        return None
-    if not rest:
-        return host, None
-    if not rest.startswith(":") or not rest[1:].isdigit() or len(rest) > 6:
-        return None
-    return host, int(rest[1:])
-
-
-def host_name(text: str) -> str:
-    """A host name as it appears in a Host header: lower case, IPv6 in brackets."""
-    text = text.strip().lower()
-    if ":" in text and not text.startswith("["):
-        return f"[{text}]"
-    return text
-
-
-def _origin_parts(origin: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port with the scheme's default filled in) of an Origin; None if not one."""
-    scheme, sep, authority = origin.strip().lower().partition("://")
-    if not sep or scheme not in ("http", "https") or "/" in authority or "@" in authority:
-        return None
-    parts = _split_authority(authority)
-    if parts is None:
-        return None
-    host, port = parts
-    return scheme, host, _DEFAULT_PORTS[scheme] if port is None else port
-
-
-@dataclass(frozen=True, slots=True)
-class SitePolicy:
-    """Which Host names and Origins belong to the platform."""
-
-    hosts: frozenset[str]  # host names (no port), lower case, IPv6 in brackets
-    ports: frozenset[int]  # the service ports: an allowed host on one of them is same-site
-    origins: frozenset[str]  # listed extra origins, "scheme://host[:port]" as browsers send them
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> SitePolicy:
-        """Loopback names, the bind address, the hosts of MCP_TRADING_SERVICE_URLS and
-        MCP_TRADING_ALLOWED_HOSTS; the origins of those hosts on the service ports, plus
-        MCP_TRADING_ALLOWED_ORIGINS."""
-        hosts = set(_LOOPBACK_HOSTS)
-        bind = host_name(settings.bind_host)
-        if bind not in _WILDCARD_BINDS:
-            hosts.add(bind)
-        ports = {settings.port(name) for name in registry.names()} - {0}
-        for url in settings.service_urls.values():
-            parts = urlsplit(url)
-            if parts.hostname:
-                hosts.add(host_name(parts.hostname))
-                ports.add(parts.port or _DEFAULT_PORTS.get(parts.scheme, 80))
-        hosts.update(host_name(h) for h in settings.allowed_hosts)
-        return cls(frozenset(hosts), frozenset(ports), frozenset(settings.allowed_origins))
-
-    def host_allowed(self, host_header: str | None) -> bool:
-        if host_header is None:
-            return False
-        parts = _split_authority(host_header)
-        return parts is not None and parts[0] in self.hosts
-
-    def site_of(self, origin: str, host_header: str, scheme: str) -> Site:
-        """How a request's Origin relates to the platform (its Host already allowed)."""
-        parts = _origin_parts(origin)
-        if parts is not None:
-            o_scheme, o_host, o_port = parts
-            here = _split_authority(host_header)
-            if here is not None:
-                port = here[1] if here[1] is not None else _DEFAULT_PORTS.get(scheme, 80)
-                if o_scheme == scheme and o_host == here[0] and o_port == port:
-                    return "same"  # this very service
-            if o_host in self.hosts and o_port in self.ports:
-                return "same"  # another service of the platform
-        if origin.strip().lower().rstrip("/") in self.origins:
-            return "listed"
-        return "foreign"
-
-    def mcp_hosts(self) -> list[str]:
-        """The allowed hosts in the MCP SDK's form (`name` and `name:*`)."""
-        return sorted({form for h in self.hosts for form in (h, f"{h}:*")})
-
-    def mcp_origins(self) -> list[str]:
-        """The same-site and listed origins in the MCP SDK's form (exact strings)."""
-        origins = set(self.origins)
-        for host in self.hosts:
-            for port in self.ports:
-                for scheme in ("http", "https"):
-                    origins.add(f"{scheme}://{host}:{port}")
-                    if _DEFAULT_PORTS[scheme] == port:
-                        origins.add(f"{scheme}://{host}")
-        return sorted(origins)
-
-
-def is_cross_site(scope: Scope) -> bool:
-    """Whether the request carries a cross-site signal (then loopback trust never applies).
-
-    The guard's verdict when it ran; without one (an app served without the guard), any
-    `Origin` or a `Sec-Fetch-Site` of cross-site or same-site counts as cross-site.
-    """
-    site = scope.get(SITE_KEY)
-    if site is not None:
-        return bool(site != "same")
-    for name, value in scope.get("headers", ()):
-        if name == b"origin" or (name == b"sec-fetch-site" and value in _OTHER_SITES):
-            return True
-    return False
-
-
-def add_body_limit(app: Any, method: str, path: str, limit: int) -> None:
-    """Let `method path` of `app` (built by create_app) take bodies up to `limit` bytes
-    instead of the default (MCP_TRADING_MAX_BODY_BYTES, when that is larger)."""
-    limits: dict[tuple[str, str], int] | None = getattr(app.state, "body_limits", None)
-    if limits is None:
-        limits = app.state.body_limits = {}
-    limits[(method.upper(), path)] = limit
 
 
 class _RefusedError(TradingError):
@@ -323,7 +122,7 @@ class Guard:
             return self.policy.site_of(found.origin.decode("latin-1"),
                                        found.host.decode("latin-1"), scope.get("scheme", "http"))
         # no Origin: a browser's navigation or no-cors read; from another site it gets no trust
-        return "foreign" if found.fetch_site in _OTHER_SITES else "same"
+        return "foreign" if found.fetch_site in OTHER_SITES else "same"
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from mcp_trading.domain.errors import InvalidError, TradingError
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
+from mcp_trading.faces.rest.bodies import add_body_limit
 from mcp_trading.faces.rest.fastpath import add_fast_route
-from mcp_trading.faces.rest.guard import add_body_limit
 from mcp_trading.faces.rest.schemas import (
     BatchBody,
     EmergencyBody,
