@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from mcp_trading.services.market_data import rest as market_data
-from mcp_trading.services.market_data.service import CONTROL_LIMIT
+from mcp_trading.services.market_data.stream import CONTROL_LIMIT
 
 BURST = 2000
 

@@ -22,11 +22,8 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data.bars import TIMEFRAMES
-from mcp_trading.services.market_data.service import (
-    CONTROL_LIMIT,
-    MarketDataService,
-    Subscriber,
-)
+from mcp_trading.services.market_data.service import MarketDataService
+from mcp_trading.services.market_data.stream import CONTROL_LIMIT, Subscriber
 
 __all__ = ["build"]
 
