@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from mcp_trading.domain.errors import (
@@ -25,7 +24,6 @@ from mcp_trading.domain.errors import (
 )
 from mcp_trading.domain.numbers import PRICE, QUANTITY
 from mcp_trading.domain.orders import (
-    WORKING,
     Order,
     OrderRequest,
     OrderStatus,
@@ -39,6 +37,7 @@ from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.orders.service import closed_order_row, find_order_view
+from mcp_trading.services.trading_engine.selftest import run_selftest
 from mcp_trading.services.views import (
     account_view,
     iso,
@@ -49,7 +48,6 @@ from mcp_trading.services.views import (
 
 __all__ = ["OrderRejectedError", "TradingService"]
 
-SELFTEST_ACCOUNT = "_selftest"
 MAX_BATCH = 500
 _REPLACE_FIELDS = {"qty", "limit_price", "stop_price", "trail", "time_in_force", "client_order_id"}
 
@@ -247,61 +245,7 @@ class TradingService:
         """Push a one-share order through the whole pipeline on the self-test account."""
         require(principal, Role.OPERATOR)
         self._check_accepting()
-        kernel = self.kernel
-        stages: list[dict[str, Any]] = []
-
-        async def stage(name: str, action: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                result = await action() if callable(action) else action
-            except Exception as exc:
-                stages.append({"stage": name, "ok": False, "ms": _ms(t0), "error": _detail(exc)})
-                raise
-            stages.append({"stage": name, "ok": True, "ms": _ms(t0)})
-            return result
-
-        t_start = time.perf_counter()
-        passed = False
-        detail = ""
-        try:
-            if SELFTEST_ACCOUNT not in kernel.state.accounts:
-                kernel.open_account(SELFTEST_ACCOUNT, Decimal(1_000_000), internal=True)
-            symbol = next((s for s, b in kernel.state.venue.books.items() if b.quote), None)
-            if symbol is None:
-                raise UnavailableError("no quote has arrived yet; the feed is down", code="NO_QUOTE")
-            quote = kernel.state.venue.books[symbol].quote
-            assert quote is not None
-            far = (quote.bid * Decimal("0.95")).quantize(Decimal("0.01"))
-            request = OrderRequest.parse(symbol=symbol, qty=1, side="buy", type="limit",
-                                         limit_price=str(far), time_in_force="day")
-
-            async def place() -> Order:
-                order = kernel.submit(SELFTEST_ACCOUNT, request, attribution="selftest")
-                await self.core.durable()
-                if order.status is OrderStatus.REJECTED:
-                    raise UnavailableError(order.reject_reason or "", code=order.reject_code or "REJECTED")
-                return order
-
-            order = await stage("submit_risk_journal", place)
-
-            async def verify() -> None:
-                if order.status not in WORKING:
-                    raise UnavailableError(f"order is {order.status}, expected working", code="SELFTEST")
-
-            await stage("working_at_venue", verify)
-
-            async def cancel() -> None:
-                kernel.cancel(order.id, reason="selftest cleanup")
-                await self.core.durable()
-                if kernel.state.accounts[SELFTEST_ACCOUNT].open_orders:
-                    raise UnavailableError("self-test orders still open after cancel", code="SELFTEST")
-
-            await stage("cancel_journal", cancel)
-            passed = True
-        except Exception as exc:
-            detail = _detail(exc)
-        return {"result": "pass" if passed else "fail", "total_ms": _ms(t_start),
-                "account": SELFTEST_ACCOUNT, "stages": stages, "detail": detail}
+        return await run_selftest(self.kernel, self.core.durable)
 
     # ---- emergency ------------------------------------------------------------------------
     async def halt(self, principal: Principal | None, *, level: TradingState, reason: str | None,
@@ -365,17 +309,6 @@ class TradingService:
                                          severity=severity, source="trading-engine",
                                          details=details)
         self.core.metrics.alerts.labels(kind).inc()
-
-
-def _detail(exc: Exception) -> str:
-    """What the self-test reports of a failure: a refusal's message, a fault's type only."""
-    if isinstance(exc, TradingError) and kind_of(exc) is not None:
-        return exc.message
-    return type(exc).__name__
-
-
-def _ms(t0: float) -> float:
-    return round((time.perf_counter() - t0) * 1000, 3)
 
 
 def _close_view(result: Any) -> dict[str, Any]:
