@@ -129,3 +129,25 @@ def test_a_bound_key_sees_only_its_account(client: TestClient, auth: Auth,
     assert client.get("/accounts/nope", headers=auth("operator")).status_code == 404
     every = client.get("/accounts", headers=auth("operator")).json()["accounts"]
     assert [a["id"] for a in every] == ["other", "paper"]
+
+
+def test_the_self_test_passes_its_stages_and_leaves_no_order_open(
+        client: TestClient, auth: Auth, platform: Platform,
+        feed_quote: Callable[..., object]) -> None:
+    feed_quote()
+    response = client.post("/orders/test", headers=auth("operator"))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["result"] == "pass", report
+    assert [s["stage"] for s in report["stages"] if s["ok"]] == [
+        "submit_risk_journal", "working_at_venue", "cancel_journal"]
+    assert not platform.kernel_runtime.kernel.state.accounts["_selftest"].open_orders
+
+
+def test_the_self_test_without_a_quote_fails_with_503_saying_why(client: TestClient,
+                                                                 auth: Auth) -> None:
+    response = client.post("/orders/test", headers=auth("operator"))
+    assert response.status_code == 503
+    assert response.json()["result"] == "fail"
+    assert "no quote has arrived yet" in response.json()["detail"]
+    assert client.post("/orders/test", headers=auth("trader")).status_code == 403
