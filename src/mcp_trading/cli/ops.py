@@ -25,7 +25,7 @@ from rich.table import Table
 from mcp_trading.config import Settings
 from mcp_trading.services import registry
 
-__all__ = ["register"]
+__all__ = ["halt", "health", "register", "resume", "start", "status", "stop"]
 
 console = Console()
 err = Console(stderr=True)
@@ -84,174 +84,179 @@ def _get_health(url: str) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def start(detach: Annotated[bool, typer.Option("--detach", help="Return once every service "
-                                                   "answers healthy; write a PID file.")] = False,
-              distributed: Annotated[bool, typer.Option(
-                  "--distributed", help="One process per service over PostgreSQL "
-                                        "(DATABASE_URL) and Redis (REDIS_URL), supervised "
-                                        "(also: MCP_TRADING_DEPLOYMENT=distributed).")] = False,
-              data_dir: DataDir = None,
-              timeout: Annotated[float, typer.Option(help="--detach: seconds to wait")] = 30.0,
-              ) -> None:
-        """Start every service: in one process (embedded: SQLite, in-memory bus, simulator) or
-        one process each (--distributed)."""
-        settings = _settings(data_dir)
-        if distributed or settings.deployment == "distributed":
-            from mcp_trading.cli.distributed import start_distributed
+    """Add the operating verbs to `app`, in the order `--help` lists them."""
+    for verb in (start, stop, status, health, halt, resume):
+        app.command()(verb)
 
-            start_distributed(settings, detach=detach, timeout=timeout)
-            return
-        if (record := _running(settings)) is not None:
-            err.print(f"[yellow]already running[/yellow] (pid {record['pid']}); "
-                      "`mcp-trading stop` first")
-            raise typer.Exit(1)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if detach:
-            _start_detached(settings, timeout)
-            return
-        from mcp_trading.platform.logs import configure_logging
-        from mcp_trading.processes.runner import PortInUseError, run_embedded
 
-        configure_logging(settings)
+def start(detach: Annotated[bool, typer.Option("--detach", help="Return once every service "
+                                               "answers healthy; write a PID file.")] = False,
+          distributed: Annotated[bool, typer.Option(
+              "--distributed", help="One process per service over PostgreSQL "
+                                    "(DATABASE_URL) and Redis (REDIS_URL), supervised "
+                                    "(also: MCP_TRADING_DEPLOYMENT=distributed).")] = False,
+          data_dir: DataDir = None,
+          timeout: Annotated[float, typer.Option(help="--detach: seconds to wait")] = 30.0,
+          ) -> None:
+    """Start every service: in one process (embedded: SQLite, in-memory bus, simulator) or
+    one process each (--distributed)."""
+    settings = _settings(data_dir)
+    if distributed or settings.deployment == "distributed":
+        from mcp_trading.cli.distributed import start_distributed
 
-        def ready(ports: dict[str, int]) -> None:
-            console.print("[green]platform up[/green]: " + ", ".join(
-                f"{name} :{port}" for name, port in ports.items()) + "  (Ctrl-C stops)")
+        start_distributed(settings, detach=detach, timeout=timeout)
+        return
+    if (record := _running(settings)) is not None:
+        err.print(f"[yellow]already running[/yellow] (pid {record['pid']}); "
+                  "`mcp-trading stop` first")
+        raise typer.Exit(1)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if detach:
+        _start_detached(settings, timeout)
+        return
+    from mcp_trading.platform.logs import configure_logging
+    from mcp_trading.processes.runner import PortInUseError, run_embedded
 
-        try:
-            run_embedded(settings, on_ready=ready)
-        except PortInUseError as exc:
-            err.print(f"[red]cannot start[/red]: {exc}")
-            raise typer.Exit(1) from None
-        except ValueError as exc:  # insecure production settings and the like
-            err.print(f"[red]cannot start[/red]: {exc}")
-            raise typer.Exit(1) from None
+    configure_logging(settings)
 
-    @app.command()
-    def stop(data_dir: DataDir = None,
-             timeout: Annotated[float, typer.Option(help="Seconds to wait for a clean exit")] = 30.0,
-             ) -> None:
-        """Stop gracefully: refuse new orders, flush the journal, stop the services."""
-        settings = _settings(data_dir)
-        from mcp_trading.cli.distributed import stop_distributed
+    def ready(ports: dict[str, int]) -> None:
+        console.print("[green]platform up[/green]: " + ", ".join(
+            f"{name} :{port}" for name, port in ports.items()) + "  (Ctrl-C stops)")
 
-        if stop_distributed(settings, timeout):
-            return
-        record = _running(settings)
-        if record is None:
-            console.print("not running")
-            return
-        proc = psutil.Process(int(record["pid"]))
-        proc.send_signal(signal.SIGTERM)
-        if not _wait_exit(proc, timeout):
-            err.print(f"[red]pid {proc.pid} did not stop within {timeout} s[/red]; it is still "
-                      "flushing or stuck — check the log before killing it")
-            raise typer.Exit(1)
-        console.print(f"[green]stopped[/green] (pid {record['pid']})")
+    try:
+        run_embedded(settings, on_ready=ready)
+    except PortInUseError as exc:
+        err.print(f"[red]cannot start[/red]: {exc}")
+        raise typer.Exit(1) from None
+    except ValueError as exc:  # insecure production settings and the like
+        err.print(f"[red]cannot start[/red]: {exc}")
+        raise typer.Exit(1) from None
 
-    @app.command()
-    def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
-        """Each service: up/down, port, pid, uptime."""
-        settings = _settings(data_dir)
-        from mcp_trading.cli.distributed import status_distributed
 
-        if status_distributed(settings, as_json=as_json):
-            return
-        record = _running(settings)
-        rows = []
-        for service, url in _base_urls(settings, record).items():
-            health = _get_health(url) if record else {"status": "down"}
-            rows.append({"service": service, "port": int(url.rsplit(":", 1)[1]),
-                         "up": health.get("status") != "down" or "uptime_s" in health,
-                         "status": health.get("status"), "pid": record["pid"] if record else None,
-                         "uptime_s": health.get("uptime_s")})
-        if as_json:
-            print(json.dumps({"running": record is not None, "services": rows}))
-            return
-        table = Table("service", "port", "up", "status", "pid", "uptime (s)")
-        for r in rows:
-            table.add_row(str(r["service"]), str(r["port"]), "yes" if r["up"] else "no",
-                          str(r["status"]), str(r["pid"] or "-"), str(r["uptime_s"] or "-"))
-        console.print(table)
-        if record is None:
-            raise typer.Exit(2)
+def stop(data_dir: DataDir = None,
+         timeout: Annotated[float, typer.Option(help="Seconds to wait for a clean exit")] = 30.0,
+         ) -> None:
+    """Stop gracefully: refuse new orders, flush the journal, stop the services."""
+    settings = _settings(data_dir)
+    from mcp_trading.cli.distributed import stop_distributed
 
-    @app.command()
-    def health(check_all: Annotated[bool, typer.Option("--check-all",
-                                                       help="Every service and dependency")] = False,
-               data_dir: DataDir = None, as_json: AsJson = False) -> None:
-        """Check services and dependencies; exit 0 healthy, 1 degraded, 2 down."""
-        settings = _settings(data_dir)
-        record = _running(settings)
-        checks: list[dict[str, Any]] = []
-        bodies: dict[str, dict[str, Any]] = {}
-        urls = _base_urls(settings, record)
-        for service in registry.names() if check_all else ("trading-engine",):
-            body = _get_health(urls[service]) if record else {"status": "down",
-                                                              "error": "not running"}
-            bodies[service] = body
-            checks.append({"check": f"service:{service}", "status": body.get("status", "down"),
-                           "detail": _detail(service, body)})
-        if check_all:
-            engine = bodies.get("trading-engine", {})
-            journal = engine.get("journal") or {}
-            checks.append({"check": "store", "status": "healthy" if journal.get("ok") else "down",
-                           "detail": f"journal durable seq {journal.get('durable_seq')}"})
-            feed = bodies.get("market-data", {}).get("market_data_status", "down")
-            checks.append({"check": "feed", "status": {"streaming": "healthy", "stale": "degraded"}
-                           .get(feed, "down"), "detail": feed})
-            bus = engine.get("bus")
-            if bus is None:
-                checks.append({"check": "bus", "status": "healthy" if record else "down",
-                               "detail": "in-memory (embedded)"})
-            else:
-                checks.append({"check": "bus", "status": "healthy" if bus.get("ok") else "down",
-                               "detail": "redis" + ("" if bus.get("ok") else
-                                                    f": {bus.get('error')}")})
-            free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else ".")
-            free_mb = free.free // (1024 * 1024)
-            checks.append({"check": "disk", "status": "healthy" if free_mb >= settings
-                           .min_free_disk_mb else "degraded", "detail": f"{free_mb} MB free"})
-        overall = max((c["status"] for c in checks), key=lambda s: _STATUS_EXIT.get(s, 2))
-        overall = overall if overall in _STATUS_EXIT else "down"
-        if as_json:
-            print(json.dumps({"status": overall, "checks": checks}))
+    if stop_distributed(settings, timeout):
+        return
+    record = _running(settings)
+    if record is None:
+        console.print("not running")
+        return
+    proc = psutil.Process(int(record["pid"]))
+    proc.send_signal(signal.SIGTERM)
+    if not _wait_exit(proc, timeout):
+        err.print(f"[red]pid {proc.pid} did not stop within {timeout} s[/red]; it is still "
+                  "flushing or stuck — check the log before killing it")
+        raise typer.Exit(1)
+    console.print(f"[green]stopped[/green] (pid {record['pid']})")
+
+
+def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """Each service: up/down, port, pid, uptime."""
+    settings = _settings(data_dir)
+    from mcp_trading.cli.distributed import status_distributed
+
+    if status_distributed(settings, as_json=as_json):
+        return
+    record = _running(settings)
+    rows = []
+    for service, url in _base_urls(settings, record).items():
+        health = _get_health(url) if record else {"status": "down"}
+        rows.append({"service": service, "port": int(url.rsplit(":", 1)[1]),
+                     "up": health.get("status") != "down" or "uptime_s" in health,
+                     "status": health.get("status"), "pid": record["pid"] if record else None,
+                     "uptime_s": health.get("uptime_s")})
+    if as_json:
+        print(json.dumps({"running": record is not None, "services": rows}))
+        return
+    table = Table("service", "port", "up", "status", "pid", "uptime (s)")
+    for r in rows:
+        table.add_row(str(r["service"]), str(r["port"]), "yes" if r["up"] else "no",
+                      str(r["status"]), str(r["pid"] or "-"), str(r["uptime_s"] or "-"))
+    console.print(table)
+    if record is None:
+        raise typer.Exit(2)
+
+
+def health(check_all: Annotated[bool, typer.Option("--check-all",
+                                                   help="Every service and dependency")] = False,
+           data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """Check services and dependencies; exit 0 healthy, 1 degraded, 2 down."""
+    settings = _settings(data_dir)
+    record = _running(settings)
+    checks: list[dict[str, Any]] = []
+    bodies: dict[str, dict[str, Any]] = {}
+    urls = _base_urls(settings, record)
+    for service in registry.names() if check_all else ("trading-engine",):
+        body = _get_health(urls[service]) if record else {"status": "down",
+                                                          "error": "not running"}
+        bodies[service] = body
+        checks.append({"check": f"service:{service}", "status": body.get("status", "down"),
+                       "detail": _detail(service, body)})
+    if check_all:
+        engine = bodies.get("trading-engine", {})
+        journal = engine.get("journal") or {}
+        checks.append({"check": "store", "status": "healthy" if journal.get("ok") else "down",
+                       "detail": f"journal durable seq {journal.get('durable_seq')}"})
+        feed = bodies.get("market-data", {}).get("market_data_status", "down")
+        checks.append({"check": "feed", "status": {"streaming": "healthy", "stale": "degraded"}
+                       .get(feed, "down"), "detail": feed})
+        bus = engine.get("bus")
+        if bus is None:
+            checks.append({"check": "bus", "status": "healthy" if record else "down",
+                           "detail": "in-memory (embedded)"})
         else:
-            table = Table("check", "status", "detail")
-            for c in checks:
-                colour = {"healthy": "green", "degraded": "yellow"}.get(c["status"], "red")
-                table.add_row(c["check"], f"[{colour}]{c['status']}[/{colour}]", c["detail"])
-            console.print(table)
-            console.print(f"overall: {overall}")
-        raise typer.Exit(_STATUS_EXIT[overall])
+            checks.append({"check": "bus", "status": "healthy" if bus.get("ok") else "down",
+                           "detail": "redis" + ("" if bus.get("ok") else
+                                                f": {bus.get('error')}")})
+        free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else ".")
+        free_mb = free.free // (1024 * 1024)
+        checks.append({"check": "disk", "status": "healthy" if free_mb >= settings
+                       .min_free_disk_mb else "degraded", "detail": f"{free_mb} MB free"})
+    overall = max((c["status"] for c in checks), key=lambda s: _STATUS_EXIT.get(s, 2))
+    overall = overall if overall in _STATUS_EXIT else "down"
+    if as_json:
+        print(json.dumps({"status": overall, "checks": checks}))
+    else:
+        table = Table("check", "status", "detail")
+        for c in checks:
+            colour = {"healthy": "green", "degraded": "yellow"}.get(c["status"], "red")
+            table.add_row(c["check"], f"[{colour}]{c['status']}[/{colour}]", c["detail"])
+        console.print(table)
+        console.print(f"overall: {overall}")
+    raise typer.Exit(_STATUS_EXIT[overall])
 
-    @app.command()
-    def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
-             cancel_pending: Annotated[bool, typer.Option("--cancel-pending",
-                                       help="Also cancel every working order, atomically")] = False,
-             close_positions: Annotated[bool, typer.Option("--close-positions",
-                                        help="Also flatten every position")] = False,
-             data_dir: DataDir = None, key: Key = None) -> None:
-        """Halt trading (new orders refused; with --cancel-pending working orders cancelled)."""
-        path = "/emergency/halt" if cancel_pending else "/emergency/halt-new-orders"
-        body = _post(data_dir, key, path, {"reason": reason})
-        console.print(f"trading_status: [red]{body.get('trading_status')}[/red]; canceled "
-                      f"{body.get('canceled_count', 0)} orders")
-        if close_positions:
-            closed = _post(data_dir, key, "/emergency/close-all-positions", {"reason": reason})
-            console.print(f"closing orders: {len(closed.get('results', []))}")
 
-    @app.command()
-    def resume(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
-               force: Annotated[bool, typer.Option("--force", help="Admin: resume despite "
-                                                   "failing health checks")] = False,
-               data_dir: DataDir = None, key: Key = None) -> None:
-        """Resume trading; refused unless the comprehensive health check passes."""
-        body = _post(data_dir, key, "/emergency/resume-trading", {"reason": reason, "force": force})
-        if body.get("status") == "already_active":
-            console.print("trading was already active: nothing changed, nothing recorded")
-        console.print(f"trading_status: [green]{body.get('trading_status')}[/green]")
+def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
+         cancel_pending: Annotated[bool, typer.Option("--cancel-pending",
+                                   help="Also cancel every working order, atomically")] = False,
+         close_positions: Annotated[bool, typer.Option("--close-positions",
+                                    help="Also flatten every position")] = False,
+         data_dir: DataDir = None, key: Key = None) -> None:
+    """Halt trading (new orders refused; with --cancel-pending working orders cancelled)."""
+    path = "/emergency/halt" if cancel_pending else "/emergency/halt-new-orders"
+    body = _post(data_dir, key, path, {"reason": reason})
+    console.print(f"trading_status: [red]{body.get('trading_status')}[/red]; canceled "
+                  f"{body.get('canceled_count', 0)} orders")
+    if close_positions:
+        closed = _post(data_dir, key, "/emergency/close-all-positions", {"reason": reason})
+        console.print(f"closing orders: {len(closed.get('results', []))}")
+
+
+def resume(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
+           force: Annotated[bool, typer.Option("--force", help="Admin: resume despite "
+                                               "failing health checks")] = False,
+           data_dir: DataDir = None, key: Key = None) -> None:
+    """Resume trading; refused unless the comprehensive health check passes."""
+    body = _post(data_dir, key, "/emergency/resume-trading", {"reason": reason, "force": force})
+    if body.get("status") == "already_active":
+        console.print("trading was already active: nothing changed, nothing recorded")
+    console.print(f"trading_status: [green]{body.get('trading_status')}[/green]")
+
 
 
 def _wait_exit(proc: psutil.Process, timeout: float) -> bool:
