@@ -101,6 +101,27 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
                   description=description, default_response_class=FastJSON, lifespan=lifespan)
     app.state.platform = platform
     app.state.service = service
+    health_body = _health_body(platform, service, health)
+    _add_operations(app, platform, health_body)
+    for router in routers:
+        app.include_router(router)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    # registered by class so Starlette answers refusals as handled errors (never re-raised)
+    app.add_exception_handler(TradingError, _known_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(_Timing, platform=platform, service=service)
+
+    async def fast_health(_: Principal | None, __: dict[str, Any] | None) -> tuple[int, Any]:
+        return 200, health_body()
+
+    add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)
+    return app
+
+
+def _health_body(platform: Platform, service: str, health: Callable[[], dict[str, Any]]
+                 ) -> Callable[[], dict[str, Any]]:
+    """`/health`'s answer: the service's rule, then what every service shares (the store,
+    the bus in distributed mode, the uptime)."""
 
     def health_body() -> dict[str, Any]:
         body = health()
@@ -117,12 +138,16 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
         body["uptime_s"] = round((time.time_ns() - platform.started_at) / 1e9, 3)
         return body
 
-    async def fast_health(_: Principal | None, __: dict[str, Any] | None) -> tuple[int, Any]:
-        return 200, health_body()
+    return health_body
+
+
+def _add_operations(app: FastAPI, platform: Platform,
+                    health_body: Callable[[], dict[str, Any]]) -> None:
+    """GET /health (public) and GET /metrics (viewer), as OpenAPI documents them."""
 
     @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
     async def get_health() -> Response:
-        # served by the FastRoute below (no routing, no middleware); kept for OpenAPI
+        # served by the FastRoute create_app adds (no routing, no middleware); kept for OpenAPI
         return FastJSON(health_body())
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (viewer)",
@@ -132,40 +157,31 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
         return Response(platform.metrics.render(),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    for router in routers:
-        app.include_router(router)
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
-        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
-                     "message": e.get("msg", "invalid")} for e in exc.errors()]
-        first = problems[0] if problems else {"field": "body", "message": "invalid request"}
-        return FastJSON({"code": "INVALID_REQUEST",
-                         "message": f"{first['field']}: {first['message']}",
-                         "field": first["field"], "errors": problems}, status_code=422)
+async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
+    problems = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                 "message": e.get("msg", "invalid")} for e in exc.errors()]
+    first = problems[0] if problems else {"field": "body", "message": "invalid request"}
+    return FastJSON({"code": "INVALID_REQUEST",
+                     "message": f"{first['field']}: {first['message']}",
+                     "field": first["field"], "errors": problems}, status_code=422)
 
-    async def known_error(_: Request, exc: Exception) -> Response:
-        answer = http_error(exc)
-        if answer is None:  # a fault: answered by `unexpected` below (500, logged), as any
-            raise exc
-        status, body = answer
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return FastJSON(body, status_code=status, headers=headers)
 
-    # registered by class so Starlette answers refusals as handled errors (never re-raised)
-    app.add_exception_handler(TradingError, known_error)
+async def _known_error(_: Request, exc: Exception) -> Response:
+    answer = http_error(exc)
+    if answer is None:  # a fault: answered by `_unexpected` below (500, logged), as any
+        raise exc
+    status, body = answer
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return FastJSON(body, status_code=status, headers=headers)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        answer = http_error(exc)  # a refusal raised outside the routes (e.g. in a middleware)
-        if answer is not None:
-            return FastJSON(answer[1], status_code=answer[0])
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return FastJSON(dict(INTERNAL_BODY), status_code=500)
 
-    app.add_middleware(_Timing, platform=platform, service=service)
-    add_fast_route(app, method="GET", path="/health", handler=fast_health, public=True)
-    return app
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    answer = http_error(exc)  # a refusal raised outside the routes (e.g. in a middleware)
+    if answer is not None:
+        return FastJSON(answer[1], status_code=answer[0])
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return FastJSON(dict(INTERNAL_BODY), status_code=500)
 
 
 def _no_rule(platform: Platform) -> Callable[[], dict[str, Any]]:
