@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -91,7 +92,16 @@ def build(platform: Platform) -> FastAPI:
         return FastJSON(await svc.history(principal_of(request), symbol, timeframe=timeframe,
                                           start=start, end=end, limit=limit))
 
-    @router.websocket("/ws/quotes")
+    router.add_api_websocket_route("/ws/quotes", _stream(platform, svc))
+
+    return create_app(platform, "market-data", routers=[router], health=svc.health,
+                      description=DESCRIPTION)
+
+
+def _stream(platform: Platform, svc: MarketDataService
+            ) -> Callable[[WebSocket], Awaitable[None]]:
+    """The `/ws/quotes` handler: authenticate, then read client messages while a pump writes."""
+
     async def stream(websocket: WebSocket) -> None:
         await websocket.accept()
         try:
@@ -122,8 +132,7 @@ def build(platform: Platform) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
 
-    return create_app(platform, "market-data", routers=[router], health=svc.health,
-                      description=DESCRIPTION)
+    return stream
 
 
 def _ws_principal(platform: Platform, websocket: WebSocket) -> Principal | None:
