@@ -1,4 +1,8 @@
-"""trading-engine :8010 — orders, positions, accounts, the self-test and emergency controls."""
+"""trading-engine :8010 — orders, positions, accounts, the self-test and emergency controls.
+
+`build` composes one builder per route group; POST /orders and /orders/batch are also served by
+FastRoutes in front of the app (faces/rest/fastpath.py), with the same handlers.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from mcp_trading.domain.errors import InvalidError, TradingError
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.faces.rest.bodies import add_body_limit
-from mcp_trading.faces.rest.fastpath import add_fast_route
+from mcp_trading.faces.rest.fastpath import Handler, add_fast_route
 from mcp_trading.faces.rest.schemas import (
     BatchBody,
     EmergencyBody,
@@ -42,8 +46,23 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
     if failing_checks is None:
         failing_checks = functools.partial(platform_failing_checks, platform)
     svc = TradingService(platform.core)
-    accounts = AccountsService(platform.core)
     router = APIRouter()
+    submit_order, submit_batch = _submit_routes(router, svc)
+    _order_routes(router, svc)
+    _account_routes(router, svc, AccountsService(platform.core))
+    _emergency_routes(router, svc, failing_checks)
+    app = create_app(platform, "trading-engine", routers=[router],
+                     description="The trading kernel's face: orders, positions, account, "
+                                 "emergency controls.")
+    add_fast_route(app, method="POST", path="/orders", handler=submit_order)
+    add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
+    # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
+    add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
+    return app
+
+
+def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Handler]:
+    """POST /orders and /orders/batch; returns their handlers for the FastRoutes in front."""
 
     async def submit_order(principal: Principal | None, body: dict[str, Any] | None
                            ) -> tuple[int, Any]:
@@ -75,6 +94,12 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
         status, body = await submit_batch(principal_of(request), await json_body(request))
         return FastJSON(body, status_code=status)
 
+    return submit_order, submit_batch
+
+
+def _order_routes(router: APIRouter, svc: TradingService) -> None:
+    """Find, read, cancel and replace an order; the self-test."""
+
     @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
     async def find(request: Request, client_order_id: str = Query(..., max_length=48),
                    account_id: str | None = None) -> Response:
@@ -100,6 +125,10 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
     async def test_order(request: Request) -> Response:
         report = await svc.test_order(principal_of(request))
         return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
+
+
+def _account_routes(router: APIRouter, svc: TradingService, accounts: AccountsService) -> None:
+    """Positions and account of the caller; list, read and open accounts."""
 
     @router.get("/positions", tags=["account"], summary="Open positions")
     async def positions(request: Request, account_id: str | None = None) -> Response:
@@ -143,23 +172,10 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
                                              body["cash"])
         return FastJSON(view, status_code=201)
 
-    async def _emergency_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
-        """An empty body is fine (the runbook sends none); anything sent must be valid."""
-        body = await json_body(request, allow_empty=True)
-        unknown = sorted(set(body) - allowed)
-        if unknown:
-            raise InvalidError(f"{unknown[0]}: not accepted here; allowed: "
-                               + ", ".join(sorted(allowed)), code="INVALID_BODY", field=unknown[0])
-        reason = body.get("reason")
-        if reason is not None and not isinstance(reason, str):
-            raise InvalidError("reason: must be a string", code="INVALID_BODY", field="reason")
-        if "force" in body and not isinstance(body["force"], bool):
-            raise InvalidError("force: must be true or false", code="INVALID_BODY", field="force")
-        return body
 
-    async def _reason(request: Request) -> str | None:
-        reason = (await _emergency_body(request, _REASON_ONLY)).get("reason")
-        return reason.strip() or None if isinstance(reason, str) else None
+def _emergency_routes(router: APIRouter, svc: TradingService,
+                      failing_checks: FailingChecks) -> None:
+    """Halt (new orders only, or with every working order cancelled), close all, resume."""
 
     @router.post("/emergency/halt-new-orders", tags=["emergency"],
                  summary="Refuse new orders and replaces; cancels still allowed",
@@ -193,14 +209,25 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
                                          force=body.get("force", False),
                                          failing_checks=failing_checks()))
 
-    app = create_app(platform, "trading-engine", routers=[router],
-                     description="The trading kernel's face: orders, positions, account, "
-                                 "emergency controls.")
-    add_fast_route(app, method="POST", path="/orders", handler=submit_order)
-    add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
-    # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
-    add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
-    return app
+
+async def _emergency_body(request: Request, allowed: frozenset[str]) -> dict[str, Any]:
+    """An empty body is fine (the runbook sends none); anything sent must be valid."""
+    body = await json_body(request, allow_empty=True)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidError(f"{unknown[0]}: not accepted here; allowed: "
+                           + ", ".join(sorted(allowed)), code="INVALID_BODY", field=unknown[0])
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidError("reason: must be a string", code="INVALID_BODY", field="reason")
+    if "force" in body and not isinstance(body["force"], bool):
+        raise InvalidError("force: must be true or false", code="INVALID_BODY", field="force")
+    return body
+
+
+async def _reason(request: Request) -> str | None:
+    reason = (await _emergency_body(request, _REASON_ONLY)).get("reason")
+    return reason.strip() or None if isinstance(reason, str) else None
 
 
 def _batch_result(outcome: BatchOutcome) -> dict[str, Any]:
