@@ -100,11 +100,20 @@ def register_order_reads(server: MCPServer, platform: Platform) -> None:
 
 def register(server: MCPServer, platform: Platform, *,
              tokens: ConfirmationTokens | None = None) -> None:
+    """The trading-engine tools, in the order tools/list shows them."""
     trading = TradingService(platform.core)
-    accounts = AccountsService(platform.core)
-    risk = RiskService(platform.core)
     confirmations = tokens or ConfirmationTokens()
     register_order_reads(server, platform)
+    _register_preview(server, RiskService(platform.core), confirmations)
+    _register_submit(server, trading, confirmations)
+    _register_order_changes(server, trading)
+    _register_account_reads(server, trading, AccountsService(platform.core))
+    _register_halt(server, trading)
+
+
+def _register_preview(server: MCPServer, risk: RiskService,
+                      confirmations: ConfirmationTokens) -> None:
+    """preview_order: the dry run that issues the confirmation token."""
 
     @server.tool(annotations=_PREVIEW, meta=needs(Role.TRADER))
     @flat_order_args()
@@ -132,6 +141,11 @@ def register(server: MCPServer, platform: Platform, *,
                                                     _CENTS)
         return ok({**check, "estimated_notional": notional, "confirmation_token": token,
                    "expires_in_s": ttl})
+
+
+def _register_submit(server: MCPServer, trading: TradingService,
+                     confirmations: ConfirmationTokens) -> None:
+    """submit_order: spends the confirmation token (when the key's policy asks for one)."""
 
     @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
     @flat_order_args(_CONFIRMATION)
@@ -174,6 +188,10 @@ def register(server: MCPServer, platform: Platform, *,
             return refusal(OrderRejectedError(view))
         return ok({"order": view, "environment": "paper"})
 
+
+def _register_order_changes(server: MCPServer, trading: TradingService) -> None:
+    """cancel_order and replace_order."""
+
     @server.tool(annotations=_CANCEL, meta=needs(Role.TRADER))
     async def cancel_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
         """Cancel a working order (cancels never pass through risk)."""
@@ -196,6 +214,11 @@ def register(server: MCPServer, platform: Platform, *,
 
         return await guarded(replace)
 
+
+def _register_account_reads(server: MCPServer, trading: TradingService,
+                            accounts: AccountsService) -> None:
+    """get_positions, get_account and list_accounts."""
+
     @server.tool(annotations=READ_ONLY)
     async def get_positions(account_id: str | None = None
                             ) -> Annotated[CallToolResult, PositionsOut]:
@@ -212,6 +235,10 @@ def register(server: MCPServer, platform: Platform, *,
     async def list_accounts() -> Annotated[CallToolResult, AccountsOut]:
         """The accounts you may see: a key bound to an account sees only that one."""
         return await guarded(lambda: accounts.list_accounts(current_principal()))
+
+
+def _register_halt(server: MCPServer, trading: TradingService) -> None:
+    """halt, for operators (resume stays a REST and CLI action)."""
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True,
                                              idempotent_hint=True, open_world_hint=False),
