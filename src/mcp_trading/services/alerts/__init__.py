@@ -11,7 +11,7 @@ SPEC = ServiceSpec(
     name="alerts", title="Alerts: alerts and acknowledgement, maintenance mode, platform health",
     port=8100,
     rest="mcp_trading.services.alerts.rest:build",
-    mcp=("mcp_trading.services.risk.mcp:register_alerts",),
+    mcp=("mcp_trading.services.alerts.mcp:register",),
     health="mcp_trading.services.alerts.health:rule",
     tasks=(TaskSpec("watcher", "mcp_trading.services.alerts.service:background"),),
     depends_on=("orders", "risk", "portfolio"),

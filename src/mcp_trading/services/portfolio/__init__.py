@@ -11,7 +11,7 @@ SPEC = ServiceSpec(
     name="portfolio", title="Portfolio: valuations, positions with marks, P&L, performance",
     port=8013,
     rest="mcp_trading.services.portfolio.rest:build",
-    mcp=("mcp_trading.services.risk.mcp:register_portfolio",
+    mcp=("mcp_trading.services.portfolio.mcp:register",
          "mcp_trading.faces.mcp.resources:register_account_resources",
          "mcp_trading.faces.mcp.prompts:register_briefing"),
     health="mcp_trading.services.portfolio.health:rule",

@@ -11,8 +11,7 @@ SPEC = ServiceSpec(
     name="providers", title="Providers: market-data sources, status, error rates, quotas",
     port=8093,
     rest="mcp_trading.services.providers.rest:build",
-    # the providers, portfolio and alerts tools still share services/risk/mcp.py (see README)
-    mcp=("mcp_trading.services.risk.mcp:register_providers",),
+    mcp=("mcp_trading.services.providers.mcp:register",),
     health="mcp_trading.services.providers.health:rule",
     tasks=(TaskSpec("poller", "mcp_trading.services.providers.service:background"),),
     distributed="quotes",

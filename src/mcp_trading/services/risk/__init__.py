@@ -11,7 +11,7 @@ SPEC = ServiceSpec(
     name="risk", title="Risk: status, limits and their audit, pre-trade checks, exposures",
     port=8012,
     rest="mcp_trading.services.risk.rest:build",
-    mcp=("mcp_trading.services.risk.mcp:register_risk",
+    mcp=("mcp_trading.services.risk.mcp:register",
          "mcp_trading.faces.mcp.prompts:register_checklist"),
     health="mcp_trading.services.risk.health:rule",
     depends_on=("trading-engine",),

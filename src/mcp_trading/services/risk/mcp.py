@@ -1,4 +1,4 @@
-"""risk, portfolio, providers and alerts tools (all read-only)."""
+"""risk tools: status, limits, exposures and the pre-trade dry run (all read-only)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from mcp_types import CallToolResult
 
 from mcp_trading.faces.mcp.auth import current_principal, needs
 from mcp_trading.faces.mcp.models import (
-    AlertsOut,
     ExposuresOut,
     LimitsOut,
     OrderCheckOut,
-    PortfolioPerformanceOut,
-    PortfolioPositionsOut,
-    PortfolioSummaryOut,
-    ProvidersOut,
     RiskStatusOut,
 )
 from mcp_trading.faces.mcp.order_args import flat_order_args
@@ -25,16 +20,13 @@ from mcp_trading.faces.order_schema import order_payload
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Role
-from mcp_trading.services.alerts.service import AlertsService
 from mcp_trading.services.market_data.mcp import READ_ONLY
-from mcp_trading.services.portfolio.service import PortfolioService
-from mcp_trading.services.providers.service import ProvidersService
 from mcp_trading.services.risk.service import RiskService
 
-__all__ = ["register_alerts", "register_portfolio", "register_providers", "register_risk"]
+__all__ = ["register"]
 
 
-def register_risk(server: MCPServer, platform: Platform) -> None:
+def register(server: MCPServer, platform: Platform) -> None:
     svc = RiskService(platform.core)
 
     @server.tool(annotations=READ_ONLY)
@@ -66,45 +58,3 @@ def register_risk(server: MCPServer, platform: Platform) -> None:
         included (idempotent_retry names the order a submit would return).
         """
         return await guarded(lambda: svc.check(current_principal(), order_payload(order)))
-
-
-def register_portfolio(server: MCPServer, platform: Platform) -> None:
-    svc = PortfolioService(platform.core)
-
-    @server.tool(annotations=READ_ONLY)
-    async def portfolio_summary(account_id: str | None = None
-                                ) -> Annotated[CallToolResult, PortfolioSummaryOut]:
-        """Equity, cash, market value, P&L and return per account and in total."""
-        return await guarded(lambda: svc.summary(current_principal(), account_id))
-
-    @server.tool(annotations=READ_ONLY)
-    async def portfolio_positions(account_id: str | None = None
-                                  ) -> Annotated[CallToolResult, PortfolioPositionsOut]:
-        """Open positions per account at their latest marks, with weights."""
-        return await guarded(lambda: svc.positions(current_principal(), account_id))
-
-    @server.tool(annotations=READ_ONLY)
-    async def portfolio_performance(account_id: str | None = None
-                                    ) -> Annotated[CallToolResult, PortfolioPerformanceOut]:
-        """Performance so far: return since start, today's P&L, drawdown from the day's peak."""
-        return await guarded(lambda: svc.performance(current_principal(), account_id))
-
-
-def register_providers(server: MCPServer, platform: Platform) -> None:
-    svc = ProvidersService.for_platform(platform)
-
-    @server.tool(annotations=READ_ONLY)
-    async def list_providers() -> Annotated[CallToolResult, ProvidersOut]:
-        """Market-data providers: active ones, status, error rate, rate limit."""
-        return await guarded(lambda: svc.providers(current_principal()))
-
-
-def register_alerts(server: MCPServer, platform: Platform) -> None:
-    svc = AlertsService.for_platform(platform, None)
-
-    @server.tool(annotations=READ_ONLY)
-    async def list_alerts(acknowledged: bool | None = None, limit: int = 50
-                          ) -> Annotated[CallToolResult, AlertsOut]:
-        """Alerts newest first; acknowledged true / false keeps only those."""
-        return await guarded(lambda: svc.list_alerts(current_principal(),
-                                                     acknowledged=acknowledged, limit=limit))
