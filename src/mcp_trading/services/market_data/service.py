@@ -50,7 +50,7 @@ from mcp_trading.services.market_data.bars import (
 from mcp_trading.services.views import iso, quote_view
 
 __all__ = ["CONTROL_LIMIT", "FEED_STATUS_TO_HEALTH", "MarketDataService", "QuoteHub",
-           "Subscriber"]
+           "Subscriber", "background"]
 
 log = logging.getLogger("mcp_trading.market_data")
 
