@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (own virtualenv, dev dependencies) and run the whole test suite: ruff, mypy, pytest.
+# Set up (own virtualenv, dev dependencies) and run the whole test suite: ruff, mypy,
+# lint-imports, pytest.
 # Under CI=true the PostgreSQL tests must reach the server (they fail loudly otherwise);
 # elsewhere they skip with a message; the same holds for the browser test's Chromium.
 # Extra arguments go to pytest.
@@ -25,5 +26,7 @@ echo "== ruff"
 .venv/bin/ruff check src tests benchmarks
 echo "== mypy"
 .venv/bin/mypy
+echo "== lint-imports (the layers: [tool.importlinter] in pyproject.toml)"
+.venv/bin/lint-imports --no-logo
 echo "== pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -19,7 +19,8 @@ from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 
-__all__ = ["app"]
+__all__ = ["app", "db_upgrade", "journal_info", "journal_project", "main", "mcp", "serve", "settings",
+           "version"]
 
 app = typer.Typer(help="MCP Trading Platform: operate the platform from one command.",
                   no_args_is_help=True, add_completion=False)

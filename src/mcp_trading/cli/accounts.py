@@ -35,7 +35,7 @@ from mcp_trading.platform.filemodes import secure_data_dir
 if TYPE_CHECKING:
     from mcp_trading.domain.accounts import Account
 
-__all__ = ["EXIT_EXISTS", "accounts_app", "journaled_accounts"]
+__all__ = ["EXIT_EXISTS", "accounts_app", "create", "journaled_accounts", "list_accounts"]
 
 accounts_app = typer.Typer(help="Accounts: open one (journaled by the kernel), list them.",
                            no_args_is_help=True)

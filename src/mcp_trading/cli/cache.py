@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from mcp_trading.config import Settings
 
-__all__ = ["cache_app"]
+__all__ = ["cache_app", "clear"]
 
 cache_app = typer.Typer(help="The platform's caches in Redis (only its own key prefix).",
                         no_args_is_help=True)

@@ -21,7 +21,7 @@ from mcp_trading.security.principal import Role
 if TYPE_CHECKING:  # the security module (argon2, jwt, sqlalchemy) loads only when a verb runs
     from mcp_trading.security.keys import KeyRecord, KeyStore
 
-__all__ = ["keys_app"]
+__all__ = ["create", "keys_app", "list_keys", "revoke"]
 
 keys_app = typer.Typer(help="API keys: create (the key is shown once), list, revoke.",
                        no_args_is_help=True)

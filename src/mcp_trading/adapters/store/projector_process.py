@@ -35,7 +35,7 @@ _BATCH_SQLITE = 5
 _BATCH_SERVER = 100
 
 
-def batch_size(url: str) -> int:
+def _batch_size(url: str) -> int:
     """Journal records per projection transaction on the database at `url`."""
     return _BATCH_SQLITE if make_url(url).get_backend_name() == "sqlite" else _BATCH_SERVER
 
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
         source = SqlJournalStore(args.journal_url)
     projector = Projector(args.url, source=source)
-    batch = batch_size(args.url)
+    batch = _batch_size(args.url)
     delay = args.interval
     try:
         while not stop.wait(delay):

@@ -148,7 +148,7 @@ async def open_routes(urls: Mapping[str, str], key: str) -> AsyncIterator[Servic
         yield routes
 
 
-def build_proxy_server(routes: ServiceRoutes) -> Server[Any]:
+def _build_proxy_server(routes: ServiceRoutes) -> Server[Any]:
     """A low-level MCP server that forwards every request to the owning service."""
 
     async def list_tools(_ctx: Any, _params: PaginatedRequestParams | None) -> ListToolsResult:
@@ -213,6 +213,6 @@ def _lost(params: CallToolRequestParams, upstream: _Upstream, exc: Exception) ->
 async def serve_stdio(urls: Mapping[str, str], key: str) -> None:
     """Serve the merged MCP face on stdin/stdout until the client disconnects."""
     async with open_routes(urls, key) as routes:
-        server = build_proxy_server(routes)
+        server = _build_proxy_server(routes)
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

@@ -45,7 +45,7 @@ from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
 
 __all__ = ["MAX_ALERTS", "TRADER_VISIBLE_KINDS", "AlertWatcher", "AlertsService", "FailingChecks",
-           "alert_view_for", "visible_to", "watch"]
+           "alert_view_for", "background", "visible_to", "watch"]
 
 log = logging.getLogger("mcp_trading.alerts")
 

@@ -41,7 +41,7 @@ from mcp_trading.services.market_data.bars import (
 from mcp_trading.services.market_data.stream import QuoteHub
 from mcp_trading.services.views import iso, quote_view
 
-__all__ = ["FEED_STATUS_TO_HEALTH", "MarketDataService"]
+__all__ = ["FEED_STATUS_TO_HEALTH", "MarketDataService", "background"]
 
 log = logging.getLogger("mcp_trading.market_data")
 

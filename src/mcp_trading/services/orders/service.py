@@ -31,8 +31,8 @@ from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso, order_row_view, order_view
 
-__all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrdersService", "closed_order_row", "find_order_view",
-           "parse_time"]
+__all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrderEventIndex", "OrdersService", "closed_order_row",
+           "find_order_view", "parse_time"]
 
 MAX_PAGE = 500
 #: `status=` accepts these groups or any exact order status

@@ -40,6 +40,7 @@ __all__ = [
     "ProviderStatus",
     "ProvidersService",
     "SimulatorProvider",
+    "background",
 ]
 
 _NS = 1_000_000_000

@@ -45,7 +45,7 @@ from mcp_trading.services.risk.service import RiskService
 from mcp_trading.services.trading_engine.accounts import AccountsService
 from mcp_trading.services.trading_engine.service import OrderRejectedError, TradingService
 
-__all__ = ["register", "register_order_reads"]
+__all__ = ["attribution", "register", "register_order_reads"]
 
 _PLACE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                          open_world_hint=False)

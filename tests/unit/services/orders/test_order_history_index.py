@@ -13,7 +13,7 @@ from mcp_trading.kernel.kernel import KernelConfig
 from mcp_trading.kernel.runtime import recover
 from mcp_trading.services.orders.service import OrderEventIndex
 
-from ..conftest import instruments
+from ...conftest import instruments
 
 
 def test_an_order_pushed_out_of_the_bounded_index_still_has_its_history() -> None:
