@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mcp_trading.config import Settings
-from mcp_trading.security.keys import InsecureSecretError, check_jwt_secret
+from mcp_trading.security.tokens import InsecureSecretError, check_jwt_secret
 from mcp_trading.services import registry
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "deploy" / "systemd"

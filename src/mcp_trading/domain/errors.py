@@ -13,7 +13,7 @@ the root; what a caller does about one is decided by its kind.
     ├── UnauthenticatedError  401  no valid credential
     ├── ForbiddenError        403  the credential's role or account does not allow it
     ├── RefusedError          403  pre-trade risk or the trading state refused the action
-    │   ├── OrderRefusedError      a kernel command refused, nothing changed (kernel/kernel.py)
+    │   ├── OrderRefusedError      a kernel command refused, nothing changed (kernel/commands.py)
     │   └── OrderRejectedError     an order journaled as rejected, with its view (services/trading.py)
     ├── NotFoundError         404  no such thing (or not visible to the caller's account)
     │   ├── UnknownAccountError

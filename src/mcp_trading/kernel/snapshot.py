@@ -213,47 +213,13 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
     state.session = Session(*snap.session) if snap.session is not None else None
     state.marks = dict(snap.marks)
     for a in snap.accounts:
-        account = Account(a.id, a.start_cash, currency=a.currency, allow_short=a.allow_short,
-                          internal=a.internal)
-        for name in ("cash", "state", "state_reason", "reserved", "position_value", "gross_value",
-                     "realized_pnl", "commissions", "day_start_equity", "day_peak_equity"):
-            setattr(account, name, getattr(a, name))
-        account.limits = RiskLimits.from_wire(a.limits)
-        account.refresh_floor()
-        for p in a.positions:
-            position = Position(p.symbol, p.mark)
-            position.qty, position.avg_entry_price, position.realized_pnl = (
-                p.qty, p.avg_entry_price, p.realized_pnl)
-            account.positions[p.symbol] = position
-            state.holders.setdefault(p.symbol, []).append(account)
+        account = _load_account(a)
+        for symbol in account.positions:
+            state.holders.setdefault(symbol, []).append(account)
         state.accounts[a.id] = account
     for o in snap.orders:
-        request = OrderRequest(
-            symbol=o.symbol, qty=o.qty, side=o.side, type=o.type, time_in_force=o.time_in_force,
-            limit_price=o.limit_price, stop_price=o.request_stop_price, trail_price=o.trail_price,
-            trail_percent=o.trail_percent,
-            # an order without a client id is indexed under its own id; its request had none
-            client_order_id=o.client_order_id if o.client_order_id != o.id else None,
-            extended_hours=o.extended_hours)
-        order = Order(o.id, o.account_id, request, ts=o.created_at)
-        for name in _ORDER_FIELDS:
-            setattr(order, name, getattr(o, name))
-        state.orders[o.id] = order
-        account = state.accounts[o.account_id]
-        account.by_client_id[order.client_order_id] = order
-        if order.status in WORKING:
-            account.open_orders[order.id] = order
-            account.add_open(order, order.qty - order.filled_qty)
-        else:  # closed, not yet released when the snapshot was taken (or format 1)
-            state.closing.append(order)
-            state.closing_seqs.append(snap.seq)
-    generations: dict[int, dict[str, dict[str, bytes]]] = {}
-    for chunk in snap.dedupe:
-        sealed_at, account_id, pairs = _ENTRIES.decode(chunk)
-        generations.setdefault(sealed_at, {}).setdefault(account_id, {}).update(pairs)
-    state.dedupe.sealed = [Generation(at, entries) for at, entries in sorted(generations.items())]
-    state.dedupe.archived = [BloomFilter(0, bits=bits, hashes=hashes, size=size)
-                             for size, hashes, bits in snap.archived]
+        _load_order(state, o, snap.seq)
+    _load_dedupe(state, snap)
     state.recent_orders = deque()
     state.recount()
     books = [a for a in state.accounts.values() if not a.internal]
@@ -262,6 +228,56 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
         (a.day_peak_equity for a in books), Decimal(0)))
     state.refresh_platform_floor()
     return state
+
+
+def _load_account(a: _Account) -> Account:
+    account = Account(a.id, a.start_cash, currency=a.currency, allow_short=a.allow_short,
+                      internal=a.internal)
+    for name in ("cash", "state", "state_reason", "reserved", "position_value", "gross_value",
+                 "realized_pnl", "commissions", "day_start_equity", "day_peak_equity"):
+        setattr(account, name, getattr(a, name))
+    account.limits = RiskLimits.from_wire(a.limits)
+    account.refresh_floor()
+    for p in a.positions:
+        position = Position(p.symbol, p.mark)
+        position.qty, position.avg_entry_price, position.realized_pnl = (
+            p.qty, p.avg_entry_price, p.realized_pnl)
+        account.positions[p.symbol] = position
+    return account
+
+
+def _load_order(state: KernelState, o: _Order, snap_seq: int) -> None:
+    """One order back into the state: indexed, and working or waiting to be released."""
+    request = OrderRequest(
+        symbol=o.symbol, qty=o.qty, side=o.side, type=o.type, time_in_force=o.time_in_force,
+        limit_price=o.limit_price, stop_price=o.request_stop_price, trail_price=o.trail_price,
+        trail_percent=o.trail_percent,
+        # an order without a client id is indexed under its own id; its request had none
+        client_order_id=o.client_order_id if o.client_order_id != o.id else None,
+        extended_hours=o.extended_hours)
+    order = Order(o.id, o.account_id, request, ts=o.created_at)
+    for name in _ORDER_FIELDS:
+        setattr(order, name, getattr(o, name))
+    state.orders[o.id] = order
+    account = state.accounts[o.account_id]
+    account.by_client_id[order.client_order_id] = order
+    if order.status in WORKING:
+        account.open_orders[order.id] = order
+        account.add_open(order, order.qty - order.filled_qty)
+    else:  # closed, not yet released when the snapshot was taken (or format 1)
+        state.closing.append(order)
+        state.closing_seqs.append(snap_seq)
+
+
+def _load_dedupe(state: KernelState, snap: _State) -> None:
+    """The duplicate-check index: sealed generations and the archive filters."""
+    generations: dict[int, dict[str, dict[str, bytes]]] = {}
+    for chunk in snap.dedupe:
+        sealed_at, account_id, pairs = _ENTRIES.decode(chunk)
+        generations.setdefault(sealed_at, {}).setdefault(account_id, {}).update(pairs)
+    state.dedupe.sealed = [Generation(at, entries) for at, entries in sorted(generations.items())]
+    state.dedupe.archived = [BloomFilter(0, bits=bits, hashes=hashes, size=size)
+                             for size, hashes, bits in snap.archived]
 
 
 def rebuild_books(state: KernelState) -> None:

@@ -40,7 +40,7 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
     insecure production secret (InsecureSecretError) before anything else is wired.
     """
     if authenticator is None:
-        from mcp_trading.security.keys import build_authenticator
+        from mcp_trading.security.authenticator import build_authenticator
 
         authenticator = build_authenticator(settings)
     platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quote_bus,

@@ -12,7 +12,7 @@ __all__ = ["configure_logging"]
 
 class _Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from mcp_trading.security.keys import redact
+        from mcp_trading.security.redact import redact
 
         message = record.getMessage()
         cleaned = redact(message)

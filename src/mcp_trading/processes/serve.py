@@ -91,7 +91,7 @@ async def serve_service(settings: Settings, service: str, *,
                         stop: asyncio.Event | None = None) -> None:
     """Run one service until `stop` is set (or SIGTERM / SIGINT)."""
     from mcp_trading.adapters.store import SchemaOutOfDateError
-    from mcp_trading.security.keys import InsecureSecretError
+    from mcp_trading.security.tokens import InsecureSecretError
 
     if service not in registry.names():
         raise ServeError(f"service {service!r} is not known; use one of: "

@@ -29,8 +29,10 @@ from mcp_trading.domain.market import Quote
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
-from mcp_trading.security.keys import Authenticator, KeyStore, TokenIssuer
+from mcp_trading.security.authenticator import Authenticator
+from mcp_trading.security.keys import KeyStore
 from mcp_trading.security.principal import Role
+from mcp_trading.security.tokens import TokenIssuer
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 BASE = "http://127.0.0.1:8010"

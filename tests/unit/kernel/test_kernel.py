@@ -18,7 +18,8 @@ from mcp_trading.domain.events import OrderCanceled, OrderExpired, TradingStateC
 from mcp_trading.domain.models import CommissionModel
 from mcp_trading.domain.orders import OrderRequest, OrderStatus, TimeInForce
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.kernel.kernel import KernelConfig, OrderRefusedError
+from mcp_trading.kernel.commands import OrderRefusedError
+from mcp_trading.kernel.kernel import KernelConfig
 
 D = Decimal
 S = OrderStatus

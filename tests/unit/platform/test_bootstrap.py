@@ -15,8 +15,9 @@ from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.platform.bootstrap import bootstrap, in_memory
-from mcp_trading.security.keys import Authenticator, InsecureSecretError
+from mcp_trading.security.authenticator import Authenticator
 from mcp_trading.security.principal import Principal
+from mcp_trading.security.tokens import InsecureSecretError
 
 SECOND = 1_000_000_000
 

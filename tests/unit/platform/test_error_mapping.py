@@ -28,8 +28,8 @@ from mcp_trading.domain.errors import (
 )
 from mcp_trading.domain.risk import InvalidLimitError, Refusal
 from mcp_trading.faces.mcp.results import refusal, resource_error
+from mcp_trading.kernel.commands import OrderRefusedError
 from mcp_trading.kernel.journal import JournalError
-from mcp_trading.kernel.kernel import OrderRefusedError
 from mcp_trading.platform.errors import HTTP_STATUS, http_error, http_status
 from mcp_trading.platform.platform import PlatformUnavailableError
 from mcp_trading.services.trading_engine.service import OrderRejectedError

@@ -16,23 +16,22 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
-from mcp_trading.security import keys as security
-from mcp_trading.security.keys import (
+from mcp_trading.security import authenticator as authenticator_module
+from mcp_trading.security import keys as keys_module
+from mcp_trading.security import redact as redact_module
+from mcp_trading.security import tokens as tokens_module
+from mcp_trading.security.authenticator import LOOPBACK_PRINCIPAL, Authenticator, build_authenticator
+from mcp_trading.security.keys import KeyStore, UnknownKeyError
+from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.redact import redact, redact_event
+from mcp_trading.security.tokens import (
     DEV_DEFAULT_JWT_SECRET,
-    LOOPBACK_PRINCIPAL,
     MIN_JWT_SECRET_BITS,
-    Authenticator,
     InsecureSecretError,
-    KeyStore,
     TokenIssuer,
-    UnknownKeyError,
-    build_authenticator,
     check_jwt_secret,
     estimate_secret_bits,
-    redact,
-    redact_event,
 )
-from mcp_trading.security.principal import Principal, Role
 
 SECRET = "s" * 40
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -58,17 +57,24 @@ def keys(engine: Engine, clock: ManualClock) -> KeyStore:
     return KeyStore(engine, hasher=CHEAP, ttl=2.0, clock=clock)
 
 
-def _authenticator(keys: KeyStore, clock: ManualClock, profile: security.Profile) -> Authenticator:
+def _authenticator(keys: KeyStore, clock: ManualClock,
+                   profile: authenticator_module.Profile) -> Authenticator:
     return Authenticator(keys, TokenIssuer(SECRET, clock=clock), profile)
 
 
 def test_public_surface_is_pinned() -> None:
-    assert set(security.__all__) == {
-        "ALL_ACCOUNTS", "DEV_DEFAULT_JWT_SECRET", "ISSUER", "KEY_PREFIX", "LOOPBACK_PRINCIPAL",
-        "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH", "Authenticator", "InsecureSecretError",
-        "KeyRecord", "KeyStore", "Profile", "TokenIssuer", "UnknownKeyError", "build_authenticator",
-        "check_jwt_secret", "estimate_secret_bits", "is_loopback", "redact", "redact_event",
+    assert set(keys_module.__all__) == {
+        "ALL_ACCOUNTS", "KEY_PREFIX", "MAX_CREDENTIAL_LENGTH", "KeyRecord", "KeyStore",
+        "UnknownKeyError",
     }
+    assert set(tokens_module.__all__) == {
+        "DEV_DEFAULT_JWT_SECRET", "ISSUER", "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH",
+        "InsecureSecretError", "TokenIssuer", "check_jwt_secret", "estimate_secret_bits",
+    }
+    assert set(authenticator_module.__all__) == {
+        "LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback",
+    }
+    assert set(redact_module.__all__) == {"redact", "redact_event"}
 
 
 # --- API keys ---------------------------------------------------------------------------------
@@ -321,7 +327,7 @@ def test_an_all_accounts_key_acts_on_every_account(keys: KeyStore, engine: Engin
     assert principal is not None and principal.account_id is None
     assert record.account_id is None and not record.legacy
     with engine.connect() as conn:  # stored explicitly, told apart from a legacy NULL
-        assert conn.execute(select(api_keys.c.account_id)).scalar_one() == security.ALL_ACCOUNTS
+        assert conn.execute(select(api_keys.c.account_id)).scalar_one() == keys_module.ALL_ACCOUNTS
 
 
 def _legacy_key(keys: KeyStore, engine: Engine, role: Role) -> str:

@@ -31,8 +31,9 @@ from mcp_trading.faces.mcp.proxy import ProxyConnectError, serve_stdio
 from mcp_trading.faces.mcp.server import PlatformMCPServer, instructions, service_faces
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
-from mcp_trading.security.keys import InsecureSecretError, build_authenticator
+from mcp_trading.security.authenticator import build_authenticator
 from mcp_trading.security.principal import Principal
+from mcp_trading.security.tokens import InsecureSecretError
 from mcp_trading.services import registry
 
 __all__ = ["build_stdio_server", "run"]

@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 from mcp_trading.clocks import WallClock
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
-from mcp_trading.security.keys import redact
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.redact import redact
 from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.views import iso
 
