@@ -11,7 +11,7 @@ SPEC = ServiceSpec(
     name="orders", title="Orders: listings, filters, history, cancel-all-pending",
     port=8011,
     rest="mcp_trading.services.orders.rest:build",
-    mcp=("mcp_trading.services.trading_engine.mcp:register_order_reads",
+    mcp=("mcp_trading.services.orders.mcp:register",
          "mcp_trading.faces.mcp.resources:register_account_resources"),
     health="mcp_trading.services.orders.health:rule",
     depends_on=("trading-engine",),

@@ -27,7 +27,6 @@ from mcp_trading.faces.mcp.models import (
     AccountsOut,
     HaltOut,
     Number,
-    OrderListOut,
     OrderOut,
     PositionsOut,
     PreviewOut,
@@ -40,12 +39,12 @@ from mcp_trading.platform.platform import Platform, PlatformUnavailableError
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data.mcp import READ_ONLY
-from mcp_trading.services.orders.service import OrdersService
+from mcp_trading.services.orders import mcp as orders_mcp
 from mcp_trading.services.risk.service import RiskService
 from mcp_trading.services.trading_engine.accounts import AccountsService
 from mcp_trading.services.trading_engine.service import OrderRejectedError, TradingService
 
-__all__ = ["attribution", "register", "register_order_reads"]
+__all__ = ["attribution", "register"]
 
 _PLACE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False,
                          open_world_hint=False)
@@ -71,39 +70,12 @@ def _owner(principal: Principal) -> str:
     return principal.key_id or principal.name
 
 
-def register_order_reads(server: MCPServer, platform: Platform) -> None:
-    """get_order, find_order and list_orders (trading-engine and orders share them)."""
-    trading = TradingService(platform.core)
-    orders = OrdersService(platform.core)
-
-    @server.tool(annotations=READ_ONLY)
-    async def get_order(order_id: str) -> Annotated[CallToolResult, OrderOut]:
-        """One order by its id."""
-        return await guarded(lambda: trading.get_order(current_principal(), order_id))
-
-    @server.tool(annotations=READ_ONLY)
-    async def find_order(client_order_id: str, account_id: str | None = None
-                         ) -> Annotated[CallToolResult, OrderOut]:
-        """One order by your client_order_id (use it after a submit timed out)."""
-        return await guarded(lambda: trading.get_order_by_client_id(
-            current_principal(), client_order_id, account_id))
-
-    @server.tool(annotations=READ_ONLY)
-    async def list_orders(status: str | None = None, symbol: str | None = None,
-                          account_id: str | None = None, limit: int = 50,
-                          cursor: str | None = None) -> Annotated[CallToolResult, OrderListOut]:
-        """Orders newest first; status is open, closed, all or a comma list of statuses."""
-        return await guarded(lambda: orders.list_orders(
-            current_principal(), status=status, symbol=symbol, account_id=account_id,
-            limit=limit, cursor=cursor))
-
-
 def register(server: MCPServer, platform: Platform, *,
              tokens: ConfirmationTokens | None = None) -> None:
     """The trading-engine tools, in the order tools/list shows them."""
     trading = TradingService(platform.core)
     confirmations = tokens or ConfirmationTokens()
-    register_order_reads(server, platform)
+    orders_mcp.register(server, platform)  # the order reads: the orders service's tools
     _register_preview(server, RiskService(platform.core), confirmations)
     _register_submit(server, trading, confirmations)
     _register_order_changes(server, trading)
