@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mcp_trading.platform.platform import Platform
 
-__all__ = ["Check", "FailingChecks", "comprehensive_checks", "failing_checks"]
+__all__ = ["Check", "FailingChecks", "comprehensive_checks", "failing_checks", "writer_status"]
 
 #: the failing comprehensive checks, "name: detail" each
 FailingChecks = Callable[[], list[str]]
@@ -18,6 +18,17 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+
+def writer_status(platform: Platform) -> str:
+    """The status of a service that answers from the journal's state: down without a writable
+    journal (or while stopping), degraded while its views may lag (projections or disk failing)."""
+    h = platform.health
+    if not h.journal_ok or not platform.accepting:
+        return "down"
+    if not h.disk_ok or not h.projection_ok:
+        return "degraded"
+    return "healthy"
 
 
 def comprehensive_checks(platform: Platform, services_up: dict[str, bool] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mcp_trading.platform.health import writer_status
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services.orders.service import OrdersService
 
@@ -15,12 +16,6 @@ def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
     svc = OrdersService(platform.core)
 
     def health() -> dict[str, Any]:
-        h = platform.health
-        status = "healthy"
-        if not h.journal_ok or not platform.accepting:
-            status = "down"
-        elif not h.projection_ok or not h.disk_ok:
-            status = "degraded"
-        return {"status": status, "open_orders": svc.open_orders()}
+        return {"status": writer_status(platform), "open_orders": svc.open_orders()}
 
     return health

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mcp_trading.platform.health import writer_status
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services.trading_engine.service import TradingService
 
@@ -16,12 +17,7 @@ def rule(platform: Platform) -> Callable[[], dict[str, Any]]:
 
     def health() -> dict[str, Any]:
         h = platform.health
-        status = "healthy"
-        if not h.journal_ok or not platform.accepting:
-            status = "down"
-        elif not h.disk_ok or not h.projection_ok:
-            status = "degraded"
-        return {"status": status, **svc.trading_status(),
+        return {"status": writer_status(platform), **svc.trading_status(),
                 "journal": {"ok": h.journal_ok, "durable_seq": platform.kernel_runtime.journal
                             .durable_seq, "error": h.journal_error},
                 "accepting_orders": platform.accepting}
