@@ -116,6 +116,9 @@ class Settings(BaseSettings):
         description="Open connections per service port; one more is answered 503 and closed.")
     feed_interval_ms: int = Field(250, ge=10, description="Simulator quote interval per symbol.")
     feed_seed: int = Field(7, description="Simulator random seed (same seed, same prices).")
+    ack_trace: Path | None = Field(
+        None, description="Debug aid (benchmarks/soak.py --ack-trace): time each stage of every "
+        "acknowledgement and write the figures to this file at stop; off when unset.")
     feed_stale_s: float = Field(5.0, gt=0, description="Feed older than this is 'stale'.")
     log_dir: Path | None = Field(None, description="Logs (default <data_dir>/logs).")
     webhook_urls: list[str] = Field(default_factory=list, description="Alert webhooks (JSON POST).")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -149,7 +148,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
         self.authenticator: Authenticates | None = None
         #: stage timing of acknowledgements, written to this file at stop (a debug aid for
         #: benchmarks/soak.py; off unless MCP_TRADING_ACK_TRACE names a file)
-        self.ack_trace_file = os.environ.get("MCP_TRADING_ACK_TRACE") or None
+        self.ack_trace_file = str(settings.ack_trace) if settings.ack_trace else None
         self.ack_trace: AckTrace | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
