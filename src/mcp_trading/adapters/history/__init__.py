@@ -1,0 +1,3 @@
+"""Stored market history: the bar store (memory, SQLite, PostgreSQL), imports and reads."""
+
+__all__: list[str] = []
