@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     slippage_bps: Decimal = Field(Decimal(0), ge=0, description="Adverse fill slippage in bps.")
     latency_ms: int = Field(0, ge=0, description="Order latency to the paper venue (ms).")
     snapshot_every: int = Field(100_000, ge=0, description="Snapshot every N events (0: never).")
+    snapshot_mode: Literal["fork", "thread"] = Field(
+        "fork", description="Who encodes a snapshot: a forked child process (no GIL shared with "
+                            "the writer; where fork() exists) or a worker thread.")
     dedupe_memory_days: float = Field(
         1.0, gt=0, description="Keep closed orders' client_order_id duplicate checks in memory "
                                "this many days; older ones are checked against the store.")

@@ -115,10 +115,11 @@ class BloomFilter:
 class DedupeIndex:
     """The duplicate-check entries of released orders, in generations (see the module doc)."""
 
-    __slots__ = ("archived", "current", "sealed")
+    __slots__ = ("archived", "current", "current_day", "sealed")
 
     def __init__(self) -> None:
         self.current: Entries = {}
+        self.current_day: int | None = None  # UTC day `roll` saw the current generation in
         self.sealed: list[Generation] = []  # oldest first; never mutated
         self.archived: list[BloomFilter] = []
 
@@ -164,6 +165,22 @@ class DedupeIndex:
             self.sealed.append(Generation(now_ns, self.current))
             self.current = {}
         return list(self.sealed)
+
+    def roll(self, now_ns: int) -> bool:
+        """Seal the current generation once its UTC day is over, so there is one generation a
+        day and nothing to merge. Only for a writer whose generations no thread reads meanwhile
+        (snapshots by a forked child, or none); returns whether it sealed."""
+        day = now_ns // DAY_NS
+        if not self.current:
+            self.current_day = day
+            return False
+        if self.current_day is None:
+            self.current_day = day
+        if day == self.current_day:
+            return False
+        self.seal(now_ns)
+        self.current_day = day
+        return True
 
     @staticmethod
     def compact(generations: list[Generation]) -> list[Generation]:

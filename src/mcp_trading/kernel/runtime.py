@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import TypeVar
 
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.sessions import SessionCalendar
-from mcp_trading.kernel import codec, snapshot
+from mcp_trading.kernel import codec, forked, snapshot
 from mcp_trading.kernel.acktrace import AckTrace
 from mcp_trading.kernel.dedupe import DedupeIndex
 from mcp_trading.kernel.journal import GroupCommitJournal
@@ -19,10 +20,12 @@ from mcp_trading.kernel.kernel import Kernel, KernelConfig
 from mcp_trading.kernel.ports import Clock, JournalRecord, JournalStore
 from mcp_trading.kernel.state import KernelState
 
+SNAPSHOT_MODES = ("fork", "thread")
+log = logging.getLogger(__name__)
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
-__all__ = ["KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
+__all__ = ["SNAPSHOT_MODES", "KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
 
 
 def tune_gc_for_kernel() -> None:
@@ -49,11 +52,15 @@ class KernelRuntime:
     """A recovered kernel, its journal, and the snapshot policy."""
 
     def __init__(self, kernel: Kernel, journal: GroupCommitJournal, report: RecoveryReport,
-                 *, snapshot_every: int) -> None:
+                 *, snapshot_every: int, snapshot_mode: str = "fork") -> None:
+        if snapshot_mode not in SNAPSHOT_MODES:
+            raise ValueError(f"snapshot_mode was {snapshot_mode!r}; use one of {SNAPSHOT_MODES}")
         self.kernel = kernel
         self.journal = journal
         self.report = report
         self.snapshot_every = snapshot_every
+        #: fork: a child process encodes (kernel.forked); thread: a worker thread does
+        self.forks = snapshot_mode == "fork" and forked.CAN_FORK
         self._snapshot_seq = report.snapshot_seq or report.last_seq
 
     def snapshot_due(self) -> bool:
@@ -70,10 +77,13 @@ class KernelRuntime:
         return False
 
     async def snapshot_off_loop(self, trace: AckTrace | None = None) -> bool:
-        """`maybe_snapshot` without stalling the writer: the state is captured here (a few
-        ms), encoded on a worker thread, then handed to the journal's writer thread."""
+        """`maybe_snapshot` without stalling the writer: encoded by a forked child (or, in
+        thread mode, captured here and encoded on a worker thread), then handed to the
+        journal's writer thread."""
         if not self.snapshot_due():
             return False
+        if self.forks:
+            return await self._snapshot_forked(trace)
         state = self.kernel.state
         started = time.perf_counter()
         cap = snapshot.capture(state, self.kernel.clock.now_ns())
@@ -89,6 +99,21 @@ class KernelRuntime:
         state.dedupe.swap(cap.generations, merged)
         if trace is not None:
             trace.mark("dedupe-swap", started)
+        return True
+
+    async def _snapshot_forked(self, trace: AckTrace | None) -> bool:
+        started = time.perf_counter()
+        job = forked.fork_snapshot(self.kernel.state)
+        if trace is not None:
+            trace.mark("snapshot-fork", started)
+        previous, self._snapshot_seq = self._snapshot_seq, job.seq
+        try:
+            taken = await asyncio.to_thread(forked.collect, job)
+        except (forked.SnapshotChildError, OSError) as exc:
+            self._snapshot_seq = previous  # due again; the journal holds every event
+            log.warning("snapshot skipped: %s", exc)
+            return False
+        self.journal.save_snapshot(taken)
         return True
 
     def close(self) -> None:
@@ -127,7 +152,7 @@ def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: C
             on_commit: Callable[[int], None] | None = None,
             on_record: Callable[[JournalRecord], None] | None = None,
             journal_retry_s: float | None = None,
-            trace: AckTrace | None = None) -> KernelRuntime:
+            trace: AckTrace | None = None, snapshot_mode: str = "fork") -> KernelRuntime:
     """Rebuild the exact state from the latest snapshot plus the journal after it."""
     config = config or KernelConfig()
     state, report = load_state(store, instruments, config, use_snapshot=use_snapshot)
@@ -136,4 +161,5 @@ def recover(store: JournalStore, *, instruments: dict[str, Instrument], clock: C
     kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar,
                     journal=journal.append, config=config, state=state)
     kernel.ensure_default_account()
-    return KernelRuntime(kernel, journal, report, snapshot_every=snapshot_every)
+    return KernelRuntime(kernel, journal, report, snapshot_every=snapshot_every,
+                         snapshot_mode=snapshot_mode)

@@ -185,6 +185,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
         self.runtime = recover(store, instruments=self.instruments, clock=self.clock,
                                calendar=self.calendar, config=s.kernel_config(),
                                snapshot_every=s.snapshot_every,
+                               snapshot_mode=s.snapshot_mode,
                                on_commit=self.projector.notify if self.projector else None,
                                on_record=self.publisher.submit if self.publisher else None,
                                # distributed: a database restart is waited out, not fatal

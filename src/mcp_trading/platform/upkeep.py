@@ -218,10 +218,9 @@ class PlatformUpkeep:
         runtime = self.kernel_runtime
         index = runtime.kernel.state.dedupe
         now = time.time_ns() if now_ns is None else now_ns
-        if isinstance(runtime, KernelRuntime) and not runtime.snapshot_every:
-            # no snapshots seal generations: seal and merge here (both off the loop's path)
-            sealed = index.seal(now)
-            index.swap(sealed, await asyncio.to_thread(DedupeIndex.compact, sealed))
+        if isinstance(runtime, KernelRuntime) and (runtime.forks or not runtime.snapshot_every):
+            # no snapshot on a thread seals generations: one generation a day, sealed here
+            index.roll(now)
         cutoff = now - int(self.settings.dedupe_memory_days * DAY_NS)
         old = [g for g in index.sealed if g.sealed_at < cutoff]
         if not old:
