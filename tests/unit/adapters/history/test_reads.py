@@ -120,5 +120,5 @@ def test_adjustment_all_applies_the_factor_or_says_none_is_known() -> None:
 
 
 def test_a_bad_adjustment_names_the_allowed_ones() -> None:
-    with pytest.raises(InvalidError, match="raw|all"):
+    with pytest.raises(InvalidError, match=r"raw\|all"):
         read_bars(MemoryHistoryStore(), "AAPL", "1Day", adjustment="split")
