@@ -90,6 +90,7 @@ __all__ = [
     "ReplayMark",
     "ReplayState",
     "ReplayStatus",
+    "day_start_ns",
 ]
 
 DEFAULT_REPLAY_CATCHUP_STEPS = 1000
@@ -303,7 +304,7 @@ class ReplayFeed:
 
     def seek(self, when: date | int) -> ReplayStatus:
         """Move to the first step on or after `when` (a day in New York, or replay ns)."""
-        target = when if isinstance(when, int) else _day_start(when)
+        target = when if isinstance(when, int) else day_start_ns(when)
         with self._lock:
             times = self._times
             if not int(times[0]) - _day_ns() < target <= int(times[-1]):
@@ -349,7 +350,8 @@ def _check_tracks(tracks: list[_Track], bar_ns: int) -> None:
                              "they are not bars of the timeframe given")
 
 
-def _day_start(day: date) -> int:
+def day_start_ns(day: date) -> int:
+    """Midnight of `day` in New York, in ns since the epoch (a daily bar's ts)."""
     return int(datetime(day.year, day.month, day.day, tzinfo=EXCHANGE_TZ).timestamp()) \
         * 1_000_000_000
 
