@@ -58,7 +58,8 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
     replayed: dict[str, Instrument] = {}
     if feed is None and settings.feed == "replay":
         runs_feed = service is None or registry.get(service).distributed == "feed"
-        feed, replayed = _replay(settings, history, clock, runs_feed=runs_feed)
+        feed, replayed = _replay(settings, history, clock, runs_feed=runs_feed,
+                                 migrate=role == "embedded")
     platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quote_bus,
                         store=store, feed=feed, clock=clock)
     platform.instruments.update(replayed)  # before open(): the kernel recovers with them
@@ -67,9 +68,9 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
 
 
 def _replay(settings: Settings, history: HistoryStore | None, clock: Clock | None, *,
-            runs_feed: bool) -> tuple[Feed, dict[str, Instrument]]:
+            runs_feed: bool, migrate: bool) -> tuple[Feed, dict[str, Instrument]]:
     """The replay feed (its name only where another process runs it) and its instruments."""
-    store = history if history is not None else _open_history(settings)
+    store = history if history is not None else _open_history(settings, migrate=migrate)
     try:
         plan = replay_plan(settings, store, default_instruments())
         feed = plan.feed(store, clock=clock) if runs_feed else _FeedElsewhere("replay")
@@ -90,10 +91,17 @@ class _FeedElsewhere:
         return []
 
 
-def _open_history(settings: Settings) -> HistoryStore:
-    raise ReplaySetupError(
-        "MCP_TRADING_FEED=replay: the SQL bar store is not wired into this build yet; pass "
-        "the history store to bootstrap(history=...)", field="feed")
+def _open_history(settings: Settings, *, migrate: bool) -> HistoryStore:
+    """The bar store of the settings; distributed processes need its schema at head."""
+    from mcp_trading.adapters.history.factory import open_history_store
+    from mcp_trading.adapters.store import SchemaOutOfDateError
+
+    try:
+        return open_history_store(settings.resolved_history_url, migrate=migrate)
+    except SchemaOutOfDateError as exc:
+        raise ReplaySetupError(f"MCP_TRADING_FEED=replay: the history store is not at this "
+                               f"version's schema ({exc}); run `mcp-trading db upgrade` first",
+                               field="history_url") from None
 
 
 def in_memory(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -6,8 +6,9 @@ engine's venue trades them) but only the market-data process runs the feed:
     plan = replay_plan(settings, history, instruments)   cheap: series ranges and instruments
     feed = plan.feed(history, clock=...)                  reads the bars into memory
 
-Sources: per symbol, MCP_TRADING_REPLAY_SOURCE when set, else the stored source (never
-`simulator`) whose bars cover most of the range (ties: more bars, then the source's name).
+Sources: per symbol, MCP_TRADING_REPLAY_SOURCE when set, else the one `read_bars` would
+choose (adapters/history/reads.py: never `simulator`; the series covering the range, else the
+one with most bars in it; then the finest timeframe, rolled up to MCP_TRADING_REPLAY_TIMEFRAME).
 Instruments: a replayed symbol must be an instrument of the venue: one of the universe, or a
 history-only instrument an import registered, which the replay makes tradable for as long as
 it quotes it ("the live venue trades it only once a live feed quotes it").
@@ -26,6 +27,8 @@ from decimal import Decimal
 from mcp_trading.adapters.feeds.replay import ReplayFeed, day_start_ns
 from mcp_trading.adapters.feeds.replay_quotes import ReplaySeries
 from mcp_trading.adapters.history.contract import HistoryStore, SeriesRange
+from mcp_trading.adapters.history.reads import choose_series, read_bars
+from mcp_trading.adapters.history.rollup import divides
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.instruments import Instrument
@@ -34,7 +37,6 @@ from mcp_trading.kernel.ports import Clock
 __all__ = ["ReplayPlan", "ReplaySetupError", "replay_plan"]
 
 _DAY_NS = 86_400_000_000_000
-_NOT_REPLAYED = "simulator"  # simulated bars are never picked as "real prices" by default
 
 
 class ReplaySetupError(TradingError, ValueError):
@@ -56,9 +58,10 @@ class ReplayPlan:
         s = self.settings
         series = []
         for symbol, source in self.sources.items():
-            bars = history.read(symbol, source, s.replay_timeframe, start=self.start_ns,
-                                end=self.end_ns)
-            if bars.size == 0:
+            read = read_bars(history, symbol, s.replay_timeframe, start=self.start_ns,
+                             end=self.end_ns, limit=None, source=source)
+            bars = read.columns if read is not None else None
+            if bars is None or bars.size == 0:
                 raise ReplaySetupError(
                     f"MCP_TRADING_REPLAY_START/MCP_TRADING_REPLAY_END: no {s.replay_timeframe} "
                     f"bars of {symbol} ({source}) in {_range(s)}; widen the range or drop "
@@ -74,15 +77,16 @@ def replay_plan(settings: Settings, history: HistoryStore,
     tf = settings.replay_timeframe
     start = _day_ns(settings.replay_start)
     end = None if settings.replay_end is None else day_start_ns(settings.replay_end) + _DAY_NS - 1
-    stored = [r for r in history.series() if r.timeframe == tf and r.bars > 0]
     by_symbol: dict[str, list[SeriesRange]] = {}
-    for r in stored:
-        by_symbol.setdefault(r.symbol, []).append(r)
+    for r in history.series():
+        if r.bars > 0 and divides(r.timeframe, tf):
+            by_symbol.setdefault(r.symbol, []).append(r)
     symbols = settings.replay_symbols or sorted(by_symbol)
-    if not symbols:
+    if not by_symbol:
         raise ReplaySetupError(
-            f"MCP_TRADING_FEED=replay: no {tf} history is stored; load some (`mcp-trading data "
-            "import --sample`) or set MCP_TRADING_REPLAY_TIMEFRAME", field="feed")
+            f"MCP_TRADING_FEED=replay: no history that makes {tf} bars is stored; load some "
+            "(`mcp-trading data import --sample`) or set MCP_TRADING_REPLAY_TIMEFRAME",
+            field="feed")
     sources: dict[str, str] = {}
     for symbol in symbols:
         source = _source(settings, symbol, by_symbol.get(symbol, []), start, end)
@@ -100,34 +104,29 @@ def _source(settings: Settings, symbol: str, ranges: list[SeriesRange], start: i
             end: int | None) -> str | None:
     """The source to replay `symbol` from; None: skip it (not asked for, nothing in range)."""
     asked = bool(settings.replay_symbols)
-    tf = settings.replay_timeframe
+    tf, wanted = settings.replay_timeframe, settings.replay_source
     if not ranges:
         if asked:
             raise ReplaySetupError(
-                f"MCP_TRADING_REPLAY_SYMBOLS: no {tf} history of {symbol} is stored; import "
-                "it or remove it from the list", field="replay_symbols")
+                f"MCP_TRADING_REPLAY_SYMBOLS: no history of {symbol} is stored; import it or "
+                "remove it from the list", field="replay_symbols")
         return None
-    wanted = settings.replay_source
-    if wanted is not None:
-        if wanted not in {r.source for r in ranges}:
-            if not asked:
-                return None
-            raise ReplaySetupError(
-                f"MCP_TRADING_REPLAY_SOURCE: {symbol} has no {tf} bars from source {wanted!r}; "
-                f"its sources are {', '.join(sorted({r.source for r in ranges}))}",
-                field="replay_source")
-        return wanted
     lo, hi = start if start is not None else -(2**62), end if end is not None else 2**62
-    candidates = [(min(r.last, hi) - max(r.first, lo), r.bars, r.source) for r in ranges
-                  if r.source != _NOT_REPLAYED and r.last >= lo and r.first <= hi]
-    if not candidates:
-        if asked:
-            raise ReplaySetupError(
-                f"MCP_TRADING_REPLAY_START/MCP_TRADING_REPLAY_END: no {tf} bars of {symbol} in "
-                f"{_range(settings)} (simulated bars are replayed only when "
-                "MCP_TRADING_REPLAY_SOURCE=simulator)", field="replay_start")
+    in_range = [r for r in ranges if r.last >= lo and r.first <= hi]
+    chosen = choose_series(in_range, tf, start=start, end=end, source=wanted)
+    if chosen is not None:
+        return chosen.source
+    if not asked:
         return None
-    return min(candidates, key=lambda c: (-c[0], -c[1], c[2]))[2]
+    if wanted is not None and wanted not in {r.source for r in ranges}:
+        raise ReplaySetupError(
+            f"MCP_TRADING_REPLAY_SOURCE: {symbol} has no bars from source {wanted!r}; its "
+            f"sources are {', '.join(sorted({r.source for r in ranges}))}",
+            field="replay_source")
+    raise ReplaySetupError(
+        f"MCP_TRADING_REPLAY_START/MCP_TRADING_REPLAY_END: no bars of {symbol} that make "
+        f"{tf} bars in {_range(settings)}" + _source_hint(settings) + " (simulated bars are "
+        "replayed only when MCP_TRADING_REPLAY_SOURCE=simulator)", field="replay_start")
 
 
 def _instruments(history: HistoryStore, instruments: Mapping[str, Instrument],

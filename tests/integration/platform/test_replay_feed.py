@@ -12,7 +12,7 @@ import pytest
 from tests.sample_bars import AAPL_2010_ROWS, bars_of
 
 from mcp_trading.adapters.feeds.replay import ReplayFeed, ReplayState
-from mcp_trading.adapters.history import HistoryInstrument, MemoryHistoryStore
+from mcp_trading.adapters.history import HistoryInstrument, MemoryHistoryStore, open_history_store
 from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.orders import OrderRequest
@@ -117,3 +117,20 @@ def test_a_range_plays_only_its_days(tmp_path: Path) -> None:
     assert isinstance(feed, ReplayFeed)
     assert feed.symbols() == ["AAPL"]  # FB has nothing in range: left out
     assert feed.status().steps_total == 8  # two bars, four marks each
+
+
+def test_the_settings_bar_store_is_replayed_by_default(tmp_path: Path) -> None:
+    settings = replay_settings(tmp_path, replay_end="2010-01-05")
+    with pytest.raises(ReplaySetupError, match="data import --sample"):  # a fresh data dir
+        bootstrap(settings, authenticator=NoCredentials())
+    store = open_history_store(settings.resolved_history_url)  # SQLite <data_dir>/history.db
+    try:
+        with store.writer() as w:
+            w.add("AAPL", "sample", "1Day", bars_of(AAPL_2010_ROWS))
+    finally:
+        store.close()
+    feed = bootstrap(settings, authenticator=NoCredentials()).feed
+    assert isinstance(feed, ReplayFeed)
+    assert feed.status().steps_total == 8
+    feed.step(8)
+    assert [q.last for q in feed.next_quotes(1)][-1] == Decimal("214.38")  # 01-05's close
