@@ -66,7 +66,7 @@ def test_a_market_order_fills_at_the_ask_derived_from_the_replayed_bar(tmp_path:
 
 
 def test_the_started_platform_pumps_stepped_quotes_into_the_venue(tmp_path: Path) -> None:
-    settings = replay_settings(tmp_path, projection="off", feed_interval_ms=10)
+    settings = replay_settings(tmp_path, projection="off", feed_interval_ms=10, feed_stale_s=0.3)
 
     async def main() -> None:
         from mcp_trading.adapters.store import MemoryJournalStore
@@ -88,6 +88,15 @@ def test_the_started_platform_pumps_stepped_quotes_into_the_venue(tmp_path: Path
             assert aapl is not None and aapl.last == Decimal("213.43")
             assert "FB" not in books or books["FB"].quote is None  # FB's day is in 2012
             assert feed.status().state is ReplayState.RUNNING
+            assert feed.step(1000) == 23  # to the end: 6 bars, 4 marks each
+            for _ in range(300):
+                if platform.health.feed_status == "stale":
+                    break
+                await asyncio.sleep(0.01)
+            assert feed.status().state is ReplayState.FINISHED
+            fb = books["FB"].quote
+            assert fb is not None and fb.last == Decimal("38.23")  # FB's close, to the cent
+            assert platform.health.feed_status == "stale"  # nothing after the end
         finally:
             await platform.stop()
 
