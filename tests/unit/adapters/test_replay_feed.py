@@ -157,3 +157,16 @@ def test_bad_arguments_and_seeks_are_refused_with_the_field() -> None:
         ts=np.arange(5, dtype=np.int64) * 60 * S)
     with pytest.raises(ValueError, match="closer together"):
         ReplayFeed([ReplaySeries("AAPL", "s", minute_apart)], {"AAPL": AAPL}, timeframe="1Day")
+
+
+def test_a_seek_while_running_plays_on_from_the_day_sought() -> None:
+    clock = ManualClock()
+    f = feed(speed=3600, clock=clock)
+    t0 = clock.now_ns()
+    f.next_quotes(t0)
+    clock.set(t0 + S)
+    status = f.seek(date(2010, 1, 7))
+    assert status.state is ReplayState.RUNNING and status.steps_done == 12  # three days in
+    assert [q.last for q in f.next_quotes(t0 + S)] == [Decimal("211.75")]  # 01-07's open, now
+    assert f.next_quotes(t0 + 6 * S) == []
+    assert [q.last for q in f.next_quotes(t0 + 7 * S)] == [Decimal("212.00")]  # its high, 6 h on
