@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
@@ -139,6 +140,31 @@ class Settings(BaseSettings):
         "journal's database when that is PostgreSQL, else SQLite <data_dir>/history.db (a file "
         "of its own, so a big import never holds the journal's write lock).")
 
+    # feed
+    feed: Literal["simulator", "replay"] = Field(
+        "simulator", description="The live quote feed: simulator (seeded random walk, not market "
+                                 "data) or replay (stored history bars played back as quotes; "
+                                 "the MCP_TRADING_REPLAY_* settings).")
+    replay_source: str | None = Field(
+        None, description="Replay: the bar source to play (e.g. sample, import:aapl); default, "
+                          "per symbol, the stored source that covers most of the range (never "
+                          "simulator).")
+    replay_start: date | None = Field(
+        None, description="Replay: the first day played (ISO date); default the first stored.")
+    replay_end: date | None = Field(
+        None, description="Replay: the last day played (ISO date, inclusive); default the last "
+                          "stored. The feed then goes stale.")
+    replay_speed: float = Field(
+        1.0, ge=0, allow_inf_nan=False,
+        description="Replay: N× real time between bars (> 0), or 0: stepped by command.")
+    replay_timeframe: Literal["1Min", "1Day"] = Field(
+        "1Day", description="Replay: the stored bars played (4 quotes per bar).")
+    replay_spread_bps: Decimal = Field(
+        Decimal(2), description="Replay: the quoted spread around each mark, bps (> 0).")
+    replay_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Replay: the symbols played (comma-separated or JSON); "
+                                          "default every symbol stored at the timeframe.")
+
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added
         to the registry) MCP_TRADING_PORT_<NAME> or its spec's default."""
@@ -158,13 +184,31 @@ class Settings(BaseSettings):
         return port
 
     @field_validator("default_cash", "commission_per_share", "commission_min", "commission_bps",
-                     "slippage_bps", mode="before")
+                     "slippage_bps", "replay_spread_bps", mode="before")
     @classmethod
     def _bounded_decimal(cls, value: object, info: ValidationInfo) -> Decimal:
         """Money and bps as the domain parses every number: stated bounds, a clear error."""
         name = info.field_name or "value"
         return parse_decimal(name, value, BPS if name.endswith("_bps") else CASH,
                              error=_config_error)
+
+    @field_validator("replay_symbols", mode="before")
+    @classmethod
+    def _replay_symbols(cls, value: Any) -> list[str]:
+        names = [item.strip().upper() for item in _listed(value, "replay_symbols")]
+        return list(dict.fromkeys(name for name in names if name))
+
+    @model_validator(mode="after")
+    def _replay_range(self) -> Settings:
+        if not self.replay_spread_bps > 0:
+            raise _config_error("replay_spread_bps", "MCP_TRADING_REPLAY_SPREAD_BPS must be > 0 "
+                                "(a zero spread locks the book), e.g. 2")
+        start, end = self.replay_start, self.replay_end
+        if start is not None and end is not None and end < start:
+            raise _config_error("replay_end", f"MCP_TRADING_REPLAY_END ({end}) is before "
+                                f"MCP_TRADING_REPLAY_START ({start}); give an end on or after "
+                                "the start")
+        return self
 
     @field_validator("service_urls")
     @classmethod

@@ -34,6 +34,19 @@ def test_a_number_setting_outside_its_bounds_names_the_setting(field: str, raw: 
     assert hint in str(err.value)
 
 
+def test_replay_settings_are_parsed_and_a_reversed_range_names_the_setting() -> None:
+    settings = Settings(feed="replay", replay_symbols="aapl, msft,AAPL", replay_speed="0",
+                        replay_start="2010-01-04", replay_end="2010-01-08")
+    assert settings.replay_symbols == ["AAPL", "MSFT"]
+    assert (settings.replay_speed, settings.replay_spread_bps) == (0.0, Decimal(2))
+    with pytest.raises(ValidationError, match="MCP_TRADING_REPLAY_END"):
+        Settings(replay_start="2010-01-05", replay_end="2010-01-04")
+    with pytest.raises(ValidationError, match="MCP_TRADING_REPLAY_SPREAD_BPS"):
+        Settings(replay_spread_bps="0")
+    with pytest.raises(ValidationError, match="replay_speed"):
+        Settings(replay_speed="-1")
+
+
 def test_history_defaults_to_its_own_sqlite_file_beside_the_journal(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
 

@@ -23,6 +23,7 @@ from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform, Role
+from mcp_trading.platform.replay import ReplaySetupError
 from mcp_trading.processes.distributed.alerts_relay import follow_alerts, forwarder
 from mcp_trading.processes.distributed.forward import ForwardWrites, StampSeq, internal_prefix
 from mcp_trading.processes.distributed.peers import PeerHealth
@@ -106,7 +107,7 @@ async def serve_service(settings: Settings, service: str, *,
             lower_priority(settings.replica_nice)
     try:
         platform = bootstrap(settings, role=role, service=service, bus=bus, quote_bus=quotes)
-    except InsecureSecretError as exc:
+    except (InsecureSecretError, ReplaySetupError) as exc:
         raise ServeError(str(exc)) from None
     sock = bind_socket(settings.bind_host, settings.port(service), service)
     try:

@@ -1,7 +1,9 @@
-"""Market-data providers: the simulator (default) and the default instrument universe."""
+"""Market-data providers: the simulator (default), the replay of stored history, and the
+default instrument universe."""
 
 from __future__ import annotations
 
+from mcp_trading.adapters.feeds.replay import ReplayFeed, ReplayState, ReplayStatus
 from mcp_trading.adapters.feeds.simulator import SimulatedFeed
 from mcp_trading.adapters.feeds.universe import (
     DEFAULT_SYMBOLS,
@@ -13,6 +15,9 @@ from mcp_trading.adapters.feeds.universe import (
 __all__ = [
     "DEFAULT_SYMBOLS",
     "InstrumentFileError",
+    "ReplayFeed",
+    "ReplayState",
+    "ReplayStatus",
     "SimulatedFeed",
     "default_instruments",
     "load_instruments",
