@@ -17,8 +17,8 @@ An adapter says what it is and what it serves, and implements only the fetches i
 `start` and `end` are ns since the epoch (inclusive; None: open), as in the history store.
 To write a provider, read `alphavantage.py`: it is the first full adapter of this shape.
 
-The errors an adapter raises are drawn in `errors.py` (Throttled, PermanentError,
-Unavailable); messages never carry a credential: adapters mask their keys before raising.
+The errors an adapter raises are drawn in `errors.py` (ThrottledError, PermanentError,
+ProviderUnavailableError); messages never carry a credential: adapters mask keys first.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.adapters.providers.errors import (
     PermanentError,
     ProviderError,
-    Throttled,
-    Unavailable,
+    ProviderUnavailableError,
+    ThrottledError,
 )
 from mcp_trading.adapters.providers.ratelimit import RateLimiter
 from mcp_trading.domain.market import Quote
@@ -47,8 +47,8 @@ __all__ = [
     "PermanentError",
     "Provider",
     "ProviderError",
-    "Throttled",
-    "Unavailable",
+    "ProviderUnavailableError",
+    "ThrottledError",
 ]  # the errors are re-exported: an adapter imports its whole shape from here
 
 DataKind = Literal["quotes", "daily", "intraday"]
@@ -101,9 +101,6 @@ class Provider(ABC):
                              end: int | None) -> BarColumns:
         """Intraday bars of `symbol` of one of INTRADAY_TIMEFRAMES in [start, end], ascending."""
         raise self._not_served(INTRADAY)
-
-    async def aclose(self) -> None:
-        """Release connections (nothing by default)."""
 
     def _not_served(self, kind: DataKind) -> PermanentError:
         served = ", ".join(sorted(self.serves)) or "nothing"

@@ -1,13 +1,13 @@
 """The errors a provider adapter raises (faults of the source, not of the caller's input).
 
-    ProviderError          root (a TradingError fault); `provider` names the source
-    ├── Throttled          the source refused for quota (or our own limiter did); retry later;
-    │                      `retry_after_s` when known. Opens the provider's circuit at once.
-    ├── PermanentError     retrying the same call cannot help: an unknown symbol
-    │                      (`scope="call"`: the provider itself is fine) or a bad key
-    │                      (`scope="provider"`: every call will fail; counts as a failure)
-    └── Unavailable        the network, a timeout, HTTP 5xx, a body that is not the API's:
-                           counts as a failure towards opening the circuit
+    ProviderError                 root (a TradingError fault); `provider` names the source
+    ├── ThrottledError            the source refused for quota (or our own limiter did); retry
+    │                             later (`retry_after_s` when known); opens the circuit at once
+    ├── PermanentError            retrying the same call cannot help: an unknown symbol
+    │                             (`scope="call"`: the provider itself is fine) or a bad key
+    │                             (`scope="provider"`: every call fails; counts as a failure)
+    └── ProviderUnavailableError  the network, a timeout, HTTP 5xx, a body that is not the
+                                  API's: counts as a failure towards opening the circuit
 
 Messages never carry a credential: adapters mask their keys before raising.
 """
@@ -18,7 +18,7 @@ from typing import Literal
 
 from mcp_trading.domain.errors import TradingError
 
-__all__ = ["PermanentError", "ProviderError", "Throttled", "Unavailable"]
+__all__ = ["PermanentError", "ProviderError", "ProviderUnavailableError", "ThrottledError"]
 
 
 class ProviderError(TradingError):
@@ -31,7 +31,7 @@ class ProviderError(TradingError):
         self.provider = provider
 
 
-class Throttled(ProviderError):
+class ThrottledError(ProviderError):
     code = "PROVIDER_THROTTLED"
 
     def __init__(self, provider: str, message: str, *, retry_after_s: float | None = None
@@ -49,5 +49,5 @@ class PermanentError(ProviderError):
         self.scope = scope
 
 
-class Unavailable(ProviderError):
+class ProviderUnavailableError(ProviderError):
     code = "PROVIDER_UNAVAILABLE"

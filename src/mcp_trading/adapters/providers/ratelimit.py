@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
-from mcp_trading.adapters.providers.errors import Throttled
+from mcp_trading.adapters.providers.errors import ThrottledError
 
 __all__ = ["Clock", "RateLimiter"]
 
@@ -29,10 +29,10 @@ class RateLimiter:
 
     def __init__(self, name: str, *, per_minute: int | None, per_day: int | None,
                  clock: Clock) -> None:
-        for name, value in (("per_minute", per_minute), ("per_day", per_day)):
+        for setting, value in (("per_minute", per_minute), ("per_day", per_day)):
             if value is not None and value < 1:
-                raise ValueError(f"{name} was {value}; must be >= 1 (or None for no limit)")
-        self.name = name  # the provider's, for the Throttled error
+                raise ValueError(f"{setting} was {value}; must be >= 1 (or None for no limit)")
+        self.name = name  # the provider's, for the ThrottledError error
         self.per_minute = per_minute
         self.per_day = per_day
         self.clock = clock
@@ -52,7 +52,7 @@ class RateLimiter:
         return sum(1 for t in self._calls if t > now - span)
 
     def acquire(self) -> None:
-        """Count one call now, or raise Throttled (nothing counted) when none is left."""
+        """Count one call now, or raise ThrottledError (nothing counted) when none is left."""
         now = self.clock.now_ns()
         self._trim(now)
         for window, limit, span in self._windows():
@@ -61,7 +61,7 @@ class RateLimiter:
                 # the call that frees a slot is the oldest of the last `limit` in the window
                 oldest = self._calls[len(self._calls) - used]
                 wait = (oldest + span - now) / _NS
-                raise Throttled(self.name, f"the client-side limit of {limit} calls per {window} "
+                raise ThrottledError(self.name, f"the client-side limit of {limit} calls per {window} "
                                 f"is used up; next call in {wait:.0f} s", retry_after_s=wait)
         self._calls.append(now)
 
