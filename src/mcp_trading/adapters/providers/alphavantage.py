@@ -83,6 +83,25 @@ def mask_key(text: str, key: str | None = None) -> str:
     return text.replace(key, "***") if key else text
 
 
+class _MaskApiKey(logging.Filter):
+    """On the `httpx` logger: its "HTTP Request: GET <url>" line would show the key (the
+    platform keeps that logger at WARNING, but a test or an embedding app may not)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(mask_key(str(a)) if "apikey=" in str(a) else a
+                                for a in record.args)
+        if isinstance(record.msg, str) and "apikey=" in record.msg:
+            record.msg = mask_key(record.msg)
+        return True
+
+
+def _mask_httpx_log() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _MaskApiKey) for f in logger.filters):
+        logger.addFilter(_MaskApiKey())
+
+
 class AlphaVantageProvider(Provider):
     """Daily and intraday bars and quotes from Alpha Vantage (see the module docstring)."""
 
@@ -105,6 +124,7 @@ class AlphaVantageProvider(Provider):
         self.limiter = RateLimiter(name, per_minute=calls_per_minute, per_day=calls_per_day,
                                    clock=clock)
         self._key = api_key
+        _mask_httpx_log()
         self._timeout = httpx.Timeout(timeout_s)
         self._transport = transport
 
@@ -155,7 +175,7 @@ class AlphaVantageProvider(Provider):
 
     # ---- one call -------------------------------------------------------------------------
     def _masked_url(self, params: Mapping[str, str]) -> str:
-        return f"{self.base_url}?{urlencode({**params, 'apikey': '***'})}"
+        return f"{self.base_url}?{urlencode(params)}&apikey=***"
 
     def _down(self, text: str) -> ProviderUnavailableError:
         return ProviderUnavailableError(self.name, mask_key(text, self._key.get_secret_value()))
