@@ -10,6 +10,7 @@ Scriptable per test:
     fake.throttle_next(n, field="Note" | "Information")   the next n calls answer throttled
     fake.fail_next(n, status=503)                         the next n calls answer HTTP status
     fake.error_for("XYZ", message)                        calls for XYZ answer Error Message
+    fake.as_of = "2010-01-08"                             the fake's today: no later rows
     fake.calls                                            every call's parameters (apikey
                                                           replaced by whether it matched)
 Nothing here reaches the internet.
@@ -99,8 +100,9 @@ def _bar(row: Row) -> dict[str, str]:
 class FakeAlphaVantage:
     """The fake's state and its Starlette app (see the module docstring)."""
 
-    def __init__(self, key: str = "fake-av-key-0123456789") -> None:
+    def __init__(self, key: str = "fake-av-key-0123456789", *, as_of: str | None = None) -> None:
         self.key = key
+        self.as_of = as_of  # the fake's "today" (ISO date): later rows are not served yet
         self.daily = _daily_rows()
         self.intraday: dict[tuple[str, str], list[Row]] = {}
         self.calls: list[dict[str, Any]] = []
@@ -146,8 +148,8 @@ class FakeAlphaVantage:
                                     f"(https://www.alphavantage.co/documentation/) for {function}."}
         compact = params.get("outputsize", "compact") != "full"
         if function == "TIME_SERIES_DAILY":
-            rows = self.daily.get(symbol)
-            if rows is None:
+            rows = self._daily(symbol)
+            if not rows:
                 return invalid
             shown = rows[-100:] if compact else rows
             return {"Meta Data": {"1. Information": "Daily Prices (open, high, low, close) and "
@@ -173,8 +175,12 @@ class FakeAlphaVantage:
             return {"Global Quote": self._global_quote(symbol)}
         return invalid
 
+    def _daily(self, symbol: str) -> list[Row]:
+        rows = self.daily.get(symbol, [])
+        return rows if self.as_of is None else [r for r in rows if r[0] <= self.as_of]
+
     def _global_quote(self, symbol: str) -> dict[str, str]:
-        rows = self.daily.get(symbol)
+        rows = self._daily(symbol)
         if not rows:
             return {}  # what Alpha Vantage answers for a symbol it does not know
         day, o, h, lo, c, v = rows[-1]

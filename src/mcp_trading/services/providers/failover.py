@@ -154,18 +154,18 @@ class Failover:
             breaker.release()
             raise
         except ThrottledError as exc:
-            breaker.record_throttle(exc.message, exc.retry_after_s)
-            return self._failed(name, f"throttled, circuit open ({exc.message})")
+            breaker.record_throttle(_why(exc), exc.retry_after_s)
+            return self._failed(name, f"throttled, circuit open ({_why(exc)})")
         except PermanentError as exc:
             if exc.scope == "call":
                 breaker.record_success()  # it answered: the source is up
                 reg.record_success(name, reg.clock.now_ns())
-                return _Failed(redact(exc.message), unknown=1)
-            breaker.record_failure(exc.message)
-            return self._failed(name, exc.message)
+                return _Failed(redact(_why(exc)), unknown=1)
+            breaker.record_failure(_why(exc))
+            return self._failed(name, _why(exc))
         except ProviderError as exc:
-            breaker.record_failure(exc.message)
-            return self._failed(name, exc.message)
+            breaker.record_failure(_why(exc))
+            return self._failed(name, _why(exc))
         breaker.record_success()
         reg.record_success(name, reg.clock.now_ns())
         return value
@@ -188,6 +188,11 @@ class Failover:
         log.warning("providers: %s switched from %s to %s (%s)", kind, previous, name, reason)
         if self.on_switch is not None:
             self.on_switch(switch)
+
+
+def _why(exc: ProviderError) -> str:
+    """The error's message without the provider's name (the chain names it)."""
+    return exc.message.removeprefix(f"{exc.provider}: ")
 
 
 class _Failed(NamedTuple):
