@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from mcp_trading.adapters.providers.alphavantage import AlphaVantageProvider
-from mcp_trading.adapters.providers.base import DAILY, INTRADAY, Provider
+from mcp_trading.adapters.providers.base import DAILY, INTRADAY, Outcome, Provider
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.trading_state import TradingState
@@ -24,6 +24,7 @@ from mcp_trading.services.providers import rest as providers
 from mcp_trading.services.providers.registry import ProviderRegistry
 from mcp_trading.services.providers.service import (
     ProvidersService,
+    ReplayProvider,
     SimulatorProvider,
     build_providers,
 )
@@ -162,3 +163,21 @@ def test_the_settings_configure_alpha_vantage_for_history_when_a_key_is_set(
 
 def platform_for(path: Path, **settings: object) -> Platform:
     return Platform(Settings(data_dir=path, database_url=None, **settings))
+
+
+def test_a_replay_feed_is_the_live_provider_and_says_when_it_finished(platform: Platform) -> None:
+    class Status:
+        state = "running"
+
+    status = Status()
+    replay = ReplayProvider(platform.core, name="replay", stale_s=5, status=lambda: status)
+    assert (replay.kind, replay.serves) == ("replay", frozenset({"quotes"}))
+    platform.accepting = True
+    platform.last_quote_ns = time.time_ns()
+    assert replay.poll(0) == Outcome(True)
+    assert replay.poll(1) == Outcome(False, "no new quotes since the last poll")
+    status.state = "paused"
+    assert replay.poll(2) is None  # paused on purpose
+    status.state = "finished"
+    outcome = replay.poll(3)
+    assert outcome is not None and "end of its range" in (outcome.error or "")

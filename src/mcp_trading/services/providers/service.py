@@ -24,8 +24,7 @@ from mcp_trading.adapters.providers.alphavantage import AlphaVantageProvider
 from mcp_trading.adapters.providers.base import DATA_KINDS, QUOTES, Outcome, Provider
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
-from mcp_trading.domain.errors import ConflictError, NotFoundError
-from mcp_trading.domain.market import Quote
+from mcp_trading.domain.errors import ConflictError
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
@@ -33,6 +32,11 @@ from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.providers.failover import Failover, Switch
 from mcp_trading.services.providers.history import HistoryFetcher
+from mcp_trading.services.providers.live import (
+    ReplayProvider,
+    SimulatorProvider,
+    live_feed_provider,
+)
 from mcp_trading.services.providers.registry import ProviderRegistry, ProviderStatus
 from mcp_trading.services.views import iso
 
@@ -43,6 +47,7 @@ __all__ = [
     "ProviderRegistry",
     "ProviderStatus",
     "ProvidersService",
+    "ReplayProvider",
     "SimulatorProvider",
     "background",
     "build_providers",
@@ -54,47 +59,11 @@ log = logging.getLogger(__name__)
 STATUS_TO_HEALTH = {"ok": "healthy", "degraded": "degraded", "down": "down"}
 
 
-class SimulatorProvider(Provider):
-    """The built-in simulator (simulated prices, named so everywhere): a success when the
-    pump delivered quotes since the last poll; its quote is the venue's latest."""
-
-    kind = "simulator"
-
-    def __init__(self, core: ServiceCore, *, name: str, stale_s: float) -> None:
-        self.name = name
-        self._core = core
-        self.stale_after_s = stale_s
-        self.down_after_s = stale_s * 12
-        self._seen = core.last_quote_ns
-
-    @classmethod
-    def for_platform(cls, platform: Platform) -> SimulatorProvider:
-        return cls(platform.core, name=platform.feed.name, stale_s=platform.settings.feed_stale_s)
-
-    def poll(self, now_ns: int) -> Outcome | None:
-        core = self._core
-        latest = core.last_quote_ns
-        if latest > self._seen:
-            self._seen = latest
-            return Outcome(True)
-        if not core.accepting or self._seen == 0:
-            return None  # not started, stopping, or no first quote yet: nothing to judge
-        return Outcome(False, "no new quotes since the last poll")
-
-    async def fetch_quote(self, symbol: str) -> Quote:
-        runtime = self._core.runtime
-        book = None if runtime is None else runtime.kernel.state.venue.books.get(symbol)
-        if book is None or book.quote is None:
-            raise NotFoundError(f"the simulator has not quoted {symbol!r} yet",
-                                code="NO_QUOTE", field="symbol")
-        return book.quote
-
-
 def build_providers(platform: Platform, registry: ProviderRegistry) -> dict[str, list[str]]:
     """Register the providers the settings configure; the chains, per data kind."""
     settings = platform.settings
     chains: dict[str, list[str]] = {kind: settings.provider_chain(kind) for kind in DATA_KINDS}
-    registry.register(SimulatorProvider.for_platform(platform))
+    registry.register(live_feed_provider(platform))
     if settings.alphavantage_api_key is not None:
         serves = frozenset(k for k in DATA_KINDS if "alphavantage" in chains[k])
         registry.register(_alphavantage(settings, registry, serves))
