@@ -13,7 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
@@ -164,6 +171,55 @@ class Settings(BaseSettings):
     replay_symbols: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Replay: the symbols played (comma-separated or JSON); "
                                           "default every symbol stored at the timeframe.")
+
+    # providers
+    alphavantage_api_key: SecretStr | None = Field(
+        None, description="Alpha Vantage API key; unset: the alphavantage provider is off. Never "
+                          "shown in a response, log line or error.")
+    alphavantage_base_url: str = Field(
+        "https://www.alphavantage.co/query", description="Alpha Vantage's query endpoint.")
+    alphavantage_calls_per_minute: int = Field(
+        5, ge=1, description="Client-side limit: Alpha Vantage calls per minute (your plan's).")
+    alphavantage_calls_per_day: int = Field(
+        25, ge=1, description="Client-side limit: Alpha Vantage calls per day (your plan's).")
+    alphavantage_timeout_s: float = Field(
+        10.0, gt=0, description="Alpha Vantage request timeout (connect and read).")
+    provider_chain_quotes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["simulator"],
+        description="Quote providers in failover order (comma list).")
+    provider_chain_daily: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Daily-bar providers in failover order (comma list); default "
+                          "alphavantage when its key is set, else none (history from the store "
+                          "only).")
+    provider_chain_intraday: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Intraday-bar providers in failover order (comma list); default as "
+                          "for daily.")
+    provider_failure_threshold: int = Field(
+        3, ge=1, description="Consecutive failures that open a provider's circuit.")
+    provider_cool_down_s: float = Field(
+        60.0, gt=0, description="How long an open circuit rests before a half-open probe.")
+    provider_quote_max_age_s: float = Field(
+        900.0, gt=0, description="A fetched quote older than this is stale: the chain tries the "
+                                 "next provider.")
+
+    @field_validator("provider_chain_quotes", "provider_chain_daily", "provider_chain_intraday",
+                     mode="before")
+    @classmethod
+    def _chain(cls, value: Any, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        name = info.field_name or "provider_chain"
+        names = [item.strip().lower() for item in _listed(value, name) if item.strip()]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{name}: {names} names a provider twice; list each once")
+        return names
+
+    def provider_chain(self, kind: str) -> list[str]:
+        """The failover order of one data kind (quotes, daily, intraday), defaults resolved."""
+        chain: list[str] | None = getattr(self, f"provider_chain_{kind}")
+        if chain is not None:
+            return chain
+        return ["alphavantage"] if self.alphavantage_api_key is not None else []
 
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added

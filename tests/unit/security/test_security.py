@@ -483,3 +483,10 @@ def test_the_confirm_orders_policy_travels_with_the_key_and_its_tokens(
     assert issuer.verify(issuer.issue(principal)) == principal
     default = keys.verify(keys.create(Role.TRADER, "acct-1", "agent")[1])
     assert default is not None and default.confirm_orders is True
+
+
+def test_redact_masks_a_providers_key_in_a_url() -> None:
+    url = "GET https://www.alphavantage.co/query?function=GLOBAL_QUOTE&apikey=K3Y123&symbol=IBM"
+    assert redact(url) == ("GET https://www.alphavantage.co/query?function=GLOBAL_QUOTE"
+                           "&apikey=***&symbol=IBM")
+    assert redact("api_key=abc def") == "api_key=*** def"

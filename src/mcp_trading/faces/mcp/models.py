@@ -18,7 +18,8 @@ __all__ = [
     "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
-    "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProvidersOut", "QuoteOut", "QuotesOut",
+    "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProviderChangeOut", "ProvidersOut",
+    "QuoteOut", "QuotesOut",
     "RiskStatusOut", "SubmitOut", "SymbolsOut",
 ]
 
@@ -153,6 +154,12 @@ class PortfolioPerformanceOut(_Out):
 class ProvidersOut(_Out):
     active_providers: list[str]
     providers: list[dict[str, Any]]
+
+
+class ProviderChangeOut(_Out):
+    provider: dict[str, Any]
+    changed: bool
+    active_providers: list[str]
 
 
 class AlertsOut(_Out):

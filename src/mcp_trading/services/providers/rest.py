@@ -11,15 +11,25 @@ from mcp_trading.services.providers.service import ProvidersService
 
 __all__ = ["build"]
 
-DESCRIPTION = """Market-data providers: which are active, and how each is doing.
+DESCRIPTION = """Market-data providers: which are active, how each is doing, and failover.
 
-`GET /providers` (viewer) lists `active_providers` (names, in priority order) and, per provider,
-`name`, `kind` (simulator, replay, alpha_vantage, ...), `status` (`ok`, `degraded`, `down`),
-`last_success` (ISO time), `error_rate` (failed / all outcomes over `window_s`; null without
-outcomes) and `rate_limit` (requests per minute; null: none). No key or secret is ever shown.
+`GET /providers` (viewer) lists `active_providers` (names, in priority order),
+`live_providers` (the active ones that serve quotes: the live feed's candidates), `chains`
+(the failover order per data kind: quotes, daily, intraday), `serving` (the provider that last
+served each kind), `switches` (the latest failovers, newest first) and, per provider: `name`,
+`kind` (simulator, replay, files, alphavantage, ...), `serves` (data kinds), `status` (`ok`,
+`degraded`, `down`), `circuit` (`closed`; `open`: failing, skipped until its cool-down ends;
+`half_open`: the next call probes it), `calls_left` (`minute` and `day` windows of its
+client-side rate limit; null: none), `last_success` (ISO time), `error_rate` (failed / all
+outcomes over `window_s`; null without outcomes) and `rate_limit` (requests per minute; null:
+none). No key or secret is ever shown.
 
-`GET /health` is public: `providers_status` is `ok` (every active provider ok), `degraded` or
-`down` (no active provider up); `status` is `healthy`, `degraded` or `down` accordingly.
+`POST /providers/{name}/enable` and `/disable` (operator) put a provider into or out of every
+chain: unknown name 404; disabling the last live quote provider while trading is active 409.
+
+`GET /health` is public and counts the live feed only (a history-only provider never makes it
+worse): `providers_status` is `ok` (every live provider ok), `degraded` or `down` (none up);
+`status` is `healthy`, `degraded` or `down` accordingly.
 """
 
 
@@ -31,6 +41,17 @@ def build(platform: Platform) -> FastAPI:
                 summary="Active providers and each one's status, error rate and rate limit")
     async def providers(request: Request) -> Response:
         return FastJSON(svc.providers(principal_of(request)))
+
+    @router.post("/providers/{name}/enable", tags=["providers"],
+                 summary="Put a provider back into its failover chains (operator)")
+    async def enable(request: Request, name: str) -> Response:
+        return FastJSON(svc.enable(principal_of(request), name))
+
+    @router.post("/providers/{name}/disable", tags=["providers"],
+                 summary="Take a provider out of every chain (operator; 409 for the last live "
+                         "quote provider while trading is active)")
+    async def disable(request: Request, name: str) -> Response:
+        return FastJSON(svc.disable(principal_of(request), name))
 
     return create_app(platform, "providers", routers=[router], health=svc.health,
                       description=DESCRIPTION)

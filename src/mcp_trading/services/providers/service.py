@@ -1,35 +1,43 @@
-"""Market-data providers: a registry that keeps score of each provider's successes and failures.
+"""providers :8093 — the providers in use, their status, circuits and quotas; failover.
 
-A provider adapter declares what it is (`name`, `kind`, `rate_limit_per_min`, how long without
-a success makes it stale or down) and may answer a periodic `poll`. Adapters that call out
-(Alpha Vantage) record each call's outcome with `record_success` / `record_failure`; the
-simulator has no calls to count, so its `poll` reports whether the quote pump delivered new
-quotes since the last poll. Adding a provider is one adapter class plus `register`.
+The registry (`registry.py`) keeps each provider's score, circuit and on/off state; the
+failover chains (`failover.py`) pick the provider per data kind; `history.py` stores what a
+provider fetched so a stored range is never fetched twice. This module is the service over
+them: the GET /providers view, enable/disable, the health rule, the poller, and the wiring
+from settings (`for_platform`).
 
-Status of one provider:
-    ok        a success within `stale_after_s` and an error rate below 10 % over the window
-    degraded  no success for `stale_after_s`, or an error rate of 10 % or more
-    down      no success yet, or none for `down_after_s`
-
-Nothing secret is ever kept: failure reasons pass through `security.redact` and are cut short.
+Health counts only the live feed: the active providers that serve quotes. A provider that
+serves only history (daily, intraday) never makes the service degraded or down, so it can
+never stand between an operator and a resume.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import weakref
-from abc import ABC
-from collections import deque
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
+from mcp_trading.adapters.history.contract import HistoryStore
+from mcp_trading.adapters.providers.alphavantage import AlphaVantageProvider
+from mcp_trading.adapters.providers.base import DATA_KINDS, QUOTES, Outcome, Provider
 from mcp_trading.clocks import WallClock
+from mcp_trading.config import Settings
+from mcp_trading.domain.errors import ConflictError
+from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
-from mcp_trading.security.redact import redact
 from mcp_trading.services.core import ServiceCore
+from mcp_trading.services.providers.failover import Failover, Switch
+from mcp_trading.services.providers.history import HistoryFetcher
+from mcp_trading.services.providers.live import (
+    ReplayProvider,
+    SimulatorProvider,
+    live_feed_provider,
+)
+from mcp_trading.services.providers.registry import ProviderRegistry, ProviderStatus
 from mcp_trading.services.views import iso
 
 __all__ = [
@@ -39,171 +47,46 @@ __all__ = [
     "ProviderRegistry",
     "ProviderStatus",
     "ProvidersService",
+    "ReplayProvider",
     "SimulatorProvider",
     "background",
+    "build_providers",
 ]
 
-_NS = 1_000_000_000
-_DEGRADED_ERROR_RATE = 0.10
-_MAX_ERROR_CHARS = 200
-_MAX_SAMPLES = 10_000
+log = logging.getLogger(__name__)
+
 #: providers_status -> the service's overall status.
 STATUS_TO_HEALTH = {"ok": "healthy", "degraded": "degraded", "down": "down"}
 
 
-class Outcome(NamedTuple):
-    ok: bool
-    error: str | None = None
+def build_providers(platform: Platform, registry: ProviderRegistry) -> dict[str, list[str]]:
+    """Register the providers the settings configure; the chains, per data kind."""
+    settings = platform.settings
+    chains: dict[str, list[str]] = {kind: settings.provider_chain(kind) for kind in DATA_KINDS}
+    registry.register(live_feed_provider(platform))
+    if settings.alphavantage_api_key is not None:
+        serves = frozenset(k for k in DATA_KINDS if "alphavantage" in chains[k])
+        registry.register(_alphavantage(settings, registry, serves))
+    for kind, names in chains.items():
+        for name in names:
+            if name not in registry.names():
+                log.warning("providers: MCP_TRADING_PROVIDER_CHAIN_%s names %r, which is not "
+                            "configured (known: %s); it is skipped", kind.upper(), name,
+                            ", ".join(registry.names()))
+    return chains
 
 
-class Provider(ABC):
-    """One market-data source. Subclasses set the attributes; `poll` is an optional self-check."""
-
-    name: str
-    kind: str  # simulator | replay | alpha_vantage | ...
-    rate_limit_per_min: int | None = None  # the provider's quota; None: unlimited
-    stale_after_s: float = 60.0
-    down_after_s: float = 300.0
-
-    def poll(self, now_ns: int) -> Outcome | None:
-        """Called every poll interval; None when there is nothing to report."""
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderStatus:
-    name: str
-    kind: str
-    active: bool
-    status: str  # ok | degraded | down
-    last_success: int | None  # ns since the epoch
-    last_failure: int | None
-    last_error: str | None
-    error_rate: float | None  # failures / outcomes in the window; None without outcomes
-    samples: int
-    window_s: float
-    rate_limit_per_min: int | None
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "active": self.active, "status": self.status,
-                "last_success": iso(self.last_success), "last_failure": iso(self.last_failure),
-                "last_error": self.last_error, "error_rate": self.error_rate,
-                "samples": self.samples, "window_s": self.window_s,
-                "rate_limit": self.rate_limit_per_min}
-
-
-class _Score:
-    __slots__ = ("active", "last_error", "last_failure", "last_success", "outcomes", "provider")
-
-    def __init__(self, provider: Provider, active: bool) -> None:
-        self.provider = provider
-        self.active = active
-        self.outcomes: deque[tuple[int, bool]] = deque(maxlen=_MAX_SAMPLES)
-        self.last_success: int | None = None
-        self.last_failure: int | None = None
-        self.last_error: str | None = None
-
-
-class ProviderRegistry:
-    """Providers in priority order, each with its recent outcomes (time is passed in)."""
-
-    def __init__(self, *, window_s: float = 300.0) -> None:
-        if window_s <= 0:
-            raise ValueError(f"window_s was {window_s}; must be > 0")
-        self.window_s = window_s
-        self._scores: dict[str, _Score] = {}
-
-    def register(self, provider: Provider, *, active: bool = True) -> None:
-        if provider.name in self._scores:
-            raise ValueError(f"provider {provider.name!r} is already registered")
-        self._scores[provider.name] = _Score(provider, active)
-
-    def names(self) -> list[str]:
-        return list(self._scores)
-
-    def active(self) -> list[str]:
-        """The providers in use, in priority order."""
-        return [name for name, score in self._scores.items() if score.active]
-
-    def _score(self, name: str) -> _Score:
-        try:
-            return self._scores[name]
-        except KeyError:
-            raise KeyError(f"provider {name!r} is not registered; known: "
-                           f"{', '.join(self._scores) or 'none'}") from None
-
-    def record_success(self, name: str, now_ns: int) -> None:
-        score = self._score(name)
-        score.outcomes.append((now_ns, True))
-        score.last_success = now_ns
-
-    def record_failure(self, name: str, now_ns: int, error: str) -> None:
-        score = self._score(name)
-        score.outcomes.append((now_ns, False))
-        score.last_failure = now_ns
-        score.last_error = redact(error)[:_MAX_ERROR_CHARS]
-
-    def poll(self, now_ns: int) -> None:
-        """Ask every provider for its self-check and record the answers."""
-        for name, score in self._scores.items():
-            outcome = score.provider.poll(now_ns)
-            if outcome is None:
-                continue
-            if outcome.ok:
-                self.record_success(name, now_ns)
-            else:
-                self.record_failure(name, now_ns, outcome.error or "failed")
-
-    def status(self, name: str, now_ns: int) -> ProviderStatus:
-        score = self._score(name)
-        provider = score.provider
-        horizon = now_ns - int(self.window_s * _NS)
-        outcomes = score.outcomes
-        while outcomes and outcomes[0][0] < horizon:
-            outcomes.popleft()
-        failures = sum(1 for _, ok in outcomes if not ok)
-        rate = round(failures / len(outcomes), 4) if outcomes else None
-        last = score.last_success
-        if last is None or now_ns - last > provider.down_after_s * _NS:
-            status = "down"
-        elif now_ns - last > provider.stale_after_s * _NS or (
-                rate is not None and rate >= _DEGRADED_ERROR_RATE):
-            status = "degraded"
-        else:
-            status = "ok"
-        return ProviderStatus(name, provider.kind, score.active, status, last, score.last_failure,
-                              score.last_error, rate, len(outcomes), self.window_s,
-                              provider.rate_limit_per_min)
-
-    def statuses(self, now_ns: int) -> list[ProviderStatus]:
-        return [self.status(name, now_ns) for name in self._scores]
-
-
-class SimulatorProvider(Provider):
-    """The built-in simulator: a success when the pump delivered quotes since the last poll."""
-
-    kind = "simulator"
-
-    def __init__(self, core: ServiceCore, *, name: str, stale_s: float) -> None:
-        self.name = name
-        self._core = core
-        self.stale_after_s = stale_s
-        self.down_after_s = stale_s * 12
-        self._seen = core.last_quote_ns
-
-    @classmethod
-    def for_platform(cls, platform: Platform) -> SimulatorProvider:
-        return cls(platform.core, name=platform.feed.name, stale_s=platform.settings.feed_stale_s)
-
-    def poll(self, now_ns: int) -> Outcome | None:
-        core = self._core
-        latest = core.last_quote_ns
-        if latest > self._seen:
-            self._seen = latest
-            return Outcome(True)
-        if not core.accepting or self._seen == 0:
-            return None  # not started, stopping, or no first quote yet: nothing to judge
-        return Outcome(False, "no new quotes since the last poll")
+def _alphavantage(settings: Settings, registry: ProviderRegistry,
+                  serves: frozenset[Any]) -> AlphaVantageProvider:
+    assert settings.alphavantage_api_key is not None
+    provider = AlphaVantageProvider(
+        api_key=settings.alphavantage_api_key, clock=registry.clock,
+        base_url=settings.alphavantage_base_url,
+        calls_per_minute=settings.alphavantage_calls_per_minute,
+        calls_per_day=settings.alphavantage_calls_per_day,
+        timeout_s=settings.alphavantage_timeout_s)
+    provider.serves = serves or provider.serves
+    return provider
 
 
 _services: weakref.WeakKeyDictionary[Platform, ProvidersService] = weakref.WeakKeyDictionary()
@@ -211,38 +94,53 @@ _services: weakref.WeakKeyDictionary[Platform, ProvidersService] = weakref.WeakK
 
 class ProvidersService:
     def __init__(self, core: ServiceCore, registry: ProviderRegistry, *,
-                 poll_interval_s: float = 1.0, clock: Any = None) -> None:
+                 poll_interval_s: float = 1.0, clock: Any = None,
+                 chains: dict[str, list[str]] | None = None, history: HistoryStore | None = None,
+                 quote_max_age_s: float = 900.0) -> None:
         self.core = core
-        self.clock = clock or WallClock()
+        self.clock = clock or registry.clock or WallClock()
         self.registry = registry
         self.poll_interval_s = poll_interval_s
+        self.failover = Failover(registry, chains or {QUOTES: registry.names()},
+                                 on_switch=self._on_switch, quote_max_age_s=quote_max_age_s)
+        self.history = None if history is None else HistoryFetcher(self.failover, history)
         self._active: asyncio.Task[None] | None = None
 
     @classmethod
     def for_platform(cls, platform: Platform) -> ProvidersService:
-        """The one service of this platform (REST, MCP and its task share it): the simulator
-        registered, polled no faster than the feed quotes (or a healthy feed would look like
-        failures)."""
+        """The one service of this platform (REST, MCP and its task share it): the providers
+        the settings configure, the simulator polled no faster than the feed quotes (or a
+        healthy feed would look like failures)."""
         svc = _services.get(platform)
         if svc is None:
-            registry = ProviderRegistry()
-            registry.register(SimulatorProvider.for_platform(platform))
+            s = platform.settings
+            registry = ProviderRegistry(failure_threshold=s.provider_failure_threshold,
+                                        cool_down_s=s.provider_cool_down_s)
+            chains = build_providers(platform, registry)
             svc = _services[platform] = cls(
-                platform.core, registry,
-                poll_interval_s=max(1.0, 2 * platform.settings.feed_interval_ms / 1000))
+                platform.core, registry, chains=chains,
+                poll_interval_s=max(1.0, 2 * s.feed_interval_ms / 1000),
+                quote_max_age_s=s.provider_quote_max_age_s)
         return svc
 
+    # ---- reads ----------------------------------------------------------------------------
     def providers(self, principal: Principal | None) -> dict[str, Any]:
         require(principal, Role.VIEWER)
         now = self.clock.now_ns()
+        failover = self.failover
         return {"active_providers": self.registry.active(),
+                "live_providers": self.registry.live(),
                 "providers": [s.to_wire() for s in self.registry.statuses(now)],
+                "chains": {kind: failover.chains[kind] for kind in DATA_KINDS},
+                "serving": dict(failover.serving),
+                "switches": [s.to_wire() for s in reversed(failover.switches)],
                 "checked_at": iso(now)}
 
     def providers_status(self) -> str:
-        """ok when every active provider is ok, down when none is up, else degraded."""
+        """Of the live feed only: ok when every active quote provider is ok, down when none
+        is up, else degraded."""
         now = self.clock.now_ns()
-        states = [s.status for s in self.registry.statuses(now) if s.active]
+        states = [s.status for s in self.registry.statuses(now) if s.active and s.live]
         if not states or all(s == "down" for s in states):
             return "down"
         return "ok" if all(s == "ok" for s in states) else "degraded"
@@ -250,8 +148,55 @@ class ProvidersService:
     def health(self) -> dict[str, Any]:
         status = self.providers_status()
         return {"status": STATUS_TO_HEALTH[status], "providers_status": status,
-                "active_providers": self.registry.active(), "polling": self._active is not None}
+                "active_providers": self.registry.active(),
+                "live_providers": self.registry.live(), "polling": self._active is not None}
 
+    # ---- commands -------------------------------------------------------------------------
+    def enable(self, principal: Principal | None, name: str) -> dict[str, Any]:
+        """Operators: put a provider back into its chains."""
+        caller = require(principal, Role.OPERATOR)
+        before = self.registry.set_active(name, True)
+        if not before:
+            self._record("provider_enabled", f"provider {name} enabled by {caller.actor}", name)
+        return self._one(name, changed=not before)
+
+    def disable(self, principal: Principal | None, name: str) -> dict[str, Any]:
+        """Operators: take a provider out of every chain. The last live quote provider stays
+        while trading accepts new orders (halt first)."""
+        caller = require(principal, Role.OPERATOR)
+        reg = self.registry
+        if reg.is_active(name) and reg.live() == [name] and self._trading():
+            raise ConflictError(
+                f"{name} is the last live quote provider and trading is active: disabling it "
+                "would leave the venue without quotes; enable another quote provider or halt "
+                "trading first", code="LAST_LIVE_PROVIDER", field="name")
+        before = reg.set_active(name, False)
+        if before:
+            self._record("provider_disabled", f"provider {name} disabled by {caller.actor}",
+                         name)
+        return self._one(name, changed=before)
+
+    def _trading(self) -> bool:
+        runtime = self.core.runtime
+        return runtime is not None and runtime.kernel.state.platform_state.accepts_new_orders
+
+    def _one(self, name: str, *, changed: bool) -> dict[str, Any]:
+        return {"provider": self.registry.status(name, self.clock.now_ns()).to_wire(),
+                "changed": changed, "active_providers": self.registry.active()}
+
+    def _record(self, kind: str, message: str, name: str) -> None:
+        log.warning("providers: %s", message)
+        self.core.alerts.raise_alert(kind, message, severity=Severity.INFO, source="providers",
+                                     details={"provider": name})
+
+    def _on_switch(self, switch: Switch) -> None:
+        self.core.alerts.raise_alert(
+            "provider_failover", f"{switch.kind} now served by {switch.current} instead of "
+            f"{switch.previous}: {switch.reason}"[:500], severity=Severity.WARNING,
+            source="providers", details={"kind": switch.kind, "from": switch.previous,
+                                         "to": switch.current})
+
+    # ---- the poller -----------------------------------------------------------------------
     async def run(self) -> None:
         """Poll the providers until cancelled; a second concurrent run returns at once."""
         if self._active is not None:

@@ -1,0 +1,54 @@
+"""providers' MCP tools: list_providers for viewers; enable_provider and disable_provider for
+operators, with the same rules as REST (unknown 404, the last live provider 409)."""
+
+from __future__ import annotations
+
+from tests.integration.mcp.conftest import MakeKey, call, connect, mcp_app, run, tool_map
+
+from mcp_trading.adapters.providers.base import Provider
+from mcp_trading.platform.platform import Platform
+from mcp_trading.services.providers.service import ProvidersService
+
+SWITCHES = {"enable_provider", "disable_provider"}
+
+
+class Standby(Provider):
+    kind = "replay"
+    name = "standby"
+
+
+def test_viewers_see_the_list_only(platform: Platform, make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "providers"), make_key("viewer")) as client:
+            tools = await tool_map(client)
+            assert "list_providers" in tools and not SWITCHES & set(tools)
+            listed = await call(client, tools, "list_providers", {})
+            [sim] = (listed.structured_content or {})["providers"]
+            assert (sim["circuit"], sim["serves"]) == ("closed", ["quotes"])
+        async with connect(mcp_app(platform, "providers"), make_key("operator")) as client:
+            tools = await tool_map(client)
+            assert set(tools) >= SWITCHES
+            assert not tools["disable_provider"].annotations.read_only_hint  # type: ignore[union-attr]
+
+    run(body())
+
+
+def test_operators_switch_providers_under_the_rest_rules(platform: Platform,
+                                                         make_key: MakeKey) -> None:
+    async def body() -> None:
+        async with connect(mcp_app(platform, "providers"), make_key("operator")) as client:
+            tools = await tool_map(client)
+            last = await call(client, tools, "disable_provider", {"name": "simulator"})
+            assert last.is_error
+            assert (last.structured_content or {})["code"] == "LAST_LIVE_PROVIDER"
+            unknown = await call(client, tools, "enable_provider", {"name": "nope"})
+            assert (unknown.structured_content or {})["code"] == "UNKNOWN_PROVIDER"
+
+            ProvidersService.for_platform(platform).registry.register(Standby())
+            off = await call(client, tools, "disable_provider", {"name": "simulator"})
+            assert not off.is_error, off.structured_content
+            assert (off.structured_content or {})["active_providers"] == ["standby"]
+            on = await call(client, tools, "enable_provider", {"name": "simulator"})
+            assert (on.structured_content or {})["changed"] is True
+
+    run(body())
