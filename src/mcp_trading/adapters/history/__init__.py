@@ -1,3 +1,27 @@
 """Stored market history: the bar store (memory, SQLite, PostgreSQL), imports and reads."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from mcp_trading.adapters.history.contract import (
+    ADJUSTMENTS,
+    HISTORY_TIMEFRAMES,
+    BarColumns,
+    HistoryInstrument,
+    HistoryStore,
+    HistoryWriter,
+    SeriesRange,
+    UpsertCounts,
+)
+from mcp_trading.adapters.history.memory import MemoryHistoryStore
+
+__all__ = [
+    "ADJUSTMENTS",
+    "HISTORY_TIMEFRAMES",
+    "BarColumns",
+    "HistoryInstrument",
+    "HistoryStore",
+    "HistoryWriter",
+    "MemoryHistoryStore",
+    "SeriesRange",
+    "UpsertCounts",
+]
