@@ -83,7 +83,8 @@ def _time(ns: int, timeframe: str) -> str:
 
 
 def _print_summary(s: ImportSummary) -> None:
-    table = Table("symbol", "bars", "first", "last", "gaps", title=escape(s.file), title_justify="left")
+    table = Table("symbol", "bars", "first", "last", "gaps", title=escape(Path(s.file).name),
+                  title_justify="left")
     for x in s.series:
         gaps = "-" if x.gaps is None else str(x.gaps)
         if x.gap_days:
@@ -186,7 +187,7 @@ def list_(history_url: HistoryUrl = None, as_json: AsJson = False) -> None:
         return
     table = Table("symbol", "source", "timeframe", "first", "last", "bars")
     for r in rows:
-        table.add_row(*(escape(str(r[k])) for k in ("symbol", "source", "timeframe", "first", "last", "bars")))
+        table.add_row(*(escape(str(v)) for v in r.values()))
     console.print(table)
 
 

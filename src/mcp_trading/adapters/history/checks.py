@@ -34,25 +34,55 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def _rules(p: Prices) -> list[tuple[Mask, Callable[[int], str]]]:
-    rules: list[tuple[Mask, Callable[[int], str]]] = []
+Rule = tuple[Mask, Callable[[int], str]]
+
+
+def _price_rules(name: str, col: F64) -> list[Rule]:
+    def empty(i: int) -> str:
+        return f"{name} is empty"
+
+    def infinite(i: int) -> str:
+        return f"{name} is not a finite number"
+
+    def not_positive(i: int) -> str:
+        return f"{name} {_fmt(col[i])} is not above zero"
+
+    return [(np.isnan(col), empty), (np.isinf(col), infinite), (col <= 0, not_positive)]
+
+
+def _order_rule(low_name: str, low: F64, high_name: str, high: F64, *, word: str,
+                subject: str) -> Rule:
+    """A fault where `high` < `low`; the message names `subject` first."""
+    def reason(i: int) -> str:
+        if subject == high_name:
+            return f"{high_name} {_fmt(high[i])} is {word} {low_name} {_fmt(low[i])}"
+        return f"{low_name} {_fmt(low[i])} is {word} {high_name} {_fmt(high[i])}"
+
+    return high < low, reason
+
+
+def _rules(p: Prices) -> list[Rule]:
+    rules: list[Rule] = []
     for name in ("open", "high", "low", "close"):
-        col: F64 = getattr(p, name)
-        rules.append((np.isnan(col), lambda i, n=name: f"{n} is empty"))
-        rules.append((np.isinf(col), lambda i, n=name: f"{n} is not a finite number"))
-        rules.append((col <= 0, lambda i, n=name, c=col: f"{n} {_fmt(c[i])} is not above zero"))
+        rules += _price_rules(name, getattr(p, name))
     for name in ("open", "close", "low"):
-        other: F64 = getattr(p, name)
-        rules.append((p.high < other, lambda i, n=name, o=other:
-                      f"high {_fmt(p.high[i])} is below {n} {_fmt(o[i])}"))
+        rules.append(_order_rule(name, getattr(p, name), "high", p.high, word="below",
+                                  subject="high"))
     for name in ("open", "close"):
-        other = getattr(p, name)
-        rules.append((p.low > other, lambda i, n=name, o=other:
-                      f"low {_fmt(p.low[i])} is above {n} {_fmt(o[i])}"))
-    rules.append((p.volume < 0, lambda i: f"volume {_fmt(p.volume[i])} is negative"))
-    rules.append((np.isinf(p.volume), lambda i: "volume is not a finite number"))
-    rules.append((~np.isnan(p.adj_close) & ~(p.adj_close > 0),
-                  lambda i: f"adjusted close {_fmt(p.adj_close[i])} is not above zero"))
+        rules.append(_order_rule("low", p.low, name, getattr(p, name), word="above",
+                                  subject="low"))
+
+    def negative(i: int) -> str:
+        return f"volume {_fmt(p.volume[i])} is negative"
+
+    def volume_infinite(i: int) -> str:
+        return "volume is not a finite number"
+
+    def adj_not_positive(i: int) -> str:
+        return f"adjusted close {_fmt(p.adj_close[i])} is not above zero"
+
+    rules += [(p.volume < 0, negative), (np.isinf(p.volume), volume_infinite),
+              (~np.isnan(p.adj_close) & ~(p.adj_close > 0), adj_not_positive)]
     return rules
 
 

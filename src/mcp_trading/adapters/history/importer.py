@@ -69,7 +69,7 @@ I64 = npt.NDArray[np.int64]
 Progress = Callable[[ImportProgress], None]
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """A fault at a record (0-based index in the file); becomes an InvalidError with its row."""
 
     def __init__(self, index: int, reason: str) -> None:
@@ -105,8 +105,8 @@ def import_file(store: HistoryStore, path: str | Path, *, symbol: str | None = N
     kind = file_format(path, fmt)
     header = header_of(path, kind)
     layout = detect_layout(str(path), header, symbol=symbol, stem_symbol=symbol_from_stem(path))
-    job = _FileImport(path, kind, header, layout, source or f"import:{path.name}", timeframe,
-                      dict(renames or {}), progress)
+    job = _FileImport(path, kind, header, layout, source=source or f"import:{path.name}",
+                      timeframe=timeframe, renames=dict(renames or {}), progress=progress)
     with store.writer() as writer:
         job.run(writer)
         counts = writer.counts
@@ -128,7 +128,7 @@ def _with_registered(summary: ImportSummary, fresh: tuple[str, ...]) -> ImportSu
 class _FileImport:
     """The state of one file's import between batches."""
 
-    def __init__(self, path: Path, fmt: str, header: list[str], layout: Layout, source: str,
+    def __init__(self, path: Path, fmt: str, header: list[str], layout: Layout, *, source: str,
                  timeframe: str | None, renames: dict[str, str], progress: Progress | None) -> None:
         self.path, self.fmt, self.header, self.layout = path, fmt, header, layout
         self.source, self.timeframe, self.renames, self.progress = source, timeframe, renames, progress
@@ -145,7 +145,7 @@ class _FileImport:
                 bars += self._batch(writer, batch)
                 if self.progress is not None:
                     self.progress(ImportProgress(str(self.path), batch.done, bars))
-        except _Refused as refused:
+        except _RefusedError as refused:
             raise self._refusal(self._row(refused.index), refused.reason) from None
         except pa.ArrowInvalid as exc:
             fault = locate_csv_fault(self.path, self.header, self.layout) if self.fmt == "csv" else None
@@ -171,7 +171,7 @@ class _FileImport:
                           ("open", "high", "low", "close", "volume", "adj_close")))
         fault = first_fault(prices)
         if fault is not None:
-            raise _Refused(batch.first + fault[0], fault[1])
+            raise _RefusedError(batch.first + fault[0], fault[1])
         codes, names = self._symbols(cols, batch.first)
         order = np.lexsort((ts, codes))
         values = np.column_stack([prices.open, prices.high, prices.low, prices.close,
@@ -192,18 +192,18 @@ class _FileImport:
         if self.kind is None:
             self.kind = kind_of_times(column)
             if self.kind == "date" and self.timeframe not in (None, "1Day"):
-                raise _Refused(first, f"the dates are days (YYYY-MM-DD), so the bars are 1Day, "
+                raise _RefusedError(first, f"the dates are days (YYYY-MM-DD), so the bars are 1Day, "
                                       f"not --timeframe {self.timeframe}")
             if self.kind == "date":
                 self.timeframe = "1Day"
         try:
             ts = parse_times(column, self.kind)
         except TimeParseError as bad:
-            raise _Refused(first + bad.index, f"date {bad.value!r}: {bad.reason}") from None
+            raise _RefusedError(first + bad.index, f"date {bad.value!r}: {bad.reason}") from None
         if self.kind != "date" and self.timeframe == "1Day":
             ts, off = midnights_to_days(ts)
             if off is not None:
-                raise _Refused(first + off, f"date {column[off].as_py()!r} is not midnight in "
+                raise _RefusedError(first + off, f"date {column[off].as_py()!r} is not midnight in "
                                             "New York, so it cannot name a 1Day bar")
         return ts
 
@@ -224,11 +224,11 @@ class _FileImport:
         codes = encoded.indices.to_numpy(zero_copy_only=False)
         if encoded.null_count:
             i = int(np.flatnonzero(encoded.is_null().to_numpy(zero_copy_only=False))[0])
-            raise _Refused(first + i, f"{self.layout.columns['symbol']} is empty")
+            raise _RefusedError(first + i, f"{self.layout.columns['symbol']} is empty")
         given = [str(s) for s in encoded.dictionary.to_pylist()]
         for k, sym in enumerate(given):
             if not valid_symbol(sym):
-                raise _Refused(first + int(np.argmax(codes == k)), f"symbol {sym!r} is not a symbol "
+                raise _RefusedError(first + int(np.argmax(codes == k)), f"symbol {sym!r} is not a symbol "
                                "(1-16 upper-case letters, digits, '.', '-' or '/')")
         stored = [self.renames.get(s, s) for s in given]
         for file_name, name in zip(given, stored, strict=True):
@@ -253,7 +253,7 @@ class _FileImport:
         if not equal.all():
             j = int(same[np.argmin(equal)])
             first, later = sorted((int(records[j]), int(records[j + 1])))
-            raise _Refused(later, f"a second bar for the same time with different values: "
+            raise _RefusedError(later, f"a second bar for the same time with different values: "
                                   f"row {self._row(first)} has the same symbol and date")
         keep[same + 1] = False
         self.duplicates += int(same.size)
@@ -263,11 +263,11 @@ class _FileImport:
         steps = np.diff(ts)[codes[1:] == codes[:-1]]
         steps = steps[steps > 0]
         if steps.size == 0:
-            raise _Refused(first, "cannot tell the timeframe of date-and-time bars from one bar "
+            raise _RefusedError(first, "cannot tell the timeframe of date-and-time bars from one bar "
                                   "per symbol; pass --timeframe (1Min, 5Min, 15Min, 30Min, 1Hour)")
         step = int(steps.min())
         if step not in _INTRADAY:
-            raise _Refused(first, f"the bars are {step / _MIN_NS:g} minutes apart, which is no "
+            raise _RefusedError(first, f"the bars are {step / _MIN_NS:g} minutes apart, which is no "
                                   "timeframe of the store; pass --timeframe "
                                   "(1Min, 5Min, 15Min, 30Min, 1Hour, 1Day)")
         return _INTRADAY[step]
@@ -286,7 +286,7 @@ class _FileImport:
                 if ts[-1] == track.lo:
                     ts, values, records = self._boundary(ts, values, records, track.lo_values, -1)
             else:
-                raise _Refused(int(records[0]), f"{symbol}'s rows are not in time order: "
+                raise _RefusedError(int(records[0]), f"{symbol}'s rows are not in time order: "
                                                 f"{bar_time_text(int(ts[0]), str(self.timeframe))} "
                                                 "falls inside the range of earlier rows; sort the "
                                                 "file by symbol and date")
@@ -310,7 +310,7 @@ class _FileImport:
         """The batch's bar at the edge of the range already read repeats it: drop or refuse."""
         row = values[at]
         if not bool(np.all((row == seen) | (np.isnan(row) & np.isnan(seen)))):
-            raise _Refused(int(records[at]), "a second bar for the same time with different "
+            raise _RefusedError(int(records[at]), "a second bar for the same time with different "
                                              "values (an earlier row has the same symbol and date)")
         self.duplicates += 1
         cut = slice(1, None) if at == 0 else slice(None, -1)
@@ -326,7 +326,7 @@ class _FileImport:
         close = np.flatnonzero(np.diff(edges) < step)
         if close.size:
             j = min(int(close[0]) + (0 if before is None else -1) + 1, ts.size - 1)
-            raise _Refused(int(records[max(j, 0)]),
+            raise _RefusedError(int(records[max(j, 0)]),
                            f"bars {int(np.diff(edges)[close[0]]) / _MIN_NS:g} minutes apart in a "
                            f"{self.timeframe} import; pass the right --timeframe")
 
@@ -347,5 +347,5 @@ def _bars(ts: I64, values: F64) -> BarColumns:
     close = values[:, 3]
     with np.errstate(invalid="ignore", divide="ignore"):
         adj = values[:, 5] / close
-    return BarColumns(np.ascontiguousarray(ts), *(np.ascontiguousarray(values[:, k]) for k in range(5)),
-                      np.ascontiguousarray(adj))
+    o, h, low, c, v = (np.ascontiguousarray(values[:, k]) for k in range(5))
+    return BarColumns(np.ascontiguousarray(ts), o, h, low, c, v, np.ascontiguousarray(adj))
