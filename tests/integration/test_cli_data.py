@@ -56,7 +56,7 @@ def test_a_refused_file_exits_1_with_its_row_on_stderr_and_stores_nothing(url: s
     path = tmp_path / "IBM.csv"
     path.write_text("Date,Open,High,Low,Close,Volume\n2010-01-04,10,11,9,10.5,100\n"
                     "2010-01-05,10,11,9,10.5,-3\n")
-    code, out, err = _run("import", str(path))
+    code, _, err = _run("import", str(path))
     assert code == 1
     assert "row 3: volume -3.0 is negative" in " ".join(err.split())
     assert json.loads(_run("list", "--json")[1]) == []

@@ -54,7 +54,7 @@ def test_a_sample_whose_sha256_differs_is_refused_before_anything_is_read(
     shutil.copy(sample_path(), copy)
     with copy.open("ab") as f:
         f.write(b"\0")
-    with pytest.raises(InvalidError, match="sha256 is .* not 5abadf99"):
+    with pytest.raises(InvalidError, match=r"sha256 is [0-9a-f]+, not 5abadf99"):
         import_sample(history, path=copy)
     assert history.series() == []
 
@@ -64,6 +64,6 @@ def test_a_refused_file_stores_none_of_its_earlier_good_rows(history: HistorySto
     rows.append("2010-01-11,10,11,12,10.5,100")  # low above high: row 7
     path = tmp_path / "IBM.csv"
     path.write_text("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n")
-    with pytest.raises(InvalidError, match="row 7: high 11.0 is below low 12.0"):
+    with pytest.raises(InvalidError, match=r"row 7: high 11\.0 is below low 12\.0"):
         import_file(history, path)
     assert history.series() == [] and history.instruments() == []
