@@ -28,7 +28,7 @@ __all__ = ["FORMATS", "Batch", "csv_row_number", "file_format", "header_of", "it
            "locate_csv_fault"]
 
 FORMATS = ("csv", "parquet")
-_BLOCK = 8 << 20  # bytes of CSV per batch (~120k daily rows): measured, larger gains nothing
+_BLOCK = 1 << 20  # bytes of CSV per batch (~16k rows); 8 MiB blocks cost ~150 MB more RSS (measured)
 _PARQUET_ROWS = 131_072
 
 
@@ -83,7 +83,10 @@ def _csv_batches(path: Path, layout: Layout) -> Iterator[Batch]:
         if path.name.lower().endswith(".gz"):
             stream = pa.CompressedInputStream(stream, "gzip")
         reader = pcsv.open_csv(
-            stream, read_options=pcsv.ReadOptions(block_size=_BLOCK, encoding="utf8"),
+            # no reader threads: they read ahead of a slower store without bound (RSS grew with
+            # the file); on two cores they gained nothing (measured, benchmarks/history_import.py)
+            stream, read_options=pcsv.ReadOptions(block_size=_BLOCK, encoding="utf8",
+                                                  use_threads=False),
             convert_options=pcsv.ConvertOptions(column_types=types, include_columns=list(types),
                                                 strings_can_be_null=True))
         first = 0
