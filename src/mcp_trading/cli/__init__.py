@@ -13,6 +13,7 @@ from rich.table import Table
 from mcp_trading import __version__
 from mcp_trading.cli.accounts import accounts_app
 from mcp_trading.cli.cache import cache_app
+from mcp_trading.cli.data import data_app
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
@@ -39,6 +40,7 @@ app.add_typer(journal_app, name="journal")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
+app.add_typer(data_app, name="data")
 register_ops(app)
 register_distributed(app)
 console = Console()
