@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         0.5, ge=0, description="Refresh the orders/fills/positions tables at most this often "
                                "(0: only on `mcp-trading journal project`).")
     min_free_disk_mb: int = Field(500, ge=0, description="Health: degraded below this free space.")
+    # history
+    history_url: str | None = Field(
+        None, description="The history bar store: memory://, sqlite:///path or "
+        "postgresql://user@host/db. Default: memory when the journal is in memory, the "
+        "journal's database when that is PostgreSQL, else SQLite <data_dir>/history.db (a file "
+        "of its own, so a big import never holds the journal's write lock).")
 
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added
@@ -225,6 +231,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
+
+    @property
+    def resolved_history_url(self) -> str:
+        """Where the history bars live; see the history_url setting for the default."""
+        if self.history_url:
+            return self.history_url
+        journal = self.resolved_database_url
+        if journal in ("memory://", "memory:"):
+            return "memory://"
+        if journal.startswith(("postgresql", "postgres:")):
+            return journal
+        return f"sqlite:///{(self.data_dir / 'history.db').resolve()}"
 
     @property
     def resolved_reports_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -31,3 +32,23 @@ def test_a_number_setting_outside_its_bounds_names_the_setting(field: str, raw: 
         Settings(**{field: raw})  # type: ignore[arg-type]
     assert f"{field}: " in str(err.value)
     assert hint in str(err.value)
+
+
+def test_history_defaults_to_its_own_sqlite_file_beside_the_journal(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+
+    assert settings.resolved_history_url == f"sqlite:///{(tmp_path / 'history.db').resolve()}"
+    assert settings.resolved_history_url != settings.resolved_database_url
+
+
+@pytest.mark.parametrize(("database_url", "history_url", "resolved"), [
+    ("memory://", None, "memory://"),
+    ("postgresql://u@h/db", None, "postgresql://u@h/db"),
+    ("postgresql://u@h/db", "sqlite:///x/history.db", "sqlite:///x/history.db"),
+    ("memory://", "postgresql://u@h/hist", "postgresql://u@h/hist"),
+])
+def test_history_url_follows_the_journal_unless_set(database_url: str, history_url: str | None,
+                                                    resolved: str) -> None:
+    settings = Settings(database_url=database_url, history_url=history_url)
+
+    assert settings.resolved_history_url == resolved

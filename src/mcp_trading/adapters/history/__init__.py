@@ -12,7 +12,9 @@ from mcp_trading.adapters.history.contract import (
     SeriesRange,
     UpsertCounts,
 )
+from mcp_trading.adapters.history.factory import open_history_store
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
+from mcp_trading.adapters.history.sql import SqlHistoryStore
 
 __all__ = [
     "ADJUSTMENTS",
@@ -23,5 +25,7 @@ __all__ = [
     "HistoryWriter",
     "MemoryHistoryStore",
     "SeriesRange",
+    "SqlHistoryStore",
     "UpsertCounts",
+    "open_history_store",
 ]

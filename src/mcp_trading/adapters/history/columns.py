@@ -20,6 +20,7 @@ __all__ = [
     "BarDiff",
     "check_bars",
     "check_key",
+    "check_limit",
     "diff_bars",
     "empty_bars",
     "merge_bars",
@@ -52,7 +53,8 @@ def check_key(symbol: str, source: str, timeframe: str) -> None:
 
 
 def check_bars(bars: BarColumns) -> BarColumns:
-    """The bars as contiguous int64/float64 arrays; InvalidError unless ts strictly ascends."""
+    """The bars as contiguous int64/float64 arrays; InvalidError unless ts strictly ascends
+    and every price is finite (volume and adj_factor: finite or NaN)."""
     ts = np.ascontiguousarray(bars.ts, dtype=np.int64)
     values = [np.ascontiguousarray(getattr(bars, name), dtype=np.float64) for name in _VALUES]
     if any(v.shape != ts.shape for v in values) or ts.ndim != 1:
@@ -62,7 +64,21 @@ def check_bars(bars: BarColumns) -> BarColumns:
         at = int(np.argmax(ts[1:] <= ts[:-1])) + 1
         raise InvalidError(f"bar timestamps must strictly ascend; bar {at} (ts {int(ts[at])}) "
                            f"is not after the one before it", field="ts")
+    for name, column in zip(_VALUES, values, strict=True):
+        bad = np.isinf(column) if name in ("volume", "adj_factor") else ~np.isfinite(column)
+        if bool(bad.any()):
+            at = int(np.argmax(bad))
+            raise InvalidError(f"bar {at} (ts {int(ts[at])}) has {name} {column[at]}; prices "
+                               "must be finite numbers (volume and adj_factor may be NaN: "
+                               "not reported)", field=name)
     return BarColumns(ts, *values)
+
+
+def check_limit(limit: int | None) -> None:
+    """Raise InvalidError for a negative limit."""
+    if limit is not None and limit < 0:
+        raise InvalidError(f"limit was {limit}; must be >= 0 (or none: every bar)",
+                           field="limit")
 
 
 def take_bars(bars: BarColumns, index: npt.NDArray[np.intp] | slice) -> BarColumns:
@@ -77,9 +93,8 @@ def select_bars(bars: BarColumns, *, start: int | None, end: int | None, limit: 
     lo = 0 if start is None else int(np.searchsorted(bars.ts, start, side="left"))
     hi = bars.size if end is None else int(np.searchsorted(bars.ts, end, side="right"))
     hi = max(hi, lo)
+    check_limit(limit)
     if limit is not None:
-        if limit < 0:
-            raise InvalidError(f"limit was {limit}; must be >= 0", field="limit")
         if latest:
             lo = max(lo, hi - limit)
         else:

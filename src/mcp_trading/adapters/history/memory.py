@@ -14,6 +14,7 @@ from types import TracebackType
 from mcp_trading.adapters.history.columns import (
     check_bars,
     check_key,
+    check_limit,
     diff_bars,
     empty_bars,
     merge_bars,
@@ -50,6 +51,7 @@ class MemoryHistoryStore(HistoryStore):
              end: int | None = None, limit: int | None = None,
              latest: bool = False) -> BarColumns:
         check_key(symbol, source, timeframe)
+        check_limit(limit)
         self._check_open()
         with self._lock:
             bars = self._series.get((symbol, source, timeframe))

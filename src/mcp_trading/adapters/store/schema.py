@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Dialect,
+    Double,
     Index,
     Integer,
     LargeBinary,
@@ -32,6 +33,8 @@ __all__ = [
     "api_keys",
     "bars",
     "fills",
+    "history_bars",
+    "history_instruments",
     "journal",
     "metadata",
     "orders",
@@ -199,4 +202,36 @@ bars = Table(
     Column("close", Dec, nullable=False),
     Column("n", Integer, nullable=False),  # quotes folded into the bar
     Column("volume", Dec),  # traded volume; None when the provider reports none (the simulator)
+)
+
+# History (0006): bars of real or simulated prices per source, read into numpy columns. By
+# default these live in a database of their own (settings.resolved_history_url), so a big
+# import never holds SQLite's one write lock on the journal; the same migration chain runs
+# there, leaving the journal tables of that file empty.
+history_bars = Table(
+    "history_bars",
+    metadata,
+    Column("symbol", String, primary_key=True),
+    Column("source", String, primary_key=True),  # simulator, sample, import:<stem>, a provider
+    Column("timeframe", String, primary_key=True),  # 1Min ... 1Day (HISTORY_TIMEFRAMES)
+    Column("ts", BigInteger, primary_key=True),  # start of the bar, ns since the epoch
+    Column("open", Double, nullable=False),
+    Column("high", Double, nullable=False),
+    Column("low", Double, nullable=False),
+    Column("close", Double, nullable=False),
+    Column("volume", Double),  # NULL: not reported
+    Column("adj_factor", Double),  # adjusted close / close; NULL: none known
+    # The rows are only ever read by primary-key range: a clustered table saves the rowid
+    # b-tree and its second index (see benchmarks/history_store.py for the measurement).
+    sqlite_with_rowid=False,
+)
+
+history_instruments = Table(
+    "history_instruments",
+    metadata,
+    Column("symbol", String, primary_key=True),
+    Column("tick_size", String, nullable=False),  # decimal text
+    Column("lot_size", String, nullable=False),
+    Column("source", String, nullable=False),  # the import or provider that registered it
+    Column("created_ns", BigInteger, nullable=False),
 )

@@ -1,0 +1,173 @@
+"""The SQL history store: SQLite (the default, a file of its own) and PostgreSQL.
+
+Bulk paths (a writer's adds, reads into columns) go through the raw DBAPI connection
+(`sql_rows`); the small ones (series ranges, delete, instruments) through SQLAlchemy Core.
+
+A writer's states: idle (no connection) -> open (first add checked out a connection and began
+a transaction: SQLite `BEGIN IMMEDIATE`, taking the file's write lock at once rather than
+failing half way; PostgreSQL's implicit one) -> committed | rolled back. Each add is written
+into the open transaction at once, so an import's memory does not grow with the file, and no
+reader sees any of it before the commit. A database error inside an add rolls the whole write
+back and the writer refuses further use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mcp_trading.adapters.history.columns import check_bars, check_key, check_limit
+from mcp_trading.adapters.history.contract import (
+    BarColumns,
+    HistoryInstrument,
+    HistoryStore,
+    HistoryWriter,
+    SeriesRange,
+    UpsertCounts,
+)
+from mcp_trading.adapters.history.sql_rows import read_rows, write_postgres, write_sqlite
+from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.adapters.store.migrate import check_schema, upgrade
+from mcp_trading.adapters.store.schema import history_bars, history_instruments
+
+__all__ = ["SqlHistoryStore"]
+
+
+class SqlHistoryStore(HistoryStore):
+    """History bars in a SQL database (SQLite or PostgreSQL) at the migration head."""
+
+    def __init__(self, database: str | Engine, *, migrate: bool = False) -> None:
+        self._owns_engine = not isinstance(database, Engine)
+        self._engine = create_store_engine(database) if isinstance(database, str) else database
+        self.dialect = self._engine.dialect.name
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"the history store runs on SQLite or PostgreSQL, not {self.dialect}")
+        if migrate:
+            upgrade(self._engine)
+        else:
+            check_schema(self._engine)
+
+    def writer(self) -> HistoryWriter:
+        return _SqlWriter(self)
+
+    def read(self, symbol: str, source: str, timeframe: str, *, start: int | None = None,
+             end: int | None = None, limit: int | None = None,
+             latest: bool = False) -> BarColumns:
+        check_key(symbol, source, timeframe)
+        check_limit(limit)
+        conn = self._engine.raw_connection()
+        try:
+            return read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
+                             start=start, end=end, limit=limit, latest=latest)
+        finally:
+            conn.close()
+
+    def series(self, symbol: str | None = None) -> list[SeriesRange]:
+        t = history_bars.c
+        query = (select(t.symbol, t.source, t.timeframe, func.min(t.ts), func.max(t.ts),
+                        func.count())
+                 .group_by(t.symbol, t.source, t.timeframe)
+                 .order_by(t.symbol, t.source, t.timeframe))
+        if symbol is not None:
+            query = query.where(t.symbol == symbol)
+        with self._engine.connect() as conn:
+            return [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+                    for r in conn.execute(query)]
+
+    def delete(self, symbol: str, source: str | None = None) -> int:
+        statement = delete(history_bars).where(history_bars.c.symbol == symbol)
+        if source is not None:
+            statement = statement.where(history_bars.c.source == source)
+        with self._engine.begin() as conn:
+            return int(conn.execute(statement).rowcount)
+
+    def register_instruments(self, instruments: Sequence[HistoryInstrument]) -> None:
+        if not instruments:
+            return
+        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        statement = insert(history_instruments).on_conflict_do_nothing(index_elements=["symbol"])
+        with self._engine.begin() as conn:
+            conn.execute(statement, [i._asdict() for i in instruments])
+
+    def instruments(self) -> list[HistoryInstrument]:
+        t = history_instruments.c
+        query = select(t.symbol, t.tick_size, t.lot_size, t.source, t.created_ns).order_by(
+            t.symbol)
+        with self._engine.connect() as conn:
+            return [HistoryInstrument(r[0], r[1], r[2], r[3], int(r[4]))
+                    for r in conn.execute(query)]
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+
+class _SqlWriter(HistoryWriter):
+    """One transaction on one raw connection; see the module docstring for its states."""
+
+    def __init__(self, store: SqlHistoryStore) -> None:
+        self._store = store
+        self._conn: Any = None  # the pooled DBAPI connection while open
+        self._counts = UpsertCounts(0, 0, 0)
+        self._failed: BaseException | None = None
+        self._done = False
+
+    def add(self, symbol: str, source: str, timeframe: str, bars: BarColumns) -> None:
+        if self._done or self._failed is not None:
+            raise RuntimeError("this history write is finished or failed; open a new writer()")
+        check_key(symbol, source, timeframe)
+        bars = check_bars(bars)
+        if bars.size == 0:
+            return
+        sqlite_dialect = self._store.dialect == "sqlite"
+        if self._conn is None:
+            self._conn = self._store.engine.raw_connection()
+            if sqlite_dialect:
+                self._conn.driver_connection.execute("BEGIN IMMEDIATE")
+        write = write_sqlite if sqlite_dialect else write_postgres
+        try:
+            counts = write(self._conn.driver_connection, (symbol, source, timeframe), bars)
+        except BaseException as exc:
+            self._failed = exc
+            self._finish(commit=False)
+            raise
+        c = self._counts
+        self._counts = UpsertCounts(c.inserted + counts.inserted, c.updated + counts.updated,
+                                    c.unchanged + counts.unchanged)
+
+    @property
+    def counts(self) -> UpsertCounts:
+        return self._counts
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._done:
+            if exc_type is None and self._failed is not None:
+                raise RuntimeError("an add of this history write failed, so none of it was "
+                                   "stored") from self._failed
+            return
+        self._finish(commit=exc_type is None)
+
+    def _finish(self, *, commit: bool) -> None:
+        self._done = True
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        driver = conn.driver_connection
+        try:
+            if self._store.dialect == "sqlite":
+                driver.execute("COMMIT" if commit else "ROLLBACK")
+            elif commit:
+                driver.commit()
+            else:
+                driver.rollback()
+        finally:
+            conn.close()
