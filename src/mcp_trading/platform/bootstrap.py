@@ -39,8 +39,9 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
 
     `role`/`service`: embedded (every service), or in distributed mode the engine or a replica
     serving `service` (which need `bus`). A given `store` replaces the one DATABASE_URL names
-    (and is not migrated), a given `history` the bar store MCP_TRADING_HISTORY_URL names; without `authenticator` the real one is built, which refuses an
-    insecure production secret (InsecureSecretError) before anything else is wired.
+    (and is not migrated), a given `history` the bar store MCP_TRADING_HISTORY_URL names;
+    without `authenticator` the real one is built, which refuses an insecure production
+    secret (InsecureSecretError) before anything else is wired.
     """
     if authenticator is None:
         from mcp_trading.security.authenticator import build_authenticator

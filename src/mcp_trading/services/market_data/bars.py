@@ -203,7 +203,7 @@ def rollup(minute_bars: Iterable[Bar], timeframe: str, *,
     def intraday(ts: int) -> int | None:
         return ts - ts % size
 
-    bucket = intraday
+    bucket: Callable[[int], int | None] = intraday
     if timeframe == "1Day":
         if day_start is None:
             raise ValueError("a 1Day roll-up needs day_start (the session of a minute)")

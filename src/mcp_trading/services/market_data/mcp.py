@@ -40,7 +40,7 @@ def register(server: MCPServer, platform: Platform) -> None:
         return await guarded(lambda: svc.quotes(current_principal(), symbols))
 
     @server.tool(annotations=READ_ONLY)
-    async def get_bars(symbol: str, timeframe: str | None = None, start: str | None = None,
+    async def get_bars(symbol: str, *, timeframe: str | None = None, start: str | None = None,
                        end: str | None = None, limit: int | None = None,
                        adjustment: str | None = None, source: str | None = None,
                        page_token: str | None = None) -> Annotated[CallToolResult, BarsOut]:

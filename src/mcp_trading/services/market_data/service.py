@@ -31,6 +31,7 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
+from mcp_trading.services.market_data.bar_query import BarQuery, parse_query
 from mcp_trading.services.market_data.bars import (
     TIMEFRAMES,
     Bar,
@@ -40,7 +41,6 @@ from mcp_trading.services.market_data.bars import (
     rollup,
     session_day_start,
 )
-from mcp_trading.services.market_data.bar_query import BarQuery, parse_query
 from mcp_trading.services.market_data.history import HistoryReads, bars_reply
 from mcp_trading.services.market_data.stream import QuoteHub
 from mcp_trading.services.views import iso, quote_view
