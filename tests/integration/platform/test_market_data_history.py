@@ -35,7 +35,6 @@ from mcp_trading.adapters.history import (
 )
 from mcp_trading.config import Settings
 from mcp_trading.platform.bootstrap import bootstrap, in_memory
-from mcp_trading.platform.platform import Platform
 from mcp_trading.services.market_data import rest as market_data
 
 ROWS = list(csv.DictReader((Path(__file__).parent / "data" / "aapl-2010.csv").open()))
