@@ -14,12 +14,16 @@ from mcp_trading.adapters.history.contract import (
 )
 from mcp_trading.adapters.history.factory import open_history_store
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
+from mcp_trading.adapters.history.reads import PAGE_LIMIT, BarRead, choose_series, read_bars
+from mcp_trading.adapters.history.rollup import rollup
 from mcp_trading.adapters.history.sql import SqlHistoryStore
 
 __all__ = [
     "ADJUSTMENTS",
     "HISTORY_TIMEFRAMES",
+    "PAGE_LIMIT",
     "BarColumns",
+    "BarRead",
     "HistoryInstrument",
     "HistoryStore",
     "HistoryWriter",
@@ -27,5 +31,8 @@ __all__ = [
     "SeriesRange",
     "SqlHistoryStore",
     "UpsertCounts",
+    "choose_series",
     "open_history_store",
+    "read_bars",
+    "rollup",
 ]
