@@ -196,6 +196,25 @@ def test_an_explicit_source_reads_that_source_only(harness: Harness, store: Hist
     assert len(body["bars"]) == 3
 
 
+def test_the_stored_source_that_serves_the_timeframe_is_chosen(harness: Harness,
+                                                               store: HistoryStore) -> None:
+    # 1-minute bars of one session (2010-01-04, 09:30-10:29 New York) from another import
+    opens = day_ts("2010-01-04") + (9 * 60 + 30) * MINUTE
+    prices = np.array([213.43 + m / 100 for m in range(60)])
+    nan = np.full(60, np.nan)
+    with store.writer() as writer:
+        writer.add("AAPL", "import:minutes", "1Min", BarColumns(
+            opens + np.arange(60, dtype=np.int64) * MINUTE, prices, prices + 0.5, prices - 0.5,
+            prices, np.full(60, 100.0), nan))
+
+    hourly = get(harness.client, "/bars/AAPL", timeframe="1Hour", start="2010-01-04",
+                 end="2010-01-04")
+    assert hourly["source"] == "import:minutes"  # rolled up: 14:00Z holds 09:30-09:59
+    assert [(b["t"][11:16], b["o"], b["c"], b["v"]) for b in hourly["bars"]] == [
+        ("14:00", "213.43", "213.72", "3000"), ("15:00", "213.73", "214.02", "3000")]
+    assert get(harness.client, "/bars/AAPL", **YEAR)["source"] == "sample"  # covers the year
+
+
 def test_a_source_with_no_bars_is_404_naming_the_stored_ones(client: TestClient) -> None:
     response = client.get("/bars/AAPL", params={**YEAR, "source": "nowhere"}, headers=VIEWER)
     assert response.status_code == 404

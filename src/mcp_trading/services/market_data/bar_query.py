@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from mcp_trading.adapters.history.contract import ADJUSTMENTS, HISTORY_TIMEFRAMES, BarColumns
+from mcp_trading.adapters.history.reads import PAGE_LIMIT
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.security.access import parse_time
 from mcp_trading.services.views import iso
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: bars per page of stored history at most (and by default, 1000)
-HISTORY_MAX_LIMIT = 10_000
+HISTORY_MAX_LIMIT = PAGE_LIMIT
 _DEFAULT_LIMIT = 1000
 _DAY_NS = 86_400 * 1_000_000_000
 _MAX_NS = 2**63 - 1
