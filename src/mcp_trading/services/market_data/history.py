@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcp_trading.adapters.history.columns import take_bars
-from mcp_trading.adapters.history.contract import SeriesRange
-from mcp_trading.adapters.history.reads import read_bars
+from mcp_trading.adapters.history.contract import HistoryStore, SeriesRange
+from mcp_trading.adapters.history.reads import BarRead, read_bars
 from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.platform.history import PlatformHistory
@@ -51,6 +51,24 @@ def series_view(series: SeriesRange) -> dict[str, Any]:
             "last": iso(series.last), "bars": series.bars}
 
 
+def _read_page(store: HistoryStore, query: BarQuery, n: int
+               ) -> tuple[BarRead, list[dict[str, Any]], int | None] | None:
+    """One page of stored bars and its view, built in the worker thread: formatting ten
+    years of daily bars takes milliseconds the event loop should not spend."""
+    start = query.from_ts
+    latest = start is None
+    read = read_bars(store, query.symbol, query.timeframe, start=start, end=query.end,
+                     limit=n if latest else n + 1, latest=latest, adjustment=query.adjustment,
+                     source=query.read_source)
+    if read is None:
+        return None
+    columns, next_start = read.columns, None
+    if columns.size > n:  # one bar more than asked: the next page starts there
+        next_start = int(columns.ts[n])
+        columns = take_bars(columns, slice(0, n))
+    return read, columns_view(columns), next_start
+
+
 class HistoryReads:
     """Market data's reads of the platform's history store."""
 
@@ -69,25 +87,14 @@ class HistoryReads:
 
     async def bars(self, query: BarQuery) -> dict[str, Any] | None:
         """The reply from stored history, or None when the live feed's bars should answer."""
-        source = query.read_source
-        if source == self.feed_name:
+        if query.read_source == self.feed_name:
             return None
-        n = query.page_limit(HISTORY_MAX_LIMIT)
-        start = query.from_ts
-        latest = start is None
-        read = await self.history.run(
-            read_bars, query.symbol, query.timeframe, start=start, end=query.end,
-            limit=n if latest else n + 1, latest=latest, adjustment=query.adjustment,
-            source=source)
-        if read is None:
+        page = await self.history.run(_read_page, query, query.page_limit(HISTORY_MAX_LIMIT))
+        if page is None:
             return None
-        columns, next_start = read.columns, None
-        if columns.size > n:  # one bar more than asked: the next page starts there
-            next_start = int(columns.ts[n])
-            columns = take_bars(columns, slice(0, n))
-        return bars_reply(query, source=read.source, adjusted=read.adjusted,
-                          bars=columns_view(columns), next_start=next_start,
-                          what=f"{query.symbol} in {read.source}")
+        read, bars, next_start = page
+        return bars_reply(query, source=read.source, adjusted=read.adjusted, bars=bars,
+                          next_start=next_start, what=f"{query.symbol} in {read.source}")
 
     async def no_bars(self, query: BarQuery) -> NotFoundError:
         """Why a symbol only history knows has no bars of this query's timeframe."""
