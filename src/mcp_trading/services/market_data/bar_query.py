@@ -181,7 +181,7 @@ def _volume_text(x: float) -> str | None:
 
 def _iso_times(ts: npt.NDArray[np.int64]) -> list[str]:
     """ISO 8601 UTC with microseconds, as views.iso writes them, for a column at once."""
-    text = np.datetime_as_string(ts.astype("datetime64[us]"), unit="us")
+    text = np.datetime_as_string(ts.astype("datetime64[ns]"), unit="us")
     return [f"{t}Z" for t in text.tolist()]
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from mcp_trading.adapters.calendars import NyseCalendar
+from mcp_trading.adapters.history import BarColumns
 from mcp_trading.domain.sessions import AlwaysOpen
-from mcp_trading.services.market_data.bar_query import price_text
+from mcp_trading.services.market_data.bar_query import columns_view, price_text
 from mcp_trading.services.market_data.bars import Bar, rollup, session_day_start
+from mcp_trading.services.views import iso
 
 
 def ns(text: str) -> int:
@@ -51,3 +54,13 @@ def test_a_daily_rollup_needs_the_session_rule() -> None:
     (0.1 + 0.2, "0.3")])
 def test_prices_are_written_without_float_noise(value: float, text: str) -> None:
     assert price_text(value) == text
+
+
+def test_the_history_view_writes_times_as_every_other_view_does() -> None:
+    ts = np.array([1_262_581_200_000_000_000, 1_767_225_600_123_456_789], dtype=np.int64)
+    one = np.ones(2)
+    view = columns_view(BarColumns(ts, one * 30.57, one, one, one, np.array([5.0, np.nan]),
+                                   one))
+    assert [b["t"] for b in view] == [iso(int(t)) for t in ts]
+    assert [(b["o"], b["v"], b["n"]) for b in view] == [("30.57", "5", None),
+                                                      ("30.57", None, None)]
