@@ -28,6 +28,7 @@ import sys
 import warnings
 from typing import NamedTuple
 
+from mcp_trading.domain.errors import TradingError
 from mcp_trading.kernel import snapshot
 from mcp_trading.kernel.ports import Snapshot
 from mcp_trading.kernel.state import KernelState
@@ -39,7 +40,7 @@ CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 _READ = 1 << 20
 
 
-class SnapshotChildError(RuntimeError):
+class SnapshotChildError(TradingError, RuntimeError):
     """The snapshot child did not finish; the snapshot is skipped (nothing is lost)."""
 
 

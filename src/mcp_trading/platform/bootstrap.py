@@ -6,7 +6,8 @@
                                                  keys and JWTs from that database
     bootstrap(settings, store=MemoryJournalStore(), clock=ManualClock(), feed=..., bus=...,
               authenticator=...)                 any of them replaced (tests, backtests)
-    in_memory(clock=ManualClock())               a kernel over an in-memory journal, opened
+    in_memory(clock=ManualClock())               a kernel over an in-memory journal and an
+                                                 in-memory history store, opened
 
 Every runner (embedded, `serve`, MCP stdio) and every test that needs a platform goes
 through here; nothing monkey-patches a platform's internals to swap an adapter.
@@ -20,6 +21,7 @@ from pathlib import Path
 from mcp_trading.adapters.bus import EventBus
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.history.contract import HistoryStore
+from mcp_trading.adapters.history.memory import MemoryHistoryStore
 from mcp_trading.adapters.store import MemoryJournalStore
 from mcp_trading.config import Settings
 from mcp_trading.domain.instruments import Instrument
@@ -43,8 +45,9 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
 
     `role`/`service`: embedded (every service), or in distributed mode the engine or a replica
     serving `service` (which need `bus`). A given `store` replaces the one DATABASE_URL names
-    (and is not migrated); without `authenticator` the real one is built, which refuses an
-    insecure production secret (InsecureSecretError) before anything else is wired.
+    (and is not migrated), a given `history` the bar store MCP_TRADING_HISTORY_URL names;
+    without `authenticator` the real one is built, which refuses an insecure production
+    secret (InsecureSecretError) before anything else is wired.
 
     MCP_TRADING_FEED=replay without a given `feed`: the replay of `history` (default the bar
     store of the settings), whose symbols become instruments of every process's venue; only a
@@ -61,7 +64,7 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
         feed, replayed = _replay(settings, history, clock, runs_feed=runs_feed,
                                  migrate=role == "embedded")
     platform = Platform(settings, role=role, service=service, bus=bus, quote_bus=quote_bus,
-                        store=store, feed=feed, clock=clock)
+                        store=store, feed=feed, clock=clock, history=history)
     platform.instruments.update(replayed)  # before open(): the kernel recovers with them
     platform.authenticator = authenticator
     return platform
@@ -108,13 +111,15 @@ def in_memory(settings: Settings | None = None, *, clock: Clock | None = None,
               feed: Feed | None = None, authenticator: Authenticates | None = None,
               store: JournalStore | None = None, history: HistoryStore | None = None
               ) -> Platform:
-    """An opened embedded platform over an in-memory journal (projections off): the kernel
-    with the given clock, e.g. a ManualClock for a backtest. Without `settings`, a fresh
-    temporary data directory holds what little goes to disk (logs)."""
+    """An opened embedded platform over an in-memory journal (projections off) and an
+    in-memory history store unless `history` is given: the kernel with the given clock, e.g.
+    a ManualClock for a backtest. Without `settings`, a fresh temporary data directory holds
+    what little goes to disk (logs)."""
     if settings is None:
         settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="mcp-trading-")))
     settings = settings.model_copy(update={"projection": "off"})
     platform = bootstrap(settings, store=store or MemoryJournalStore(), clock=clock, feed=feed,
-                         authenticator=authenticator, history=history)
+                         authenticator=authenticator,
+                         history=MemoryHistoryStore() if history is None else history)
     platform.open()
     return platform

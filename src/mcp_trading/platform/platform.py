@@ -38,6 +38,7 @@ from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.ports import Clock, JournalStore
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.intake import QuoteIntake
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.upkeep import PlatformUpkeep
@@ -47,6 +48,7 @@ from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.spec import Background, Distributed, ServiceSpec, load
 
 if TYPE_CHECKING:  # distributed mode's parts are imported where its roles use them
+    from mcp_trading.adapters.history.contract import HistoryStore
     from mcp_trading.processes.distributed.publisher import EventPublisher
     from mcp_trading.processes.distributed.replica import ReplicaRuntime
 
@@ -97,7 +99,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
     def __init__(self, settings: Settings, *, role: Role = "embedded", service: str | None = None,
                  bus: EventBus | None = None, quote_bus: EventBus | None = None,
                  store: JournalStore | None = None, feed: Feed | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, history: HistoryStore | None = None) -> None:
         """Prefer `platform.bootstrap.bootstrap`, the one place that wires a platform."""
         if role != "embedded" and bus is None:
             raise ValueError(f"the {role} role needs an event bus (REDIS_URL)")
@@ -121,6 +123,8 @@ class Platform(PlatformUpkeep, QuoteIntake):
         self._quotes_bus_error: BaseException | None = None
         self.started_at = time.time_ns()
         self.metrics = Metrics()
+        #: stored history bars (opened on first use; `history` given: that store)
+        self.history = PlatformHistory(settings.resolved_history_url, store=history)
         self.alerts = AlertCenter(webhooks=settings.webhook_urls)
         self.emergency_log = EmergencyLog(settings.resolved_log_dir / "emergency.log")
         self.core = self._service_core()
@@ -304,6 +308,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
             self.order_reads.close()
         if self.ack_trace is not None and self.ack_trace_file is not None:
             self.ack_trace.write(self.ack_trace_file)
+        await asyncio.to_thread(self.history.close)
         close = getattr(self.authenticator, "close", None)
         if close is not None:
             close()
@@ -318,7 +323,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
             accepting=lambda: self.accepting, order_reads=lambda: self.order_reads,
             health=lambda: self.health, last_quote_ns=lambda: self.last_quote_ns,
             alerts=self.alerts, emergency_log=self.emergency_log, metrics=self.metrics,
-            default_account=self.settings.default_account)
+            default_account=self.settings.default_account, history=self.history)
 
     @property
     def kernel_runtime(self) -> Runtime:

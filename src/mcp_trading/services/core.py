@@ -9,6 +9,7 @@
     alerts, emergency_log,    where a command leaves its trace
     metrics
     default_account           the account a request names by default
+    history                   the platform's history bar store (reads off the event loop)
 
 The composition root builds one per platform (`Platform.core`); a service never sees the
 settings, the feed, the bus, the runners or the faces.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from mcp_trading.kernel.kernel import Kernel
     from mcp_trading.kernel.runtime import KernelRuntime
     from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog
+    from mcp_trading.platform.history import PlatformHistory
     from mcp_trading.platform.metrics import Metrics
     from mcp_trading.platform.platform import Health
     from mcp_trading.processes.distributed.replica import ReplicaRuntime
@@ -36,7 +38,7 @@ Runtime: TypeAlias = "KernelRuntime | ReplicaRuntime"
 class ServiceCore:
     __slots__ = ("_accepting", "_durable", "_health", "_last_quote", "_order_reads", "_runtime",
                  "_started", "_unavailable", "alerts", "default_account", "emergency_log",
-                 "metrics")
+                 "history", "metrics")
 
     def __init__(self, *, runtime: Callable[[], Runtime | None],
                  started_runtime: Callable[[], Runtime],
@@ -44,7 +46,8 @@ class ServiceCore:
                  unavailable_reason: Callable[[], str | None], accepting: Callable[[], bool],
                  order_reads: Callable[[], OrderReader | None], health: Callable[[], Health],
                  last_quote_ns: Callable[[], int], alerts: AlertCenter,
-                 emergency_log: EmergencyLog, metrics: Metrics, default_account: str) -> None:
+                 emergency_log: EmergencyLog, metrics: Metrics, default_account: str,
+                 history: PlatformHistory) -> None:
         self._runtime = runtime
         self._started = started_runtime
         self._durable = durable
@@ -57,6 +60,7 @@ class ServiceCore:
         self.emergency_log = emergency_log
         self.metrics = metrics
         self.default_account = default_account
+        self.history = history
 
     @property
     def runtime(self) -> Runtime | None:

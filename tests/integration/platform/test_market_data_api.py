@@ -234,9 +234,11 @@ def test_quotes_become_one_minute_bars(harness: Harness) -> None:
 
     body = harness.client.get("/bars/AAPL", headers=VIEWER).json()
 
-    assert body == {"symbol": "AAPL", "timeframe": "1Min", "bars": [
+    assert body == {"symbol": "AAPL", "timeframe": "1Min", "source": "simulator",
+                    "adjustment": "raw", "adjusted": False, "note": None,
+                    "next_page_token": None, "bars": [
         {"t": "2026-01-01T00:00:00.000000Z", "o": "100.00", "h": "101.50", "l": "99.25",
-         "c": "100.75", "n": 4, "volume": None}]}
+         "c": "100.75", "v": None, "n": 4}]}
 
 
 def test_bars_roll_up_to_longer_timeframes_and_honour_start_end_and_limit(harness: Harness) -> None:

@@ -69,7 +69,7 @@ I64 = npt.NDArray[np.int64]
 Progress = Callable[[ImportProgress], None]
 
 
-class _RefusedError(Exception):
+class _RefusedError(InvalidError):
     """A fault at a record (0-based index in the file); becomes an InvalidError with its row."""
 
     def __init__(self, index: int, reason: str) -> None:

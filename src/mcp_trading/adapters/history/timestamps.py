@@ -21,6 +21,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mcp_trading.domain.errors import InvalidError
+
 __all__ = ["EXCHANGE_TZ", "TimeKind", "TimeParseError", "day_starts", "kind_of_times", "midnights_to_days",
            "parse_times"]
 
@@ -31,7 +33,7 @@ _OFFSET = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
 TimeKind = str  # "date" | "instant" (with offset) | "local" (exchange time)
 
 
-class TimeParseError(Exception):
+class TimeParseError(InvalidError):
     """The value at `index` of the batch is not a time of the file's kind."""
 
     def __init__(self, index: int, value: object, reason: str) -> None:

@@ -14,13 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from mcp_trading.faces.order_schema import Number
 
 __all__ = [
-    "AccountOut", "AccountsOut", "AlertsOut", "BarsOut", "ClockOut", "ExposuresOut", "HaltOut",
-    "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
+    "AccountOut", "AccountsOut", "AlertsOut", "BarOut", "BarsOut", "ClockOut", "ExposuresOut",
+    "HaltOut", "HistoryOut", "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProviderChangeOut", "ProvidersOut",
-    "QuoteOut", "QuotesOut",
-    "RiskStatusOut", "SubmitOut", "SymbolsOut",
+    "QuoteOut", "QuotesOut", "RiskStatusOut", "SeriesOut", "SubmitOut", "SymbolsOut",
 ]
 
 
@@ -44,10 +43,38 @@ class SymbolsOut(_Out):
     symbols: list[dict[str, Any]]
 
 
+class BarOut(_Out):
+    t: str
+    o: str
+    h: str
+    l: str  # noqa: E741 - Alpaca's name for the low
+    c: str
+    v: str | None
+    n: int | None
+
+
 class BarsOut(_Out):
     symbol: str
     timeframe: str
-    bars: list[dict[str, Any]]
+    source: str
+    adjustment: Literal["raw", "all"]
+    adjusted: bool
+    note: str | None
+    bars: list[BarOut]
+    next_page_token: str | None
+
+
+class SeriesOut(_Out):
+    symbol: str
+    source: str
+    timeframe: str
+    first: str
+    last: str
+    bars: int
+
+
+class HistoryOut(_Out):
+    series: list[SeriesOut]
 
 
 class ClockOut(_Out):

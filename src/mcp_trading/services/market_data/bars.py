@@ -14,15 +14,18 @@ is not stored (it is incomplete), so the minute of a restart has a partial bar.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mcp_trading.adapters.store.schema import bars as bars_table
 from mcp_trading.domain.market import Quote
+from mcp_trading.domain.sessions import SessionCalendar
 
 __all__ = [
     "MAX_MINUTE_ROWS",
@@ -33,11 +36,14 @@ __all__ = [
     "SqlBarStore",
     "max_limit",
     "rollup",
+    "session_day_start",
 ]
 
 MINUTE_NS = 60 * 1_000_000_000
-#: Timeframe name -> minutes per bar. Buckets are aligned on UTC (epoch multiples).
-TIMEFRAMES: dict[str, int] = {"1Min": 1, "5Min": 5, "15Min": 15, "30Min": 30, "1Hour": 60}
+#: Timeframe name -> minutes per bar. Intraday buckets are aligned on UTC (epoch multiples);
+#: a `1Day` bar is one trading session (`day_start` names it; 1440 bounds the rows read).
+TIMEFRAMES: dict[str, int] = {"1Min": 1, "5Min": 5, "15Min": 15, "30Min": 30, "1Hour": 60,
+                              "1Day": 1440}
 #: A query reads at most this many 1-minute rows (bounds memory and time per request).
 MAX_MINUTE_ROWS = 60_000
 _MAX_LIMIT = 10_000
@@ -157,15 +163,56 @@ class BarAggregator:
         return None if bar is None else bar.done(symbol)
 
 
-def rollup(minute_bars: Iterable[Bar], timeframe: str) -> list[Bar]:
-    """Roll ascending 1-minute bars into `timeframe` bars aligned on UTC."""
+#: a calendar's time zone, where its trading day begins (a daily bar's ts)
+_CALENDAR_ZONES: dict[str, tzinfo] = {"nyse": ZoneInfo("America/New_York")}
+
+
+def session_day_start(calendar: SessionCalendar) -> Callable[[int], int | None]:
+    """ts -> the ts of its session's daily bar: midnight of the trading day in the calendar's
+    time zone (America/New_York for the NYSE, UTC for always_open), like the history store's
+    1Day bars; None outside a session. Raises CalendarRangeError outside a loaded schedule."""
+    zone = _CALENDAR_ZONES.get(calendar.name, UTC)
+    days: dict[str, int] = {}
+
+    def day_start(ts: int) -> int | None:
+        session = calendar.session_at(ts)
+        if not session.open_ns <= ts < session.close_ns:
+            return None
+        start = days.get(session.day)
+        if start is None:
+            midnight = datetime.fromisoformat(session.day).replace(tzinfo=zone)
+            start = days[session.day] = int(midnight.timestamp()) * 1_000_000_000
+        return start
+
+    return day_start
+
+
+def rollup(minute_bars: Iterable[Bar], timeframe: str, *,
+           day_start: Callable[[int], int | None] | None = None) -> list[Bar]:
+    """Roll ascending 1-minute bars into `timeframe` bars.
+
+    Intraday buckets are aligned on UTC. `1Day` needs `day_start`: a minute's session, as
+    the ts of that trading day's bar (midnight in the exchange's time zone), or None for a
+    minute outside every session (it is left out, as a daily bar covers the session only).
+    """
     minutes = TIMEFRAMES[timeframe]
     if minutes == 1:
         return list(minute_bars)
     size = minutes * MINUTE_NS
+
+    def intraday(ts: int) -> int | None:
+        return ts - ts % size
+
+    bucket: Callable[[int], int | None] = intraday
+    if timeframe == "1Day":
+        if day_start is None:
+            raise ValueError("a 1Day roll-up needs day_start (the session of a minute)")
+        bucket = day_start
     out: list[Bar] = []
     for bar in minute_bars:
-        start = bar.ts - bar.ts % size
+        start = bucket(bar.ts)
+        if start is None:
+            continue
         if out and out[-1].ts == start:
             last = out[-1]
             volume = (None if last.volume is None or bar.volume is None

@@ -34,16 +34,27 @@ _TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server closes a client that do
 _ROOM_WAIT_S = 5.0  # a reply queue full this long: the client sends but does not read
 _FLUSH_WAIT_S = 10.0  # then how long the queued replies and the error may take to go out
 
-DESCRIPTION = """Latest quotes, instruments, the market clock, 1-minute bars with stored history,
-and a WebSocket quote stream.
+DESCRIPTION = """Latest quotes, instruments, the market clock, bars (stored history and the live
+feed's), and a WebSocket quote stream.
 
 `GET /health` is public: `market_data_status` is `streaming` (quotes are fresh), `stale`
 (the newest quote is older than the stale threshold) or `down` (no quote yet); `status` is
 `healthy`, `degraded` or `down` accordingly.
 
-**Bars** are built from quotes: o/h/l/c are marks (last trade, else mid), `n` counts the quotes
-folded in. `volume` is `null`: the simulator quotes top-of-book sizes but reports no trades, and
-quoted size is not traded volume. Timeframes: """ + ", ".join(TIMEFRAMES) + """.
+**Bars** `GET /bars/{symbol}?timeframe=1Day&start=2010-01-01&end=2010-12-31&adjustment=raw`:
+`t` (bar start, UTC), `o`, `h`, `l`, `c` (decimal strings), `v` (volume or `null`), `n` (quotes
+folded in, `null` for stored history). Stored history (imports, providers) answers when a
+stored source serves the timeframe (the finest series that divides it, rolled up; a `1Day` bar
+is one trading session, its `t` midnight of that day in the exchange's time zone); otherwise
+the live feed's bars answer, `source` naming the feed (`source=simulator` asks for them). The
+live feed's bars are built from quotes: o/h/l/c are marks (last trade, else mid); `v` is
+`null`: the simulator quotes top-of-book sizes but reports no trades, and quoted size is not
+traded volume. `adjustment=all` applies the stored adjustment factor (splits, dividends);
+where none is known the reply says `adjusted: false` with a `note`. `start`/`end`: RFC 3339
+or `YYYY-MM-DD` (UTC; an `end` date takes in that whole day). A read from `start` that leaves
+bars behind answers `next_page_token`: send it back with the same parameters for the next page.
+Timeframes: """ + ", ".join(TIMEFRAMES) + """. `GET /history` lists the stored series;
+`GET /symbols?history=true` adds them per symbol and lists the symbols known from history only.
 
 **Stream** `/ws/quotes`: send `{"action": "subscribe", "symbols": ["AAPL"]}` (or `["*"]`),
 `{"action": "unsubscribe", "symbols": [...]}` or `{"action": "ping"}`. The server answers
@@ -74,9 +85,14 @@ def build(platform: Platform) -> FastAPI:
     async def quotes(request: Request, symbols: str | None = None) -> Response:
         return FastJSON(svc.quotes(principal_of(request), symbols))
 
-    @router.get("/symbols", tags=["reference"], summary="Instruments and their trading increments")
-    async def symbols(request: Request) -> Response:
-        return FastJSON(svc.symbols(principal_of(request)))
+    @router.get("/symbols", tags=["reference"],
+                summary="Instruments and their trading increments; `history=true` adds each "
+                        "one's stored series and the symbols known from history only")
+    async def symbols(request: Request, history: bool = False) -> Response:
+        principal = principal_of(request)
+        if history:
+            return FastJSON(await svc.symbols_with_history(principal))
+        return FastJSON(svc.symbols(principal))
 
     @router.get("/clock", tags=["reference"], summary="Market clock: open now, session, next open "
                 "and close")
@@ -84,13 +100,22 @@ def build(platform: Platform) -> FastAPI:
         return FastJSON(svc.market_clock(principal_of(request)))
 
     @router.get("/bars/{symbol}", tags=["bars"],
-                summary="Bars (ascending): from `start`, else the latest up to `end`; volume is "
-                        "null for the simulator")
+                summary="Bars (ascending): stored history, else the live feed's; from `start` "
+                        "(paged by `next_page_token`), else the latest up to `end`")
     async def bars(request: Request, symbol: str, *, timeframe: str | None = None,
                    start: str | None = None, end: str | None = None,
-                   limit: str | None = None) -> Response:
+                   limit: str | None = None, adjustment: str | None = None,
+                   source: str | None = None, page_token: str | None = None) -> Response:
         return FastJSON(await svc.history(principal_of(request), symbol, timeframe=timeframe,
-                                          start=start, end=end, limit=limit))
+                                          start=start, end=end, limit=limit,
+                                          adjustment=adjustment, source=source,
+                                          page_token=page_token))
+
+    @router.get("/history", tags=["bars"],
+                summary="The stored history series (of `symbol`): source, timeframe, first and "
+                        "last bar, bar count")
+    async def history(request: Request, symbol: str | None = None) -> Response:
+        return FastJSON({"series": await svc.list_history(principal_of(request), symbol)})
 
     router.add_api_websocket_route("/ws/quotes", _stream(platform, svc))
 

@@ -26,10 +26,12 @@ from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.sessions import SessionCalendar
 from mcp_trading.platform.alert_center import Severity
+from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.platform import Platform
-from mcp_trading.security.access import parse_time, require
+from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
+from mcp_trading.services.market_data.bar_query import BarQuery, parse_query
 from mcp_trading.services.market_data.bars import (
     TIMEFRAMES,
     Bar,
@@ -37,7 +39,9 @@ from mcp_trading.services.market_data.bars import (
     SqlBarStore,
     max_limit,
     rollup,
+    session_day_start,
 )
+from mcp_trading.services.market_data.history import HistoryReads, bars_reply
 from mcp_trading.services.market_data.stream import QuoteHub
 from mcp_trading.services.views import iso, quote_view
 
@@ -49,13 +53,12 @@ log = logging.getLogger("mcp_trading.market_data")
 FEED_STATUS_TO_HEALTH = {"streaming": "healthy", "stale": "degraded", "down": "down"}
 _QUEUE_SIZE = 10_000  # quotes buffered for this consumer; the pump drops the oldest beyond
 _FLUSH_S = 1.0
-_DEFAULT_LIMIT = 1000
 
 
 def _bar_view(bar: Bar) -> dict[str, Any]:
     return {"t": iso(bar.ts), "o": str(bar.open), "h": str(bar.high), "l": str(bar.low),
-            "c": str(bar.close), "n": bar.n,
-            "volume": None if bar.volume is None else str(bar.volume)}
+            "c": str(bar.close), "v": None if bar.volume is None else str(bar.volume),
+            "n": bar.n}
 
 
 _services: weakref.WeakKeyDictionary[Platform, MarketDataService] = weakref.WeakKeyDictionary()
@@ -64,9 +67,11 @@ _services: weakref.WeakKeyDictionary[Platform, MarketDataService] = weakref.Weak
 class MarketDataService:
     def __init__(self, core: ServiceCore, *, instruments: dict[str, Instrument],
                  calendar: SessionCalendar, quote_listeners: list[asyncio.Queue[Quote]],
-                 feed_name: str, bars_url: str, clock: Any = None) -> None:
+                 feed_name: str, bars_url: str, history: PlatformHistory,
+                 clock: Any = None) -> None:
         """`quote_listeners`: the platform's fan-out of every quote (this service adds its
-        queue while it runs); `bars_url`: the database completed bars are written to."""
+        queue while it runs); `bars_url`: the database completed bars are written to;
+        `history`: the platform's stored history."""
         self.core = core
         self.instruments = instruments
         self.calendar = calendar
@@ -75,6 +80,8 @@ class MarketDataService:
         self.bars_url = bars_url
         self.clock = clock or WallClock()
         self.bars = BarAggregator()
+        self.stored = HistoryReads(history, feed_name=feed_name, instruments=instruments)
+        self._day_start = session_day_start(calendar)
         self.hub = QuoteHub(instruments, self._latest)
         self._store: SqlBarStore | None = None
         self.store_error: str | None = None
@@ -88,7 +95,7 @@ class MarketDataService:
             svc = _services[platform] = cls(
                 platform.core, instruments=platform.instruments, calendar=platform.calendar,
                 quote_listeners=platform.quote_listeners, feed_name=platform.feed.name,
-                bars_url=platform.settings.resolved_database_url)
+                bars_url=platform.settings.resolved_database_url, history=platform.history)
         return svc
 
     # ---- quotes, instruments, clock -------------------------------------------------------
@@ -100,7 +107,12 @@ class MarketDataService:
         return None if book is None else book.quote
 
     def _known(self, symbol: str) -> str:
+        """A symbol the live feed quotes (one known from history only has no quotes)."""
         name = symbol.strip().upper()
+        if name not in self.instruments and name in self.stored.history.cached_symbols():
+            raise NotFoundError(f"no quotes for {name}: it is known from stored history only "
+                                f"and no live feed quotes it; GET /bars/{name} serves its "
+                                "history", code="NO_QUOTE", field="symbol")
         if name not in self.instruments:
             raise NotFoundError(f"unknown symbol {symbol!r}; GET /symbols lists "
                                 f"the {len(self.instruments)} known symbols", code="UNKNOWN_SYMBOL",
@@ -149,6 +161,16 @@ class MarketDataService:
                  "currency": i.currency, "tradable": i.tradable}
                 for i in self.instruments.values()]
 
+    async def symbols_with_history(self, principal: Principal | None) -> list[dict[str, Any]]:
+        """The instruments with their stored series, then the history-only symbols."""
+        return await self.stored.symbols(self.symbols(principal))
+
+    async def list_history(self, principal: Principal | None,
+                           symbol: str | None = None) -> list[dict[str, Any]]:
+        """The stored history series (of one symbol): source, timeframe, first, last, bars."""
+        require(principal, Role.VIEWER)
+        return await self.stored.series(symbol)
+
     def market_clock(self, principal: Principal | None) -> dict[str, Any]:
         """The session calendar's view of now: open or not, this session, next open and close."""
         require(principal, Role.VIEWER)
@@ -165,27 +187,56 @@ class MarketDataService:
                             "close": iso(session.close_ns)},
                 "next_open": iso(next_open), "next_close": iso(session.close_ns)}
 
-    # ---- bars -----------------------------------------------------------------------------
+    # ---- bars ----------------------------------------------------------------------------
     async def history(self, principal: Principal | None, symbol: str, *, timeframe: str | None,
-                      start: str | None, end: str | None, limit: str | None) -> dict[str, Any]:
-        """Completed bars, ascending: the first `limit` from `start`, else the latest to `end`."""
+                      start: str | None, end: str | None, limit: str | None,
+                      adjustment: str | None = None, source: str | None = None,
+                      page_token: str | None = None) -> dict[str, Any]:
+        """Bars, ascending: the first `limit` from `start` (paged), else the latest to `end`.
+
+        Stored history when a stored source serves the timeframe, else the live feed's bars
+        (the rule: market_data/history.py)."""
         require(principal, Role.VIEWER)
-        name = self._known(symbol)
-        tf = timeframe or "1Min"
-        if tf not in TIMEFRAMES:
-            raise InvalidError(f"timeframe: {tf!r} is not allowed; use one "
-                               "of: " + ", ".join(TIMEFRAMES), code="INVALID_PARAMETER", field="timeframe")
-        t0, t1 = parse_time("start", start), parse_time("end", end)
-        if t0 is not None and t1 is not None and t0 > t1:
-            raise InvalidError(f"start: {start} is after end {end}; start "
-                               "must be at or before end", code="INVALID_PARAMETER", field="start")
-        n = _parse_limit(limit, max_limit(tf))
-        rows = n * TIMEFRAMES[tf]
+        query = parse_query(symbol, timeframe=timeframe, start=start, end=end, limit=limit,
+                            adjustment=adjustment, source=source, page_token=page_token)
+        name = query.symbol
+        if not await self.stored.known(name):
+            raise NotFoundError(f"unknown symbol {symbol!r}; GET /symbols?history=true lists "
+                                "the known symbols", code="UNKNOWN_SYMBOL", field="symbol")
+        reply = await self.stored.bars(query)
+        if reply is not None:
+            return reply
+        if name not in self.instruments:
+            if query.read_source == self.feed_name:
+                raise NotFoundError(f"no {self.feed_name} bars for {name}: the live feed does "
+                                    "not quote it (it is known from stored history only); "
+                                    "leave out source to read its history",
+                                    code="NO_BARS", field="source")
+            raise await self.stored.no_bars(query)
+        return await self._live_bars(query)
+
+    async def _live_bars(self, query: BarQuery) -> dict[str, Any]:
+        """The live feed's bars: 1-minute bars rolled up; a forward read pages by token."""
+        tf = query.timeframe
+        n = query.page_limit(max_limit(tf))
+        t0 = query.from_ts
         latest = t0 is None
-        minute_bars = await self._minute_bars(name, t0, t1, rows, latest=latest)
-        out = rollup(minute_bars, tf)
-        out = out[-n:] if latest else out[:n]
-        return {"symbol": name, "timeframe": tf, "bars": [_bar_view(b) for b in out]}
+        rows = (n if latest else n + 1) * TIMEFRAMES[tf]
+        minute_bars = await self._minute_bars(query.symbol, t0, query.end, rows, latest=latest)
+        try:
+            out = rollup(minute_bars, tf, day_start=self._day_start)
+        except CalendarRangeError as exc:
+            raise UnavailableError(str(exc), code="CALENDAR_RANGE") from None
+        next_start = None
+        if latest:
+            out = out[-n:]
+        elif len(out) > n:
+            next_start, out = out[n].ts, out[:n]
+        elif len(minute_bars) >= rows and len(out) > 1:  # the read ended inside the last bar
+            next_start, out = out[-1].ts, out[:-1]
+        return bars_reply(query, source=self.feed_name, adjusted=False,
+                          bars=[_bar_view(b) for b in out], next_start=next_start,
+                          what=f"the {self.feed_name} feed's bars")
 
     async def _minute_bars(self, symbol: str, start: int | None, end: int | None, rows: int, *,
                            latest: bool) -> list[Bar]:
@@ -291,20 +342,6 @@ class MarketDataService:
                 "bars": {"aggregating": self._active is not None,
                          "pending_writes": self.bars.pending_count, "store_error": self.store_error},
                 "stream_clients": len(self.hub.clients)}
-
-
-def _parse_limit(limit: str | None, most: int) -> int:
-    if limit is None or not limit.strip():
-        return min(_DEFAULT_LIMIT, most)
-    try:
-        n = int(limit)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= most:
-        raise InvalidError(f"limit: {limit!r} is not allowed; use a whole "
-                           f"number from 1 to {most} for this timeframe", code="INVALID_PARAMETER",
-                           field="limit")
-    return n
 
 
 def background(platform: Platform) -> MarketDataService:

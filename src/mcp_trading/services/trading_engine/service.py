@@ -20,6 +20,7 @@ from mcp_trading.domain.errors import (
     RefusedError,
     TradingError,
     UnavailableError,
+    UnknownSymbolError,
     kind_of,
 )
 from mcp_trading.domain.numbers import PRICE, QUANTITY
@@ -84,6 +85,8 @@ class TradingService:
         except IdempotentRetryError as retry:  # a retry of a closed order: answered as it is
             view = order_row_view(closed_order_row(self.core, retry.order_id, account_id))
             return view, view["status"] != OrderStatus.REJECTED.value
+        except UnknownSymbolError as unknown:
+            raise await self._unknown_symbol(unknown) from None
         await self.core.durable()
         metrics = self.core.metrics
         metrics.order_ack.observe(time.perf_counter() - started)
@@ -128,6 +131,8 @@ class TradingService:
             except TradingError as exc:
                 if kind_of(exc) is None:  # a fault fails the whole batch, as before
                     raise
+                if isinstance(exc, UnknownSymbolError):
+                    exc = await self._unknown_symbol(exc)
                 results.append(exc)
                 placed.append(None)
                 continue
@@ -143,6 +148,21 @@ class TradingService:
             view = order_view(done)
             results[slot] = view if accepted else OrderRejectedError(view)
         return results
+
+    async def _unknown_symbol(self, unknown: UnknownSymbolError) -> TradingError:
+        """The refusal of an order for a symbol the venue does not know: one known from
+        stored history only is named as such (the venue trades what a live feed quotes)."""
+        try:
+            history = await self.core.history.symbols(refresh=True)
+        except UnavailableError:
+            return unknown
+        if unknown.symbol not in history:
+            return unknown
+        return InvalidError(f"symbol: {unknown.symbol} has stored history but no live quotes; "
+                            "the live venue trades only symbols a live feed quotes (use its "
+                            "history for backtests and analytics, or replay it as the live "
+                            "feed)", code="NO_LIVE_QUOTES", field="symbol",
+                            extra={"symbol": unknown.symbol})
 
     def get_order(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
         caller = require(principal, Role.VIEWER)

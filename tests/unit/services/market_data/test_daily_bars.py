@@ -1,0 +1,66 @@
+"""Live 1Day bars: one per trading session, named like the history store's daily bars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from mcp_trading.adapters.calendars import NyseCalendar
+from mcp_trading.adapters.history import BarColumns
+from mcp_trading.domain.sessions import AlwaysOpen
+from mcp_trading.services.market_data.bar_query import columns_view, price_text
+from mcp_trading.services.market_data.bars import Bar, rollup, session_day_start
+from mcp_trading.services.views import iso
+
+
+def ns(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 10**9
+
+
+def minute(at: str, price: str) -> Bar:
+    p = Decimal(price)
+    return Bar("AAPL", ns(at), p, p, p, p, 1)
+
+
+def test_nyse_minutes_roll_into_their_session_named_by_midnight_in_new_york() -> None:
+    day = session_day_start(NyseCalendar(start="2024-01-01", end="2024-12-31"))
+    bars = [minute("2024-03-08T14:30:00", "10"), minute("2024-03-08T20:59:00", "12"),
+            minute("2024-03-08T22:00:00", "99"),  # after the close: not in the daily bar
+            minute("2024-03-11T13:30:00", "11"),  # first session after the DST change
+            minute("2024-03-11T19:59:00", "9")]
+    out = rollup(bars, "1Day", day_start=day)
+    assert [(b.ts, b.open, b.high, b.low, b.close, b.n) for b in out] == [
+        (ns("2024-03-08T05:00:00"), 10, 12, 10, 12, 2),  # EST
+        (ns("2024-03-11T04:00:00"), 11, 11, 9, 9, 2)]  # EDT
+
+
+def test_always_open_days_are_utc_days() -> None:
+    out = rollup([minute("2026-01-01T23:59:00", "1"), minute("2026-01-02T00:00:00", "2")],
+                 "1Day", day_start=session_day_start(AlwaysOpen()))
+    assert [b.ts for b in out] == [ns("2026-01-01T00:00:00"), ns("2026-01-02T00:00:00")]
+
+
+def test_a_daily_rollup_needs_the_session_rule() -> None:
+    with pytest.raises(ValueError, match="day_start"):
+        rollup([minute("2026-01-01T00:00:00", "1")], "1Day")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (30.57, "30.57"), (127.0, "127.0"), (0.0001, "0.0001"), (1e-05, "0.00001"),
+    (213.43 * (27.503267796595 / 214.01) / 213.43 * 214.01, "27.503267796595"),
+    (0.1 + 0.2, "0.3")])
+def test_prices_are_written_without_float_noise(value: float, text: str) -> None:
+    assert price_text(value) == text
+
+
+def test_the_history_view_writes_times_as_every_other_view_does() -> None:
+    ts = np.array([1_262_581_200_000_000_000, 1_767_225_600_123_456_789], dtype=np.int64)
+    one = np.ones(2)
+    view = columns_view(BarColumns(ts, one * 30.57, one, one, one, np.array([5.0, np.nan]),
+                                   one))
+    assert [b["t"] for b in view] == [iso(int(t)) for t in ts]
+    assert [(b["o"], b["v"], b["n"]) for b in view] == [("30.57", "5", None),
+                                                      ("30.57", None, None)]
