@@ -2,8 +2,8 @@
 TIME_SERIES_INTRADAY and GLOBAL_QUOTE, throttle and error bodies included, on 127.0.0.1.
 
 Its daily data is real: the public-domain Quandl WIKI prices shipped as the platform's
-sample (`src/mcp_trading/data/sample/stocks.csv.gz`) when that file is present, else the
-AAPL and IBM rows of January 2010 typed in from it below. Intraday bars exist only where a
+sample (`src/mcp_trading/data/sample/stocks.csv.gz`; the file's tickers, GOOG and FB not
+renamed). Intraday bars exist only where a
 test puts them (`fake.intraday[(symbol, "5min")] = [...]`): no prices are made up.
 
 Scriptable per test:
@@ -46,48 +46,15 @@ INFORMATION = ("Thank you for using Alpha Vantage! Our standard API rate limit i
 BAD_KEY = ("the parameter apikey is invalid or missing. Please claim your free API key on "
            "(https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds.")
 
-# Ticker, Date, Open, High, Low, Close, Volume: the sample file's rows (Quandl WIKI, public domain)
-_TYPED_IN = """\
-AAPL,2010-01-04,213.43,214.5,212.38,214.01,17633200
-AAPL,2010-01-05,214.6,215.59,213.25,214.38,21496600
-AAPL,2010-01-06,214.38,215.23,210.75,210.97,19720000
-AAPL,2010-01-07,211.75,212.0,209.05,210.58,17040400
-AAPL,2010-01-08,210.3,212.0,209.06,211.98,15986100
-AAPL,2010-01-11,212.8,213.0,208.45,210.11,16508200
-AAPL,2010-01-12,209.19,209.77,206.42,207.72,21230700
-AAPL,2010-01-13,207.87,210.93,204.1,210.65,21639000
-AAPL,2010-01-14,210.11,210.46,209.02,209.43,15460500
-AAPL,2010-01-15,210.93,211.6,205.87,205.93,21216700
-AAPL,2010-01-19,208.33,215.19,207.24,215.04,26071700
-AAPL,2010-01-20,214.91,215.55,209.5,211.725,21862600
-AAPL,2010-01-21,212.08,213.3138,207.21,208.072,21719800
-AAPL,2010-01-22,206.78,207.5,197.16,197.75,31491700
-AAPL,2010-01-25,202.51,204.7,200.19,203.075,38060700
-AAPL,2010-01-26,205.95,213.71,202.58,205.94,66682500
-AAPL,2010-01-27,206.85,210.58,199.531,207.884,61520300
-AAPL,2010-01-28,204.93,205.5,198.7,199.29,41910800
-AAPL,2010-01-29,201.08,202.2,190.25,192.063,44498300
-IBM,2010-01-04,131.18,132.97,130.85,132.45,6155300
-IBM,2010-01-05,131.68,131.85,130.1,130.85,6841400
-IBM,2010-01-06,130.68,131.49,129.81,130.0,5605300
-IBM,2010-01-07,129.87,130.25,128.91,129.55,5840600
-IBM,2010-01-08,129.07,130.9199,129.05,130.85,4197200
-"""
-
 Row = tuple[str, str, str, str, str, str]  # date-or-stamp, open, high, low, close, volume
 
 
 def _daily_rows() -> dict[str, list[Row]]:
     rows: dict[str, list[Row]] = {}
-    if SAMPLE.exists():
-        with gzip.open(SAMPLE, "rt", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader)  # Ticker,Date,Open,High,Low,Close,Volume,Adj Close
-            for ticker, day, o, h, lo, c, v, *_ in reader:
-                rows.setdefault(ticker, []).append((day, o, h, lo, c, v))
-    else:
-        for line in _TYPED_IN.splitlines():
-            ticker, day, o, h, lo, c, v = line.split(",")
+    with gzip.open(SAMPLE, "rt", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)  # Ticker,Date,Open,High,Low,Close,Volume,Adj Close
+        for ticker, day, o, h, lo, c, v, *_ in reader:
             rows.setdefault(ticker, []).append((day, o, h, lo, c, v))
     return rows
 

@@ -82,7 +82,8 @@ def test_intraday_bars_are_labelled_by_their_start_in_eastern_time(
 
 def test_a_global_quote_has_the_price_on_both_sides_and_its_days_close_time(
         fake: tuple[FakeAlphaVantage, str]) -> None:
-    _, url = fake
+    av, url = fake
+    av.as_of = "2010-01-08"
     quote = asyncio.run(provider(url).fetch_quote("IBM"))  # the clock is long after that day
     assert (quote.symbol, quote.bid, quote.ask, quote.last) == (
         "IBM", Decimal("130.85"), Decimal("130.85"), Decimal("130.85"))
