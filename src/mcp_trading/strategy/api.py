@@ -84,7 +84,7 @@ class StrategyContext(Protocol):
     def symbols(self) -> tuple[str, ...]:
         """The symbols of the run, in the order bars of one timestamp are delivered."""
 
-    def submit(self, symbol: str, side: str, qty: Decimal | int | str, type: str = "market",  # noqa: A002
+    def submit(self, symbol: str, side: str, qty: Decimal | int | str, *, type: str = "market",
                limit_price: Decimal | float | str | None = None,
                stop_price: Decimal | float | str | None = None, time_in_force: str = "day",
                client_order_id: str | None = None) -> str:
@@ -93,7 +93,7 @@ class StrategyContext(Protocol):
     def cancel(self, order_id: str) -> None:
         """Ask to cancel one of the strategy's working orders."""
 
-    def replace(self, order_id: str, qty: Decimal | int | str | None = None,
+    def replace(self, order_id: str, *, qty: Decimal | int | str | None = None,
                 limit_price: Decimal | float | str | None = None,
                 stop_price: Decimal | float | str | None = None) -> str:
         """Replace a working order; returns the new order's id."""

@@ -42,8 +42,8 @@ def parameter_error(name: str, message: str, **extra: Any) -> InvalidError:
                         field=f"params.{name}", extra=extra or None)
 
 
-def param(default: _T, *, min: float | Decimal | None = None,  # noqa: A002 - the schema's word
-          max: float | Decimal | None = None,  # noqa: A002
+def param(default: _T, *, min: float | Decimal | None = None,  # the schema's words
+          max: float | Decimal | None = None,
           choices: tuple[str, ...] | None = None, description: str = "") -> _T:
     """A parameter field: its default, optional inclusive bounds or choices, a description."""
     meta = {"min": min, "max": max, "choices": choices, "description": description}
@@ -145,10 +145,10 @@ def _value(field: dataclasses.Field[Any], kind: type, raw: object) -> object:
         raise parameter_error(name, f"is {_shown(raw)}; use one of: {', '.join(choices)}",
                               allowed=list(choices))
     low, high = meta.get("min"), meta.get("max")
-    if low is not None and value < low:  # type: ignore[operator]
+    if low is not None and value < low:
         raise parameter_error(name, f"is {_json(value)}, below its minimum {_json(low)}",
                               minimum=_json(low))
-    if high is not None and value > high:  # type: ignore[operator]
+    if high is not None and value > high:
         raise parameter_error(name, f"is {_json(value)}, above its maximum {_json(high)}",
                               maximum=_json(high))
     return value
