@@ -133,6 +133,13 @@ class Settings(BaseSettings):
                                "(0: only on `mcp-trading journal project`).")
     min_free_disk_mb: int = Field(500, ge=0, description="Health: degraded below this free space.")
 
+    # strategies
+    strategy_dir: Path | None = Field(
+        None, description="A directory of user strategy files (*.py, each defining Strategy "
+                          "subclasses with a name), loaded after the built-ins; a file that "
+                          "fails to import is reported and skipped. Its code runs in the "
+                          "strategies service: trust it like the platform's own.")
+
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added
         to the registry) MCP_TRADING_PORT_<NAME> or its spec's default."""
