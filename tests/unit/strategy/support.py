@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.conftest import in_ci
 
 import mcp_trading
 from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.strategy.api import Strategy, StrategyBar
 from mcp_trading.strategy.vector import Decision
-from tests.conftest import in_ci
 
 #: the bokeh sample (h13-import ships it in the package; until then the wheel in /tmp/bsd)
 PACKAGED = Path(mcp_trading.__file__).parent / "data" / "sample" / "stocks.csv.gz"

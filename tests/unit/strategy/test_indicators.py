@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.unit.strategy.support import sample_bars
 
 from mcp_trading.strategy import indicators as ind
-from tests.unit.strategy.support import sample_bars
 
 F64 = npt.NDArray[np.float64]
 REL = 1e-9
