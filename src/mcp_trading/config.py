@@ -221,6 +221,13 @@ class Settings(BaseSettings):
             return chain
         return ["alphavantage"] if self.alphavantage_api_key is not None else []
 
+    # strategies
+    strategy_dir: Path | None = Field(
+        None, description="A directory of user strategy files (*.py, each defining Strategy "
+                          "subclasses with a name), loaded after the built-ins; a file that "
+                          "fails to import is reported and skipped. Its code runs in the "
+                          "strategies service: trust it like the platform's own.")
+
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added
         to the registry) MCP_TRADING_PORT_<NAME> or its spec's default."""
