@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -159,7 +160,7 @@ def _check_inputs(days: Sequence[int], closes: Mapping[str, Sequence[Mark]], cas
     if not days:
         raise InvalidError("days is empty; an equity curve needs at least one day's close",
                            field="days")
-    if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(days)):
         raise InvalidError("days must be strictly increasing close times", field="days")
     for symbol, series in closes.items():
         if len(series) != len(days):

@@ -37,12 +37,14 @@ Ours alone (empyrical has no such function, so the tests use hand-computed cases
 - `best_day`, `worst_day`: the largest and smallest daily return.
 
 Undefined is null (None), never NaN or infinity, so the JSON stays valid; `notes` says why:
-fewer than 2 returns (no volatility, Sharpe or Sortino), flat returns (std 0: Sharpe null,
-where empyrical gives NaN), no losing day (Sortino null, empyrical gives inf), no drawdown
-(Calmar null), no trades (trade metrics null), no losing trade (profit factor null rather
+fewer than 2 returns (no volatility, Sharpe or Sortino); flat returns (std 0: Sharpe null,
+where empyrical gives NaN); no losing day (Sortino null, empyrical gives inf); no drawdown
+(Calmar null); no trades (trade metrics null); no losing trade (profit factor null rather
 than infinity: an infinite factor hides that it rests on winners only — `trades` and
-`win_rate` show the sample), equity at or below zero (the returns after a wipe-out mean
+`win_rate` show the sample); equity at or below zero (the returns after a wipe-out mean
 nothing, so every return-based metric is null; total return and max drawdown still stand).
+A daily std or downside deviation below 1e-12 counts as 0: that is float rounding of a
+constant series (~1e-17), where empyrical would give a Sharpe of ~1e14.
 A curve whose base equity is not positive is refused (InvalidError).
 """
 
@@ -81,6 +83,9 @@ DEFINITIONS = {
     "exposure_time": "fraction of days closing with a position",
     "exposure_average": "mean of gross exposure / equity over the days",
 }
+#: a daily std (or downside deviation) below this is 0: what float rounding leaves of a
+#: constant-return series is ~1e-17, a real series' daily std is above 1e-5
+_FLAT = 1e-12
 _START = "start"  # the label of the `initial` point, which has no day of its own
 
 
@@ -179,16 +184,17 @@ def _ratios(r: FloatArray, rf_daily: float, notes: list[str]) -> _Ratios:
         notes.append(f"{r.size} daily return(s): volatility, Sharpe and Sortino need at least 2")
         return _Ratios()
     scale = math.sqrt(ANNUALISATION)
-    volatility = float(np.std(r, ddof=1)) * scale
+    std = float(np.std(r, ddof=1))
+    volatility = (std if std >= _FLAT else 0.0) * scale
     excess = r - rf_daily
     sharpe = sortino = None
-    if float(np.max(excess)) == float(np.min(excess)):  # flat: std is 0 up to rounding
+    excess_std = float(np.std(excess, ddof=1))
+    if excess_std < _FLAT:
         notes.append("the daily returns are all equal (std 0): Sharpe is undefined")
-        volatility = 0.0 if float(np.max(r)) == float(np.min(r)) else volatility
     else:
-        sharpe = float(np.mean(excess)) / float(np.std(excess, ddof=1)) * scale
+        sharpe = float(np.mean(excess)) / excess_std * scale
     downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
-    if downside == 0:
+    if downside < _FLAT:
         notes.append("no daily return below the risk-free rate: Sortino is undefined")
     else:
         sortino = float(np.mean(excess)) * ANNUALISATION / (downside * scale)
