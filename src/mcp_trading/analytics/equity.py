@@ -29,7 +29,7 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from mcp_trading.analytics.trades import Fill
+from mcp_trading.analytics.trades import Fill, check_fill
 from mcp_trading.domain.errors import InvalidError
 
 __all__ = ["EquityCurve", "build_equity_curve", "day_text"]
@@ -177,6 +177,8 @@ def build_equity_curve(fills: Iterable[Fill], days: Sequence[int],
     days = [int(d) for d in days]
     _check_inputs(days, closes, cash)
     ordered = sorted(fills, key=lambda f: f.ts)
+    for fill in ordered:
+        check_fill(fill)
     if ordered and ordered[-1].ts > days[-1]:
         raise InvalidError(f"a fill at {ordered[-1].ts} ns is after the last day's close "
                            f"({days[-1]} ns); give the marks of every day with fills",

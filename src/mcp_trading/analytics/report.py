@@ -27,7 +27,7 @@ _STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1100px; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; } tr.loss td.pnl { color: #b00; } tr.win td.pnl { color: #070; }
 svg { display: block; margin: 0.5em 0; max-width: 100%; height: auto; }
@@ -36,6 +36,8 @@ svg { display: block; margin: 0.5em 0; max-width: 100%; height: auto; }
 
 
 def _pct(value: float) -> str:
+    if abs(value) < 1e-12:
+        return "0 %"
     return f"{value * 100:.0f} %" if abs(value) >= 0.1 else f"{value * 100:.1f} %"
 
 
@@ -164,7 +166,7 @@ def compare_report(runs: Sequence[RunReport], title: str = "Comparison of runs")
              ["Data range", *(f"{run.metrics.start} to {run.metrics.end}" for run in runs)],
              *([f"param {key}", *(str(run.params.get(key, "")) for run in runs)]
                for key in params),
-             ["Strategy source sha256", *(run.source_hash for run in runs)]]
+             ["Strategy source sha256", *(run.source_hash[:12] for run in runs)]]
     body = [f"<h1>{escape(title)}</h1>",
             "<h2>Equity</h2>", _equity_chart(runs, "Equity"),
             "<h2>Drawdown</h2>", _drawdown_chart(runs, "Drawdown"),

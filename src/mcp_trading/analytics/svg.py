@@ -20,6 +20,7 @@ __all__ = ["PALETTE", "Series", "line_chart", "nice_ticks"]
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 _WIDTH, _HEIGHT = 860, 320
 _LEFT, _RIGHT, _TOP, _BOTTOM = 78, 20, 40, 52  # margins: tick labels, title, axis label
+_LEGEND_ROW = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +46,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     ticks = []
     value = first
     while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, 12) + 0.0)  # + 0.0: no -0.0 label
         value += step
     if ticks[-1] < high:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, 12) + 0.0)
     return ticks
 
 
@@ -69,22 +70,23 @@ def _date(ts: int, span_ns: int) -> str:
 class _Frame:
     """Data coordinates to pixels."""
 
-    def __init__(self, x0: int, x1: int, y0: float, y1: float) -> None:
+    def __init__(self, x0: int, x1: int, y0: float, y1: float, top: int) -> None:
         self.x0, self.x1, self.y0, self.y1 = x0, max(x1, x0 + 1), y0, y1
+        self.top = top  # below the title and the legend
         self.width = _WIDTH - _LEFT - _RIGHT
-        self.height = _HEIGHT - _TOP - _BOTTOM
+        self.height = _HEIGHT - top - _BOTTOM
 
     def x(self, ts: int) -> float:
         return _LEFT + (ts - self.x0) / (self.x1 - self.x0) * self.width
 
     def y(self, value: float) -> float:
         span = self.y1 - self.y0 or 1.0
-        return _TOP + (self.y1 - value) / span * self.height
+        return self.top + (self.y1 - value) / span * self.height
 
 
 def _axes(frame: _Frame, yticks: list[float], fmt: Callable[[float], str]) -> list[str]:
-    bottom = _TOP + frame.height
-    parts = [f'<line class="axis" x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{bottom}" '
+    bottom = frame.top + frame.height
+    parts = [f'<line class="axis" x1="{_LEFT}" y1="{frame.top}" x2="{_LEFT}" y2="{bottom}" '
              'stroke="#333"/>',
              f'<line class="axis" x1="{_LEFT}" y1="{bottom}" x2="{_LEFT + frame.width}" '
              f'y2="{bottom}" stroke="#333"/>']
@@ -95,20 +97,24 @@ def _axes(frame: _Frame, yticks: list[float], fmt: Callable[[float], str]) -> li
         parts.append(f'<text class="ytick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
                      f'{escape(fmt(tick))}</text>')
     span = frame.x1 - frame.x0
-    for ts in _date_ticks(frame.x0, frame.x1):
+    ticks = _date_ticks(frame.x0, frame.x1)
+    for i, ts in enumerate(ticks):
         x = frame.x(ts)
+        # the last label ends at its tick so it is not cut at the right edge
+        anchor = "end" if i == len(ticks) - 1 and i else "middle"
         parts.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 5}" '
                      'stroke="#333"/>')
-        parts.append(f'<text class="xtick" x="{x:.1f}" y="{bottom + 18}" text-anchor="middle">'
+        parts.append(f'<text class="xtick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">'
                      f'{escape(_date(ts, span))}</text>')
     return parts
 
 
 def _legend(series: Sequence[Series]) -> list[str]:
+    """A row of up to 4 names per line between the title and the plot (never over a line)."""
     parts = []
     for i, line in enumerate(series):
         x = _LEFT + 10 + (i % 4) * 190
-        y = _TOP + 14 + (i // 4) * 16
+        y = _TOP + 6 + (i // 4) * _LEGEND_ROW
         colour = PALETTE[i % len(PALETTE)]
         parts.append(f'<rect x="{x}" y="{y - 9}" width="12" height="3" fill="{colour}"/>'
                      f'<text class="legend" x="{x + 16}" y="{y - 4}">{escape(line.name)}</text>')
@@ -129,14 +135,15 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str,
     """An SVG line chart of `series` sharing one time axis (NaN values are left out)."""
     x0, x1, low, high = _bounds(series)
     yticks = nice_ticks(low, high)
-    frame = _Frame(x0, x1, yticks[0], yticks[-1])
+    legend_rows = (len(series) + 3) // 4 if len(series) > 1 else 0
+    frame = _Frame(x0, x1, yticks[0], yticks[-1], _TOP + legend_rows * _LEGEND_ROW)
     parts = [f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" role="img" '
              f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
              f'<title>{escape(title)}</title>',
              f'<text class="title" x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="14" '
              f'font-weight="bold">{escape(title)}</text>',
-             f'<text class="ylabel" transform="translate(16 {_TOP + frame.height / 2}) '
+             f'<text class="ylabel" transform="translate(16 {frame.top + frame.height / 2}) '
              f'rotate(-90)" text-anchor="middle">{escape(y_label)}</text>',
              f'<text class="xlabel" x="{_LEFT + frame.width / 2}" y="{_HEIGHT - 8}" '
              'text-anchor="middle">date (UTC)</text>',

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from mcp_trading.domain.errors import InvalidError
+from mcp_trading.domain.numbers import to_text
 
-__all__ = ["Fill", "Lot", "RoundTrip", "open_lots", "round_trips"]
+__all__ = ["Fill", "Lot", "RoundTrip", "check_fill", "open_lots", "round_trips"]
 
 _STEP = Decimal("1e-9")  # the domain's finest step (numbers.MAX_PLACES)
 _ZERO = Decimal(0)
@@ -70,12 +71,16 @@ class RoundTrip:
     return_: Decimal  # `return` in as_dict (a keyword in Python)
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready: decimals as text, times as ns integers."""
-        return {"symbol": self.symbol, "side": self.side, "qty": str(self.qty),
-                "entry_time": self.entry_time, "entry_price": str(self.entry_price),
-                "exit_time": self.exit_time, "exit_price": str(self.exit_price),
-                "pnl": str(self.pnl), "commission": str(self.commission),
-                "return": str(self.return_)}
+        """JSON-ready: decimals as plain text without trailing zeros, times as ns integers."""
+        return {"symbol": self.symbol, "side": self.side, "qty": _text(self.qty),
+                "entry_time": self.entry_time, "entry_price": _text(self.entry_price),
+                "exit_time": self.exit_time, "exit_price": _text(self.exit_price),
+                "pnl": _text(self.pnl), "commission": _text(self.commission),
+                "return": _text(self.return_)}
+
+
+def _text(value: Decimal) -> str:
+    return to_text(value.normalize())
 
 
 @dataclass(slots=True)
@@ -90,16 +95,18 @@ class Lot:
     commission: Decimal
 
 
-def _check(fill: Fill, index: int) -> None:
+def check_fill(fill: Fill) -> None:
+    """InvalidError naming the field unless the fill has a side, qty > 0, price > 0, commission >= 0."""
+    which = f"the fill of {fill.symbol!r} at ts {fill.ts}"
     if fill.side not in _SIDES:
-        raise InvalidError(f"fills[{index}].side is {fill.side!r}; it must be 'buy' or 'sell'",
+        raise InvalidError(f"{which}: side is {fill.side!r}; it must be 'buy' or 'sell'",
                            field="side")
     if not fill.qty.is_finite() or fill.qty <= 0:
-        raise InvalidError(f"fills[{index}].qty is {fill.qty}; it must be > 0", field="qty")
+        raise InvalidError(f"{which}: qty is {fill.qty}; it must be > 0", field="qty")
     if not fill.price.is_finite() or fill.price <= 0:
-        raise InvalidError(f"fills[{index}].price is {fill.price}; it must be > 0", field="price")
+        raise InvalidError(f"{which}: price is {fill.price}; it must be > 0", field="price")
     if not fill.commission.is_finite() or fill.commission < 0:
-        raise InvalidError(f"fills[{index}].commission is {fill.commission}; it must be >= 0",
+        raise InvalidError(f"{which}: commission is {fill.commission}; it must be >= 0",
                            field="commission")
 
 
@@ -161,8 +168,8 @@ class _Book:
 def _book(fills: Iterable[Fill]) -> _Book:
     ordered: Sequence[Fill] = sorted(fills, key=lambda f: f.ts)
     book = _Book()
-    for index, fill in enumerate(ordered):
-        _check(fill, index)
+    for fill in ordered:
+        check_fill(fill)
         book.apply(fill)
     return book
 
