@@ -112,17 +112,21 @@ def _metric_rows(runs: Sequence[RunReport]) -> list[list[str]]:
             for name, label, kind in METRIC_ROWS]
 
 
+def _base(curve: EquityCurve) -> float:
+    if curve.initial:
+        return curve.initial
+    return float(curve.equity[0]) if len(curve) and curve.equity[0] else 1.0
+
+
 def _equity_chart(runs: Sequence[RunReport], title: str) -> str:
-    bases = {run.curve.initial if run.curve.initial is not None else
-             (float(run.curve.equity[0]) if len(run.curve) else None) for run in runs}
-    if len(bases) <= 1:
+    if len({_base(run.curve) for run in runs}) <= 1:
         series = [Series(run.title, run.curve.ts.tolist(), run.curve.equity.tolist())
                   for run in runs]
         return line_chart(series, title=title, y_label="equity", y_format=_money,
                           css_class="chart equity")
-    series = []  # different starting equities: compare growth, not size
-    for run, base in ((run, run.curve.initial or float(run.curve.equity[0])) for run in runs):
-        series.append(Series(run.title, run.curve.ts.tolist(), (run.curve.equity / base).tolist()))
+    # different starting equities: compare growth, not size
+    series = [Series(run.title, run.curve.ts.tolist(), (run.curve.equity / _base(run.curve)).tolist())
+              for run in runs]
     return line_chart(series, title=title, y_label="equity / starting equity",
                       y_format=lambda v: f"{v:.2f}", css_class="chart equity")
 

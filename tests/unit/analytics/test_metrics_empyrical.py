@@ -8,16 +8,15 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import empyrical  # the dev extra; a missing reference fails the run instead of skipping it
 import numpy as np
 import pandas as pd
 import pytest
 from tests.sample_prices import CLOSE_HOUR_UTC, OPEN_HOUR_UTC, Prices, at, sample_prices
 
-from mcp_trading.analytics.equity import EquityCurve, build_equity_curve
+from mcp_trading.analytics.equity import EquityCurve, build_equity_curve, day_text
 from mcp_trading.analytics.metrics import compute_metrics, daily_risk_free
 from mcp_trading.analytics.trades import Fill
-
-empyrical = pytest.importorskip("empyrical")
 
 CASH = Decimal(100_000)
 COMMISSION = Decimal("1.5")
@@ -77,17 +76,12 @@ def test_the_drawdown_matches_empyrical_drawdown_series_at_its_trough() -> None:
     got = compute_metrics(curve)
     series = empyrical.stats.drawdown_series(returns)
     trough = int(np.argmin(series.to_numpy()))
-    assert got.max_drawdown_trough == _date_of(curve, trough)
-    # AAPL 2005-2013: the 2008 fall recovered in 2009; the deepest is 2008's, then the peak of
-    # September 2012 not recovered by March 2013 is a shallower one
+    assert got.max_drawdown_trough == day_text(int(curve.ts[trough]))
+    # AAPL 2005-2013: the deepest fall is 2008's (from its December 2007 peak), recovered in
+    # 2009; the fall from September 2012, not recovered by March 2013, is shallower
     assert got.max_drawdown_recovered is True
     assert got.max_drawdown_peak is not None and got.max_drawdown_peak.startswith("2007-12")
     assert got.max_drawdown_recovery is not None and got.max_drawdown_recovery.startswith("2009")
-
-
-def _date_of(curve: EquityCurve, index: int) -> str:
-    from mcp_trading.analytics.equity import day_text
-    return day_text(int(curve.ts[index]))
 
 
 def test_a_flat_series_agrees_where_empyrical_is_defined() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from tests.analytics_runs import sample_run
 
 from mcp_trading.analytics.report import compare_report, drawdown_series, report_html
-from mcp_trading.analytics.svg import nice_ticks
+from mcp_trading.analytics.svg import Series, line_chart, nice_ticks
 from mcp_trading.analytics.text import summary_text
 
 EVIL = '<script>alert("x")</script>'
@@ -81,3 +81,21 @@ def test_ticks_are_round_and_cover_the_range() -> None:
     assert nice_ticks(-0.23, 0.0) == [-0.25, -0.2, -0.15, -0.1, -0.05, 0.0]
     ticks = nice_ticks(5.0, 5.0)
     assert ticks[0] < 5.0 < ticks[-1]
+
+
+def test_a_run_without_trades_says_so() -> None:
+    run = sample_run(fast=5, slow=5)  # equal windows never cross: no fill at all
+    assert run.trades == [] and run.metrics.trades == 0
+    page = report_html(run)
+    assert "No closed trades." in page and page.count("<tr class=") == 0
+    assert _points("equity", page) == [750]
+    assert "n/a" in page  # win rate and profit factor undefined
+
+
+def test_an_intraday_chart_labels_times() -> None:
+    minute = 60 * 10**9
+    start = 1_600_000_000 * 10**9
+    svg = line_chart([Series("x", [start + i * minute for i in range(390)], [1.0 + i for i in range(390)])],
+                     title="intraday", y_label="equity")
+    labels = re.findall(r'<text class="xtick"[^>]*>([^<]*)</text>', svg)
+    assert labels[0] == "09-13 12:26" and len(labels) == 6

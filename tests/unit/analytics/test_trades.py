@@ -6,7 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mcp_trading.analytics.equity import build_equity_curve
 from mcp_trading.analytics.trades import Fill, RoundTrip, open_lots, round_trips
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.domain.orders import OrderSide
@@ -93,3 +96,39 @@ def test_a_bad_fill_is_refused_naming_the_field(fill: Fill, field: str) -> None:
         round_trips([fill])
     assert raised.value.field == field
     assert field in raised.value.message
+
+
+@st.composite
+def _flat_fills(draw: st.DrawFn) -> list[Fill]:
+    """Random buys and sells of two symbols (reversals included), closed flat at the end."""
+    fills, position = [], {"AAPL": D(0), "MSFT": D(0)}
+    for ts in range(draw(st.integers(1, 25))):
+        symbol = draw(st.sampled_from(sorted(position)))
+        qty = D(draw(st.integers(1, 500))) / 10
+        side = draw(st.sampled_from(["buy", "sell"]))
+        price = D(draw(st.integers(100, 20_000))) / 100
+        commission = D(draw(st.integers(0, 300))) / 100
+        fills.append(Fill(symbol, side, qty, price, ts, commission))
+        position[symbol] += qty if side == "buy" else -qty
+    for ts, (symbol, qty) in enumerate(sorted(position.items()), start=100):
+        if qty:
+            fills.append(Fill(symbol, "sell" if qty > 0 else "buy", abs(qty), D("50.5"), ts, D(1)))
+    return fills
+
+
+@settings(max_examples=200, deadline=None)
+@given(_flat_fills())
+def test_closed_flat_the_trades_account_for_every_cent(fills: list[Fill]) -> None:
+    trades = round_trips(fills)
+    cash_change = sum(((f.qty * f.price if f.side == "sell" else -f.qty * f.price) - f.commission
+                       for f in fills), D(0))
+    assert sum((t.pnl for t in trades), D(0)) == cash_change
+    assert sum((t.commission for t in trades), D(0)) == sum((f.commission for f in fills), D(0))
+    assert open_lots(fills) == []
+    # every unit bought either opened a long or closed a short, and the same for sells
+    closed = sum((t.qty for t in trades), D(0))
+    assert closed == sum((f.qty for f in fills if f.side == "buy"), D(0))
+    assert closed == sum((f.qty for f in fills if f.side == "sell"), D(0))
+    # the equity curve, built independently from the same fills, ends at cash + Σ pnl
+    curve = build_equity_curve(fills, [10_000], {}, D(1_000_000))
+    assert curve.equity[-1] == pytest.approx(float(D(1_000_000) + cash_change), abs=1e-6)
