@@ -12,6 +12,7 @@ import empyrical  # the dev extra; a missing reference fails the run instead of 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.analytics_runs import sample_run
 from tests.sample_prices import CLOSE_HOUR_UTC, OPEN_HOUR_UTC, Prices, at, sample_prices
 
 from mcp_trading.analytics.equity import EquityCurve, build_equity_curve, day_text
@@ -95,3 +96,21 @@ def test_a_flat_series_agrees_where_empyrical_is_defined() -> None:
     assert got.sharpe is None  # empyrical: NaN/inf; ours: null with a note
     assert got.sortino is None
     assert got.calmar is None and got.max_drawdown == 0.0
+
+
+@pytest.mark.parametrize("symbol", ["IBM", "MSFT", "AAPL"])
+def test_the_metrics_match_empyrical_on_a_trading_curve(symbol: str) -> None:
+    """A moving-average rule in and out of the market: many days of exactly zero return."""
+    run = sample_run(symbol)
+    wealth = np.concatenate(([run.curve.initial], run.curve.equity))
+    returns = pd.Series(wealth).pct_change().iloc[1:]
+    assert (returns == 0).sum() > 100  # flat while out of the market
+    got = compute_metrics(run.curve, run.trades, risk_free_rate=0.02)
+    rf = daily_risk_free(0.02)
+    assert got.sharpe == pytest.approx(empyrical.sharpe_ratio(returns, risk_free=rf), rel=1e-9)
+    assert got.sortino == pytest.approx(empyrical.sortino_ratio(returns, required_return=rf),
+                                        rel=1e-9)
+    assert got.annual_volatility == pytest.approx(empyrical.annual_volatility(returns), rel=1e-9)
+    assert got.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
+    assert got.calmar == pytest.approx(empyrical.calmar_ratio(returns), rel=1e-9)
+    assert got.cagr == pytest.approx(empyrical.annual_return(returns), rel=1e-9)
