@@ -1,7 +1,8 @@
 """The layers, enforced: the import-linter contracts in pyproject (`[tool.importlinter]`) hold,
 each of them can break, and what import-linter cannot say ("imports only ...") is checked here
 with ast: the domain imports only the standard library; the kernel only that, the domain and
-msgspec (its journal codec and snapshots are msgpack); strategies only that, the domain and
+msgspec (its journal codec and snapshots are msgpack); strategies and analytics only that,
+the domain and
 numpy."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ONLY = {
     "mcp_trading.domain": ("mcp_trading.domain",),
     "mcp_trading.kernel": ("mcp_trading.kernel", "mcp_trading.domain", "msgspec"),
     "mcp_trading.strategy": ("mcp_trading.strategy", "mcp_trading.domain", "numpy"),
+    "mcp_trading.analytics": ("mcp_trading.analytics", "mcp_trading.domain", "numpy"),
 }
 
 #: contract id -> (file to write under the package copy, a line that breaks that contract)
@@ -38,6 +40,7 @@ VIOLATIONS = {
     "services": ("services/orders/zz_violation.py", "import starlette.responses"),
     "strategy": ("strategy/zz_violation.py", "import mcp_trading.kernel.kernel"),
     "settings": ("config.py", "import mcp_trading.services.orders.service"),
+    "analytics": ("analytics/zz_violation.py", "import mcp_trading.adapters.history"),
 }
 
 

@@ -1,0 +1,161 @@
+"""Inline SVG line charts for the reports: axes with ticks, axis labels, a title, a legend.
+
+No script, no external font (the generic `sans-serif`), no network: the markup is complete in
+itself and every text in it is escaped. One `<polyline>` per series with one point per value
+(the browser test counts them against the days), so nothing is resampled; 10 years of daily
+points is ~2,500 points, a few tens of kilobytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+
+__all__ = ["PALETTE", "Series", "line_chart", "nice_ticks"]
+
+#: colours of the series in order (Okabe-Ito, distinguishable with colour blindness)
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_WIDTH, _HEIGHT = 860, 320
+_LEFT, _RIGHT, _TOP, _BOTTOM = 78, 20, 40, 52  # margins: tick labels, title, axis label
+_LEGEND_ROW = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line: a name for the legend, x as ns timestamps (increasing) and y values."""
+
+    name: str
+    ts: Sequence[int]
+    values: Sequence[float]
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 × 10^k apart) covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    if high <= low:
+        pad = abs(low) * 0.05 or 1.0
+        low, high = low - pad, high + pad
+    raw = (high - low) / max(count, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.floor(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 12) + 0.0)  # + 0.0: no -0.0 label
+        value += step
+    if ticks[-1] < high:
+        ticks.append(round(value, 12) + 0.0)
+    return ticks
+
+
+def _date_ticks(low: int, high: int, count: int = 6) -> list[int]:
+    if high <= low:
+        return [low]
+    step = (high - low) / (count - 1)
+    return [int(low + i * step) for i in range(count)]
+
+
+def _date(ts: int, span_ns: int) -> str:
+    moment = datetime.fromtimestamp(ts / 1e9, UTC)
+    if span_ns < 3 * 86_400 * 10**9:  # an intraday chart needs the time
+        return moment.strftime("%m-%d %H:%M")
+    return moment.strftime("%Y-%m-%d")
+
+
+class _Frame:
+    """Data coordinates to pixels."""
+
+    def __init__(self, x0: int, x1: int, y0: float, y1: float, top: int) -> None:
+        self.x0, self.x1, self.y0, self.y1 = x0, max(x1, x0 + 1), y0, y1
+        self.top = top  # below the title and the legend
+        self.width = _WIDTH - _LEFT - _RIGHT
+        self.height = _HEIGHT - top - _BOTTOM
+
+    def x(self, ts: int) -> float:
+        return _LEFT + (ts - self.x0) / (self.x1 - self.x0) * self.width
+
+    def y(self, value: float) -> float:
+        span = self.y1 - self.y0 or 1.0
+        return self.top + (self.y1 - value) / span * self.height
+
+
+def _axes(frame: _Frame, yticks: list[float], fmt: Callable[[float], str]) -> list[str]:
+    bottom = frame.top + frame.height
+    parts = [f'<line class="axis" x1="{_LEFT}" y1="{frame.top}" x2="{_LEFT}" y2="{bottom}" '
+             'stroke="#333"/>',
+             f'<line class="axis" x1="{_LEFT}" y1="{bottom}" x2="{_LEFT + frame.width}" '
+             f'y2="{bottom}" stroke="#333"/>']
+    for tick in yticks:
+        y = frame.y(tick)
+        parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_LEFT + frame.width}" y2="{y:.1f}" '
+                     'stroke="#ddd"/>')
+        parts.append(f'<text class="ytick" x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{escape(fmt(tick))}</text>')
+    span = frame.x1 - frame.x0
+    ticks = _date_ticks(frame.x0, frame.x1)
+    for i, ts in enumerate(ticks):
+        x = frame.x(ts)
+        # the last label ends at its tick so it is not cut at the right edge
+        anchor = "end" if i == len(ticks) - 1 and i else "middle"
+        parts.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 5}" '
+                     'stroke="#333"/>')
+        parts.append(f'<text class="xtick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">'
+                     f'{escape(_date(ts, span))}</text>')
+    return parts
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    """A row of up to 4 names per line between the title and the plot (never over a line)."""
+    parts = []
+    for i, line in enumerate(series):
+        x = _LEFT + 10 + (i % 4) * 190
+        y = _TOP + 6 + (i // 4) * _LEGEND_ROW
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(f'<rect x="{x}" y="{y - 9}" width="12" height="3" fill="{colour}"/>'
+                     f'<text class="legend" x="{x + 16}" y="{y - 4}">{escape(line.name)}</text>')
+    return parts
+
+
+def _bounds(series: Sequence[Series]) -> tuple[int, int, float, float]:
+    xs = [int(t) for line in series for t in line.ts]
+    ys = [float(v) for line in series for v in line.values if math.isfinite(float(v))]
+    if not xs or not ys:
+        return 0, 1, 0.0, 1.0
+    return min(xs), max(xs), min(ys), max(ys)
+
+
+def line_chart(series: Sequence[Series], *, title: str, y_label: str,
+               y_format: Callable[[float], str] = lambda v: f"{v:,.0f}",
+               css_class: str = "chart") -> str:
+    """An SVG line chart of `series` sharing one time axis (NaN values are left out)."""
+    x0, x1, low, high = _bounds(series)
+    yticks = nice_ticks(low, high)
+    legend_rows = (len(series) + 3) // 4 if len(series) > 1 else 0
+    frame = _Frame(x0, x1, yticks[0], yticks[-1], _TOP + legend_rows * _LEGEND_ROW)
+    parts = [f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" '
+             f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" role="img" '
+             f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
+             f'<title>{escape(title)}</title>',
+             f'<text class="title" x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="14" '
+             f'font-weight="bold">{escape(title)}</text>',
+             f'<text class="ylabel" transform="translate(16 {frame.top + frame.height / 2}) '
+             f'rotate(-90)" text-anchor="middle">{escape(y_label)}</text>',
+             f'<text class="xlabel" x="{_LEFT + frame.width / 2}" y="{_HEIGHT - 8}" '
+             'text-anchor="middle">date (UTC)</text>',
+             *_axes(frame, yticks, y_format)]
+    for i, line in enumerate(series):
+        points = " ".join(f"{frame.x(int(t)):.2f},{frame.y(float(v)):.2f}"
+                          for t, v in zip(line.ts, line.values, strict=True)
+                          if math.isfinite(float(v)))
+        parts.append(f'<polyline class="series" data-name="{escape(line.name)}" fill="none" '
+                     f'stroke="{PALETTE[i % len(PALETTE)]}" stroke-width="1.5" '
+                     f'points="{points}"/>')
+    if len(series) > 1:
+        parts += _legend(series)
+    parts.append("</svg>")
+    return "\n".join(parts)
