@@ -2,8 +2,7 @@
 each of them can break, and what import-linter cannot say ("imports only ...") is checked here
 with ast: the domain imports only the standard library; the kernel only that, the domain and
 msgspec (its journal codec and snapshots are msgpack); strategies and analytics only that,
-the domain and
-numpy."""
+the domain and numpy."""
 
 from __future__ import annotations
 
