@@ -21,6 +21,9 @@ without queueing (send_late says whether it did). Reports (JSON on stdout):
   outstanding;
 - loop_lag_max_ms: the engine's longest event-loop lag (its /metrics gauge, measured inside
   the process by a 10 ms timer), sampled every 2 s over the measured period;
+- kernel_counts: the kernel's hot orders (working, and closed ones the projections do not
+  hold yet) and duplicate-check entries, last and max seen (/metrics, every 2 s): hot orders
+  that keep growing mean the projection lags, and each costs a whole order's memory;
 - health_p99_ms of GET /health on the trading engine, polled every 100 ms;
 - cpu_ms_per_s: the platform's threads' CPU time and their run-queue wait (runnable, not
   running: the machine was busy) per second of the measured period (/proc schedstat). The
@@ -60,6 +63,8 @@ from launch import SERVICES, calib, free_ports, pct, platform_env, start_platfor
 
 SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM"]
 _LAG = re.compile(rb"^mcp_trading_event_loop_lag_seconds (\S+)$", re.M)
+_HOT = re.compile(rb"^mcp_trading_kernel_orders (\S+)$", re.M)
+_DEDUPE = re.compile(rb"^mcp_trading_kernel_dedupe_entries (\S+)$", re.M)
 
 
 class Conn:
@@ -131,6 +136,9 @@ class Soak:
         self.closed_times: list[float] = []  # when each acknowledged order closed (monotonic)
         self.health: list[float] = []
         self.lags: list[float] = []
+        #: the kernel's working + not yet released orders and its duplicate-check entries
+        #: (/metrics): closed orders the projections have not caught up with stay hot
+        self.kernel_counts: dict[str, int] = {}
         self.errors: dict[str, int] = {}
         self.expected: dict[str, str] = {}  # order id -> "filled" | "canceled" | "working"
         self.coids: dict[str, str] = {}
@@ -277,6 +285,11 @@ class Soak:
                 found = _LAG.search(body)
                 if self.measuring and status == 200 and found:
                     self.lags.append(float(found.group(1)) * 1000)
+                for name, pattern in (("hot_orders", _HOT), ("dedupe_entries", _DEDUPE)):
+                    if status == 200 and (value := pattern.search(body)):
+                        self.kernel_counts[name] = int(float(value.group(1)))
+                        self.kernel_counts[f"{name}_max"] = max(
+                            self.kernel_counts.get(f"{name}_max", 0), self.kernel_counts[name])
             except Exception as exc:
                 self.error(f"metrics: {type(exc).__name__}")
 
@@ -378,6 +391,7 @@ async def run(args: argparse.Namespace, pid: int, ports: dict[str, int]) -> dict
         "send_late_p99_ms": pct(soak.send_late, 0.99),
         "send_late_p999_ms": pct(soak.send_late, 0.999),
         "loop_lag_max_ms": round(max(soak.lags, default=0.0), 1),
+        "kernel_counts": soak.kernel_counts,
         "health_p99_ms": pct(soak.health, 0.99),
         "cpu_ms_per_s": {"running": round((cpu_end[0] - cpu_start[0]) / 1e6 / measured_s, 1),
                          "runqueue_wait": round((cpu_end[1] - cpu_start[1]) / 1e6 / measured_s,
