@@ -15,7 +15,8 @@ from mcp_trading.faces.order_schema import Number
 
 __all__ = [
     "AccountOut", "AccountsOut", "AlertsOut", "BarOut", "BarsOut", "ClockOut", "ExposuresOut",
-    "HaltOut", "HistoryFetchOut", "HistoryOut", "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
+    "HaltOut", "HistoryFetchOut", "HistoryOut", "LimitsOut", "Number", "OrderCheckOut",
+    "OrderListOut", "OrderOut",
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProviderChangeOut", "ProvidersOut",
