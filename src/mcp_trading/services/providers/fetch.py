@@ -22,16 +22,20 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from mcp_trading.adapters.feeds.replay import day_start_ns
-from mcp_trading.adapters.history.contract import HISTORY_TIMEFRAMES
+from mcp_trading.adapters.history.contract import HISTORY_TIMEFRAMES, HistoryStore
 from mcp_trading.adapters.providers.base import DAILY, INTRADAY, DataKind
+from mcp_trading.adapters.providers.errors import ProviderError
+from mcp_trading.adapters.providers.files import FilesProvider, Refusal
+from mcp_trading.config import Settings
 from mcp_trading.domain.errors import ConflictError, InvalidError
 from mcp_trading.security.access import parse_time
-from mcp_trading.services.providers.failover import reasons_view
+from mcp_trading.services.providers.failover import Failover, reasons_view
 from mcp_trading.services.providers.history import HistoryFetch, HistoryFetcher
-from mcp_trading.services.providers.setup import no_provider_hint
+from mcp_trading.services.providers.registry import ProviderRegistry
+from mcp_trading.services.providers.setup import chains_of, history_providers, no_provider_hint
 from mcp_trading.services.views import iso
 
-__all__ = ["FetchRequest", "body_fields", "fetch_history", "parse_fetch"]
+__all__ = ["FetchRequest", "body_fields", "fetch_history", "fetch_offline", "parse_fetch"]
 
 _DAY_NS = 86_400 * 1_000_000_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -120,6 +124,36 @@ async def fetch_history(fetcher: HistoryFetcher | None, request: FetchRequest
     return _reply(request, got, configured, {
         r.source: {"bars": r.bars, "first": iso(r.first), "last": iso(r.last)}
         for r in stored if r.timeframe == request.timeframe})
+
+
+async def fetch_offline(settings: Settings, store: HistoryStore, request: FetchRequest
+                        ) -> dict[str, Any]:
+    """`mcp-trading data fetch`: the settings' history providers over `store`, with the
+    platform stopped (the files provider imports its directory first, without waiting for
+    files to settle)."""
+    registry = ProviderRegistry(failure_threshold=settings.provider_failure_threshold,
+                                cool_down_s=settings.provider_cool_down_s)
+    chains = chains_of(settings)
+    scanned: list[dict[str, Any]] = []
+    for provider in history_providers(settings, clock=registry.clock, store=lambda: store,
+                                      chains=chains):
+        registry.register(provider)
+        if isinstance(provider, FilesProvider) and provider.name in chains[request.kind]:
+            scanned += await _scan(provider)
+    fetcher = HistoryFetcher(Failover(registry, chains), store)
+    reply = await fetch_history(fetcher, request)
+    return {**reply, "files_scanned": scanned} if scanned else reply
+
+
+async def _scan(provider: FilesProvider) -> list[dict[str, Any]]:
+    """Import the files provider's directory now; what each file came to."""
+    try:
+        outcomes = await asyncio.to_thread(provider.scan, settle=False)
+    except ProviderError as exc:
+        return [{"file": str(provider.directory), "refused": exc.message}]
+    return [{"file": o.file, "refused": o.reason, "row": o.row} if isinstance(o, Refusal)
+            else {"file": o.file, "imported": o.bars, "inserted": o.inserted}
+            for o in outcomes]
 
 
 def _reply(request: FetchRequest, got: HistoryFetch, chain: list[str],
