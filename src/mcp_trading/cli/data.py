@@ -1,9 +1,10 @@
-"""`mcp-trading data import|list|export|delete`: the history bar store, offline.
+"""`mcp-trading data import|list|export|delete|fetch`: the history bar store, offline.
 
 The verbs open the configured history store themselves (`Settings().resolved_history_url`, or
 `--history-url`), so they work while the platform is stopped. Exit codes: 0 done; 1 refused
 (a file, a name, an unconfirmed delete: the reason on stderr, nothing of a refused file
-stored); 2 wrong usage.
+stored); 2 wrong usage. `data fetch` asks the settings' provider chain (Alpha Vantage, the
+files directory) for what the store lacks; exit 1 when no provider could serve.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from mcp_trading.adapters.history.contract import HistoryStore
     from mcp_trading.adapters.history.summary import ImportSummary
 
-__all__ = ["data_app", "delete", "export", "import_", "list_"]
+__all__ = ["data_app", "delete", "export", "fetch", "import_", "list_"]
 
 data_app = typer.Typer(help="Stored market history: import files and the shipped sample, list, "
                             "export, delete.", no_args_is_help=True)
@@ -247,6 +248,60 @@ def delete(
         print(json.dumps({"symbol": symbol, "source": source, "deleted": deleted}))
         return
     console.print(f"deleted {deleted} bars of {escape(symbol)}", highlight=False)
+
+
+@data_app.command("fetch")
+def fetch(
+    symbol: Annotated[str, typer.Argument(help="The symbol whose history to fetch.")],
+    *,
+    timeframe: Annotated[str, typer.Option("--timeframe",
+                         help="1Min, 5Min, 15Min, 30Min, 1Hour or 1Day.")] = "1Day",
+    start: Annotated[str | None, typer.Option("--start", show_default=False,
+                     help="YYYY-MM-DD or RFC 3339 (default: all the provider offers).")] = None,
+    end: Annotated[str | None, typer.Option("--end", show_default=False,
+                   help="YYYY-MM-DD or RFC 3339 (default: now).")] = None,
+    history_url: HistoryUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Fetch what the store lacks of a range from the provider chain, and store it."""
+    import asyncio
+
+    from mcp_trading.services.providers.fetch import fetch_offline, parse_fetch
+
+    settings = Settings()
+    try:
+        request = parse_fetch(symbol, timeframe=timeframe, start=start, end=end)
+    except TradingError as exc:
+        raise _fail(exc.message, code=2) from None
+    with _store(history_url or settings.resolved_history_url) as store:
+        try:
+            reply = asyncio.run(fetch_offline(settings, store, request))
+        except TradingError as exc:
+            raise _fail(exc.message) from None
+    if as_json:
+        print(json.dumps(reply))
+        return
+    _print_fetch(reply)
+
+
+def _print_fetch(reply: dict[str, Any]) -> None:
+    for f in reply.get("files_scanned", ()):
+        what = f"refused: {f['refused']}" if "refused" in f else f"imported {f['imported']} bars"
+        console.print(f"{escape(Path(f['file']).name)}: {escape(what)}", highlight=False,
+                      soft_wrap=True)
+    table = Table("provider", "served", "fetched", "stored", "why not")
+    for p in reply["providers"]:
+        stored = p["stored"]
+        table.add_row(escape(p["name"]), "yes" if p["served"] else "no", str(p["fetched"]),
+                      "-" if stored is None else f"{stored['bars']} ({stored['first'][:10]} to "
+                      f"{stored['last'][:10]})", escape(p["reason"] or ""))
+    console.print(table)
+    done = "from the store, nothing fetched" if reply["from_store"] else \
+        f"{reply['fetched']} bars fetched and stored"
+    console.print(f"{escape(reply['symbol'])} {reply['timeframe']}: {reply['bars']} bars in the "
+                  f"range, served by {escape(reply['served_by'])} ({done})"
+                  + ("" if reply["complete"] else "; INCOMPLETE: every provider failed"),
+                  highlight=False, soft_wrap=True)
 
 
 def _confirmed(question: str) -> bool:

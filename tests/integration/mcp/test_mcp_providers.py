@@ -52,3 +52,31 @@ def test_operators_switch_providers_under_the_rest_rules(platform: Platform,
             assert (on.structured_content or {})["changed"] is True
 
     run(body())
+
+
+def test_fetch_history_and_the_replay_tools_are_for_operators(platform: Platform,
+                                                              make_key: MakeKey) -> None:
+    new = {"fetch_history", "replay_status", "replay_control"}
+
+    async def body() -> None:
+        async with connect(mcp_app(platform, "providers"), make_key("viewer")) as client:
+            assert not new & set(await tool_map(client))
+        async with connect(mcp_app(platform, "providers"), make_key("operator")) as client:
+            tools = await tool_map(client)
+            assert set(tools) >= new
+            # no provider configured for daily bars: 409, saying what to set
+            fetched = await call(client, tools, "fetch_history", {"symbol": "AAPL"})
+            assert fetched.is_error
+            content = fetched.structured_content or {}
+            assert content["code"] == "NO_PROVIDER"
+            assert "MCP_TRADING_ALPHAVANTAGE_API_KEY" in content["message"]
+            bad = await call(client, tools, "fetch_history", {"symbol": "AAPL",
+                                                              "timeframe": "2Day"})
+            assert (bad.structured_content or {})["field"] == "timeframe"
+            # the feed is the simulator: replay control says how to start a replay
+            status = await call(client, tools, "replay_status", {})
+            assert (status.structured_content or {})["code"] == "NOT_A_REPLAY"
+            step = await call(client, tools, "replay_control", {"action": "step", "n": 1})
+            assert "MCP_TRADING_FEED=replay" in (step.structured_content or {})["message"]
+
+    run(body())

@@ -137,6 +137,7 @@ class ReplayControl(Protocol):
     """What the providers service drives (REST and MCP): a replay's state and commands."""
 
     def status(self) -> ReplayStatus: ...
+    def bars_left(self) -> dict[str, int]: ...
     def step(self, n: int = 1) -> int: ...
     def pause(self) -> ReplayStatus: ...
     def resume(self) -> ReplayStatus: ...
@@ -262,6 +263,11 @@ class ReplayFeed:
                                          int(t.bars.ts[t.emitted // MARKS_PER_BAR]),
                                          int(t.marks[t.emitted]), t.emitted % MARKS_PER_BAR)
                     for t in self._tracks if t.emitted >= 0}
+
+    def bars_left(self) -> dict[str, int]:
+        """Per symbol, the bars with a mark still to emit (the one under way counts)."""
+        with self._lock:
+            return {t.symbol: t.bars.size - t.next // MARKS_PER_BAR for t in self._tracks}
 
     def step(self, n: int = 1) -> int:
         """Ask for `n` more steps (emitted by the next `next_quotes`); returns how many will

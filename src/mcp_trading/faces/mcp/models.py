@@ -15,11 +15,12 @@ from mcp_trading.faces.order_schema import Number
 
 __all__ = [
     "AccountOut", "AccountsOut", "AlertsOut", "BarOut", "BarsOut", "ClockOut", "ExposuresOut",
-    "HaltOut", "HistoryOut", "LimitsOut", "Number", "OrderCheckOut", "OrderListOut", "OrderOut",
+    "HaltOut", "HistoryFetchOut", "HistoryOut", "LimitsOut", "Number", "OrderCheckOut",
+    "OrderListOut", "OrderOut",
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProviderChangeOut", "ProvidersOut",
-    "QuoteOut", "QuotesOut", "RiskStatusOut", "SeriesOut", "SubmitOut", "SymbolsOut",
+    "QuoteOut", "QuotesOut", "ReplayOut", "RiskStatusOut", "SeriesOut", "SubmitOut", "SymbolsOut",
 ]
 
 
@@ -187,6 +188,24 @@ class ProviderChangeOut(_Out):
     provider: dict[str, Any]
     changed: bool
     active_providers: list[str]
+
+
+class HistoryFetchOut(_Out):
+    symbol: str
+    timeframe: str
+    served_by: str
+    fetched: int
+    complete: bool
+    bars: int
+    providers: list[dict[str, Any]]
+
+
+class ReplayOut(_Out):
+    state: str
+    speed: float
+    replay_time: str | None
+    symbols: list[str]
+    bars_left: dict[str, int]
 
 
 class AlertsOut(_Out):

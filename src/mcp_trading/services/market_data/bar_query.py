@@ -179,21 +179,45 @@ def _volume_text(x: float) -> str | None:
     return str(int(x)) if x.is_integer() else price_text(x)
 
 
+def _price_texts(col: npt.NDArray[np.float64]) -> list[str]:
+    """`price_text` of a whole column: `repr` in one C-level pass, and `price_text` only for
+    the values whose repr is not already the answer (more than 15 digits: float noise, e.g.
+    an adjusted price; or scientific notation: below 1e-4 or from 1e16)."""
+    texts = list(map(repr, col.tolist()))
+    magnitude = np.abs(col)
+    if not texts or (max(map(len, texts)) <= 16 and not np.any(
+            (magnitude != 0) & ((magnitude < 1e-4) | (magnitude >= 1e16)))):
+        return texts
+    return [t if len(t) <= 16 and "e" not in t else price_text(float(col[i]))
+            for i, t in enumerate(texts)]
+
+
+def _volume_texts(col: npt.NDArray[np.float64]) -> list[str | None]:
+    """`_volume_text` of a whole column: whole numbers without NaN (the usual) at once."""
+    if col.size and not np.isnan(col).any() and bool((col == np.floor(col)).all()) \
+            and float(np.abs(col).max()) < 2**53:
+        return list(map(str, col.astype(np.int64).tolist()))
+    return [_volume_text(x) for x in col.tolist()]
+
+
 def _iso_times(ts: npt.NDArray[np.int64]) -> list[str]:
     """ISO 8601 UTC with microseconds, as views.iso writes them, for a column at once."""
     text = np.datetime_as_string(ts.astype("datetime64[ns]"), unit="us")
-    return [f"{t}Z" for t in text.tolist()]
+    return list(np.char.add(text, "Z").tolist())
 
 
 def columns_view(bars: BarColumns) -> list[dict[str, Any]]:
     """Stored bars as the route's bar objects (`n`: null, history folds no quotes).
 
-    Ten years of daily bars (2,520), measured on a shared machine: the times column-wise
-    take 0.7 ms against 1.1 ms with `iso()` per bar; the whole view about 6.5 ms.
+    Column-wise: each column is formatted to text in one pass (numpy for the times, a C-level
+    `map(repr)` for prices, checked at once for the rare value that needs rounding), then the
+    texts are zipped into the bar objects. Ten years of daily AAPL (2,520 bars), the two
+    versions alternated in one process on this shared 2-core machine under load (calib loop
+    2.0 s, five times the reference): 13.6 ms per value (`price_text` per call) against 11.0
+    ms column-wise; building the 2,520 dicts alone is about a fifth of it.
     """
-    price = price_text
-    return [{"t": t, "o": price(o), "h": price(h), "l": price(lo), "c": price(c),
-             "v": _volume_text(v), "n": None}
-            for t, o, h, lo, c, v in zip(_iso_times(bars.ts), bars.open.tolist(),
-                                         bars.high.tolist(), bars.low.tolist(),
-                                         bars.close.tolist(), bars.volume.tolist(), strict=True)]
+    return [{"t": t, "o": o, "h": h, "l": lo, "c": c, "v": v, "n": None}
+            for t, o, h, lo, c, v in zip(_iso_times(bars.ts), _price_texts(bars.open),
+                                         _price_texts(bars.high), _price_texts(bars.low),
+                                         _price_texts(bars.close), _volume_texts(bars.volume),
+                                         strict=True)]

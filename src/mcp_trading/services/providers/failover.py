@@ -17,8 +17,9 @@ serve the kind left out) and takes the first good answer:
 The provider that serves a kind is remembered: when it changes (the first fails, a later one
 answers; or the first comes back after its cool-down) the switch is logged, handed to
 `on_switch` (the service raises it on the alerts service) and kept for GET /providers.
-When every provider fails, UnavailableError (503) names each one's reason; when each merely
-did not know the symbol, NotFoundError (404).
+When every provider fails, UnavailableError (503) names each one's reason (also as
+`providers: [{provider, reason}]` in the error body); when each merely did not know the
+symbol, NotFoundError (404).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from mcp_trading.security.redact import redact
 from mcp_trading.services.providers.registry import ProviderRegistry
 from mcp_trading.services.views import iso
 
-__all__ = ["Failover", "Fetched", "Switch"]
+__all__ = ["Failover", "Fetched", "Switch", "reasons_view"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Fetched(NamedTuple, Generic[T]):
     provider: str
     value: T
     stale: bool = False
+    skipped: tuple[str, ...] = ()  # "name: why" of each provider tried before, in order
 
 
 class Failover:
@@ -119,27 +121,28 @@ class Failover:
             why_stale = fresh(outcome) if fresh is not None else None
             if why_stale is None:
                 self._served(kind, name, reasons)
-                return Fetched(name, outcome)
+                return Fetched(name, outcome, skipped=tuple(reasons))
             self.registry.record_failure(name, self.registry.clock.now_ns(), why_stale)
             reasons.append(f"{name}: {why_stale}")
             fallback = fallback or (name, outcome)
         if fallback is not None:
             self._served(kind, fallback[0], reasons)
-            return Fetched(fallback[0], fallback[1], stale=True)
+            return Fetched(fallback[0], fallback[1], stale=True, skipped=tuple(reasons))
         raise self._error(kind, subject, reasons, unknown)
 
     def _error(self, kind: DataKind, subject: str, reasons: list[str], unknown: int
                ) -> TradingError:
+        extra = {"providers": reasons_view(reasons)}
         if reasons and unknown == len(reasons):
             return NotFoundError(f"no {kind} provider knows {subject!r}: " + "; ".join(reasons),
-                                code="UNKNOWN_SYMBOL", field="symbol")
+                                code="UNKNOWN_SYMBOL", field="symbol", extra=extra)
         if not reasons:
             return UnavailableError(
                 f"no {kind} provider is configured and enabled; set "
                 f"MCP_TRADING_PROVIDER_CHAIN_{kind.upper()} or enable one (POST "
                 "/providers/{name}/enable)", code="NO_PROVIDER")
         return UnavailableError(f"every {kind} provider failed for {subject!r}: "
-                               + "; ".join(reasons), code="PROVIDERS_FAILED")
+                               + "; ".join(reasons), code="PROVIDERS_FAILED", extra=extra)
 
     async def _one(self, name: str, fetch: Callable[[Provider], Awaitable[T]]) -> T | _Failed:
         """One provider's answer, its outcome recorded on its score and circuit."""
@@ -188,6 +191,15 @@ class Failover:
         log.warning("providers: %s switched from %s to %s (%s)", kind, previous, name, reason)
         if self.on_switch is not None:
             self.on_switch(switch)
+
+
+def reasons_view(reasons: Sequence[str]) -> list[dict[str, str]]:
+    """"name: why" texts as [{provider, reason}]."""
+    out = []
+    for text in reasons:
+        name, _, why = text.partition(": ")
+        out.append({"provider": name, "reason": why})
+    return out
 
 
 def _why(exc: ProviderError) -> str:

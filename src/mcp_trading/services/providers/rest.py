@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
-from mcp_trading.faces.rest.app import FastJSON, create_app, principal_of
+from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.platform.platform import Platform
+from mcp_trading.services.providers.fetch import body_fields
 from mcp_trading.services.providers.service import ProvidersService
 
 __all__ = ["build"]
@@ -26,6 +27,21 @@ none). No key or secret is ever shown.
 
 `POST /providers/{name}/enable` and `/disable` (operator) put a provider into or out of every
 chain: unknown name 404; disabling the last live quote provider while trading is active 409.
+
+`POST /history/{symbol}/fetch` (operator; body `{"timeframe": "1Day", "start": "2010-01-04",
+"end": "2010-12-31"}`, every field optional) fetches from the daily or intraday chain what the
+history store lacks of that range and stores it under the provider's name (a stored range is
+never fetched twice); the answer names the provider that served (`served_by`), the bars
+`fetched` now, the range stored and, per provider, why it did not serve. 422 for a bad
+timeframe or range, 409 when no provider is configured for the kind, 503 (or 404) when every
+provider failed (or none knows the symbol), naming each one's reason.
+
+`GET /replay` and `POST /replay/step` (`{"n": 1}`), `/replay/pause`, `/replay/resume`,
+`/replay/seek` (`{"date": "2010-03-01"}`) (operator) show and drive the replay feed
+(MCP_TRADING_FEED=replay): state, replay time, speed, symbols and sources, range, steps and
+bars left. 409 when the feed is not a replay, when it runs in another process (distributed
+mode: the market-data process runs it), or when the action does not fit the state (a step
+while it runs at N×: pause first).
 
 `GET /health` is public and counts the live feed only (a history-only provider never makes it
 worse): `providers_status` is `ok` (every live provider ok), `degraded` or `down` (none up);
@@ -52,6 +68,27 @@ def build(platform: Platform) -> FastAPI:
                          "quote provider while trading is active)")
     async def disable(request: Request, name: str) -> Response:
         return FastJSON(svc.disable(principal_of(request), name))
+
+    @router.post("/history/{symbol}/fetch", tags=["history"],
+                 summary="Fetch history the store lacks from the provider chain (operator)")
+    async def fetch(request: Request, symbol: str) -> Response:
+        body = body_fields(await json_body(request, allow_empty=True),
+                           {"timeframe": str, "start": str, "end": str})
+        return FastJSON(await svc.fetch(principal_of(request), symbol, **body))
+
+    @router.get("/replay", tags=["replay"], summary="The replay feed's status (operator)")
+    async def replay(request: Request) -> Response:
+        return FastJSON(svc.replay_status(principal_of(request)))
+
+    @router.post("/replay/{action}", tags=["replay"],
+                 summary="step ({\"n\": 1}), pause, resume or seek ({\"date\": \"2010-03-01\"}) "
+                         "the replay (operator)")
+    async def replay_control(request: Request, action: str) -> Response:
+        body = body_fields(await json_body(request, allow_empty=True),
+                           {"n": int} if action == "step" else
+                           {"date": str} if action == "seek" else {})
+        return FastJSON(svc.replay_control(principal_of(request), action, n=body.get("n"),
+                                           day=body.get("date")))
 
     return create_app(platform, "providers", routers=[router], health=svc.health,
                       description=DESCRIPTION)

@@ -17,13 +17,13 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from mcp_trading.adapters.history.contract import HistoryStore
-from mcp_trading.adapters.providers.alphavantage import AlphaVantageProvider
 from mcp_trading.adapters.providers.base import DATA_KINDS, QUOTES, Outcome, Provider
+from mcp_trading.adapters.providers.files import FilesProvider
 from mcp_trading.clocks import WallClock
-from mcp_trading.config import Settings
 from mcp_trading.domain.errors import ConflictError
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.platform import Platform
@@ -31,6 +31,8 @@ from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.providers.failover import Failover, Switch
+from mcp_trading.services.providers.fetch import fetch_history, parse_fetch
+from mcp_trading.services.providers.files_watch import watch_files
 from mcp_trading.services.providers.history import HistoryFetcher
 from mcp_trading.services.providers.live import (
     ReplayProvider,
@@ -38,6 +40,8 @@ from mcp_trading.services.providers.live import (
     live_feed_provider,
 )
 from mcp_trading.services.providers.registry import ProviderRegistry, ProviderStatus
+from mcp_trading.services.providers.replay_control import ReplayControls
+from mcp_trading.services.providers.setup import chains_of, history_providers
 from mcp_trading.services.views import iso
 
 __all__ = [
@@ -62,11 +66,11 @@ STATUS_TO_HEALTH = {"ok": "healthy", "degraded": "degraded", "down": "down"}
 def build_providers(platform: Platform, registry: ProviderRegistry) -> dict[str, list[str]]:
     """Register the providers the settings configure; the chains, per data kind."""
     settings = platform.settings
-    chains: dict[str, list[str]] = {kind: settings.provider_chain(kind) for kind in DATA_KINDS}
+    chains = chains_of(settings)
     registry.register(live_feed_provider(platform))
-    if settings.alphavantage_api_key is not None:
-        serves = frozenset(k for k in DATA_KINDS if "alphavantage" in chains[k])
-        registry.register(_alphavantage(settings, registry, serves))
+    for provider in history_providers(settings, clock=registry.clock,
+                                      store=platform.history.store, chains=chains):
+        registry.register(provider)
     for kind, names in chains.items():
         for name in names:
             if name not in registry.names():
@@ -76,27 +80,15 @@ def build_providers(platform: Platform, registry: ProviderRegistry) -> dict[str,
     return chains
 
 
-def _alphavantage(settings: Settings, registry: ProviderRegistry,
-                  serves: frozenset[Any]) -> AlphaVantageProvider:
-    assert settings.alphavantage_api_key is not None
-    provider = AlphaVantageProvider(
-        api_key=settings.alphavantage_api_key, clock=registry.clock,
-        base_url=settings.alphavantage_base_url,
-        calls_per_minute=settings.alphavantage_calls_per_minute,
-        calls_per_day=settings.alphavantage_calls_per_day,
-        timeout_s=settings.alphavantage_timeout_s)
-    provider.serves = serves or provider.serves
-    return provider
-
-
 _services: weakref.WeakKeyDictionary[Platform, ProvidersService] = weakref.WeakKeyDictionary()
 
 
 class ProvidersService:
     def __init__(self, core: ServiceCore, registry: ProviderRegistry, *,
                  poll_interval_s: float = 1.0, clock: Any = None,
-                 chains: dict[str, list[str]] | None = None, history: HistoryStore | None = None,
-                 quote_max_age_s: float = 900.0) -> None:
+                 chains: dict[str, list[str]] | None = None,
+                 history: HistoryStore | Callable[[], HistoryStore] | None = None,
+                 quote_max_age_s: float = 900.0, replay: ReplayControls | None = None) -> None:
         self.core = core
         self.clock = clock or registry.clock or WallClock()
         self.registry = registry
@@ -104,6 +96,7 @@ class ProvidersService:
         self.failover = Failover(registry, chains or {QUOTES: registry.names()},
                                  on_switch=self._on_switch, quote_max_age_s=quote_max_age_s)
         self.history = None if history is None else HistoryFetcher(self.failover, history)
+        self.replay = replay or ReplayControls(None, distributed=False)
         self._active: asyncio.Task[None] | None = None
 
     @classmethod
@@ -120,7 +113,8 @@ class ProvidersService:
             svc = _services[platform] = cls(
                 platform.core, registry, chains=chains,
                 poll_interval_s=max(1.0, 2 * s.feed_interval_ms / 1000),
-                quote_max_age_s=s.provider_quote_max_age_s)
+                quote_max_age_s=s.provider_quote_max_age_s, history=platform.history.store,
+                replay=ReplayControls(platform.feed, distributed=platform.role != "embedded"))
         return svc
 
     # ---- reads ----------------------------------------------------------------------------
@@ -176,6 +170,28 @@ class ProvidersService:
                          name)
         return self._one(name, changed=before)
 
+    async def fetch(self, principal: Principal | None, symbol: str, *,
+                    timeframe: str | None = None, start: str | None = None,
+                    end: str | None = None) -> dict[str, Any]:
+        """Operators: fetch history the store lacks from the chain, store it (see fetch.py)."""
+        require(principal, Role.OPERATOR)
+        request = parse_fetch(symbol, timeframe=timeframe, start=start, end=end)
+        return await fetch_history(self.history, request)
+
+    def replay_status(self, principal: Principal | None) -> dict[str, Any]:
+        """Operators: the replay's state, time, speed, symbols, sources, range, bars left."""
+        require(principal, Role.OPERATOR)
+        return self.replay.status()
+
+    def replay_control(self, principal: Principal | None, action: str, *, n: int | None = None,
+                       day: str | None = None) -> dict[str, Any]:
+        """Operators: step, pause, resume or seek the replay; its status after."""
+        caller = require(principal, Role.OPERATOR)
+        out = self.replay.control(action, n=n, day=day)
+        log.info("providers: replay %s by %s (now %s at %s)", action, caller.actor,
+                 out["state"], out["replay_time"])
+        return out
+
     def _trading(self) -> bool:
         runtime = self.core.runtime
         return runtime is not None and runtime.kernel.state.platform_state.accepts_new_orders
@@ -202,6 +218,8 @@ class ProvidersService:
         if self._active is not None:
             return
         self._active = asyncio.current_task()
+        watchers = [asyncio.create_task(watch_files(p, self.registry, self.core.alerts))
+                    for p in self._files()]
         try:
             warming_up = True
             while True:
@@ -210,7 +228,13 @@ class ProvidersService:
                 self.registry.poll(self.clock.now_ns())
                 warming_up = warming_up and self.core.last_quote_ns == 0
         finally:
+            for task in watchers:
+                task.cancel()
             self._active = None
+
+    def _files(self) -> list[FilesProvider]:
+        reg = self.registry
+        return [p for p in map(reg.provider, reg.names()) if isinstance(p, FilesProvider)]
 
     async def stop(self) -> None:
         task = self._active

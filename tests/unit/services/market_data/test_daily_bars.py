@@ -64,3 +64,17 @@ def test_the_history_view_writes_times_as_every_other_view_does() -> None:
     assert [b["t"] for b in view] == [iso(int(t)) for t in ts]
     assert [(b["o"], b["v"], b["n"]) for b in view] == [("30.57", "5", None),
                                                       ("30.57", None, None)]
+
+
+def test_the_column_wise_view_writes_each_value_as_price_text_does() -> None:
+    # clean prices, float noise (an adjusted price), scientific-notation magnitudes, NaN volume
+    prices = np.array([30.57, 0.1 + 0.2, 213.43 * 0.1437, 5e-05, 1.5e16, 0.0])
+    volumes = np.array([17633200.0, np.nan, 2.5, 0.0, 1e20, 7.0])
+    ts = np.arange(6, dtype=np.int64) * 86_400_000_000_000
+    view = columns_view(BarColumns(ts, prices, prices, prices, prices, volumes, prices))
+    assert [b["c"] for b in view] == [price_text(x) for x in prices.tolist()]
+    assert [b["v"] for b in view] == ["17633200", None, "2.5", "0", "100000000000000000000", "7"]
+    clean = columns_view(BarColumns(ts[:1], prices[:1], prices[:1], prices[:1], prices[:1],
+                                    volumes[:1], prices[:1]))
+    assert clean[0] == {"t": "1970-01-01T00:00:00.000000Z", "o": "30.57", "h": "30.57",
+                        "l": "30.57", "c": "30.57", "v": "17633200", "n": None}
