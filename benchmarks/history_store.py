@@ -61,8 +61,8 @@ def _import(store: Any, symbol: str, bars: BarColumns) -> tuple[float, Any]:
     t0 = time.perf_counter()
     with store.writer() as writer:
         for lo in range(0, bars.size, CHUNK):
-            writer.add(symbol, "import:bench", "1Min", BarColumns(*(c[lo:lo + CHUNK]
-                                                                    for c in bars)))
+            writer.add(symbol, "import:bench", "1Min",
+                       BarColumns._make(c[lo:lo + CHUNK] for c in bars))
     return time.perf_counter() - t0, writer.counts
 
 
