@@ -6,7 +6,7 @@ In distributed mode it follows quotes and folds no journal events: a backtest re
 history bar store and writes only its own results table, never the journal.
 """
 
-from mcp_trading.services.spec import ServiceSpec
+from mcp_trading.services.spec import ServiceSpec, TaskSpec
 
 __all__ = ["SPEC"]
 
@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     rest="mcp_trading.services.strategies.rest:build",
     mcp=("mcp_trading.services.strategies.mcp:register",),
     health="mcp_trading.services.strategies.health:rule",
+    tasks=(TaskSpec("backtests", "mcp_trading.services.strategies.service:background"),),
     depends_on=("trading-engine",),
     distributed="quotes",
 )

@@ -1,0 +1,89 @@
+"""What the faces show of a stored backtest: its record, trades, equity, the HTML reports.
+
+Framework-free and shared by REST, MCP and the CLI, so `GET /backtests/{id}`, the
+`get_backtest` tool and `mcp-trading backtests show` answer the same JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp_trading.analytics.report import compare_report, report_html
+from mcp_trading.analytics.run import RunReport
+from mcp_trading.analytics.text import summary_rows
+from mcp_trading.backtest.result import BacktestResult
+
+__all__ = ["backtest_view", "compare_html", "compare_view", "equity_view", "report_of",
+           "run_html", "summary_rows_of", "trades_view"]
+
+MAX_COMPARE = 10  # runs in one comparison
+
+
+def _range(result: BacktestResult) -> tuple[str, str] | None:
+    """(first, last) date of the bars used, over every symbol."""
+    ranges = result.data_range
+    if not ranges:
+        return None
+    firsts = [str(_get(r, "first")) for r in ranges.values()]
+    lasts = [str(_get(r, "last")) for r in ranges.values()]
+    return min(firsts)[:10], max(lasts)[:10]
+
+
+def _get(item: object, name: str) -> object:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def report_of(result: BacktestResult) -> RunReport:
+    """The run as the analytics reports show it."""
+    spec = result.spec
+    first_last = _range(result)
+    title = f"{spec.strategy} {','.join(spec.symbols)} {spec.start} to {spec.end}"
+    return RunReport(title=title, curve=result.equity, metrics=result.metrics,
+                     trades=result.trades, strategy=spec.strategy, params=dict(spec.params),
+                     symbols=spec.symbols, data_range=first_last,
+                     source_hash=result.strategy_source_hash,
+                     platform_version=result.platform_version, run_id=result.id,
+                     fill_rules=str(getattr(result, "fill_rules", "") or ""))
+
+
+def backtest_view(result: BacktestResult) -> dict[str, Any]:
+    """A stored run: status done, its summary and every metric (with their basis)."""
+    return {"id": result.id, "status": "done", "summary": result.summary(),
+            "metrics": result.metrics.as_dict(),
+            "warnings": list(getattr(result, "warnings", ()) or ())}
+
+
+def trades_view(result: BacktestResult, *, limit: int, offset: int) -> dict[str, Any]:
+    """The round-trip trades, oldest first, a page of them."""
+    trades = result.trades
+    page = [t.as_dict() for t in trades[offset:offset + limit]]
+    return {"id": result.id, "trades": page, "count": len(trades), "offset": offset,
+            "limit": limit}
+
+
+def equity_view(result: BacktestResult) -> dict[str, Any]:
+    """The daily equity curve with cash and exposure (one row per trading day)."""
+    curve = result.equity
+    return {"id": result.id, "initial": curve.initial, "equity": curve.rows()}
+
+
+def run_html(result: BacktestResult) -> str:
+    return report_html(report_of(result))
+
+
+def compare_view(results: Sequence[BacktestResult]) -> dict[str, Any]:
+    """The runs side by side: each one's summary and metrics."""
+    return {"ids": [r.id for r in results],
+            "runs": [{"id": r.id, "summary": r.summary(), "metrics": r.metrics.as_dict()}
+                     for r in results]}
+
+
+def compare_html(results: Sequence[BacktestResult]) -> str:
+    return compare_report([report_of(r) for r in results],
+                          title=f"Comparison of {len(results)} backtests")
+
+
+def summary_rows_of(result: BacktestResult) -> list[tuple[str, str]]:
+    """(label, value) rows for a summary table (the CLI)."""
+    return summary_rows(report_of(result))
