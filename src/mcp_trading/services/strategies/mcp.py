@@ -39,11 +39,12 @@ def register(server: MCPServer, platform: Platform) -> None:
         return await guarded(lambda: svc.strategies(current_principal()))
 
     @server.tool(annotations=_RUN, meta=needs(Role.TRADER))
-    async def run_backtest(strategy: str, symbols: list[str], start: str, end: str,
+    async def run_backtest(*, strategy: str, symbols: list[str], start: str, end: str,
                            timeframe: str = "1Day", params: dict[str, Any] | None = None,
                            cash: str | None = None, source: str | None = None,
                            commission: dict[str, str] | None = None,
-                           slippage_bps: str | None = None, limits: str | None = None,
+                           slippage_bps: str | None = None,
+                           limits: str | dict[str, Any] | None = None,
                            wait_s: float = 20.0) -> Annotated[CallToolResult, BacktestRunOut]:
         """Backtest a strategy on stored history (dates YYYY-MM-DD; params per
         list_strategies). Waits up to wait_s (at most 60): the summary when done, else the id

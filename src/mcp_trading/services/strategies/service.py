@@ -39,10 +39,15 @@ if TYPE_CHECKING:
     from mcp_trading.platform.history import PlatformHistory
     from mcp_trading.platform.platform import Platform
 
-__all__ = ["MAX_PAGE", "StrategiesService", "Submitted", "background"]
+__all__ = ["MAX_PAGE", "StrategiesService", "Submitted", "background", "open_backtest_store",
+           "plain_row"]
 
 MAX_PAGE = 1000
 _ID_LENGTH = 64
+
+
+#: one service per platform: the REST face, the MCP tools and the task share its queue
+_BY_PLATFORM: weakref.WeakKeyDictionary[Platform, StrategiesService] = weakref.WeakKeyDictionary()
 
 
 class Submitted:
@@ -69,18 +74,15 @@ class StrategiesService:
         self._lock = threading.Lock()
         self.queue = JobQueue(self._execute, workers=workers, limit=queue_limit)
 
-    _by_platform: weakref.WeakKeyDictionary[Platform, StrategiesService] = (
-        weakref.WeakKeyDictionary())
-
     @classmethod
     def for_platform(cls, platform: Platform) -> StrategiesService:
         """The platform's service (made on first use): results in its database."""
-        svc = cls._by_platform.get(platform)
+        svc = _BY_PLATFORM.get(platform)
         if svc is None:
             settings = platform.settings
             svc = cls(settings=settings, history=platform.history,
-                      store=lambda: _open_store(settings))
-            cls._by_platform[platform] = svc
+                      store=lambda: open_backtest_store(settings))
+            _BY_PLATFORM[platform] = svc
         return svc
 
     # ---- what it holds (blocking: call from a worker thread) ------------------------------
@@ -184,7 +186,7 @@ class StrategiesService:
         require(principal, Role.VIEWER)
         _check_page(limit, offset)
         rows = await asyncio.to_thread(lambda: self.store().list(limit=limit, offset=offset))
-        return {"backtests": [_plain(r) for r in rows], "limit": limit, "offset": offset,
+        return {"backtests": [plain_row(r) for r in rows], "limit": limit, "offset": offset,
                 "next_offset": offset + limit if len(rows) == limit else None,
                 "active": [j.view() for j in self.queue.active()]}
 
@@ -226,13 +228,15 @@ class StrategiesService:
             close()
 
 
-def _open_store(settings: Settings) -> BacktestStore:
+def open_backtest_store(settings: Settings) -> BacktestStore:
+    """The backtest store of the settings: its table in the platform's database."""
     from mcp_trading.backtest.store import BacktestStore
 
     return BacktestStore.open(settings.resolved_database_url)
 
 
-def _plain(row: object) -> dict[str, Any]:
+def plain_row(row: object) -> dict[str, Any]:
+    """A listing row of the store as a JSON object."""
     if isinstance(row, dict):
         return row
     as_dict = getattr(row, "as_dict", None)
