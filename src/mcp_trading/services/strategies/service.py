@@ -75,13 +75,16 @@ class StrategiesService:
         self.queue = JobQueue(self._execute, workers=workers, limit=queue_limit)
 
     @classmethod
-    def for_platform(cls, platform: Platform) -> StrategiesService:
-        """The platform's service (made on first use): results in its database."""
+    def for_platform(cls, platform: Platform, *, workers: int = 1,
+                     queue_limit: int = 8) -> StrategiesService:
+        """The platform's service (made on first use, with these options): results in its
+        database."""
         svc = _BY_PLATFORM.get(platform)
         if svc is None:
             settings = platform.settings
             svc = cls(settings=settings, history=platform.history,
-                      store=lambda: open_backtest_store(settings))
+                      store=lambda: open_backtest_store(settings), workers=workers,
+                      queue_limit=queue_limit)
             _BY_PLATFORM[platform] = svc
         return svc
 
