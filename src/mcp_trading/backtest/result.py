@@ -71,8 +71,9 @@ class OrderRecord:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> OrderRecord:
         dec = {"qty", "limit_price", "stop_price", "filled_qty", "filled_avg_price"}
-        return cls(**{k: (Decimal(v) if k in dec and v is not None else v)
-                      for k, v in raw.items()})
+        values: dict[str, Any] = {k: (Decimal(v) if k in dec and v is not None else v)
+                                  for k, v in raw.items()}
+        return cls(**values)
 
 
 def _fill_dict(f: Fill) -> dict[str, object]:

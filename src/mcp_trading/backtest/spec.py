@@ -78,7 +78,7 @@ def _date(name: str, raw: object) -> date:
 
 def _limits(raw: object) -> LimitsChoice:
     if raw in ("none", "live"):
-        return raw  # type: ignore[return-value]
+        return raw
     if not isinstance(raw, Mapping):
         raise InvalidError(f"limits is {str(raw)[:40]!r}; use 'none', 'live' or an object of "
                            f"limits ({', '.join(sorted(LIMIT_BOUNDS))})", field="limits")
