@@ -63,7 +63,7 @@ def _results(settings: Settings) -> Iterator[BacktestStore]:
     from mcp_trading.services.strategies.service import open_backtest_store
 
     try:
-        store = open_backtest_store(settings)
+        store = open_backtest_store(settings, migrate=True)
     except TradingError as exc:
         raise _fail(f"cannot open the backtest store: {exc.message}") from None
     try:
@@ -118,7 +118,7 @@ def _print_summary(result: BacktestResult) -> None:
     console.print(table)
     for note in result.metrics.notes:
         console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
-    for warning in getattr(result, "warnings", ()) or ():
+    for warning in result.warnings:
         errors.print(f"[yellow]warning:[/yellow] {escape(str(warning))}", highlight=False,
                      soft_wrap=True)
 

@@ -81,7 +81,8 @@ def test_strategies_are_listed_with_their_parameters() -> None:
     (["--param", "nope=1"], 1, "allowed parameters"),
     (["--param", "fast"], 2, "name=value"),
     (["--start", "2009-06-01"], 1, "after end"),
-    (["--timeframe", "2Day"], 1, "not a timeframe"),
+    (["--timeframe", "2Day"], 1, "is unknown; use one of 1Min"),
+    (["--limits", "live"], 1, "limits"),
 ])
 def test_bad_input_exits_with_the_reason(extra: list[str], code: int, words: str) -> None:
     result = runner.invoke(app, [*RUN, *extra])

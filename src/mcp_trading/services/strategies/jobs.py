@@ -69,7 +69,7 @@ class Job:
     bars_total: int = 0
     result_id: str | None = None
     error: dict[str, Any] | None = None
-    exception: BaseException | None = None
+    exception: Exception | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     _done: threading.Event = field(default_factory=threading.Event)
     _waiters: list[Callable[[], None]] = field(default_factory=list)
@@ -169,8 +169,12 @@ class JobQueue:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
 
+        def settle() -> None:
+            if not done.done():
+                done.set_result(None)
+
         def wake() -> None:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+            loop.call_soon_threadsafe(settle)
 
         with self._lock:
             if job.finished:

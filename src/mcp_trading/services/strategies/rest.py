@@ -73,7 +73,7 @@ def build(platform: Platform) -> FastAPI:
     @router.get("/backtests", tags=["backtests"], summary="Stored backtests, newest first")
     async def list_backtests(request: Request, limit: int = Query(50, ge=1, le=MAX_PAGE),
                              offset: int = Query(0, ge=0)) -> Response:
-        return FastJSON(await svc.list(principal_of(request), limit=limit, offset=offset))
+        return FastJSON(await svc.list_backtests(principal_of(request), limit=limit, offset=offset))
 
     @router.get("/backtests/compare", tags=["backtests"],
                 summary="Several backtests side by side (ids=a,b)")

@@ -16,7 +16,6 @@ first use, off the event loop) and the platform's history store (read only).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import uuid
 import weakref
@@ -65,8 +64,10 @@ class StrategiesService:
 
     def __init__(self, *, settings: Settings, history: PlatformHistory,
                  store: Callable[[], BacktestStore], registry: StrategyRegistry | None = None,
-                 workers: int = 1, queue_limit: int = 8) -> None:
+                 workers: int = 1, queue_limit: int = 8,
+                 live_limits: Callable[[], dict[str, object] | None] | None = None) -> None:
         self._settings = settings
+        self._live = live_limits
         self._history = history
         self._store_factory = store
         self._store_obj: BacktestStore | None = None
@@ -84,7 +85,8 @@ class StrategiesService:
             settings = platform.settings
             svc = cls(settings=settings, history=platform.history,
                       store=lambda: open_backtest_store(settings), workers=workers,
-                      queue_limit=queue_limit)
+                      queue_limit=queue_limit,
+                      live_limits=lambda: _account_limits(platform))
             _BY_PLATFORM[platform] = svc
         return svc
 
@@ -102,17 +104,22 @@ class StrategiesService:
             return self._store_obj
 
     def _execute(self, job: Job) -> str:
-        """The queue's runner: one backtest, stored under the job's id."""
+        """The queue's runner: one backtest, stored under the job's id ("" when cancelled)."""
         from mcp_trading.backtest.engine import run_backtest
 
         result = run_backtest(job.payload, history=self._history.store(),
                               registry=self.registry(), settings=self._settings,
-                              progress=job.progress, should_stop=job.stop.is_set)
-        if job.stop.is_set():
+                              progress=job.progress, should_stop=job.stop.is_set,
+                              live_limits=self._live_limits(), run_id=job.id)
+        if job.stop.is_set() or result.status == "canceled":
             return ""
-        result = dataclasses.replace(result, id=job.id)  # one id from the 202 to the store
         self.store().save(result)
         return job.id
+
+    def _live_limits(self) -> dict[str, object] | None:
+        """The default account's live limits (what `limits: "live"` applies), None when the
+        service has no kernel state to read them from."""
+        return self._live() if self._live is not None else None
 
     # ---- strategies -----------------------------------------------------------------------
     async def strategies(self, principal: Principal | None) -> dict[str, Any]:
@@ -183,7 +190,7 @@ class StrategiesService:
                                 field="id")
         return await asyncio.to_thread(self._result, backtest_id)
 
-    async def list(self, principal: Principal | None, *, limit: int = 50,
+    async def list_backtests(self, principal: Principal | None, *, limit: int = 50,
                    offset: int = 0) -> dict[str, Any]:
         """Stored runs newest first (a page), and the queued or running ones."""
         require(principal, Role.VIEWER)
@@ -231,11 +238,21 @@ class StrategiesService:
             close()
 
 
-def open_backtest_store(settings: Settings) -> BacktestStore:
-    """The backtest store of the settings: its table in the platform's database."""
-    from mcp_trading.backtest.store import BacktestStore
+def open_backtest_store(settings: Settings, *, migrate: bool = False) -> BacktestStore:
+    """The backtest store of the settings: its table in the platform's database (schema at
+    head unless `migrate`: the platform migrates it when it opens, the offline CLI here)."""
+    from mcp_trading.backtest.store import open_backtest_store as open_store
 
-    return BacktestStore.open(settings.resolved_database_url)
+    return open_store(settings.resolved_database_url, migrate=migrate)
+
+
+def _account_limits(platform: Platform) -> dict[str, object] | None:
+    """The live limits of the platform's default account (RiskLimits wire form)."""
+    runtime = platform.core.runtime
+    if runtime is None:
+        return None
+    account = runtime.kernel.state.accounts.get(platform.core.default_account)
+    return None if account is None else dict(account.limits.to_wire())
 
 
 def plain_row(row: object) -> dict[str, Any]:

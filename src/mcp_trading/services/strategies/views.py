@@ -20,38 +20,20 @@ __all__ = ["backtest_view", "compare_html", "compare_view", "equity_view", "repo
 MAX_COMPARE = 10  # runs in one comparison
 
 
-def _range(result: BacktestResult) -> tuple[str, str] | None:
-    """(first, last) date of the bars used, over every symbol."""
-    ranges = result.data_range
-    if not ranges:
-        return None
-    firsts = [str(_get(r, "first")) for r in ranges.values()]
-    lasts = [str(_get(r, "last")) for r in ranges.values()]
-    return min(firsts)[:10], max(lasts)[:10]
-
-
-def _get(item: object, name: str) -> object:
-    return item[name] if isinstance(item, dict) else getattr(item, name)
-
-
 def report_of(result: BacktestResult) -> RunReport:
     """The run as the analytics reports show it."""
-    spec = result.spec
-    first_last = _range(result)
-    title = f"{spec.strategy} {','.join(spec.symbols)} {spec.start} to {spec.end}"
-    return RunReport(title=title, curve=result.equity, metrics=result.metrics,
-                     trades=result.trades, strategy=spec.strategy, params=dict(spec.params),
-                     symbols=spec.symbols, data_range=first_last,
-                     source_hash=result.strategy_source_hash,
-                     platform_version=result.platform_version, run_id=result.id,
-                     fill_rules=str(getattr(result, "fill_rules", "") or ""))
+    return result.report()
 
 
 def backtest_view(result: BacktestResult) -> dict[str, Any]:
     """A stored run: status done, its summary and every metric (with their basis)."""
     return {"id": result.id, "status": "done", "summary": result.summary(),
             "metrics": result.metrics.as_dict(),
-            "warnings": list(getattr(result, "warnings", ()) or ())}
+            "warnings": list(result.warnings), "fault": result.fault,
+            "data_range": [r.as_dict() for r in result.data_range],
+            "spec": result.spec.as_dict(), "fill_rules": result.fill_rules,
+            "strategy_source_hash": result.strategy_source_hash,
+            "platform_version": result.platform_version}
 
 
 def trades_view(result: BacktestResult, *, limit: int, offset: int) -> dict[str, Any]:
