@@ -95,15 +95,17 @@ def _run(settings: Settings, body: dict[str, Any], *, show: bool) -> BacktestRes
     request = parse_request(body, registry)
     history = open_history_store(settings.resolved_history_url)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.completed:,.0f} of {task.total:,.0f} bars"),
-                   TimeRemainingColumn(), console=errors, transient=True, disable=not show)
+                   TextColumn("{task.fields[bars]}"), TimeRemainingColumn(), console=errors,
+                   transient=True, disable=not show)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total, bars=f"{done:,} of {total:,} bars")
+
     try:
         with bar:
-            task = bar.add_task(escape(request.spec.strategy), total=None)
+            task = bar.add_task(escape(request.spec.strategy), total=None, bars="")
             return run_backtest(request.spec, history=history, registry=registry,
-                                settings=settings,
-                                progress=lambda done, total: bar.update(task, completed=done,
-                                                                        total=total))
+                                settings=settings, progress=progress)
     finally:
         history.close()
 
@@ -113,9 +115,15 @@ def _print_summary(result: BacktestResult) -> None:
 
     table = Table("", "", title=escape(report_of(result).title), title_justify="left",
                   show_header=False)
+    rules = ""
     for label, value in summary_rows_of(result):
+        if label == "Fill rules":  # a paragraph: after the table, not in a cell
+            rules = value
+            continue
         table.add_row(escape(label), escape(value))
     console.print(table)
+    if rules:
+        console.print(f"fill rules: {escape(rules)}", highlight=False, soft_wrap=True)
     for note in result.metrics.notes:
         console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
     for warning in result.warnings:
@@ -210,11 +218,14 @@ def list_(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
         console.print("no stored backtests (run one: mcp-trading backtest sma_crossover "
                       "--symbols AAPL --start 2010-01-01 --end 2012-12-31)")
         return
-    columns = [c for c in ("id", "created", "strategy", "symbols", "start", "end",
-                           "total_return", "sharpe", "trades") if any(c in r for r in rows)]
-    table = Table(*columns)
+    table = Table("id", "strategy", "symbols", "period", "return", "trades")
+    table.columns[0].no_wrap = True  # the whole id: `backtests show ID` needs it
     for row in rows:
-        table.add_row(*(escape(_cell(row.get(c))) for c in columns))
+        ret = row.get("total_return")
+        table.add_row(escape(str(row["id"])), escape(str(row.get("strategy", ""))),
+                      escape(_cell(row.get("symbols"))),
+                      f"{row.get('start', '')}..{row.get('end', '')}",
+                      "n/a" if ret is None else f"{ret * 100:.2f} %", str(row.get("trades", "")))
     console.print(table)
 
 
