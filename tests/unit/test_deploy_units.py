@@ -86,6 +86,12 @@ def test_each_unit_runs_its_own_service(units: dict[str, configparser.ConfigPars
         assert command[0] == "/opt/mcp-trading/.venv/bin/mcp-trading"
 
 
+def test_the_strategies_unit_answers_to_the_runbooks_name(
+        units: dict[str, configparser.ConfigParser]) -> None:
+    # the runbook runs `systemctl restart trading-strategies`
+    assert names(units["strategies"], "Install", "Alias") == {"trading-strategies.service"}
+
+
 def test_the_target_wants_every_unit() -> None:
     target = parse_unit(SYSTEMD / TARGET)
     assert names(target, "Unit", "Wants") == {unit_name(s) for s in SERVICES}

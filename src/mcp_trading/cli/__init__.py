@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mcp_trading import __version__
 from mcp_trading.cli.accounts import accounts_app
+from mcp_trading.cli.backtest import register as register_backtest
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.distributed import register as register_distributed
@@ -42,6 +43,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
 app.add_typer(data_app, name="data")
 register_ops(app)
+register_backtest(app)
 register_distributed(app)
 console = Console()
 

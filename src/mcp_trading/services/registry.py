@@ -22,6 +22,7 @@ from mcp_trading.services import (
     portfolio,
     providers,
     risk,
+    strategies,
     trading_engine,
 )
 from mcp_trading.services.spec import ServiceSpec, TaskSpec
@@ -31,7 +32,8 @@ __all__ = ["BUILTIN", "ServiceSpec", "TaskSpec", "UnknownServiceError", "get", "
 
 #: the platform's own services, in start order (each starts after what it depends on)
 BUILTIN: tuple[ServiceSpec, ...] = (market_data.SPEC, providers.SPEC, trading_engine.SPEC,
-                                    orders.SPEC, risk.SPEC, portfolio.SPEC, alerts.SPEC)
+                                    orders.SPEC, risk.SPEC, portfolio.SPEC, strategies.SPEC,
+                                    alerts.SPEC)
 _extra: list[ServiceSpec] = []
 
 
