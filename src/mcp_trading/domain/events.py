@@ -27,6 +27,8 @@ __all__ = [
     "OrderRouted",
     "OrderTrailMoved",
     "OrderTriggered",
+    "StrategyInstanceStarted",
+    "StrategyInstanceStopped",
     "TradingDayStarted",
     "TradingStateChanged",
 ]
@@ -136,10 +138,29 @@ class TradingDayStarted(NamedTuple):
     ts: int
 
 
+class StrategyInstanceStarted(NamedTuple):
+    instance_id: str
+    strategy: str  # a name of the strategy registry
+    params: str  # the parsed parameters, a JSON object (domain/instances.py)
+    account_id: str
+    symbols: tuple[str, ...]
+    timeframe: str  # one of domain.instances.INSTANCE_TIMEFRAMES
+    started_by: str  # the actor
+    ts: int
+
+
+class StrategyInstanceStopped(NamedTuple):
+    instance_id: str
+    reason: str  # "stopped by key:...", or the fault of a callback that raised or hung
+    actor: str  # who stopped it: a caller's actor, or "strategy-runner"
+    ts: int
+
+
 Event = (
     AccountOpened | OrderAccepted | OrderRejected | OrderRouted | OrderFilled | OrderCanceled
     | OrderExpired | OrderReplaced | OrderTriggered | OrderTrailMoved | TradingStateChanged
-    | LimitsSet | TradingDayStarted | MaintenanceChanged
+    | LimitsSet | TradingDayStarted | MaintenanceChanged | StrategyInstanceStarted
+    | StrategyInstanceStopped
 )
 
 #: Stable numeric kinds for the journal; never renumber, only append.
@@ -158,4 +179,6 @@ EVENT_TYPES: dict[int, type[Event]] = {
     12: LimitsSet,
     13: TradingDayStarted,
     14: MaintenanceChanged,
+    15: StrategyInstanceStarted,
+    16: StrategyInstanceStopped,
 }

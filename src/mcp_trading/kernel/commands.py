@@ -1,7 +1,8 @@
 """The kernel's commands off the per-order path, mixed into `Kernel` (kernel/kernel.py).
 
 Accounts and risk limits, cancel-all and cancel/replace, the trading state (halts, resume,
-maintenance, closing every position), what a breached loss limit does, and the session roll.
+maintenance, closing every position), what a breached loss limit does, and the session roll;
+strategy instances come from its base (kernel/instance_commands.py).
 They run rarely, so they live apart from the order and quote paths that `Kernel` keeps
 together (and that `benchmarks/kernel.py` measures); they are the same single writer's
 commands, run to completion one at a time, emitting events through `Kernel._emit`.
@@ -44,6 +45,7 @@ from mcp_trading.domain.pretrade import PreTradeResult, check_order
 from mcp_trading.domain.risk import Reason, Refusal, RiskLimits, fmt_money
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.dedupe import unpack
+from mcp_trading.kernel.instance_commands import InstanceCommands
 
 if TYPE_CHECKING:
     from mcp_trading.domain.events import Event
@@ -89,8 +91,9 @@ class CloseResult:
     refusal: Refusal | None
 
 
-class KernelCommands:
-    """The rare commands of `Kernel`; a mixin, never used alone."""
+class KernelCommands(InstanceCommands):
+    """The rare commands of `Kernel`; a mixin, never used alone (strategy instances' from
+    kernel/instance_commands.py)."""
 
     if TYPE_CHECKING:  # what these commands use of the Kernel they are mixed into
         config: KernelConfig

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from mcp_trading.domain.accounts import Account
+from mcp_trading.domain.instances import StrategyInstance
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.domain.orders import (
@@ -115,6 +116,21 @@ class _Account(msgspec.Struct, array_like=True):
     internal: bool = False
 
 
+class _Instance(msgspec.Struct, array_like=True):
+    id: str
+    strategy: str
+    params: str
+    account_id: str
+    symbols: list[str]
+    timeframe: str
+    started_by: str
+    started_at: int
+    status: str
+    stopped_at: int | None
+    stop_reason: str | None
+    stopped_by: str | None
+
+
 class _State(msgspec.Struct):
     version: int
     seq: int
@@ -131,6 +147,8 @@ class _State(msgspec.Struct):
     dedupe: list[bytes] = []
     #: format 2: Bloom filters of entries aged out to the store: [size, hashes, bits]
     archived: list[tuple[int, int, bytes]] = []
+    #: live strategy instances (a later field: a snapshot without it has none)
+    instances: list[_Instance] = []
 
 
 _ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
@@ -193,9 +211,12 @@ def _header(state: KernelState) -> _State:
         for a in state.accounts.values()
     ]
     session = tuple(state.session) if state.session is not None else None
+    instances = [_Instance(i.id, i.strategy, i.params, i.account_id, list(i.symbols),
+                           i.timeframe, i.started_by, i.started_at, i.status, i.stopped_at,
+                           i.stop_reason, i.stopped_by) for i in state.instances.values()]
     return _State(FORMAT_VERSION, state.seq, state.order_count, state.platform_state,
                   state.platform_reason, state.maintenance, state.global_limits.to_wire(), session,  # type: ignore[arg-type]
-                  dict(state.marks), accounts, [])
+                  dict(state.marks), accounts, [], instances=instances)
 
 
 def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: SlippageModel) -> KernelState:
@@ -220,6 +241,10 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
     for o in snap.orders:
         _load_order(state, o, snap.seq)
     _load_dedupe(state, snap)
+    for i in snap.instances:
+        state.instances[i.id] = StrategyInstance(
+            i.id, i.strategy, i.params, i.account_id, tuple(i.symbols), i.timeframe,
+            i.started_by, i.started_at, i.status, i.stopped_at, i.stop_reason, i.stopped_by)
     state.recent_orders = deque()
     state.recount()
     books = [a for a in state.accounts.values() if not a.internal]

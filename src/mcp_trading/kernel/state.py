@@ -28,9 +28,12 @@ from mcp_trading.domain.events import (
     OrderRouted,
     OrderTrailMoved,
     OrderTriggered,
+    StrategyInstanceStarted,
+    StrategyInstanceStopped,
     TradingDayStarted,
     TradingStateChanged,
 )
+from mcp_trading.domain.instances import InstanceStatus, StrategyInstance
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.domain.orders import TRANSITIONS, Order, OrderSide, Trigger
@@ -95,6 +98,8 @@ class KernelState:
         self.closing_seqs: deque[int] = deque()
         #: (account, client_order_id) -> packed (order id, request digest) of released orders
         self.dedupe = DedupeIndex()
+        #: live strategy instances, running and stopped (domain/instances.py), by id
+        self.instances: dict[str, StrategyInstance] = {}
         self.appliers: dict[type[Any], Callable[[Any], None]] = {
             AccountOpened: self._account_opened,
             OrderAccepted: self._accepted,
@@ -110,6 +115,8 @@ class KernelState:
             LimitsSet: self._limits_set,
             TradingDayStarted: self._day_started,
             MaintenanceChanged: self._maintenance,
+            StrategyInstanceStarted: self._instance_started,
+            StrategyInstanceStopped: self._instance_stopped,
         }
 
     def net_position(self, symbol: str) -> Decimal:
@@ -371,3 +378,13 @@ class KernelState:
             (e for a, e in ev.equities.items() if not self.accounts[a].internal), _ZERO)
         self.refresh_platform_floor()
 
+
+    def _instance_started(self, ev: StrategyInstanceStarted) -> None:
+        self.instances[ev.instance_id] = StrategyInstance(
+            ev.instance_id, ev.strategy, ev.params, ev.account_id, tuple(ev.symbols),
+            ev.timeframe, ev.started_by, ev.ts)
+
+    def _instance_stopped(self, ev: StrategyInstanceStopped) -> None:
+        instance = self.instances[ev.instance_id]
+        instance.status = InstanceStatus.STOPPED
+        instance.stopped_at, instance.stop_reason, instance.stopped_by = ev.ts, ev.reason, ev.actor
