@@ -147,6 +147,10 @@ class Settings(FeedSettings):
                           "subclasses with a name), loaded after the built-ins; a file that "
                           "fails to import is reported and skipped. Its code runs in the "
                           "strategies service: trust it like the platform's own.")
+    strategy_callback_timeout_s: float = Field(
+        5.0, gt=0, le=600, description="A live strategy instance's callback (on_bar, on_fill, "
+        "...) that does not return within this many seconds stops the instance, as one that "
+        "raises does (journaled, with an alert).")
 
     def port(self, service: str) -> int:
         """The port of a registered service: its typed `port_*` setting, else (a service added

@@ -148,6 +148,17 @@ class Strategy:
         return {"name": cls.name, "doc": doc, "summary": doc.split("\n", 1)[0],
                 "params": cls.Params.schema()}
 
+    @classmethod
+    def warmup_bars(cls, params: StrategyParams) -> int:
+        """How many closed bars per symbol a live instance replays through `on_bar` before it
+        trades (at its start and after every restart; the orders it asks for meanwhile are
+        not placed). Default: the largest integer parameter plus one — a window of n bars
+        needs n closes, and a crossover the sign of the bar before. Override when the
+        strategy needs more (or none: return 0)."""
+        windows = [v for v in params.as_dict().values()
+                   if isinstance(v, int) and not isinstance(v, bool)]
+        return max(windows) + 1 if windows else 0
+
     def on_start(self, ctx: StrategyContext) -> None:
         """Once, before the first bar."""
 

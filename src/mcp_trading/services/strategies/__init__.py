@@ -16,7 +16,8 @@ SPEC = ServiceSpec(
     rest="mcp_trading.services.strategies.rest:build",
     mcp=("mcp_trading.services.strategies.mcp:register",),
     health="mcp_trading.services.strategies.health:rule",
-    tasks=(TaskSpec("backtests", "mcp_trading.services.strategies.service:background"),),
+    tasks=(TaskSpec("backtests", "mcp_trading.services.strategies.service:background"),
+           TaskSpec("instances", "mcp_trading.services.strategies.live:background")),
     depends_on=("trading-engine",),
     distributed="quotes",
 )

@@ -19,6 +19,7 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Role
 from mcp_trading.services.market_data.mcp import READ_ONLY
 from mcp_trading.services.strategies import views
+from mcp_trading.services.strategies.instances_mcp import register_instance_tools
 from mcp_trading.services.strategies.service import StrategiesService
 
 __all__ = ["MAX_TOOL_WAIT_S", "register"]
@@ -75,3 +76,5 @@ def register(server: MCPServer, platform: Platform) -> None:
             return views.compare_view(await svc.compare(current_principal(), backtest_ids))
 
         return await guarded(compare)
+
+    register_instance_tools(server, platform, svc)

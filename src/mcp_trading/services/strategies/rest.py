@@ -10,6 +10,7 @@ from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principa
 from mcp_trading.faces.rest.schemas import schema_of
 from mcp_trading.platform.platform import Platform
 from mcp_trading.services.strategies import views
+from mcp_trading.services.strategies.instances_rest import instance_routes
 from mcp_trading.services.strategies.requests import MAX_WAIT_S, TIMEFRAMES
 from mcp_trading.services.strategies.service import MAX_PAGE, StrategiesService
 
@@ -114,7 +115,9 @@ def build(platform: Platform) -> FastAPI:
     async def delete(request: Request, backtest_id: str = _ID) -> Response:
         return FastJSON(await svc.delete(principal_of(request), backtest_id))
 
-    return create_app(platform, "strategies", routers=[router], health=svc.health,
+    # the instance routes first: GET /strategies/{name} would take /strategies/instances
+    return create_app(platform, "strategies", routers=[instance_routes(platform, svc), router],
+                      health=svc.health,
                       description="trading-strategies: the strategies and their parameters, "
                                   "backtests on the platform's kernel with a simulated clock, "
                                   "their trades, equity, metrics and HTML reports.")
