@@ -1,7 +1,7 @@
 """Live paper instances on the replay feed, stepped bar by bar, against the backtest engine.
 
 The same strategy (sma_crossover fast=3 slow=5, 100 shares) on the same real daily bars (the
-shipped sample's AAPL, 2000-01-03 to 2000-06-30) through (a) `run_backtest` and (b) a live
+shipped sample's AAPL, whose history starts 2000-03-01, to 2000-06-30: 86 bars) through (a) `run_backtest` and (b) a live
 instance on an in-memory platform whose feed replays those bars (speed 0, 4 quotes a bar,
 stepped one bar at a time) must place the same orders: sequence, side, quantity, type,
 limit and stop price. Also: a restart mid-way (the journal and the replay position kept)
@@ -191,3 +191,58 @@ def test_a_live_instance_on_the_replay_places_the_backtests_orders_across_a_rest
     orders, rewarmed = asyncio.run(scenario())
     assert rewarmed["warmup_bars"] == 6 and rewarmed["warmed_bars"] == 6
     assert orders == [(side, qty, typ, lim, stop) for side, qty, typ, lim, stop in expected]
+
+
+def test_a_halted_platform_refuses_the_instances_orders_and_the_instance_keeps_running(
+        tmp_path: Path, sample: MemoryHistoryStore) -> None:
+    async def scenario() -> None:
+        platform = await _started(_settings(tmp_path), sample)
+        svc = InstancesService(platform, StrategiesService.for_platform(platform))
+        iid = (await svc.start(TRADER, "sma_crossover",
+                               {"symbols": "AAPL", "params": PARAMS}))["id"]
+        kernel = platform.kernel_runtime.kernel
+        kernel.halt(level=TradingState.HALTED, reason="drill", actor="ops")
+        await _until(lambda: _view(platform, iid).get("runner") == "trading", "warm-up")
+        await _step_bars(platform, iid, 130)
+        mine = [o for o in kernel.state.orders.values() if o.attribution == f"strategy:{iid}"]
+        shown = svc.get(TRADER, iid)
+        feed = platform.feed
+        assert isinstance(feed, ReplayFeed)
+        await _stop(platform)
+        assert mine and all(o.status.value == "rejected" for o in mine)
+        assert shown["status"] == "running" and shown["runner"] == "trading"
+        assert shown["bars"] == feed.status().steps_total // 4  # every bar, 4 quotes each
+        assert shown["last_error"] is None
+        assert shown["refusals"] and shown["refusals"][0]["code"] == mine[0].reject_code
+        assert "halt" in shown["refusals"][0]["message"].lower()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("mode", "said"), [(1, "on_bar raised: ValueError: boom on the third "
+                                                 "bar"), (2, "on_bar hung: on_bar did not "
+                                                             "return within 1 s")])
+def test_a_strategy_that_raises_or_hangs_is_stopped_with_the_reason_and_an_alert(
+        tmp_path: Path, sample: MemoryHistoryStore, mode: int, said: str) -> None:
+    async def scenario() -> None:
+        platform = await _started(_settings(tmp_path), sample)
+        svc = InstancesService(platform, StrategiesService.for_platform(platform))
+        iid = (await svc.start(TRADER, "faulty", {"symbols": ["AAPL"],
+                                                  "params": {"mode": mode}}))["id"]
+        healthy = (await svc.start(TRADER, "sma_crossover",
+                                   {"symbols": ["AAPL"], "params": PARAMS}))["id"]
+        await _until(lambda: _view(platform, healthy).get("runner") == "trading", "warm-up")
+        await _step_bars(platform, healthy, 5)
+        await _until(lambda: not platform.kernel_runtime.kernel.state.instances[iid].running,
+                     "the faulty instance to stop")
+        shown = svc.get(OPERATOR, iid)
+        alerts = [a for a in platform.alerts.list() if a.kind == "strategy_stopped"]
+        other = svc.get(OPERATOR, healthy)
+        await _stop(platform)
+        assert shown["status"] == "stopped" and shown["stopped_by"] == "strategy-runner"
+        assert shown["stop_reason"].startswith(said)
+        assert shown["last_error"]["kind"] == ("raised" if mode == 1 else "hung")
+        assert len(alerts) == 1 and iid in alerts[0].message
+        assert other["status"] == "running" and other["bars"] == 5  # the platform went on
+
+    asyncio.run(scenario())
