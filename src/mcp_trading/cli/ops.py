@@ -83,6 +83,22 @@ def _get_health(url: str) -> dict[str, Any]:
         return {"status": "down", "error": type(exc).__name__}
 
 
+def _running_instances(urls: dict[str, str]) -> list[dict[str, Any]]:
+    """The running live strategy instances (GET :8090/strategies/instances; the dev profile's
+    loopback trust answers it, elsewhere it needs a key: then none are listed)."""
+    url = urls.get("strategies")
+    if url is None:
+        return []
+    try:
+        response = httpx.get(f"{url}/strategies/instances", params={"status": "running"},
+                             timeout=2.0)
+        rows: list[dict[str, Any]] = response.json().get("instances", []) \
+            if response.status_code == 200 else []
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return []
+    return rows
+
+
 def register(app: typer.Typer) -> None:
     """Add the operating verbs to `app`, in the order `--help` lists them."""
     for verb in (start, stop, status, health, halt, resume):
@@ -170,14 +186,20 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
                      "up": health.get("status") != "down" or "uptime_s" in health,
                      "status": health.get("status"), "pid": record["pid"] if record else None,
                      "uptime_s": health.get("uptime_s")})
+    instances = _running_instances(_base_urls(settings, record)) if record else []
     if as_json:
-        print(json.dumps({"running": record is not None, "services": rows}))
+        print(json.dumps({"running": record is not None, "services": rows,
+                          "instances": instances}))
         return
     table = Table("service", "port", "up", "status", "pid", "uptime (s)")
     for r in rows:
         table.add_row(str(r["service"]), str(r["port"]), "yes" if r["up"] else "no",
                       str(r["status"]), str(r["pid"] or "-"), str(r["uptime_s"] or "-"))
     console.print(table)
+    for i in instances:  # one line per running live strategy instance
+        console.print(f"instance {i['id']}: {i['strategy']} on {i['account']} "
+                      f"[{','.join(i['symbols'])}] {i['timeframe']}, {i['runner']}, "
+                      f"{i['bars']} bars")
     if record is None:
         raise typer.Exit(2)
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mcp_trading.platform.platform import Platform
     from mcp_trading.services.strategies.service import StrategiesService
 
-__all__ = ["MAX_ORDERS_SHOWN", "START_FIELDS", "InstancesService", "instance_lines"]
+__all__ = ["MAX_ORDERS_SHOWN", "START_FIELDS", "InstancesService"]
 
 START_FIELDS = ("account", "symbols", "timeframe", "params")
 MAX_ORDERS_SHOWN = 100
@@ -195,18 +195,3 @@ class InstancesService:
         self.runner.wake()
         return {**self.view(instance), "canceled": canceled}
 
-
-def instance_lines(platform: Platform) -> list[str]:
-    """One line per running instance, for `mcp-trading status`."""
-    runtime = platform.runtime
-    if runtime is None:
-        return []
-    runner = LiveRunner.for_platform(platform)
-    lines = []
-    for i in runtime.kernel.state.instances.values():
-        if i.running:
-            shown = runner.view(i.id) or {}
-            lines.append(f"instance {i.id} {i.strategy} on {i.account_id} "
-                         f"[{','.join(i.symbols)}] {i.timeframe}: {shown.get('runner', 'starting')}, "
-                         f"{shown.get('bars', 0)} bars")
-    return lines
