@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
 from tests.unit.backtest.support import DAY0, bar_store, day_ts, settings_for
 
 from mcp_trading.backtest import BacktestResult, BacktestSpec, run_backtest
@@ -170,7 +169,7 @@ def test_a_buy_beyond_buying_power_is_a_rejected_order(tmp_path: Path) -> None:
 
 def test_a_naked_short_is_refused_unless_allowed(tmp_path: Path) -> None:
     short = {0: [{"side": "sell", "qty": 5}]}
-    refused, s = _run(tmp_path, [FLAT, FLAT], short)
+    _, s = _run(tmp_path, [FLAT, FLAT], short)
     assert s.refused == ["RISK_SHORT_SALE"]
     allowed, _ = _run(tmp_path, [FLAT, (99, 99, 98, 98)], short, allow_short=True)
     assert [(f.side, f.price) for f in allowed.fills] == [("sell", Decimal("99"))]
