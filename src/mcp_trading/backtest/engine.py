@@ -47,7 +47,12 @@ from mcp_trading.config import Settings
 from mcp_trading.domain.models import CommissionModel, SlippageModel
 from mcp_trading.domain.orders import Order
 from mcp_trading.strategy.api import Strategy, StrategyBar, StrategyFill
-from mcp_trading.strategy.guard import CallbackGuard, StrategyFault, StrategyStoppedError
+from mcp_trading.strategy.guard import (
+    CallbackGuard,
+    GuardState,
+    StrategyFault,
+    StrategyStoppedError,
+)
 from mcp_trading.strategy.loader import StrategyRegistry
 
 __all__ = ["CHUNK", "FILL_RULES", "run_backtest"]
@@ -146,6 +151,7 @@ class _Runner:
         on_bar = self.strategy.on_bar
         seen, last_close = ctx.seen, market.last_close
         mark = self.run.loss_limits
+        running = GuardState.RUNNING
         for t, d in zip(stamps, decisions, strict=True):
             due = [col for col in cols if col.i < col.n and col.ts[col.i] == t]
             fills = self._quotes(due, t) if account.open_orders else None
@@ -168,7 +174,7 @@ class _Runner:
                                         col.v[i]))
             where.callback = ""
             self.delivered += len(due)
-            if guard.stopped:  # a callback abandoned as hung has returned: go no further
+            if guard.state is not running:  # a callback abandoned as hung returned: stop here
                 return
 
     def _on_fills(self, fills: list[StrategyFill]) -> None:

@@ -25,7 +25,7 @@ from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.domain.events import Event
+from mcp_trading.domain.events import OrderFilled
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.risk import RiskLimits
@@ -39,6 +39,7 @@ from mcp_trading.security.principal import Principal
 __all__ = ["ACCOUNT", "RunKernel", "open_kernel", "resolve_limits"]
 
 ACCOUNT = "backtest"
+_FILLED = frozenset({codec.kind_of(OrderFilled("", Decimal(0), Decimal(0), Decimal(0), 0))})
 _HOUSE = "house"
 
 
@@ -91,10 +92,11 @@ class RunKernel:
     store: MemoryJournalStore
     loss_limits: bool  # a daily-loss or drawdown limit: marks must follow every bar
 
-    def events(self) -> list[Event]:
-        """Every event the kernel journaled, in order (flushed first)."""
+    def fills(self) -> list[OrderFilled]:
+        """Every fill the kernel journaled, in order (flushed first; only fills decoded)."""
         self.runtime.journal.flush()
-        return [event for _, event in codec.events(self.store.read())]
+        return [event for _, event in codec.events_of_kinds(self.store.read(), 0, _FILLED)
+                if type(event) is OrderFilled]
 
     def close(self) -> None:
         self.runtime.close()

@@ -124,6 +124,14 @@ def _curve(raw: Mapping[str, Any]) -> EquityCurve:
                        traded=arr("traded"))
 
 
+def _metrics_dict(m: Metrics) -> dict[str, object]:
+    """Every field at full precision (as_dict rounds for display), so a stored result reads
+    back equal; the metrics are never NaN or infinite (analytics.metrics)."""
+    out = asdict(m)
+    out["notes"] = list(m.notes)
+    return out
+
+
 def _metrics(raw: Mapping[str, Any]) -> Metrics:
     names = Metrics.__dataclass_fields__
     values = {k: v for k, v in raw.items() if k in names}
@@ -200,7 +208,7 @@ class BacktestResult:
                 "orders": [o.as_dict() for o in self.orders],
                 "fills": [_fill_dict(f) for f in self.fills],
                 "trades": [_trade_dict(t) for t in self.trades],
-                "equity": _curve_dict(self.equity), "metrics": self.metrics.as_dict(),
+                "equity": _curve_dict(self.equity), "metrics": _metrics_dict(self.metrics),
                 "warnings": list(self.warnings),
                 "fault": dict(self.fault) if self.fault else None,
                 "fill_rules": self.fill_rules, "logs": list(self.logs), "bars": self.bars,

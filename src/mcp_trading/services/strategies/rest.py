@@ -52,7 +52,18 @@ def _html(text: str) -> Response:
 def build(platform: Platform) -> FastAPI:
     svc = StrategiesService.for_platform(platform)
     router = APIRouter()
+    _strategy_routes(router, svc)
+    _run_routes(router, svc)
+    _result_routes(router, svc)
+    # the instance routes first: GET /strategies/{name} would take /strategies/instances
+    return create_app(platform, "strategies", routers=[instance_routes(platform, svc), router],
+                      health=svc.health,
+                      description="trading-strategies: the strategies and their parameters, "
+                                  "backtests on the platform's kernel with a simulated clock, "
+                                  "their trades, equity, metrics and HTML reports.")
 
+
+def _strategy_routes(router: APIRouter, svc: StrategiesService) -> None:
     @router.get("/strategies", tags=["strategies"],
                 summary="Every strategy with its parameter schema and docstring, and the "
                         "user strategies that failed to load")
@@ -63,6 +74,8 @@ def build(platform: Platform) -> FastAPI:
     async def get_strategy(request: Request, name: str = Path(..., max_length=64)) -> Response:
         return FastJSON(await svc.strategy(principal_of(request), name))
 
+
+def _run_routes(router: APIRouter, svc: StrategiesService) -> None:
     @router.post("/backtests", tags=["backtests"], status_code=201,
                  summary="Run a backtest (trader): 201 with the summary, or 202 with the id to "
                          "poll when it runs longer than wait_s",
@@ -74,8 +87,17 @@ def build(platform: Platform) -> FastAPI:
     @router.get("/backtests", tags=["backtests"], summary="Stored backtests, newest first")
     async def list_backtests(request: Request, limit: int = Query(50, ge=1, le=MAX_PAGE),
                              offset: int = Query(0, ge=0)) -> Response:
-        return FastJSON(await svc.list_backtests(principal_of(request), limit=limit, offset=offset))
+        return FastJSON(await svc.list_backtests(principal_of(request), limit=limit,
+                                                 offset=offset))
 
+    @router.delete("/backtests/{backtest_id}", tags=["backtests"],
+                   summary="Delete a stored backtest, or cancel a running one (operator)")
+    async def delete(request: Request, backtest_id: str = _ID) -> Response:
+        return FastJSON(await svc.delete(principal_of(request), backtest_id))
+
+
+def _result_routes(router: APIRouter, svc: StrategiesService) -> None:
+    # /backtests/compare before /backtests/{backtest_id}: the first route that matches wins
     @router.get("/backtests/compare", tags=["backtests"],
                 summary="Several backtests side by side (ids=a,b)")
     async def compare(request: Request, ids: str = Query(..., max_length=1000)) -> Response:
@@ -109,15 +131,3 @@ def build(platform: Platform) -> FastAPI:
                 summary="The report: equity and drawdown charts, metrics, trades (offline HTML)")
     async def report(request: Request, backtest_id: str = _ID) -> Response:
         return _html(views.run_html(await svc.result(principal_of(request), backtest_id)))
-
-    @router.delete("/backtests/{backtest_id}", tags=["backtests"],
-                   summary="Delete a stored backtest, or cancel a running one (operator)")
-    async def delete(request: Request, backtest_id: str = _ID) -> Response:
-        return FastJSON(await svc.delete(principal_of(request), backtest_id))
-
-    # the instance routes first: GET /strategies/{name} would take /strategies/instances
-    return create_app(platform, "strategies", routers=[instance_routes(platform, svc), router],
-                      health=svc.health,
-                      description="trading-strategies: the strategies and their parameters, "
-                                  "backtests on the platform's kernel with a simulated clock, "
-                                  "their trades, equity, metrics and HTML reports.")
