@@ -121,6 +121,8 @@ class LiveRunner:
     async def run(self) -> None:
         if self._active is not None:
             return
+        if self.platform.role != "embedded":  # no kernel in this process: nothing to run
+            await asyncio.Event().wait()
         self._active = asyncio.current_task()
         queue: asyncio.Queue[Quote] = asyncio.Queue(maxsize=_QUEUE)
         self.platform.quote_listeners.append(queue)
