@@ -4,9 +4,10 @@ The same strategy (sma_crossover fast=3 slow=5, 100 shares) on the same real dai
 shipped sample's AAPL, whose history starts 2000-03-01, to 2000-06-30: 86 bars) through
 (a) `run_backtest` and (b) a live instance on an in-memory platform whose feed replays those
 bars (speed 0, 4 quotes a bar, stepped one bar at a time) must place the same orders:
-sequence, side, quantity, type, limit and stop price. Also: a restart mid-way (the journal and the replay position kept)
-re-warms the instance and the orders still match; a halted platform refuses its orders and
-it keeps running; a strategy that raises or hangs is stopped with a reason and an alert.
+sequence, side, quantity, type, limit and stop price. Also: a restart mid-way (the journal
+and the replay position kept) re-warms the instance and the orders still match; a halted
+platform refuses its orders and it keeps running; a strategy that raises or hangs is stopped
+with a reason and an alert.
 """
 
 from __future__ import annotations
