@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tests.unit.backtest.support import DAY0, bar_store, day_ts, settings_for
 
 from mcp_trading.adapters.history.contract import BarColumns
@@ -111,3 +114,24 @@ def test_progress_is_reported_and_a_stop_request_cancels(tmp_path: Path) -> None
     canceled = _daily(tmp_path, "recorder", should_stop=lambda: True)
     assert canceled.status == "canceled" and canceled.bars == 0
     assert any("canceled before the end" in w for w in canceled.warnings)
+
+
+def test_a_finished_run_leaves_no_kernel_in_memory(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Platform.open freezes the objects alive (gc.freeze): a cycle left in the run's kernel
+    # would keep every run's state for good
+    import mcp_trading.backtest.engine as engine
+
+    states: list[weakref.ref[object]] = []
+    opened = engine.open_kernel
+
+    def keep(*args: object, **kwargs: object) -> object:
+        run = opened(*args, **kwargs)  # type: ignore[arg-type]
+        states.append(weakref.ref(run.kernel.state))
+        return run
+
+    monkeypatch.setattr(engine, "open_kernel", keep)
+    for _ in range(2):
+        _daily(tmp_path, "recorder")
+    gc.collect()
+    assert len(states) == 2 and [ref() for ref in states] == [None, None]
