@@ -238,7 +238,8 @@ def run_backtest(spec: BacktestSpec, *, history: HistoryStore, registry: Strateg
         per_share=settings.commission_per_share, bps=settings.commission_bps,
         minimum=settings.commission_min)
     slippage = spec.slippage or SlippageModel(bps=settings.slippage_bps)
-    spec = spec.resolved(commission=commission, slippage=slippage, limits=limits)
+    spec = spec.resolved(params=params.as_dict(), commission=commission, slippage=slippage,
+                        limits=limits)
     data = load_data(spec, history)
     run_id = run_id or uuid.uuid4().hex
     started = time.perf_counter()

@@ -82,6 +82,7 @@ def test_a_result_records_what_it_ran_on(sample_history: MemoryHistoryStore,
     assert ibm.as_dict()["first_date"] == "2005-01-03"
     assert len(result.strategy_source_hash) == 64 and result.platform_version
     assert result.spec.commission == CommissionModel() and result.spec.limits == {}
+    assert result.spec.params == {"fast": 10, "slow": 30, "qty": "100"}  # defaults recorded
     assert "next bar" in result.fill_rules and len(result.equity) == 252
     assert result.metrics.days == 252
     assert BacktestResult.from_json(result.to_json()).to_json() == result.to_json()
