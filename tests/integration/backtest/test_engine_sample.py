@@ -12,6 +12,7 @@ import pytest
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
 from mcp_trading.adapters.history.reads import read_bars
+from mcp_trading.analytics.report import report_html
 from mcp_trading.backtest import BacktestResult, BacktestSpec, run_backtest
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import InvalidError, NotFoundError
@@ -86,6 +87,8 @@ def test_a_result_records_what_it_ran_on(sample_history: MemoryHistoryStore,
     assert "next bar" in result.fill_rules and len(result.equity) == 252
     assert result.metrics.days == 252
     assert BacktestResult.from_json(result.to_json()).to_json() == result.to_json()
+    page = report_html(result.report())
+    assert result.id in page and result.strategy_source_hash in page and "<svg" in page
 
 
 def test_an_unknown_strategy_lists_the_known_ones(sample_history: MemoryHistoryStore,
