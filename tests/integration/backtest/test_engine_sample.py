@@ -12,6 +12,7 @@ import pytest
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
 from mcp_trading.adapters.history.reads import read_bars
+from mcp_trading.analytics.report import report_html
 from mcp_trading.backtest import BacktestResult, BacktestSpec, run_backtest
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import InvalidError, NotFoundError
@@ -82,9 +83,12 @@ def test_a_result_records_what_it_ran_on(sample_history: MemoryHistoryStore,
     assert ibm.as_dict()["first_date"] == "2005-01-03"
     assert len(result.strategy_source_hash) == 64 and result.platform_version
     assert result.spec.commission == CommissionModel() and result.spec.limits == {}
+    assert result.spec.params == {"fast": 10, "slow": 30, "qty": "100"}  # defaults recorded
     assert "next bar" in result.fill_rules and len(result.equity) == 252
     assert result.metrics.days == 252
     assert BacktestResult.from_json(result.to_json()).to_json() == result.to_json()
+    page = report_html(result.report())
+    assert result.id in page and result.strategy_source_hash in page and "<svg" in page
 
 
 def test_an_unknown_strategy_lists_the_known_ones(sample_history: MemoryHistoryStore,
@@ -130,3 +134,32 @@ def test_live_limits_need_the_live_ones(sample_history: MemoryHistoryStore,
         live_limits={"max_order_qty": "10", "price_collar_pct": None})
     assert result.spec.limits == {"max_order_qty": "10"}
     assert {o.reject_code for o in result.orders} == {"RISK_MAX_ORDER_QTY"}
+
+
+@pytest.mark.parametrize("name", ["rsi_reversion", "bollinger_breakout", "buy_and_hold"])
+def test_the_other_signal_strategies_trade_as_their_vector_form(
+        sample_history: MemoryHistoryStore, tmp_path: Path, name: str) -> None:
+    result = _run(sample_history, tmp_path, strategy=name)
+    lo, hi = result.spec.range_ns
+    bars = {s: read_bars(sample_history, s, "1Day", start=lo, end=hi, limit=None).columns
+            for s in SYMBOLS}
+    sim = simulate(decisions(name, {}, bars, symbols=SYMBOLS, cash=CASH), bars, cash=CASH,
+                   symbols=SYMBOLS)
+    assert [(f.symbol, f.side, f.qty, f.price, f.ts) for f in result.fills] == [
+        (f.symbol, f.side, f.qty, f.price, f.ts) for f in sim.fills]
+    assert result.fills
+
+
+def test_momentum_rotation_runs_on_three_symbols(sample_history: MemoryHistoryStore,
+                                                 tmp_path: Path) -> None:
+    result = _run(sample_history, tmp_path, strategy="momentum_rotation",
+                  params={"lookback": 60, "top_n": 1, "rebalance_every": 21})
+    assert result.status == "completed" and result.fault is None
+    assert {f.symbol for f in result.fills} == set(SYMBOLS)
+    held = result.equity.gross_exposure
+    assert held is not None and float(held.max()) > 0.5 * float(CASH)
+    # a buy sized on the rebalance bar's equity may not fit the next open: the venue refuses
+    # it (buying power), the strategy logs it and goes on
+    rejected = [o for o in result.orders if o.status == "rejected"]
+    assert {o.reject_code for o in rejected} <= {"RISK_BUYING_POWER"}
+    assert len([line for line in result.logs if "refused" in line]) == len(rejected)

@@ -198,3 +198,29 @@ def test_a_strategy_that_raises_is_stopped_and_reported(tmp_path: Path) -> None:
     assert "boom on the fourth bar" in result.fault["message"]
     assert result.bars == 3 and "stopped in on_bar" in result.warnings[0]
     assert len(result.equity) == 6  # the curve still covers the data
+
+
+def test_a_run_drawdown_limit_halts_the_account_on_the_marks(tmp_path: Path) -> None:
+    bars = [FLAT, FLAT, (99, 99, 89, 90), FLAT]
+    result, s = _run(tmp_path, bars, {0: [_buy(qty=900)], 3: [_buy(qty=1)]},
+                     limits={"max_drawdown_pct": "5"})
+    # the close of 90 marks 900 shares 9 % below the day's peak: the kernel halts the account
+    assert s.refused == ["TRADING_HALTED"]
+    assert [o.reject_code for o in result.orders] == [None, "TRADING_HALTED"]
+
+
+def test_the_context_is_a_strategy_context(tmp_path: Path) -> None:
+    seen: list[object] = []
+
+    class Probe(Strategy):
+        name = "probe"
+
+        def on_start(self, ctx: StrategyContext) -> None:
+            seen.append(ctx)
+
+    registry = _registry()
+    registry.add(Probe, "test")
+    run_backtest(BacktestSpec(strategy="probe", symbols=("XYZ",), start=DAY0, end=DAY0),
+                 history=bar_store({"XYZ": [FLAT]}), registry=registry,
+                 settings=settings_for(tmp_path))
+    assert len(seen) == 1 and isinstance(seen[0], StrategyContext)
