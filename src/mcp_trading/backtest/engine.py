@@ -26,6 +26,7 @@ made per bar.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import time
 import uuid
@@ -73,6 +74,7 @@ FILL_RULES = (
     "run's limits say.")
 
 
+@functools.cache
 def _version() -> str:
     try:
         return importlib.metadata.version("mcp-trading")
