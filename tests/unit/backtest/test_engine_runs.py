@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.backtest.support import DAY0, bar_store, day_ts, settings_for
+from tests.unit.backtest.handmade import DAY0, bar_store, day_ts, settings_for
 
 from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
