@@ -20,7 +20,8 @@ import numpy.typing as npt
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.errors import InvalidError, OrderNotFoundError, RefusedError
 from mcp_trading.domain.instruments import Instrument
-from mcp_trading.domain.orders import Order, OrderRequest, OrderStatus
+from mcp_trading.domain.numbers import QUANTITY
+from mcp_trading.domain.orders import Order, OrderRequest, OrderStatus, parse_number
 from mcp_trading.strategy.guard import StrategyFault, StrategyStoppedError
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class BacktestContext:
         stop = _price("stop_price", stop_price)
         new = self._kernel.replace(
             order_id, account_id=self._account_id,
-            qty=None if qty is None else Decimal(str(qty)),
+            qty=None if qty is None else parse_number("qty", qty, QUANTITY),
             limit_price=None if limit is None else instrument.round_to_tick(limit, up=not buy),
             stop_price=None if stop is None else instrument.round_to_tick(stop, up=buy),
             attribution=self._attribution)

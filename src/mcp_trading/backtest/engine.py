@@ -17,15 +17,18 @@ earliest. The strategy runs inside one `CallbackGuard` call per chunk of timesta
 (guard.py costs ~64 µs a call), so a strategy that raises or hangs stops the run, which is
 reported (`status="stopped"`, `fault`), never raised.
 
-Why the loop is shaped as it is (measured on sma_crossover, 1-minute bars): a quote through
-`Kernel.on_quote` costs ~4 µs with its Decimal prices, the strategy's on_bar ~1.5 µs; so
-quotes are sent only where an order works, the columns are turned into Python floats one
-chunk at a time (`tolist`, not a numpy scalar per bar), and nothing but the StrategyBar is
-made per bar.
+Why the loop is shaped as it is (measured, thread CPU time, on this 2-core machine): a quote
+costs ~5.4 µs (`Decimal(repr(price))` ~1 µs, `Kernel.on_quote` with a position ~4.4 µs),
+sma_crossover's on_bar alone ~1.8 µs, the loop around a do-nothing strategy ~1.3 µs a bar;
+so quotes are sent only for symbols with working orders (a bar without one costs no quote),
+the columns become Python floats one chunk at a time (`tolist`, not a numpy scalar per
+bar), and nothing but the StrategyBar is made per bar. sma_crossover over 1M 1-minute bars
+(19k trades): ~5.5-6.5 CPU-s, i.e. 150-180k bars per CPU-second.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import time
 import uuid
@@ -73,6 +76,7 @@ FILL_RULES = (
     "run's limits say.")
 
 
+@functools.cache
 def _version() -> str:
     try:
         return importlib.metadata.version("mcp-trading")

@@ -11,7 +11,7 @@ default account (`house`) holds nothing, so platform totals are the run's.
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,10 +69,15 @@ class PacedJournalStore(MemoryJournalStore):
     def __init__(self, pace_s: float = 0.02) -> None:
         super().__init__()
         self._pace = pace_s
+        self._hurry = threading.Event()
 
     def append(self, records: Iterable[JournalRecord]) -> None:
         super().append(records)
-        time.sleep(self._pace)
+        self._hurry.wait(self._pace)
+
+    def hurry(self) -> None:
+        """No more pacing (the run is over and waits for the last batch)."""
+        self._hurry.set()
 
 
 class _NoLogins:
@@ -117,6 +122,7 @@ class RunKernel:
 
     def fills(self) -> list[OrderFilled]:
         """Every fill the kernel journaled, in order (flushed first; only fills decoded)."""
+        self.store.hurry()
         self.runtime.journal.flush()
         return [event for _, event in codec.events_of_kinds(self.store.read(), 0, _FILLED)
                 if type(event) is OrderFilled]
@@ -130,6 +136,7 @@ class RunKernel:
         good (measured: all of them did). Cutting the kernel's own cycles (its appliers, its
         venue sink) and the platform's hold on it lets reference counting free it.
         """
+        self.store.hurry()
         self.runtime.close()
         self.platform.history.close()
         platform = self.platform

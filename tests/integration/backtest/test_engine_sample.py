@@ -7,9 +7,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mcp_trading.adapters.feeds.universe import default_instruments
+from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
 from mcp_trading.adapters.history.reads import read_bars
 from mcp_trading.analytics.report import report_html
@@ -163,3 +165,33 @@ def test_momentum_rotation_runs_on_three_symbols(sample_history: MemoryHistorySt
     rejected = [o for o in result.orders if o.status == "rejected"]
     assert {o.reject_code for o in rejected} <= {"RISK_BUYING_POWER"}
     assert len([line for line in result.logs if "refused" in line]) == len(rejected)
+
+
+def test_intraday_trades_equal_the_vector_paths_across_day_boundaries(
+        sample_history: MemoryHistoryStore, tmp_path: Path) -> None:
+    # AAPL's real daily prices laid out as 1-minute bars, 20 a day from 14:30 UTC on
+    # consecutive days: orders decided on a day's last bar must fill at the next day's open
+    daily = read_bars(sample_history, "AAPL", "1Day", limit=None).columns
+    n = daily.size
+    day0 = 1_262_615_400_000_000_000  # 2010-01-04 14:30 UTC
+    ts = np.asarray([day0 + (i // 20) * 86_400_000_000_000 + (i % 20) * 60_000_000_000
+                     for i in range(n)], dtype=np.int64)
+    minute = BarColumns(ts, daily.open, daily.high, daily.low, daily.close, daily.volume,
+                        daily.adj_factor)
+    store = MemoryHistoryStore()
+    with store.writer() as w:
+        w.add("AAPL", "layout", "1Min", minute)
+    result = run_backtest(
+        BacktestSpec(strategy="sma_crossover", symbols=("AAPL",), start=date(2010, 1, 1),
+                     end=date(2011, 1, 1), timeframe="1Min", cash=CASH,
+                     params={"fast": 3, "slow": 8}, slippage=SlippageModel(bps=Decimal(5))),
+        history=store, registry=load_registry(), settings=Settings(data_dir=tmp_path))
+    bars = {"AAPL": minute}
+    sim = simulate(decisions("sma_crossover", {"fast": 3, "slow": 8}, bars), bars, cash=CASH,
+                   slippage=SlippageModel(bps=Decimal(5)),
+                   instruments={"AAPL": default_instruments()["AAPL"]})
+    assert len(result.trades) > 100
+    assert list(map(_key, result.trades)) == list(map(_key, sim.trades))
+    day_starts = {int(t) for t in ts[::20]}
+    assert any(f.ts in day_starts for f in result.fills)  # some filled at a day's first bar
+    assert len(result.equity) == len(day_starts)  # one mark a day

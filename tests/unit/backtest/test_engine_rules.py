@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
-from tests.unit.backtest.support import DAY0, bar_store, day_ts, settings_for
+from tests.unit.backtest.handmade import DAY0, bar_store, day_ts, settings_for
 
 from mcp_trading.backtest import BacktestResult, BacktestSpec, run_backtest
 from mcp_trading.domain.errors import RefusedError

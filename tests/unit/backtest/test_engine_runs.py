@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.backtest.support import DAY0, bar_store, day_ts, settings_for
+from tests.unit.backtest.handmade import DAY0, bar_store, day_ts, settings_for
 
 from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.adapters.history.memory import MemoryHistoryStore
@@ -135,3 +135,34 @@ def test_a_finished_run_leaves_no_kernel_in_memory(tmp_path: Path,
         _daily(tmp_path, "recorder")
     gc.collect()
     assert len(states) == 2 and [ref() for ref in states] == [None, None]
+
+
+class Replacer(Strategy):
+    """Bar 0: a GTC buy limit at 90 and one at 80; bar 1: the first moved to 99, the second
+    canceled."""
+
+    name = "replacer"
+
+    def on_bar(self, ctx: StrategyContext, bar: StrategyBar) -> None:
+        if bar.ts == day_ts(0):
+            self.first = ctx.submit("XYZ", "buy", 5, type="limit", limit_price=90.0,
+                                    time_in_force="gtc")
+            self.second = ctx.submit("XYZ", "buy", 5, type="limit", limit_price="80",
+                                     time_in_force="gtc")
+        elif bar.ts == day_ts(1):
+            self.moved = ctx.replace(self.first, limit_price=99.004)
+            ctx.cancel(self.second)
+            assert ctx.open_orders("XYZ") == [self.moved]
+
+
+def test_replace_and_cancel_go_through_the_kernel(tmp_path: Path) -> None:
+    registry = _registry()
+    registry.add(Replacer, "test")
+    result = run_backtest(BacktestSpec(strategy="replacer", symbols=("XYZ",), start=DAY0,
+                                       end=DAY0.replace(year=DAY0.year + 1)),
+                          history=bar_store({"XYZ": [FLAT, FLAT, (100, 101, 98, 100)]}),
+                          registry=registry, settings=settings_for(tmp_path))
+    assert result.status == "completed", result.fault
+    assert [(o.limit_price, o.status) for o in result.orders] == [
+        (Decimal("90.00"), "replaced"), (Decimal("80"), "canceled"), (Decimal("99.00"), "filled")]
+    assert [(f.price, f.qty) for f in result.fills] == [(Decimal("99.00"), Decimal(5))]
