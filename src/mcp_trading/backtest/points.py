@@ -84,7 +84,7 @@ def _range(name: str, parts: list[str], kind: type) -> Axis:
                            field=f"params.{name}")
     values = [low + i * step for i in range(count)]
     if integer:
-        return Axis(name, tuple(int(round(v)) for v in values), low, high, True)
+        return Axis(name, tuple(round(v) for v in values), low, high, True)
     return Axis(name, tuple(round(v, 12) for v in values), low, high, False)
 
 

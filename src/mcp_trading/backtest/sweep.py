@@ -52,6 +52,7 @@ class SweepSpec:
     costs: RunCosts = field(default_factory=RunCosts)
     rank: str = "sharpe"
     path: str = "auto"  # auto: vectorised when the strategy has the form; vector | event
+    strategy_dir: str | None = None  # user strategies (Settings.strategy_dir), for the event path
 
     def __post_init__(self) -> None:
         if self.rank not in RANK_METRICS:

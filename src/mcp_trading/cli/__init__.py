@@ -17,6 +17,7 @@ from mcp_trading.cli.data import data_app
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
+from mcp_trading.cli.sweep import register as register_sweep
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 
@@ -43,6 +44,7 @@ app.add_typer(cache_app, name="cache")
 app.add_typer(data_app, name="data")
 register_ops(app)
 register_distributed(app)
+register_sweep(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
