@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as futures_completed
 from typing import Any, Protocol, TypeVar
 
 from mcp_trading.domain.errors import InvalidError, UnavailableError
@@ -128,7 +129,7 @@ class LocalExecutor(_Base):
         with ProcessPoolExecutor(max_workers=min(self.workers, len(chunks)), initializer=_init,
                                  initargs=(self.nice, shared)) as pool:
             futures = {pool.submit(_call_chunk, fn, chunk): start for start, chunk in chunks}
-            for future in as_completed(futures):
+            for future in futures_completed(futures):
                 start = futures[future]
                 results = future.result()
                 out[start:start + len(results)] = results
@@ -150,14 +151,15 @@ class DaskExecutor(_Base):
     def __init__(self, address: str | None = None, *, client: Any = None) -> None:
         super().__init__()
         try:
-            from dask.distributed import Client
+            from dask.distributed import Client as DaskClient
         except ImportError:
             raise UnavailableError("the Dask executor needs dask.distributed: pip install "
                                    '"mcp-trading[cluster]"') from None
         self._own = client is None
         if client is None:
+            make: Callable[..., Any] = DaskClient  # untyped in dask
             try:
-                client = Client(address, timeout="10s")
+                client = make(address, timeout="10s")
             except OSError as exc:
                 raise UnavailableError(f"no Dask scheduler answers at {address}: {exc}; start "
                                        "one (dask scheduler) or check --executor") from None
@@ -169,7 +171,9 @@ class DaskExecutor(_Base):
         self._check_open()
         if not items:
             return []
-        from dask.distributed import as_completed as dask_completed
+        from dask.distributed import as_completed
+
+        dask_completed: Callable[[list[Any]], Any] = as_completed  # untyped in dask
 
         handle = self.client.scatter(shared, broadcast=True, hash=False)
         futures = self.client.map(_call_shared, [fn] * len(items), list(items),

@@ -107,7 +107,8 @@ def evaluate_point(shared: SweepShared, params: dict[str, Any]) -> PointResult:
         from mcp_trading.backtest.event_run import event_run
 
         trades, curve, metrics = event_run(spec.strategy, params, shared.bars, spec.symbols,
-                                           spec.costs, timeframe=spec.timeframe)
+                                           spec.costs, timeframe=spec.timeframe,
+                                           strategy_dir=spec.strategy_dir)
         path = "event"
     final = float(curve.equity[-1]) if len(curve) else float(spec.costs.cash)
     return PointResult(params, path, metrics.as_dict(), len(trades), final,

@@ -31,11 +31,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from mcp_trading.adapters.history.contract import BarColumns
 from mcp_trading.analytics.equity import EquityCurve
 from mcp_trading.analytics.metrics import Metrics, compute_metrics
 from mcp_trading.analytics.trades import RoundTrip
@@ -49,9 +50,6 @@ from mcp_trading.backtest.sweep import (
 )
 from mcp_trading.backtest.vector_run import vector_run
 from mcp_trading.domain.errors import InvalidError
-
-if TYPE_CHECKING:
-    from mcp_trading.adapters.history.contract import BarColumns
 
 __all__ = [
     "WalkForwardResult",
@@ -135,7 +133,8 @@ def _cut(bars: Mapping[str, BarColumns], lo: date, hi: date) -> dict[str, BarCol
     for symbol, cols in bars.items():
         a, b = np.searchsorted(cols.ts, [_ns(lo), _ns(hi)], side="left")
         if b > a:
-            out[symbol] = type(cols)(*(column[a:b] for column in cols))
+            out[symbol] = BarColumns(cols.ts[a:b], cols.open[a:b], cols.high[a:b], cols.low[a:b],
+                                     cols.close[a:b], cols.volume[a:b], cols.adj_factor[a:b])
     return out
 
 
@@ -204,7 +203,8 @@ def _test_run(spec: SweepSpec, bars: Mapping[str, BarColumns], params: dict[str,
         return run.trades, run.curve, run.metrics
     from mcp_trading.backtest.event_run import event_run
 
-    return event_run(spec.strategy, params, bars, symbols, costs, timeframe=spec.timeframe)
+    return event_run(spec.strategy, params, bars, symbols, costs, timeframe=spec.timeframe,
+                     strategy_dir=spec.strategy_dir)
 
 
 def _stitch(parts: Sequence[EquityCurve], cash: Decimal) -> EquityCurve:

@@ -102,7 +102,8 @@ def _points(strategy: str, axes: list[str], fixed: list[str], random_n: int | No
     return grid_points(params, parsed), parsed
 
 
-def _spec(strategy: str, symbols: str, timeframe: str, cash: str, rank: str, path: str) -> SweepSpec:
+def _spec(strategy: str, *, symbols: str, timeframe: str, cash: str, rank: str,
+          path: str) -> SweepSpec:
     from mcp_trading.backtest.sweep import SweepSpec
     from mcp_trading.backtest.vector_run import RunCosts
 
@@ -163,7 +164,7 @@ def _guard(action: Callable[[], None]) -> None:
 
 
 def sweep(strategy: Annotated[str, typer.Argument(help="Strategy name (list_strategies).")],
-          axes: Axes = None, symbols: Symbols = "AAPL", start: Start = None, end: End = None,
+          axes: Axes = None, *, symbols: Symbols = "AAPL", start: Start = None, end: End = None,
           timeframe: Timeframe = "1Day", cash: Cash = "100000", param: Params = None,
           rank: Rank = "sharpe",
           grid: Annotated[bool, typer.Option("--grid", help="Every combination of the axes "
@@ -181,7 +182,8 @@ def sweep(strategy: Annotated[str, typer.Argument(help="Strategy name (list_stra
         raise _fail("give --grid or --random N, not both", code=2)
 
     def run() -> None:
-        spec = _spec(strategy, symbols, timeframe, cash, rank, path)
+        spec = _spec(strategy, symbols=symbols, timeframe=timeframe, cash=cash, rank=rank,
+                     path=path)
         points, parsed = _points(strategy, axes or [], param or [], random_n, seed)
         with _store(history_url) as store:
             bars = load_bars(store, spec.symbols, timeframe, start=start, end=end, source=source)
@@ -238,7 +240,7 @@ def _walk_html(result: Any, path: Path) -> None:
 
 def walk_forward_cmd(
         strategy: Annotated[str, typer.Argument(help="Strategy name (list_strategies).")],
-        axes: Axes = None, symbols: Symbols = "AAPL", start: Start = None, end: End = None,
+        axes: Axes = None, *, symbols: Symbols = "AAPL", start: Start = None, end: End = None,
         timeframe: Timeframe = "1Day", cash: Cash = "100000", param: Params = None,
         rank: Rank = "sharpe",
         train: Annotated[str, typer.Option("--train", help="Train window: 30d, 8w, 6m, 3y.")] = "3y",
@@ -253,7 +255,8 @@ def walk_forward_cmd(
     from mcp_trading.backtest.walkforward import walk_forward
 
     def run() -> None:
-        spec = _spec(strategy, symbols, timeframe, cash, rank, path)
+        spec = _spec(strategy, symbols=symbols, timeframe=timeframe, cash=cash, rank=rank,
+                     path=path)
         points, _ = _points(strategy, axes or [], param or [], random_n, seed)
         with _store(history_url) as store:
             bars = load_bars(store, spec.symbols, timeframe, start=start, end=end, source=source)
