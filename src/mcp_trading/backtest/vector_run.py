@@ -7,8 +7,8 @@ paths share, stated in `strategy/simulate.py`) → a daily `EquityCurve` → `co
 The daily curve: the simulation's equity at each bar (after that bar's fills, marked at each
 symbol's latest close), the last bar of each UTC day taken as that day's close — for daily
 bars one row per bar. The strategies with a vector form are long-only, so the gross exposure
-is equity − cash; `traded` is the notional filled that day. Trades are the simulation's FIFO
-round trips as `analytics.trades.RoundTrip`s (commission = gross pnl − pnl).
+is equity − cash; `traded` is the notional filled that day. Trades are the simulated fills'
+round trips by `analytics.trades.round_trips`, the function the engine's results use.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import numpy.typing as npt
 
 from mcp_trading.analytics.equity import EquityCurve
 from mcp_trading.analytics.metrics import Metrics, compute_metrics
-from mcp_trading.analytics.trades import RoundTrip
+from mcp_trading.analytics.trades import Fill, RoundTrip, round_trips
 from mcp_trading.domain.models import CommissionModel, SlippageModel
-from mcp_trading.strategy.simulate import SimFill, SimResult, SimTrade, simulate
+from mcp_trading.strategy.simulate import SimFill, SimResult, simulate
 from mcp_trading.strategy.vector import Columns, decisions
 
-__all__ = ["DAY_NS", "RunCosts", "VectorRun", "daily_curve", "round_trip", "vector_run"]
+__all__ = ["DAY_NS", "RunCosts", "VectorRun", "daily_curve", "round_trip_fills", "vector_run"]
 
 DAY_NS = 86_400_000_000_000
 
@@ -50,13 +50,10 @@ class VectorRun(NamedTuple):
     fills: list[SimFill]
 
 
-def round_trip(t: SimTrade) -> RoundTrip:
-    """A simulated round trip as the analytics' trade (the issue's fields)."""
-    gross = (t.exit_price - t.entry_price) * t.qty
-    return RoundTrip(symbol=t.symbol, side=t.side, qty=t.qty, entry_time=t.entry_time,
-                     entry_price=t.entry_price, exit_time=t.exit_time, exit_price=t.exit_price,
-                     pnl=t.pnl, commission=gross - t.pnl,
-                     return_=t.pnl / (t.entry_price * t.qty))
+def round_trip_fills(fills: Sequence[SimFill]) -> list[RoundTrip]:
+    """The simulation's fills as round trips by the analytics' FIFO rules (the engine's too)."""
+    return round_trips(Fill(symbol=f.symbol, side=f.side, qty=f.qty, price=f.price, ts=f.ts,
+                            commission=f.commission) for f in fills)
 
 
 def _cash_path(fills: Sequence[SimFill], stamps: npt.NDArray[np.int64], cash: Decimal) -> \
@@ -95,7 +92,7 @@ def vector_run(strategy: str, params: Mapping[str, Any] | None, bars: Mapping[st
     plan = decisions(strategy, params, bars, symbols=symbols, cash=costs.cash)
     result = simulate(plan, bars, cash=costs.cash, commission=costs.commission,
                       slippage=costs.slippage, symbols=symbols)
-    trades = [round_trip(t) for t in result.trades]
+    trades = round_trip_fills(result.fills)
     curve = daily_curve(result, costs.cash)
     return VectorRun(trades, curve, compute_metrics(curve, trades,
                                                     risk_free_rate=costs.risk_free_rate),
