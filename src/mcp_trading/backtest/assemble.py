@@ -27,7 +27,6 @@ from mcp_trading.backtest.kernel_setup import RunKernel
 from mcp_trading.backtest.result import BacktestResult, OrderRecord
 from mcp_trading.backtest.sessions import DAY_NS
 from mcp_trading.backtest.spec import BacktestSpec
-from mcp_trading.domain.events import OrderFilled
 from mcp_trading.domain.orders import Order
 from mcp_trading.strategy.api import Strategy
 
@@ -80,11 +79,10 @@ def day_closes(data: RunData) -> tuple[list[int], dict[str, list[float | None]]]
 def _fills(run: RunKernel) -> list[Fill]:
     orders = run.kernel.state.orders
     fills = []
-    for event in run.events():
-        if type(event) is OrderFilled:
-            order = orders[event.order_id]
-            fills.append(Fill(order.symbol, order.side.value, event.qty, event.price, event.ts,
-                              event.commission, order.id))
+    for event in run.fills():
+        order = orders[event.order_id]
+        fills.append(Fill(order.symbol, order.side.value, event.qty, event.price, event.ts,
+                          event.commission, order.id))
     return fills
 
 

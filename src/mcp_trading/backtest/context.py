@@ -20,7 +20,8 @@ import numpy.typing as npt
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.errors import InvalidError, OrderNotFoundError, RefusedError
 from mcp_trading.domain.instruments import Instrument
-from mcp_trading.domain.orders import OrderRequest, OrderStatus
+from mcp_trading.domain.numbers import QUANTITY
+from mcp_trading.domain.orders import Order, OrderRequest, OrderStatus, parse_number
 from mcp_trading.strategy.guard import StrategyFault, StrategyStoppedError
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class BacktestContext:
             self.dropped_logs += 1
 
     # ---- orders ---------------------------------------------------------------------------
-    def _check_running(self, what: str) -> None:
+    def _check_running(self) -> None:
         fault = self._stopped()
         if fault is not None:
             raise StrategyStoppedError(fault)
@@ -136,7 +137,7 @@ class BacktestContext:
                limit_price: Decimal | float | str | None = None,
                stop_price: Decimal | float | str | None = None, time_in_force: str = "day",
                client_order_id: str | None = None) -> str:
-        self._check_running("submit")
+        self._check_running()
         instrument = self._instrument(symbol)
         buy = side == "buy"
         limit = _price("limit_price", limit_price)
@@ -155,14 +156,14 @@ class BacktestContext:
         return order.id
 
     def cancel(self, order_id: str) -> None:
-        self._check_running("cancel")
+        self._check_running()
         self._own(order_id)
         self._kernel.cancel(order_id, account_id=self._account_id, reason="canceled by strategy")
 
     def replace(self, order_id: str, *, qty: Decimal | int | str | None = None,
                 limit_price: Decimal | float | str | None = None,
                 stop_price: Decimal | float | str | None = None) -> str:
-        self._check_running("replace")
+        self._check_running()
         old = self._own(order_id)
         instrument = self._instrument(old.symbol)
         buy = old.side.value == "buy"
@@ -170,13 +171,13 @@ class BacktestContext:
         stop = _price("stop_price", stop_price)
         new = self._kernel.replace(
             order_id, account_id=self._account_id,
-            qty=None if qty is None else Decimal(str(qty)),
+            qty=None if qty is None else parse_number("qty", qty, QUANTITY),
             limit_price=None if limit is None else instrument.round_to_tick(limit, up=not buy),
             stop_price=None if stop is None else instrument.round_to_tick(stop, up=buy),
             attribution=self._attribution)
         return new.id
 
-    def _own(self, order_id: str):  # type: ignore[no-untyped-def]
+    def _own(self, order_id: str) -> Order:
         order = self._kernel.state.orders.get(order_id)
         if order is None or order.account_id != self._account_id:
             raise OrderNotFoundError(order_id)

@@ -82,6 +82,18 @@ def _read(spec: BacktestSpec, history: HistoryStore, symbol: str) -> tuple[BarCo
     return cols, SymbolRange(symbol, read.source, int(cols.ts[0]), int(cols.ts[-1]), cols.size)
 
 
+def _union(series: list[I64]) -> I64:
+    """The sorted union of ascending, distinct ts arrays. Not np.unique: measured 1.2 s on
+    a million int64 here (numpy 2's hash path), against ~40 ms for sort + compare."""
+    if len(series) == 1:
+        return np.asarray(series[0], dtype=np.int64)
+    merged = np.sort(np.concatenate(series).astype(np.int64), kind="stable")
+    keep = np.empty(merged.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    return merged[keep]
+
+
 def load_data(spec: BacktestSpec, history: HistoryStore) -> RunData:
     """Read and check every symbol's bars (module docstring)."""
     bars: dict[str, BarColumns] = {}
@@ -89,7 +101,7 @@ def load_data(spec: BacktestSpec, history: HistoryStore) -> RunData:
     for symbol in spec.symbols:
         bars[symbol], found = _read(spec, history, symbol)
         ranges.append(found)
-    stamps = np.unique(np.concatenate([cols.ts for cols in bars.values()])).astype(np.int64)
+    stamps = _union([cols.ts for cols in bars.values()])
     interval = TIMEFRAMES[spec.timeframe] * _NS
     gaps = np.diff(stamps)
     if gaps.size and int(gaps.min()) < 10_000_000:

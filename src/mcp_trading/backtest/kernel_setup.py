@@ -11,7 +11,8 @@ default account (`house`) holds nothing, so platform totals are the run's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,20 +26,23 @@ from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.domain.events import Event
+from mcp_trading.domain.events import OrderFilled
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.risk import RiskLimits
+from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.kernel import Kernel
+from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.kernel.runtime import KernelRuntime
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
 
-__all__ = ["ACCOUNT", "RunKernel", "open_kernel", "resolve_limits"]
+__all__ = ["ACCOUNT", "PacedJournalStore", "RunKernel", "open_kernel", "resolve_limits"]
 
 ACCOUNT = "backtest"
+_FILLED = frozenset({codec.kind_of(OrderFilled("", Decimal(0), Decimal(0), Decimal(0), 0))})
 _HOUSE = "house"
 
 
@@ -49,6 +53,31 @@ class _NoFeed:
 
     def next_quotes(self, ts: int) -> list[Quote]:
         return []
+
+
+class PacedJournalStore(MemoryJournalStore):
+    """The in-memory journal store, with commits paced to one per `pace_s`.
+
+    A backtest needs no commit latency, but the journal's writer thread wakes for nearly
+    every order and then contends for the GIL with the bar loop. After each commit the
+    writer sleeps here, without the GIL, while events queue up, so it takes the GIL a few
+    dozen times a second at most; the end of a run waits at most one pace for the last
+    batch. Measured (sma_crossover, 1M 1-minute bars, 19k trades, the 2-core machine shared
+    with other work): 7.6 CPU-s and 14.6 s wall unpaced; 5.5-6.7 CPU-s and 7-11 s paced.
+    """
+
+    def __init__(self, pace_s: float = 0.02) -> None:
+        super().__init__()
+        self._pace = pace_s
+        self._hurry = threading.Event()
+
+    def append(self, records: Iterable[JournalRecord]) -> None:
+        super().append(records)
+        self._hurry.wait(self._pace)
+
+    def hurry(self) -> None:
+        """No more pacing (the run is over and waits for the last batch)."""
+        self._hurry.set()
 
 
 class _NoLogins:
@@ -88,17 +117,36 @@ class RunKernel:
     clock: ManualClock
     account: Account
     instruments: dict[str, Instrument]
-    store: MemoryJournalStore
+    store: PacedJournalStore
     loss_limits: bool  # a daily-loss or drawdown limit: marks must follow every bar
 
-    def events(self) -> list[Event]:
-        """Every event the kernel journaled, in order (flushed first)."""
+    def fills(self) -> list[OrderFilled]:
+        """Every fill the kernel journaled, in order (flushed first; only fills decoded)."""
+        self.store.hurry()
         self.runtime.journal.flush()
-        return [event for _, event in codec.events(self.store.read())]
+        return [event for _, event in codec.events_of_kinds(self.store.read(), 0, _FILLED)
+                if type(event) is OrderFilled]
 
     def close(self) -> None:
+        """Stop the journal and drop the kernel.
+
+        `Platform.open` freezes every object alive then (`gc.freeze`, the kernel's GC tuning),
+        this run's platform and kernel included; the cyclic collector never frees frozen
+        cycles, so without the cuts below every run's kernel state would stay in memory for
+        good (measured: all of them did). Cutting the kernel's own cycles (its appliers, its
+        venue sink) and the platform's hold on it lets reference counting free it.
+        """
+        self.store.hurry()
         self.runtime.close()
         self.platform.history.close()
+        platform = self.platform
+        platform.runtime = None
+        platform.calendar = AlwaysOpen()  # the run's sessions: ~100 bytes a data day
+        platform.instruments = {}
+        platform.core = None  # type: ignore[assignment]  # its lambdas close over the platform
+        kernel = self.kernel
+        kernel.state.appliers.clear()  # bound methods of the state: a cycle through it
+        kernel._sink = None  # type: ignore[assignment]  # _VenueSink(kernel): a cycle
 
 
 def open_kernel(settings: Settings, spec: BacktestSpec, data: RunData,
@@ -112,7 +160,7 @@ def open_kernel(settings: Settings, spec: BacktestSpec, data: RunData,
         "commission_bps": spec.commission.bps, "commission_min": spec.commission.minimum,
         "slippage_bps": spec.slippage.bps, "latency_ms": LATENCY_NS // 1_000_000})
     clock = ManualClock(int(data.stamps[0]) - DAY_NS)
-    store = MemoryJournalStore()
+    store = PacedJournalStore()
     platform = bootstrap(run_settings, store=store, clock=clock, feed=_NoFeed(),
                          authenticator=_NoLogins(), history=MemoryHistoryStore())
     instruments = instruments_for(spec.symbols, platform.instruments, history)

@@ -84,8 +84,10 @@ class BarMarket:
         orders = self._account.open_orders
         return bool(orders) and any(o.symbol == symbol for o in orders.values())
 
-    def walk(self, symbol: str, ts: int, o: float, h: float, lo: float, c: float) -> None:
-        """The path quotes of one bar after its open (segments at ts, ts + 1, ts + 2)."""
+    def walk(self, symbol: str, ts: int, bar: tuple[float, float, float, float]) -> None:
+        """The path quotes of one bar (open, high, low, close) after its open: segments at
+        ts, ts + 1, ts + 2, the close last."""
+        o, h, lo, c = bar
         path = (o, lo, h, c) if c >= o else (o, h, lo, c)
         for j in range(3):
             a, b = _price(path[j]), _price(path[j + 1])

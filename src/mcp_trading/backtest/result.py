@@ -71,8 +71,9 @@ class OrderRecord:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> OrderRecord:
         dec = {"qty", "limit_price", "stop_price", "filled_qty", "filled_avg_price"}
-        return cls(**{k: (Decimal(v) if k in dec and v is not None else v)
-                      for k, v in raw.items()})
+        values: dict[str, Any] = {k: (Decimal(v) if k in dec and v is not None else v)
+                                  for k, v in raw.items()}
+        return cls(**values)
 
 
 def _fill_dict(f: Fill) -> dict[str, object]:
@@ -121,6 +122,14 @@ def _curve(raw: Mapping[str, Any]) -> EquityCurve:
                        initial=raw.get("initial"), cash=arr("cash"),
                        gross_exposure=arr("gross_exposure"), net_exposure=arr("net_exposure"),
                        traded=arr("traded"))
+
+
+def _metrics_dict(m: Metrics) -> dict[str, object]:
+    """Every field at full precision (as_dict rounds for display), so a stored result reads
+    back equal; the metrics are never NaN or infinite (analytics.metrics)."""
+    out = asdict(m)
+    out["notes"] = list(m.notes)
+    return out
 
 
 def _metrics(raw: Mapping[str, Any]) -> Metrics:
@@ -199,7 +208,7 @@ class BacktestResult:
                 "orders": [o.as_dict() for o in self.orders],
                 "fills": [_fill_dict(f) for f in self.fills],
                 "trades": [_trade_dict(t) for t in self.trades],
-                "equity": _curve_dict(self.equity), "metrics": self.metrics.as_dict(),
+                "equity": _curve_dict(self.equity), "metrics": _metrics_dict(self.metrics),
                 "warnings": list(self.warnings),
                 "fault": dict(self.fault) if self.fault else None,
                 "fill_rules": self.fill_rules, "logs": list(self.logs), "bars": self.bars,

@@ -78,7 +78,7 @@ def _date(name: str, raw: object) -> date:
 
 def _limits(raw: object) -> LimitsChoice:
     if raw in ("none", "live"):
-        return raw  # type: ignore[return-value]
+        return raw
     if not isinstance(raw, Mapping):
         raise InvalidError(f"limits is {str(raw)[:40]!r}; use 'none', 'live' or an object of "
                            f"limits ({', '.join(sorted(LIMIT_BOUNDS))})", field="limits")
@@ -140,10 +140,12 @@ class BacktestSpec:
         """The bars' ts bounds, inclusive (see `day_bounds_ns`)."""
         return day_bounds_ns(self.start, self.end)
 
-    def resolved(self, *, commission: CommissionModel, slippage: SlippageModel,
-                 limits: Mapping[str, object]) -> BacktestSpec:
-        """This spec with the models and limits fixed (what the result records)."""
-        return replace(self, commission=commission, slippage=slippage, limits=dict(limits))
+    def resolved(self, *, params: Mapping[str, object], commission: CommissionModel,
+                 slippage: SlippageModel, limits: Mapping[str, object]) -> BacktestSpec:
+        """This spec with every parameter (defaults included), the models and the limits
+        fixed: what the result records, and what reruns it identically."""
+        return replace(self, params=dict(params), commission=commission, slippage=slippage,
+                       limits=dict(limits))
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (decimals as text, dates ISO)."""

@@ -18,7 +18,8 @@ from mcp_trading.adapters.store.engine import create_store_engine, normalize_url
 from mcp_trading.adapters.store.schema import metadata
 
 TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "api_keys", "bars",
-          "projection_checkpoint", "history_bars", "history_instruments", "alembic_version"}
+          "projection_checkpoint", "history_bars", "history_instruments", "backtests",
+          "alembic_version"}
 
 
 def test_a_fresh_database_has_no_revision_and_fails_the_check(sql_url: str) -> None:
@@ -31,7 +32,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0006"
+    assert current_revision(sql_url) == head_revision() == "0007"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     TypeDecorator,
     false,
     true,
@@ -31,6 +32,7 @@ __all__ = [
     "Dec",
     "accounts",
     "api_keys",
+    "backtests",
     "bars",
     "fills",
     "history_bars",
@@ -234,4 +236,20 @@ history_instruments = Table(
     Column("lot_size", String, nullable=False),
     Column("source", String, nullable=False),  # the import or provider that registered it
     Column("created_ns", BigInteger, nullable=False),
+)
+
+#: stored backtest results (mcp_trading.backtest.store): the searchable columns and the summary
+#: beside the whole result, zlib-compressed JSON (BacktestResult.to_json)
+backtests = Table(
+    "backtests",
+    metadata,
+    Column("id", String, primary_key=True),  # uuid4 hex
+    Column("created_ns", BigInteger, nullable=False),
+    Column("strategy", String, nullable=False),
+    Column("symbols", String, nullable=False),  # comma-separated, the run's order
+    Column("start", String, nullable=False),  # ISO date
+    Column("end", String, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON of BacktestResult.summary()
+    Column("payload", LargeBinary, nullable=False),
+    Index(None, "created_ns"),
 )
