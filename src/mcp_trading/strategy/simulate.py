@@ -144,29 +144,37 @@ def _trades(fills: Sequence[SimFill]) -> list[SimTrade]:
 
 def _equity(fills: Sequence[SimFill], bars: Mapping[str, Columns], cash: Decimal,
             order: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    stamps = np.unique(np.concatenate([np.asarray(bars[s].ts, dtype=np.int64) for s in order]))
-    cash_path = np.full(stamps.shape[0], float(cash))
+    # the union of ascending columns: a sort of sorted runs and a mask; np.unique's hash path
+    # took 1.8 s of a 3.4 s vector run on a million 1-minute bars (benchmarks/backtest.py)
+    stamps = np.sort(np.concatenate([np.asarray(bars[s].ts, dtype=np.int64) for s in order]),
+                     kind="stable")
+    if stamps.size:
+        stamps = stamps[np.concatenate(([True], stamps[1:] != stamps[:-1]))]
+    at_fill = np.searchsorted(stamps, np.array([f.ts for f in fills], dtype=np.int64))
     value = np.zeros(stamps.shape[0])
+    # Positions and cash change only at fills: a delta per fill's stamp, carried forward by
+    # cumsum / the last fill at or before each stamp. Slicing `held[k:]` per fill instead cost
+    # fills x bars (40,000 fills on a million 1-minute bars: minutes); this is linear.
     for symbol in order:
         cols = bars[symbol]
         ts = np.asarray(cols.ts, dtype=np.int64)
         # latest close at each stamp (0 before the symbol's first bar)
         at = np.searchsorted(ts, stamps, side="right") - 1
         close = np.where(at >= 0, np.asarray(cols.close, dtype=np.float64)[np.maximum(at, 0)], 0.0)
-        held = np.zeros(stamps.shape[0])
-        for f in fills:
-            if f.symbol != symbol:
-                continue
-            k = int(np.searchsorted(stamps, f.ts))
-            signed = f.qty if f.side == "buy" else -f.qty
-            held[k:] += float(signed)
-        value += held * close
+        delta = np.zeros(stamps.shape[0])
+        mine = [i for i, f in enumerate(fills) if f.symbol == symbol]
+        signed = [float(fills[i].qty if fills[i].side == "buy" else -fills[i].qty) for i in mine]
+        np.add.at(delta, at_fill[mine], signed)
+        value += np.cumsum(delta) * close
     running = cash  # exact; each stamp takes the cash after its last fill
+    after = [float(cash)]
     for f in fills:
         notional = f.qty * f.price
         running += -(notional + f.commission) if f.side == "buy" else notional - f.commission
-        cash_path[int(np.searchsorted(stamps, f.ts)):] = float(running)
-    return stamps, cash_path + value
+        after.append(float(running))
+    # the number of fills at or before each stamp indexes the cash after them
+    done = np.searchsorted(at_fill, np.arange(stamps.shape[0]), side="right")
+    return stamps, np.asarray(after)[done] + value
 
 
 def simulate(decisions: Sequence[Decision], bars: Mapping[str, Columns], *, cash: Decimal,

@@ -26,7 +26,7 @@ from mcp_trading.domain.errors import InvalidError
 from mcp_trading.strategy.builtin.bollinger_breakout import BollingerBreakoutParams
 from mcp_trading.strategy.builtin.buy_and_hold import BuyAndHoldParams, hold_qty
 from mcp_trading.strategy.builtin.rsi_reversion import RsiReversionParams
-from mcp_trading.strategy.builtin.sma_crossover import SmaCrossoverParams
+from mcp_trading.strategy.builtin.sma_crossover import TIE, SmaCrossoverParams
 from mcp_trading.strategy.indicators import bollinger, rsi, sma
 from mcp_trading.strategy.params import StrategyParams
 
@@ -81,7 +81,9 @@ def _crossings(fast: F64, slow: F64) -> tuple[B, B]:
     """(cross above, cross below) per bar, by the issue's rule: the sign of fast - slow on a
     bar against its sign on the last earlier bar where they differed."""
     ready = ~np.isnan(slow) & ~np.isnan(fast)
-    sign = np.where(ready & (fast > slow), 1, np.where(ready & (fast < slow), -1, 0))
+    with np.errstate(invalid="ignore"):
+        live = ready & ~(np.abs(fast - slow) <= TIE * np.maximum(np.abs(fast), np.abs(slow)))
+    sign = np.where(live & (fast > slow), 1, np.where(live & (fast < slow), -1, 0))
     size = sign.shape[0]
     last = np.maximum.accumulate(np.where(sign != 0, np.arange(size), -1))
     prev_idx = np.concatenate(([-1], last[:-1]))
