@@ -22,9 +22,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,8 @@ from mcp_trading.domain.errors import InvalidError
 
 __all__ = ["EquityCurve", "build_equity_curve", "day_text"]
 
+_NEW_YORK = ZoneInfo("America/New_York")
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Mark = Decimal | float | None
@@ -41,8 +44,10 @@ _ZERO = Decimal(0)
 
 
 def day_text(ts: int) -> str:
-    """The UTC date of a ns timestamp, `YYYY-MM-DD`."""
-    return datetime.fromtimestamp(ts / 1e9, UTC).date().isoformat()
+    """The trading day of a ns timestamp, `YYYY-MM-DD`: its date in New York, the exchange's
+    time zone (a daily bar's ts is midnight there, a day's last mark is before the next one;
+    in UTC the mark of a day ending 23:59 New York would fall on the next date)."""
+    return datetime.fromtimestamp(ts // 1_000_000_000, _NEW_YORK).date().isoformat()
 
 
 def _floats(values: object, name: str, size: int) -> FloatArray | None:

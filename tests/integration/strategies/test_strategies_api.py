@@ -91,9 +91,6 @@ def test_a_backtest_runs_and_its_record_trades_equity_and_report_read_back(
     assert listed["active"] == []
 
 
-@pytest.mark.xfail(reason="h14-engine stamps a daily equity row at its decision time (the bar's "
-                          "end - 1 ms, the next UTC date): Friday 2004-01-02 shows as "
-                          "2004-01-03", strict=False)
 def test_equity_rows_are_dated_by_their_trading_day(client: TestClient, auth: Auth) -> None:
     run_id = _run(client, auth)["id"]
     days = client.get(f"/backtests/{run_id}/equity", headers=auth("viewer")).json()["equity"]
