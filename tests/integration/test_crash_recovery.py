@@ -52,6 +52,7 @@ class Driver:
             stdout=subprocess.PIPE, stderr=stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.acks: list[tuple[str, str, Decimal]] = []
         self.ready = threading.Event()
+        self.first_ack = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -65,6 +66,7 @@ class Driver:
                 self.ready.set()
             elif parts[0] == "ACK":
                 self.acks.append((parts[1], parts[2], Decimal(parts[3])))
+                self.first_ack.set()
 
     def kill(self) -> None:
         assert self.proc.poll() is None, f"the driver exited by itself ({self.proc.returncode})"
@@ -92,6 +94,9 @@ def test_acknowledged_orders_survive_sigkill(tmp_path: Path) -> None:
                 if not driver.ready.wait(START_TIMEOUT_S):
                     pytest.fail(f"round {round_no}: the driver did not recover within "
                                 f"{START_TIMEOUT_S} s; see {tmp_path / 'driver.stderr'}")
+                # a busy machine can take a while for the first ack; the kill then lands at a
+                # random moment while acknowledgements are flowing
+                driver.first_ack.wait(START_TIMEOUT_S)
                 time.sleep(rng.uniform(0.05, 0.5))
             finally:
                 if driver.proc.poll() is None:
