@@ -16,7 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-SERVICES = ("market-data", "providers", "trading-engine", "orders", "risk", "portfolio", "alerts")
+from mcp_trading.services import registry
+
+#: every registered service (a new one gets a free port and is expected in `status` too)
+SERVICES = registry.names()
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from tests.e2e.distributed_harness import DistributedPlatform
+from tests.e2e.harness import SERVICES
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +44,9 @@ def test_every_service_runs_apart_and_the_views_follow_the_engine(
         distributed_factory: Any) -> None:
     p: DistributedPlatform = distributed_factory()
     status = p.status()
-    assert set(status) == {"market-data", "providers", "trading-engine", "orders", "risk",
-                           "portfolio", "alerts"}
+    assert set(status) == set(SERVICES)  # trading-strategies among them
     pids = {row["pid"] for row in status.values()}
-    assert len(pids) == 7 and None not in pids  # one process each
+    assert len(pids) == len(SERVICES) and None not in pids  # one process each
     assert all(row["status"] == "healthy" for row in status.values()), status
     p.wait_for(lambda: p.client("market-data").get("/health").json()["market_data_status"]
                == "streaming", what="quotes streaming")

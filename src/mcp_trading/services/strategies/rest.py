@@ -12,7 +12,7 @@ from mcp_trading.platform.platform import Platform
 from mcp_trading.services.strategies import views
 from mcp_trading.services.strategies.instances_rest import instance_routes
 from mcp_trading.services.strategies.requests import MAX_WAIT_S, TIMEFRAMES
-from mcp_trading.services.strategies.service import MAX_PAGE, StrategiesService
+from mcp_trading.services.strategies.service import MAX_OFFSET, MAX_PAGE, StrategiesService
 
 __all__ = ["BacktestBody", "build"]
 
@@ -86,7 +86,7 @@ def _run_routes(router: APIRouter, svc: StrategiesService) -> None:
 
     @router.get("/backtests", tags=["backtests"], summary="Stored backtests, newest first")
     async def list_backtests(request: Request, limit: int = Query(50, ge=1, le=MAX_PAGE),
-                             offset: int = Query(0, ge=0)) -> Response:
+                             offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
         return FastJSON(await svc.list_backtests(principal_of(request), limit=limit,
                                                  offset=offset))
 
@@ -117,7 +117,7 @@ def _result_routes(router: APIRouter, svc: StrategiesService) -> None:
                 summary="The round-trip trades of a finished backtest")
     async def trades(request: Request, backtest_id: str = _ID,
                      limit: int = Query(MAX_PAGE, ge=1, le=10 * MAX_PAGE),
-                     offset: int = Query(0, ge=0)) -> Response:
+                     offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
         result = await svc.result(principal_of(request), backtest_id)
         return FastJSON(views.trades_view(result, limit=limit, offset=offset))
 

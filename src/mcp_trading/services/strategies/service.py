@@ -38,10 +38,11 @@ if TYPE_CHECKING:
     from mcp_trading.platform.history import PlatformHistory
     from mcp_trading.platform.platform import Platform
 
-__all__ = ["MAX_PAGE", "StrategiesService", "Submitted", "background", "open_backtest_store",
+__all__ = ["MAX_OFFSET", "MAX_PAGE", "StrategiesService", "Submitted", "background", "open_backtest_store",
            "plain_row"]
 
 MAX_PAGE = 1000
+MAX_OFFSET = 10_000_000  # a page offset beyond this is a typo, not a page
 _ID_LENGTH = 64
 
 
@@ -274,9 +275,9 @@ def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidError(f"limit: must be from 1 to {MAX_PAGE}, got {limit}",
                            code="INVALID_QUERY", field="limit")
-    if offset < 0:
-        raise InvalidError(f"offset: must be 0 or more, got {offset}", code="INVALID_QUERY",
-                           field="offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidError(f"offset: must be from 0 to {MAX_OFFSET}, got {offset}",
+                           code="INVALID_QUERY", field="offset")
 
 
 def _still_running(job: Job) -> TradingError:
