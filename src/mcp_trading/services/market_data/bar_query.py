@@ -203,7 +203,7 @@ def _volume_texts(col: npt.NDArray[np.float64]) -> list[str | None]:
 def _iso_times(ts: npt.NDArray[np.int64]) -> list[str]:
     """ISO 8601 UTC with microseconds, as views.iso writes them, for a column at once."""
     text = np.datetime_as_string(ts.astype("datetime64[ns]"), unit="us")
-    return list(np.char.add(text, "Z").tolist())
+    return [t + "Z" for t in text.tolist()]  # faster than np.char.add on a few thousand
 
 
 def columns_view(bars: BarColumns) -> list[dict[str, Any]]:
