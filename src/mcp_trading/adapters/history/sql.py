@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mcp_trading.adapters.history.columns import check_bars, check_key, check_limit
@@ -29,7 +29,7 @@ from mcp_trading.adapters.history.contract import (
     SeriesRange,
     UpsertCounts,
 )
-from mcp_trading.adapters.history.sql_rows import read_rows, write_postgres, write_sqlite
+from mcp_trading.adapters.history.sql_rows import read_rows, series_rows, write_postgres, write_sqlite
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import check_schema, upgrade
 from mcp_trading.adapters.store.schema import history_bars, history_instruments
@@ -67,16 +67,12 @@ class SqlHistoryStore(HistoryStore):
             conn.close()
 
     def series(self, symbol: str | None = None) -> list[SeriesRange]:
-        t = history_bars.c
-        query = (select(t.symbol, t.source, t.timeframe, func.min(t.ts), func.max(t.ts),
-                        func.count())
-                 .group_by(t.symbol, t.source, t.timeframe)
-                 .order_by(t.symbol, t.source, t.timeframe))
-        if symbol is not None:
-            query = query.where(t.symbol == symbol)
-        with self._engine.connect() as conn:
-            return [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
-                    for r in conn.execute(query)]
+        conn = self._engine.raw_connection()
+        try:
+            rows = series_rows(self.dialect, conn.driver_connection, symbol)
+        finally:
+            conn.close()
+        return [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
 
     def delete(self, symbol: str, source: str | None = None) -> int:
         statement = delete(history_bars).where(history_bars.c.symbol == symbol)

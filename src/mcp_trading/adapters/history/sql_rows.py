@@ -20,7 +20,7 @@ import numpy as np
 from mcp_trading.adapters.history.columns import diff_bars, take_bars
 from mcp_trading.adapters.history.contract import BarColumns, UpsertCounts
 
-__all__ = ["read_rows", "write_postgres", "write_sqlite"]
+__all__ = ["read_rows", "series_rows", "write_postgres", "write_sqlite"]
 
 ROW_DTYPE = np.dtype([("ts", "i8"), ("open", "f8"), ("high", "f8"), ("low", "f8"),
                       ("close", "f8"), ("volume", "f8"), ("adj_factor", "f8")])
@@ -65,6 +65,24 @@ WITH up AS (
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
 """
+
+
+_SERIES = ("SELECT symbol, source, timeframe, MIN(ts), MAX(ts), COUNT(*) FROM history_bars "
+           "{where}GROUP BY symbol, source, timeframe ORDER BY symbol, source, timeframe")
+
+
+def series_rows(dialect: str, conn: Any, symbol: str | None) -> list[tuple[Any, ...]]:
+    """(symbol, source, timeframe, first, last, bars) of every series, or one symbol's: plain
+    SQL on the driver connection (SQLAlchemy's statement building cost more than the query
+    itself on the read path of one symbol's daily bars)."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    sql = _SERIES.format(where="" if symbol is None else f"WHERE symbol = {mark} ")
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, () if symbol is None else (symbol,))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def read_rows(dialect: str, conn: Any, key: tuple[str, str, str], *, start: int | None,
