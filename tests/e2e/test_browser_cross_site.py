@@ -23,53 +23,14 @@ import re
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import in_ci
 from tests.e2e.harness import RunningPlatform, free_ports
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-quic", "--no-first-run", "--disable-component-update",
-               "--disable-sync"]
-
-
-def _require_browser() -> Any:
-    """The playwright module, with Chromium present; skip (fail under CI=true) otherwise."""
-    problem = None
-    try:
-        from playwright import sync_api
-    except ImportError as exc:
-        problem = f"the playwright package is not installed ({exc}); pip install -e '.[dev]'"
-    else:
-        if not CHROMIUM.exists():
-            problem = (f"{CHROMIUM} is missing; scripts/test.sh installs it (apt-get install "
-                       "chromium)")
-    if problem is not None:
-        if in_ci():
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
-    return sync_api
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
 
 class _Page:
     """One HTML page on 127.0.0.1:<port>, served from a thread (the attacker's site)."""

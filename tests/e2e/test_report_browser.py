@@ -13,14 +13,12 @@ under CI=true a missing browser fails the test instead of skipping it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.analytics_runs import sample_run
-from tests.e2e.test_browser_cross_site import CHROMIUM, LAUNCH_ARGS, _require_browser
 
 from mcp_trading.analytics.report import compare_report, report_html
 from mcp_trading.analytics.run import METRIC_ROWS, RunReport
@@ -40,18 +38,6 @@ _CHARTS_JS = """
           texts: [...svg.querySelectorAll('text')].map(t => t.textContent)};
 })
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class _Opened:

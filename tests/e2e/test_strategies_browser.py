@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.test_browser_cross_site import CHROMIUM, LAUNCH_ARGS, _require_browser
 from tests.e2e.test_report_browser import _CHARTS_JS
 from typer.testing import CliRunner
 
@@ -74,18 +73,6 @@ def ports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, 
         loop.close()
         sys.setswitchinterval(switch)
     assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                      args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class _Page:

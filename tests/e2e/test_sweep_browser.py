@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.test_report_browser import _Opened, browser  # noqa: F401 - the fixture
+from tests.e2e.test_report_browser import _Opened
 from tests.unit.backtest.support import sample_sweep_bars
 
 from mcp_trading.backtest.heatmap import heatmap_of, sweep_html
@@ -32,7 +32,7 @@ _CELLS_JS = """
 """
 
 
-def test_the_heatmap_page_draws_every_cell_offline(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_the_heatmap_page_draws_every_cell_offline(browser: Any, tmp_path: Path) -> None:
     axes = parse_axes(SmaCrossoverParams, ["fast=5:25:5", "slow=20,30,50,100"])
     spec = SweepSpec(strategy="sma_crossover", symbols=("AAPL", "IBM"))
     result = run_sweep(spec, grid_points(SmaCrossoverParams, axes), sample_sweep_bars("AAPL", "IBM"))
