@@ -29,6 +29,8 @@ ONLY = {
     "mcp_trading.kernel": ("mcp_trading.kernel", "mcp_trading.domain", "msgspec"),
     "mcp_trading.strategy": ("mcp_trading.strategy", "mcp_trading.domain", "numpy"),
     "mcp_trading.analytics": ("mcp_trading.analytics", "mcp_trading.domain", "numpy"),
+    "mcp_trading.optimizer": ("mcp_trading.optimizer", "mcp_trading.domain", "numpy", "scipy",
+                              "sklearn", "clarabel", "cvxpy"),
 }
 
 #: contract id -> (file to write under the package copy, a line that breaks that contract)
@@ -40,6 +42,7 @@ VIOLATIONS = {
     "strategy": ("strategy/zz_violation.py", "import mcp_trading.kernel.kernel"),
     "settings": ("config.py", "import mcp_trading.services.orders.service"),
     "analytics": ("analytics/zz_violation.py", "import mcp_trading.adapters.history"),
+    "optimizer": ("optimizer/zz_violation.py", "import mcp_trading.adapters.history"),
 }
 
 
