@@ -8,6 +8,7 @@ proxsuite piqp — measurement only, not dependencies of the product).
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mcp_trading.optimizer.conic import Program
-from mcp_trading.optimizer.problem import Estimates
+from mcp_trading.optimizer.problem import Constraints, Estimates
 
 __all__ = ["candidates"]
 
@@ -27,32 +28,25 @@ Solve = Callable[[Estimates, bool], Weights]   # (estimates, sharpe?) -> weights
 
 def _program(est: Estimates, sharpe: bool) -> Program:
     n = len(est.symbols)
-    program = Program(n)
-    from mcp_trading.optimizer.problem import Constraints
+    program = Program(n, scaled=sharpe)
     program.constrain(Constraints(), np.zeros(n), np.ones(n))
     if sharpe:
         program.eq.append((program.row(est.mu, -est.risk_free_rate), np.ones(1)))
-        program.le.append((program.row(None, -1.0), np.zeros(1)))
-    else:
-        program.eq.append((program.row(None, 1.0), np.ones(1)))
     return program
 
 
 def _clarabel(method: str) -> Solve:
     def solve(est: Estimates, sharpe: bool) -> Weights:
-        import clarabel
         program = _program(est, sharpe)
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        settings.direct_solve_method = method
-        x = np.asarray(clarabel.DefaultSolver(*program.assemble(est.cov), settings).solve().x)
+        x = program.solve(est.cov, solver="clarabel",
+                          clarabel_options={"direct_solve_method": method}).x
         return x[:program.n] / (x[program.n] if sharpe else 1.0)
     return solve
 
 
 def _cvxpy(solver: str) -> Solve:
     def solve(est: Estimates, sharpe: bool) -> Weights:
-        import cvxpy as cp
+        cp: Any = importlib.import_module("cvxpy")
         n = len(est.symbols)
         w = cp.Variable(n)
         if sharpe:
@@ -99,7 +93,15 @@ def _slsqp(est: Estimates, sharpe: bool) -> Weights:
     return np.asarray(result.x)
 
 
+def _ours(est: Estimates, sharpe: bool) -> Weights:
+    """The chosen path: the same Program, solved by PIQP's DenseSolver."""
+    program = _program(est, sharpe)
+    x = program.solve(est.cov).x
+    return x[:program.n] / (x[program.n] if sharpe else 1.0)
+
+
 CANDIDATES: dict[str, Solve] = {
+    "piqp-dense-direct (chosen)": _ours,
     "clarabel-direct-qdldl": _clarabel("qdldl"),
     "clarabel-direct-faer": _clarabel("faer"),
     "cvxpy+clarabel": _cvxpy("CLARABEL"),

@@ -58,7 +58,7 @@ def _flag(options: Mapping[str, Any], name: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise InvalidError(f"option {name} must be true or false; got {value!r}",
                            field=f"options.{name}")
-    return value
+    return bool(value)
 
 
 def _number(options: Mapping[str, Any], name: str, default: float, *,
@@ -88,7 +88,8 @@ def _ema_weights(count: int, span: float) -> Array:
     """pandas' `ewm(span=span, adjust=True)` weights of the last row, oldest first, summing to 1."""
     alpha = 2.0 / (span + 1.0)
     weights: Array = (1.0 - alpha) ** np.arange(count - 1, -1, -1, dtype=np.float64)
-    return weights / weights.sum()
+    out: Array = weights / weights.sum()
+    return out
 
 
 # ---- expected returns ----------------------------------------------------------------------

@@ -6,8 +6,9 @@ Units: expected returns, volatilities, targets and the risk-free rate are annual
 in the expected return: the portfolio's expected return is mu'w, its excess return
 mu'w − rf, its Sharpe ratio (mu'w − rf) / sqrt(w'Σw).
 
-Every method is one convex program solved by Clarabel called directly (conic.py; the choice
-was measured, see benchmarks/optimizer.py). When a problem has no answer the error says which
+Every method is one convex program (conic.py), solved by PIQP's dense interior point, or by
+Clarabel for efficient_risk's second-order cone; the choice was measured (conic.py's
+docstring, benchmarks/optimizer.py --candidates). When a problem has no answer the error says which
 and with what figures (UnsolvableError codes: NO_EXCESS_RETURN, INFEASIBLE_BOUNDS,
 INFEASIBLE_CONSTRAINTS, INFEASIBLE_TARGET, SINGULAR_COVARIANCE, SOLVER_FAILED).
 """
@@ -77,13 +78,10 @@ def _program(problem: Problem, *, scaled: bool = False) -> tuple[Program, Array,
     est, c = problem.estimates, problem.constraints
     n = len(est.symbols)
     lower, upper = resolved_bounds(c, est.symbols)
-    program = Program(n, turnover=c.max_turnover is not None)
+    program = Program(n, turnover=c.max_turnover is not None, scaled=scaled)
     program.constrain(c, lower, upper)
-    if scaled:   # max_sharpe: mu'y − rf·t = 1, t ≥ 0
+    if scaled:   # max_sharpe: mu'y − rf·t = 1 (t ≥ 0 is the box)
         program.eq.append((program.row(est.mu, -est.risk_free_rate), np.ones(1)))
-        program.le.append((program.row(None, -1.0), np.zeros(1)))
-    else:
-        program.eq.append((program.row(None, 1.0), np.ones(1)))
     return program, lower, upper
 
 
@@ -98,7 +96,7 @@ def _solution(problem: Problem, outcome: Outcome, lower: Array, upper: Array,
         notes = (f"weights sum to {budget:g}: a cash buffer of "
                  f"{problem.constraints.cash_buffer:g} is held as cash",)
     return Solution(weights=weights, diagnostics=Diagnostics(
-        solver="clarabel", status=outcome.status, iterations=outcome.iterations,
+        solver=outcome.solver, status=outcome.status, iterations=outcome.iterations,
         seconds=outcome.seconds, notes=notes))
 
 
