@@ -30,7 +30,8 @@ ONLY = {
     "mcp_trading.strategy": ("mcp_trading.strategy", "mcp_trading.domain", "numpy"),
     "mcp_trading.analytics": ("mcp_trading.analytics", "mcp_trading.domain", "numpy"),
     "mcp_trading.optimizer": ("mcp_trading.optimizer", "mcp_trading.domain", "numpy", "scipy",
-                              "sklearn", "clarabel", "cvxpy", "piqp"),
+                              "sklearn", "clarabel", "cvxpy", "piqp",
+                              "threadpoolctl"),
 }
 
 #: contract id -> (file to write under the package copy, a line that breaks that contract)
