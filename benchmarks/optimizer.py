@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from mcp_trading.optimizer.estimators import estimate
 from mcp_trading.optimizer.methods import METHODS
-from mcp_trading.optimizer.problem import Estimates, Problem
+from mcp_trading.optimizer.problem import Constraints, Estimates, Problem
 
 CALIB = Path("/work/shared/tools/calib.py")
 REFERENCE_LOOP_S = 0.40
@@ -76,17 +76,18 @@ class Case:
     peer: Callable[[Estimates], Weights] | None
 
 
-def _ours(method: str, **options: float) -> Callable[[Estimates], Weights]:
+def _ours(method: str, upper: float = 1.0, **options: float) -> Callable[[Estimates], Weights]:
     def run(est: Estimates) -> Weights:
-        weights: Weights = METHODS[method].run(Problem(est, options=options)).weights
+        limits = Constraints(upper=np.full(len(est.symbols), upper))
+        weights: Weights = METHODS[method].run(Problem(est, limits, options)).weights
         return weights
     return run
 
 
-def _pypfopt(method: str, **kwargs: float) -> Callable[[Estimates], Weights]:
+def _pypfopt(method: str, upper: float = 1.0, **kwargs: float) -> Callable[[Estimates], Weights]:
     def run(est: Estimates) -> Weights:
         from pypfopt.efficient_frontier import EfficientFrontier
-        ef = EfficientFrontier(est.mu, est.cov, weight_bounds=(0, 1), solver="CLARABEL")
+        ef = EfficientFrontier(est.mu, est.cov, weight_bounds=(0, upper), solver="CLARABEL")
         getattr(ef, method)(**kwargs)
         return np.array(list(ef.clean_weights(cutoff=0, rounding=None).values()))
     return run
@@ -97,6 +98,9 @@ def _pypfopt(method: str, **kwargs: float) -> Callable[[Estimates], Weights]:
 CASES: list[Case] = [
     Case("min_volatility", _ours("min_volatility"), _pypfopt("min_volatility")),
     Case("max_sharpe", _ours("max_sharpe"), _pypfopt("max_sharpe", risk_free_rate=RISK_FREE)),
+    # tight bounds: every asset at most 0.5 %, so at least 200 are held
+    Case("max_sharpe_upper_0.005", _ours("max_sharpe", upper=0.005),
+         _pypfopt("max_sharpe", upper=0.005, risk_free_rate=RISK_FREE)),
 ]
 
 

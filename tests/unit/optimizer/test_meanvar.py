@@ -38,7 +38,7 @@ def _run(name: str, est: Estimates, constraints: Constraints | None = None,
     return weights
 
 
-@pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.05, 0.4)])
+@pytest.mark.parametrize("bounds", [(0.0, 1.0), (0.05, 0.4), (0.2, 0.27)])
 def test_min_volatility_and_max_sharpe_agree_with_pypfopt(est: Estimates,
                                                           bounds: tuple[float, float]) -> None:
     limits = Constraints(lower=np.full(4, bounds[0]), upper=np.full(4, bounds[1]))
