@@ -182,6 +182,7 @@ class Program:
             h = np.concatenate([v for _, v in self.le])
         dense = piqp.DenseSolver()
         dense.settings.verbose = False
+        dense.settings.compute_timings = True   # Diagnostics.seconds
         # a decade tighter than PIQP's defaults (1e-8): a binding cap then holds to ~1e-9,
         # for one or two more iterations
         dense.settings.eps_abs = dense.settings.eps_duality_gap_abs = 1e-10

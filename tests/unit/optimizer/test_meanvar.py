@@ -122,6 +122,36 @@ def test_no_excess_return_names_the_rate_and_the_best_asset(est: Estimates) -> N
         f"the highest is {est.mu[best]:.3g} ({FOUR[best]})")
 
 
+def test_no_excess_return_under_the_constraints_gives_the_best_they_allow(est: Estimates) -> None:
+    high_rf = Estimates(est.symbols, est.mu, est.cov, est.returns, risk_free_rate=0.9)
+    with pytest.raises(UnsolvableError) as caught:
+        meanvar.max_sharpe(Problem(high_rf, Constraints(long_only=False)))
+    # w in [-1, 1] summing to 1: long the two best, short the worst
+    best = float(np.sort(est.mu)[-2:].sum() - est.mu.min())
+    assert caught.value.code == "NO_EXCESS_RETURN"
+    assert caught.value.extra["highest_return"] == pytest.approx(best, abs=1e-6)
+    assert f"under these constraints the highest is {best:.3g}" in caught.value.message
+
+
+def test_constraints_that_admit_no_portfolio_are_said_so(est: Estimates) -> None:
+    # no turnover allowed from a fully invested portfolio, but a 10 % cash buffer asked for
+    frozen = Constraints(current=np.array([0.25, 0.25, 0.25, 0.25]), max_turnover=0.0,
+                         cash_buffer=0.1)
+    for method in (meanvar.min_volatility, meanvar.max_sharpe, meanvar.max_utility):
+        with pytest.raises(UnsolvableError) as caught:
+            method(Problem(est, frozen))
+        assert caught.value.code == "INFEASIBLE_CONSTRAINTS"
+        assert "admit no portfolio" in caught.value.message
+
+
+def test_the_diagnostics_name_the_solver_and_its_work(est: Estimates) -> None:
+    solution = meanvar.max_sharpe(Problem(est))
+    assert solution.diagnostics.solver == "piqp" and solution.diagnostics.status == "optimal"
+    assert solution.diagnostics.iterations and solution.diagnostics.seconds > 0
+    cone = meanvar.efficient_risk(Problem(est, options={"target_volatility": 0.25}))
+    assert cone.diagnostics.solver == "clarabel"
+
+
 def test_bounds_that_cannot_meet_the_budget_give_their_sums(est: Estimates) -> None:
     with pytest.raises(UnsolvableError) as caught:
         meanvar.min_volatility(Problem(est, Constraints(upper=np.full(4, 0.2))))
