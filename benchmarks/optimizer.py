@@ -98,6 +98,12 @@ def _pypfopt(method: str, upper: float = 1.0, **kwargs: float) -> Callable[[Esti
 CASES: list[Case] = [
     Case("min_volatility", _ours("min_volatility"), _pypfopt("min_volatility")),
     Case("max_sharpe", _ours("max_sharpe"), _pypfopt("max_sharpe", risk_free_rate=RISK_FREE)),
+    Case("efficient_return", _ours("efficient_return", target_return=0.15),
+         _pypfopt("efficient_return", target_return=0.15)),
+    Case("max_utility", _ours("max_utility", risk_aversion=3.0),
+         _pypfopt("max_quadratic_utility", risk_aversion=3.0)),
+    Case("efficient_risk", _ours("efficient_risk", target_volatility=0.15),
+         _pypfopt("efficient_risk", target_volatility=0.15)),
     # tight bounds: every asset at most 0.5 %, so at least 200 are held
     Case("max_sharpe_upper_0.005", _ours("max_sharpe", upper=0.005),
          _pypfopt("max_sharpe", upper=0.005, risk_free_rate=RISK_FREE)),
