@@ -37,6 +37,14 @@ Array = npt.NDArray[np.float64]
 _SINGULAR = 1e-10  # a Cholesky pivot below this share of the largest variance: singular
 
 
+def _only(problem: Problem, method: str, *allowed: str) -> None:
+    """Refuse an option the method does not take (a misspelt one would be ignored silently)."""
+    if unknown := sorted(set(problem.options) - set(allowed)):
+        takes = f"its options are {', '.join(allowed)}" if allowed else "it takes no options"
+        raise InvalidError(f"{method} has no option {unknown[0]!r}; {takes}",
+                           field=f"options.{unknown[0]}")
+
+
 def _option(options: Mapping[str, Any], name: str, *, default: float | None = None,
             positive: bool = False) -> float:
     value = options.get(name, default)
@@ -127,6 +135,7 @@ def _infeasible(problem: Problem, outcome: Outcome, method: str) -> UnsolvableEr
 
 def min_volatility(problem: Problem) -> Solution:
     """The portfolio of least variance w'Σw under the constraints."""
+    _only(problem, "min_volatility")
     _cholesky(problem)
     program, lower, upper = _program(problem)
     outcome = program.solve(problem.estimates.cov)
@@ -137,6 +146,7 @@ def min_volatility(problem: Problem) -> Solution:
 
 def max_sharpe(problem: Problem) -> Solution:
     """The tangency portfolio: the highest (mu'w − rf) / σ, by the convex reformulation."""
+    _only(problem, "max_sharpe")
     est, c = problem.estimates, problem.constraints
     rf = est.risk_free_rate
     best = int(np.argmax(est.mu))
@@ -162,6 +172,7 @@ def max_sharpe(problem: Problem) -> Solution:
 
 def efficient_return(problem: Problem) -> Solution:
     """The least-variance portfolio whose expected return is at least `target_return`."""
+    _only(problem, "efficient_return", "target_return")
     target = _option(problem.options, "target_return")
     est = problem.estimates
     _cholesky(problem)
@@ -181,6 +192,7 @@ def efficient_return(problem: Problem) -> Solution:
 
 def efficient_risk(problem: Problem) -> Solution:
     """The highest expected return whose volatility is at most `target_volatility`."""
+    _only(problem, "efficient_risk", "target_volatility")
     target = _option(problem.options, "target_volatility", positive=True)
     est = problem.estimates
     factor = _cholesky(problem)
@@ -207,6 +219,7 @@ def efficient_risk(problem: Problem) -> Solution:
 
 def max_utility(problem: Problem) -> Solution:
     """The highest quadratic utility mu'w − (risk_aversion / 2)·w'Σw."""
+    _only(problem, "max_utility", "risk_aversion")
     aversion = _option(problem.options, "risk_aversion", default=1.0, positive=True)
     est = problem.estimates
     _cholesky(problem)

@@ -196,10 +196,17 @@ def test_targets_beyond_reach_give_both_figures(est: Estimates) -> None:
     assert low.value.extra["min_volatility"] == pytest.approx(floor, rel=1e-5)
 
 
-def test_a_missing_target_names_the_option(est: Estimates) -> None:
+def test_a_missing_target_or_a_misspelt_option_names_the_option(est: Estimates) -> None:
     with pytest.raises(InvalidError) as caught:
         meanvar.efficient_return(Problem(est))
     assert caught.value.field == "options.target_return"
+    with pytest.raises(InvalidError) as misspelt:
+        meanvar.max_utility(Problem(est, options={"risk_aversoin": 3.0}))
+    assert misspelt.value.field == "options.risk_aversoin"
+    assert "its options are risk_aversion" in misspelt.value.message
+    with pytest.raises(InvalidError) as none:
+        meanvar.min_volatility(Problem(est, options={"target_return": 0.1}))
+    assert "takes no options" in none.value.message
 
 
 def test_the_frontier_runs_from_least_volatile_to_highest_return(est: Estimates) -> None:
