@@ -168,7 +168,7 @@ def black_litterman(problem: Problem) -> Solution:
     est, options = problem.estimates, problem.options
     then = str(options.get("then", "max_sharpe"))
     spec = METHODS.get(then)
-    if spec is None or then == "black_litterman":
+    if spec is None or not spec.needs_mu or then == "black_litterman":
         usable = sorted(name for name, s in METHODS.items() if s.needs_mu
                         and name != "black_litterman")
         raise InvalidError(f"then {then!r} is not a method that uses expected returns; choose "
