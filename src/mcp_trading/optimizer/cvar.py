@@ -22,7 +22,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.bounds import resolve_bounds
+from mcp_trading.optimizer.fitting import resolve_bounds
 from mcp_trading.optimizer.problem import (Constraints, Diagnostics, Matrix, Problem, Solution,
                                            UnsolvableError, Vector)
 

@@ -24,7 +24,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist, squareform
 
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.bounds import fit_to_budget, ignored
+from mcp_trading.optimizer.fitting import fit_to_budget, ignored
 from mcp_trading.optimizer.problem import Diagnostics, Matrix, Problem, Solution, Vector
 
 __all__ = ["LINKAGES", "hrp", "hrp_weights"]

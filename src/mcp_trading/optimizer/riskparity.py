@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.bounds import fit_to_budget, ignored
+from mcp_trading.optimizer.fitting import fit_to_budget, ignored
 from mcp_trading.optimizer.problem import (Diagnostics, Matrix, Problem, Solution,
                                            UnsolvableError, Vector)
 
