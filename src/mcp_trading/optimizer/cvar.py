@@ -23,8 +23,15 @@ from scipy.optimize import linprog
 
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.bounds import resolved_bounds
-from mcp_trading.optimizer.problem import (Constraints, Diagnostics, Matrix, Problem, Solution,
-                                           UnsolvableError, Vector)
+from mcp_trading.optimizer.problem import (
+    Constraints,
+    Diagnostics,
+    Matrix,
+    Problem,
+    Solution,
+    UnsolvableError,
+    Vector,
+)
 
 __all__ = ["cvar_of", "min_cvar"]
 

@@ -92,7 +92,7 @@ class Evaluation:
 
 
 def _check(prices: Array, symbols: Sequence[str], ts: npt.NDArray[np.int64],
-           candidates: Sequence[Candidate], window: int, every: int, frequency: int) -> None:
+           candidates: Sequence[Candidate], *, window: int, every: int, frequency: int) -> None:
     if prices.ndim != 2 or prices.shape[1] != len(symbols):
         raise InvalidError(f"prices must be (periods, {len(symbols)}); got {prices.shape}",
                            field="prices")
@@ -128,8 +128,8 @@ class _Book:
     solved: int = 0
 
 
-def _targets(candidate: Candidate, prices: Array, symbols: tuple[str, ...], t: int, window: int,
-             book: _Book, context: Mapping[str, Any]) -> Array:
+def _targets(candidate: Candidate, prices: Array, symbols: tuple[str, ...], *, t: int,
+             window: int, book: _Book, context: Mapping[str, Any]) -> Array:
     est: Estimates = context["estimate"](
         prices[t - window: t + 1], symbols, expected_returns=candidate.expected_returns,
         covariance=candidate.covariance, options=candidate.estimator_options,
@@ -145,7 +145,7 @@ def _targets(candidate: Candidate, prices: Array, symbols: tuple[str, ...], t: i
     return np.asarray(solution.weights, dtype=np.float64)
 
 
-def _run(candidate: Candidate, prices: Array, symbols: tuple[str, ...],
+def _run(candidate: Candidate, prices: Array, symbols: tuple[str, ...], *,
          ts: npt.NDArray[np.int64], window: int, every: int,
          context: Mapping[str, Any]) -> CandidateResult:
     last = prices.shape[0] - 1
@@ -157,7 +157,8 @@ def _run(candidate: Candidate, prices: Array, symbols: tuple[str, ...],
     for t in range(window, last, every):
         total = book.holdings.sum() + book.cash
         try:
-            target = _targets(candidate, prices, symbols, t, window, book, context)
+            target = _targets(candidate, prices, symbols, t=t, window=window, book=book,
+                              context=context)
         except UnsolvableError as exc:
             notes.append(f"{day_text(int(ts[t]))}: kept the holdings — {exc.message}")
         else:
@@ -215,11 +216,12 @@ def evaluate(prices: npt.ArrayLike, symbols: Sequence[str], ts: npt.ArrayLike,
     table = np.asarray(prices, dtype=np.float64)
     times = np.asarray(ts, dtype=np.int64)
     names = tuple(symbols)
-    _check(table, names, times, candidates, window, rebalance_every, frequency)
+    _check(table, names, times, candidates, window=window, every=rebalance_every,
+           frequency=frequency)
     context = {"estimate": estimate or default_estimate, "frequency": frequency,
                "risk_free_rate": risk_free_rate, "constraints": constraints or Constraints(),
                "benchmark": None if benchmark is None else np.asarray(benchmark, np.float64)}
-    results = tuple(_run(c, table, names, times, window, rebalance_every, context)
-                    for c in candidates)
+    results = tuple(_run(c, table, names, ts=times, window=window, every=rebalance_every,
+                         context=context) for c in candidates)
     return Evaluation(names, window, rebalance_every, day_text(int(times[window])),
                       day_text(int(times[-1])), results, _comparisons(results))

@@ -48,7 +48,7 @@ def fit_to_budget(raw: Vector, constraints: Constraints, symbols: Sequence[str],
     w = np.clip(hi * v, lower, upper)
     w += (budget - w.sum()) * (w > lower) * (w < upper) / max(
         int(np.count_nonzero((w > lower) & (w < upper))), 1)
-    bound = [symbols[i] for i in np.flatnonzero((np.isclose(w, lower) | np.isclose(w, upper))
+    bound = [symbols[int(i)] for i in np.flatnonzero((np.isclose(w, lower) | np.isclose(w, upper))
                                                 & ~np.isclose(hi * v, w))]
     note = (f"{method}: the bounds moved {', '.join(bound[:10])}"
             f"{' and others' if len(bound) > 10 else ''} onto a bound; the other weights keep "

@@ -54,6 +54,7 @@ def test_equal_weight_equity_and_turnover_match_a_hand_computation() -> None:
     result = evaluate(prices, sample.symbols, ts, [Candidate("equal_weight")], window=WINDOW,
                       rebalance_every=EVERY).results[0]
     value, curve, turnover = 1.0, [1.0], 0.0
+    holdings = np.zeros(4)
     for t in range(WINDOW, len(prices) - 1, EVERY):
         if t > WINDOW:
             drifted = holdings / holdings.sum()
