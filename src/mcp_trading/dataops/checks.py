@@ -15,6 +15,7 @@ Every check takes database URLs (SQLite file or PostgreSQL), reads only, and ret
     projection_matches_replay(reports_url, journal_url)
                                                     orders, positions and accounts tables at
                                                     their checkpoint equal the fold to that seq
+    copy_checks(journal_url, reports_url, expected) all three on one fold (a restored copy)
 
 "Live state at a seq" (the backup's reference): the live store's newest snapshot at or
 below the seq, plus its journal up to the seq; the check folds the *copy* from scratch. Two
@@ -52,6 +53,7 @@ from mcp_trading.kernel.state import KernelState
 
 __all__ = [
     "CheckResult",
+    "copy_checks",
     "journal_contiguity",
     "journal_last_seq",
     "live_digest",
@@ -146,12 +148,17 @@ def _fold(conn: Any, base: Snapshot | None, upto: int | None,
     slippage = SlippageModel()
     state = (snapshot_codec.load(base, known, slippage) if base is not None
              else KernelState(known, slippage))
+    _fold_on(conn, state, upto)
+    return state
+
+
+def _fold_on(conn: Any, state: KernelState, upto: int | None) -> None:
+    """Apply the journal's events after `state.seq`, up to `upto` (None: to the end)."""
     for seq, event in codec.events(_records(conn, state.seq), state.seq):
         if upto is not None and seq > upto:
             break
         state.apply(seq, event)
     snapshot_codec.rebuild_books(state)
-    return state
 
 
 def _snapshot_at_or_below(conn: Any, seq: int) -> Snapshot | None:
@@ -234,15 +241,7 @@ def projection_matches_replay(reports_url: str, journal_url: str,
                               instruments: dict[str, Instrument] | None = None) -> CheckResult:
     """The projection tables at their checkpoint equal the journal folded to that seq."""
     name = "projection-equals-replay"
-    with _engine(reports_url) as engine, engine.connect() as conn:
-        checkpoint = conn.execute(select(func.coalesce(func.max(
-            projection_checkpoint.c.seq), 0))).scalar_one()
-        proj_orders = {r.id: (r.status, r.filled_qty) for r in conn.execute(
-            select(orders.c.id, orders.c.status, orders.c.filled_qty))}
-        proj_pos = {(r.account_id, r.symbol): r.qty for r in conn.execute(
-            select(positions.c.account_id, positions.c.symbol, positions.c.qty)) if r.qty}
-        proj_cash = {r.account_id: (r.cash, r.commissions) for r in conn.execute(
-            select(accounts.c.account_id, accounts.c.cash, accounts.c.commissions))}
+    checkpoint, proj_orders, proj_pos, proj_cash = _projection_tables(reports_url)
     state = replay_state(journal_url, checkpoint, instruments)
     problem = _projection_problem(state, proj_orders, proj_pos, proj_cash)
     if problem:
@@ -275,3 +274,63 @@ def _projection_problem(state: KernelState, proj_orders: dict[str, tuple[str, De
             return (f"account {account.id}: table cash/commissions {proj_cash.get(account.id)}, "
                     f"journal {account.cash}/{account.commissions}")
     return None
+
+
+def _projection_tables(reports_url: str) -> tuple[int, Any, Any, Any]:
+    with _engine(reports_url) as engine, engine.connect() as conn:
+        checkpoint: int = conn.execute(select(func.coalesce(func.max(
+            projection_checkpoint.c.seq), 0))).scalar_one()
+        proj_orders = {r.id: (r.status, r.filled_qty) for r in conn.execute(
+            select(orders.c.id, orders.c.status, orders.c.filled_qty))}
+        proj_pos = {(r.account_id, r.symbol): r.qty for r in conn.execute(
+            select(positions.c.account_id, positions.c.symbol, positions.c.qty)) if r.qty}
+        proj_cash = {r.account_id: (r.cash, r.commissions) for r in conn.execute(
+            select(accounts.c.account_id, accounts.c.cash, accounts.c.commissions))}
+    return checkpoint, proj_orders, proj_pos, proj_cash
+
+
+def copy_checks(journal_url: str, reports_url: str | None, expected: dict[str, Any] | None,
+                instruments: dict[str, Instrument] | None = None) -> list[CheckResult]:
+    """Contiguity, projection = replay (when `reports_url`), state = `expected` (when given):
+    the journal folded once, pausing at the projection's checkpoint."""
+    results = [journal_contiguity(journal_url)]
+    if not results[0].ok:
+        return results
+    tables = _projection_tables(reports_url) if reports_url is not None else None
+    stops: list[tuple[int, str]] = []
+    if tables is not None:
+        stops.append((tables[0], "projection"))
+    if expected is not None:
+        stops.append((int(expected["seq"]), "state"))
+    with _engine(journal_url) as engine, engine.connect() as conn:
+        low = conn.execute(select(func.min(journal.c.seq))).scalar_one()
+        base = _snapshot_at_or_below(conn, low - 1) if low is not None and low > 1 else None
+        state = _fold(conn, base, 0, instruments)
+        for seq, what in sorted(stops):
+            _fold_on(conn, state, seq)
+            if what == "projection" and tables is not None:
+                results.append(_projection_result(state, tables))
+            elif expected is not None:
+                results.append(_state_result(state, expected))
+    return results
+
+
+def _projection_result(state: KernelState, tables: tuple[int, Any, Any, Any]) -> CheckResult:
+    problem = _projection_problem(state, *tables[1:])
+    if problem:
+        return CheckResult("projection-equals-replay", False,
+                           f"at checkpoint seq {tables[0]}: {problem}")
+    return CheckResult("projection-equals-replay", True,
+                       f"projection at seq {tables[0]} equals the replay ({len(tables[1])} "
+                       f"orders, {len(tables[2])} positions)")
+
+
+def _state_result(state: KernelState, expected: dict[str, Any]) -> CheckResult:
+    difference = _diff(expected, state_digest(state))
+    if difference:
+        return CheckResult("state-equals-snapshot", False,
+                           f"replayed state differs at seq {expected['seq']}: {difference}")
+    return CheckResult("state-equals-snapshot", True,
+                       f"replayed state at seq {expected['seq']} equals the live state's "
+                       f"snapshot ({len(expected['accounts'])} accounts, "
+                       f"{len(expected['working_orders'])} working orders)")
