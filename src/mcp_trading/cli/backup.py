@@ -49,7 +49,7 @@ def _progress(enabled: bool) -> Any:
 
 
 @backup_app.callback()
-def backup(ctx: typer.Context,
+def backup(ctx: typer.Context, *,
            to: Annotated[Path | None, typer.Option("--to", help="Backup directory (default "
                                                    "MCP_TRADING_BACKUP_DIR or <data_dir>/"
                                                    "backups).")] = None,
@@ -110,10 +110,13 @@ def backup_list(to: Annotated[Path | None, typer.Option("--to", help="Backup dir
 def restore(backup: Annotated[str, typer.Argument(help="A backup directory or .tar, its name "
                                                   "in the backup directory, or `latest` "
                                                   "(the newest verified one).")],
-            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+            *, yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
             = False,
             stop_first: Annotated[bool, typer.Option("--stop", help="Stop the running platform "
                                                      "gracefully first.")] = False,
+            store: Annotated[str | None, typer.Option(
+                "--store", help="Refuse unless the backup's journal is this store (sqlite or "
+                "postgres; restore_databases.sh's second argument).")] = None,
             as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Restore a verified backup: checked first, restored aside, swapped in, rollback kept."""
     from mcp_trading.dataops.manifest import BackupInvalidError
@@ -124,6 +127,7 @@ def restore(backup: Annotated[str, typer.Argument(help="A backup directory or .t
         path = resolve_backup(settings, backup)
         with opened(path, settings.data_dir.resolve()) as (directory, manifest):
             check_backup(directory, manifest)  # refuse a bad backup before asking anything
+        _check_store(manifest, store)
     except BackupInvalidError as exc:
         err.print(f"[red]refused[/red]: {exc}")
         raise typer.Exit(1) from None
@@ -157,6 +161,20 @@ def restore(backup: Annotated[str, typer.Argument(help="A backup directory or .t
             console.print(f"  {mark} {check['name']}: {check['detail']}")
     if not report["ok"]:
         raise typer.Exit(1)
+
+
+def _check_store(manifest: dict[str, Any], store: str | None) -> None:
+    from mcp_trading.dataops.manifest import BackupInvalidError
+
+    if store is None:
+        return
+    if store not in ("sqlite", "postgres"):
+        raise TradingError(f"--store was {store!r}; use sqlite or postgres (the platform keeps "
+                           "no MongoDB: its analytics data lives in the journal's database)")
+    kinds = {e["kind"] for e in manifest["files"] if "journal" in e.get("roles", [])}
+    if store not in kinds:
+        raise BackupInvalidError(f"backup {manifest['name']} holds a {'/'.join(kinds)} "
+                                 f"journal, not {store}; nothing was touched", field="backup")
 
 
 def register(app: typer.Typer) -> None:
