@@ -21,7 +21,7 @@ from rich.table import Table
 from mcp_trading.cli.ops import AsJson, DataDir, _running, _settings, stop
 from mcp_trading.domain.errors import TradingError
 
-__all__ = ["backup_app", "register", "restore"]
+__all__ = ["backup", "backup_app", "backup_list", "register", "restore"]
 
 console = Console()
 err = Console(stderr=True)

@@ -44,7 +44,7 @@ from mcp_trading.dataops.sources import Source, settings_without_secrets, source
 from mcp_trading.dataops.verify import verify_backup
 from mcp_trading.domain.errors import ConflictError
 
-__all__ = ["BackupBusyError", "Progress", "run_backup"]
+__all__ = ["BackupBusyError", "Progress", "backup_lock", "run_backup"]
 
 #: progress(phase, done, total): bytes (or steps) of the current phase
 Progress = Callable[[str, int, int], None]
