@@ -1,7 +1,7 @@
 """Backup + verify and restore of a ~1 GB SQLite store (and a PostgreSQL one), each phase timed.
 
     python benchmarks/backup.py [--size-mb 1024] [--events 1000000] [--pg URL --pg-size-mb 200]
-                                [--calib S] [--json]
+                                [--pg-events N] [--calib S] [--json]
 
 Builds the store first (not timed) in a temporary data directory: a journal of `--events`
 real kernel events (benchmarks/recovery.py's seeded order mix, snapshots included), its
@@ -151,11 +151,14 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--pg", help="a PostgreSQL server URL (a database is created on it)")
     parser.add_argument("--pg-size-mb", type=int, default=200)
+    parser.add_argument("--pg-events", type=int, help="journal events on PostgreSQL "
+                        "(default --events)")
     parser.add_argument("--calib", type=float, help="calib.py's figure on this machine, now")
     parser.add_argument("--json", action="store_true", help="(the output is always JSON)")
     args = parser.parse_args()
     calibs = [args.calib] if args.calib is not None else [calib()]
-    out: dict[str, Any] = {"size_mb": args.size_mb, "events": args.events}
+    out: dict[str, Any] = {"size_mb": args.size_mb, "events": args.events,
+                           "pg_size_mb": args.pg_size_mb if args.pg else None}
     with tempfile.TemporaryDirectory(prefix="mcp-trading-backup-bench-") as tmp:
         data = Path(tmp) / "var"
         data.mkdir()
@@ -170,7 +173,8 @@ def main() -> int:
             pgadmin.create_database(args.pg, name)
             url = pgadmin.with_database(args.pg, name)
             try:
-                out["pg_built"] = build_pg(url, args.pg_size_mb, args.events)
+                out["pg_built"] = build_pg(url, args.pg_size_mb, args.pg_events or args.events)
+                print(f"[backup] pg built {out['pg_built']}", file=sys.stderr, flush=True)
                 pg_data = Path(tmp) / "pg"
                 pg_data.mkdir()
                 out["postgres"] = measure(Settings(data_dir=pg_data, database_url=url))
