@@ -135,7 +135,8 @@ def _copy(source: Source, work: Path, progress: Progress | None) -> dict[str, An
             progress(f"pg_dump {source.name}", 0, 1)
         copies.pg_dump(source.url, target)
         entry.update(path=f"files/{target.name}", size=target.stat().st_size,
-                     sha256=_sha(target), database=source.name)
+                     sha256=_sha(target), database=source.name,
+                     compression="pg_dump custom format (its own zlib)")
         return entry
     assert source.path is not None
     raw = work / f"{source.name}.copy"
@@ -150,7 +151,8 @@ def _copy(source: Source, work: Path, progress: Progress | None) -> dict[str, An
             progress(f"compress {source.name}", done, total)
 
     target = files / f"{source.name}.zst"
-    entry.update(copies.compress_file(raw, target, step), path=f"files/{target.name}")
+    entry.update(copies.compress_file(raw, target, step), path=f"files/{target.name}",
+                 compression=copies.CODEC)
     raw.unlink()
     return entry
 
