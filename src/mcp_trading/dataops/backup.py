@@ -37,7 +37,7 @@ from typing import Any
 from mcp_trading import __version__
 from mcp_trading.adapters.store.migrate import current_revision
 from mcp_trading.config import Settings
-from mcp_trading.dataops import copies
+from mcp_trading.dataops import copies, pgadmin
 from mcp_trading.dataops.manifest import FORMAT, write_manifest
 from mcp_trading.dataops.retention import prune
 from mcp_trading.dataops.sources import Source, settings_without_secrets, sources_of
@@ -88,11 +88,13 @@ def run_backup(settings: Settings, to: Path | None = None, *, archive: bool = Fa
     root = (to or settings.resolved_backup_dir).resolve()
     with backup_lock(root):
         _clean_leftovers(root)
+        sources = sources_of(settings)
+        if any(src.kind == "postgres" for src in sources):
+            pgadmin.drop_scratch(settings.resolved_database_url)
         started = _now()
         name = "backup-" + started.strftime("%Y%m%dT%H%M%S%fZ")
         work = root / (name + PARTIAL)
         (work / "files").mkdir(parents=True)
-        sources = sources_of(settings)
         manifest: dict[str, Any] = {
             "format": FORMAT, "name": name, "status": "unverified",
             "platform_version": __version__, "deployment": settings.deployment,

@@ -130,6 +130,8 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
         pg_url = settings.resolved_database_url
         has_pg = any(e["kind"] == "postgres" for e in manifest["files"])
         new_db = f"{pgadmin.database_of(pg_url)}_restore_{stamp.lower()}" if has_pg else None
+        if has_pg:
+            pgadmin.drop_scratch(pg_url)  # what a killed backup or restore left
         try:
             urls = materialize(directory, manifest, new_dir, pg_url=pg_url,
                                pg_database=new_db, progress=progress)
