@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -187,7 +188,6 @@ def solve(spec: MethodSpec, problem: Problem) -> Solution:
         raise UnsolvableError(f"{spec.name} returned no usable weights", code="SOLVER_FAILED",
                               field="method")
     if solution.diagnostics.seconds == 0.0:
-        from dataclasses import replace
         solution = replace(solution, diagnostics=replace(
             solution.diagnostics, seconds=time.perf_counter() - started))
     return solution
@@ -200,7 +200,7 @@ def round_weights(weights: Array, symbols: tuple[str, ...], budget: Decimal) -> 
     if rounded:
         largest = max(range(len(rounded)), key=lambda i: (abs(rounded[i]), -i))
         rounded[largest] += budget - sum(rounded, Decimal(0))
-    return {s: str(w.quantize(_QUANTUM) + 0) for s, w in zip(symbols, rounded, strict=True)}
+    return {s: f"{w + 0:.{DECIMALS}f}" for s, w in zip(symbols, rounded, strict=True)}
 
 
 def _finite(x: float) -> float | None:

@@ -11,6 +11,7 @@ portfolio's value (0.3 = 30 %).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mcp_trading.domain.errors import InvalidError
 
 __all__ = ["ConfirmBody", "ConstraintsBody", "EvaluateBody", "FrontierBody", "GroupBody",
-           "OptimizeBody", "RebalanceBody", "parse_body"]
+           "OptimizeBody", "RebalanceBody", "parse_body", "plain"]
 
 M = TypeVar("M", bound=BaseModel)
 MAX_SYMBOLS = 1000
@@ -125,10 +126,23 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def plain(value: Any) -> Any:
+    """JSON numbers decoded as Decimal (the REST face keeps them exact) as int or float:
+    method and estimator options are plain numbers to the core."""
+    if isinstance(value, Decimal):
+        exact = value == value.to_integral_value() and value.as_tuple().exponent == 0
+        return int(value) if exact else float(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def parse_body(model: type[M], body: Mapping[str, Any]) -> M:
     """The body as `model`; InvalidError (422) naming the first bad field and the fix."""
     try:
-        return model.model_validate(dict(body))
+        return model.model_validate(plain(body))
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = _field(tuple(error["loc"]))
