@@ -36,7 +36,7 @@ from mcp_trading.optimizer.problem import (
 from mcp_trading.services.optimizer.inputs import ConstraintsBody, OptimizeBody
 from mcp_trading.services.optimizer.prices import Closes
 
-__all__ = ["DECIMALS", "ROUNDING_RULE", "build_constraints", "estimates_of", "figures",
+__all__ = ["DECIMALS", "ROUNDING_RULE", "build_constraints", "estimates_check", "estimates_of", "figures",
            "method_spec", "problem_of", "round_weights", "solve"]
 
 Array = npt.NDArray[np.float64]
@@ -66,6 +66,11 @@ def _check_estimator(name: str, field: str, registry: Mapping[str, Any]) -> None
         known = sorted(registry)
         raise _invalid(field, f"{name!r} is not an estimator; known: {', '.join(known)}",
                        allowed=known)
+
+
+def estimates_check(name: str, field: str = "estimators") -> None:
+    """An expected-returns estimator's name, or a 422 listing the known ones."""
+    _check_estimator(name, field, EXPECTED_RETURNS)
 
 
 def estimates_of(body: OptimizeBody | Any, closes: Closes) -> Estimates:

@@ -38,6 +38,7 @@ class Closes:
     symbols: tuple[str, ...]
     table: Array
     days: tuple[str, ...] = ()          # YYYY-MM-DD of each row (stored history only)
+    ts: npt.NDArray[np.int64] | None = None  # each row's bar ts, ns (stored history only)
     benchmark: Array | None = None      # the benchmark's closes on the same days
     is_returns: bool = False
     notes: tuple[str, ...] = field(default=())
@@ -115,7 +116,7 @@ def stored_closes(history: HistoryStore, symbols: list[str], start: str | None,
     if dropped:
         notes.append(f"{dropped} day(s) held by some symbols but not all were left out")
     table = np.column_stack(columns[:len(names)])
-    return Closes(names, table, tuple(day_text(int(t)) for t in common),
+    return Closes(names, table, tuple(day_text(int(t)) for t in common), common,
                   columns[len(names)] if benchmark else None, notes=tuple(notes),
                   sources={s: r[2] for s, r in zip(wanted, reads, strict=True)})
 

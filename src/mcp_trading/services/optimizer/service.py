@@ -194,9 +194,9 @@ class OptimizerService:
                      ) -> dict[str, Any]:
         """`optimize` of a parsed body, in this thread (the CLI, rebalance)."""
         closes, _, _, answer = self._solve(body, current)
-        return self._save("optimize", body, closes, answer)
+        return self.save_run("optimize", body, closes, answer)
 
-    def _save(self, kind: str, body: Any, closes: Closes, answer: dict[str, Any]
+    def save_run(self, kind: str, body: Any, closes: Closes, answer: dict[str, Any]
               ) -> dict[str, Any]:
         run_id = uuid.uuid4().hex
         created = time.time_ns()
@@ -237,7 +237,7 @@ class OptimizerService:
         answer["assets"] = [{"symbol": s, "expected_return": float(estimates.mu[i]),
                              "volatility": float(estimates.cov[i, i] ** 0.5)}
                             for i, s in enumerate(estimates.symbols)]
-        return self._save("frontier", body, closes, answer)
+        return self.save_run("frontier", body, closes, answer)
 
     # ---- evaluate -------------------------------------------------------------------------
     async def evaluate(self, principal: Principal | None, raw: Mapping[str, Any]
