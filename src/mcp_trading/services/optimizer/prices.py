@@ -57,14 +57,14 @@ def parse_day(name: str, raw: str | None) -> date:
 
 
 def _stored_text(history: HistoryStore, symbol: str) -> str:
-    series = [s for s in history.series(symbol)]
+    series = list(history.series(symbol))
     if not series:
         return "nothing is stored"
     return "; ".join(f"{s.source} {s.timeframe} {day_text(s.first)}..{day_text(s.last)}"
                      for s in series)
 
 
-def _read_one(history: HistoryStore, symbol: str, lo: int, hi: int, source: str | None,
+def _read_one(history: HistoryStore, symbol: str, lo: int, hi: int, *, source: str | None,
               what: str) -> tuple[npt.NDArray[np.int64], Array, str, bool]:
     if not history.series(symbol):
         known = sorted({s.symbol for s in history.series()})
@@ -95,7 +95,8 @@ def stored_closes(history: HistoryStore, symbols: list[str], start: str | None,
     names = _symbols(symbols)
     lo, hi = day_bounds_ns(first, last)
     wanted = [*names, *([benchmark.strip().upper()] if benchmark else [])]
-    reads = [_read_one(history, s, lo, hi, source, "symbols" if i < len(names) else "benchmark")
+    reads = [_read_one(history, s, lo, hi, source=source,
+                       what="symbols" if i < len(names) else "benchmark")
              for i, s in enumerate(wanted)]
     common = reads[0][0]
     for ts, *_ in reads[1:]:

@@ -135,7 +135,8 @@ class OptimizerService:
             missing = "start" if body.start is None else "end"
             raise InvalidError(f"{missing}: is required with symbols (YYYY-MM-DD)",
                                code="INVALID_OPTIMIZATION", field=missing)
-        return stored_closes(self._history.store(), body.symbols, body.start, body.end,
+        return stored_closes(self._history.store(), list(body.symbols or []), body.start,
+                             body.end,
                              source=body.source, benchmark=body.benchmark)
 
     def _solve(self, body: OptimizeBody, current: Mapping[str, float] | None
