@@ -20,7 +20,7 @@ from mcp_trading.analytics.svg import PALETTE, nice_ticks
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.problem import Problem
 
-__all__ = ["frontier_points", "run_report"]
+__all__ = ["frontier_chart", "frontier_points", "run_report", "weights_chart"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """

@@ -38,7 +38,12 @@ def _body(**fields: Any) -> dict[str, Any]:
 
 def register(server: MCPServer, platform: Platform) -> None:
     svc = OptimizerService.for_platform(platform)
+    _compute_tools(server, svc)
+    _evaluate_tool(server, svc)
+    _rebalance_tools(server, svc)
 
+
+def _compute_tools(server: MCPServer, svc: OptimizerService) -> None:
     @server.tool(annotations=READ_ONLY)
     async def list_methods() -> Annotated[CallToolResult, MethodsOut]:
         """Every optimisation method and estimator with its options and their units."""
@@ -85,6 +90,8 @@ def register(server: MCPServer, platform: Platform) -> None:
                      risk_free_rate=risk_free_rate, constraints=constraints, prices=prices)
         return await guarded(lambda: svc.frontier(current_principal(), body))
 
+
+def _evaluate_tool(server: MCPServer, svc: OptimizerService) -> None:
     @server.tool(annotations=_COMPUTE)
     async def evaluate(*, methods: list[str], symbols: list[str] | None = None,
                        start: str | None = None, end: str | None = None,
@@ -102,6 +109,8 @@ def register(server: MCPServer, platform: Platform) -> None:
                      risk_free_rate=risk_free_rate, constraints=constraints)
         return await guarded(lambda: svc.evaluate(current_principal(), body))
 
+
+def _rebalance_tools(server: MCPServer, svc: OptimizerService) -> None:
     @server.tool(annotations=READ_ONLY, meta=needs(Role.TRADER))
     async def rebalance_preview(*, account: str | None = None,
                                 weights: dict[str, float] | None = None,
