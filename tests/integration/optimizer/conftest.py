@@ -50,13 +50,15 @@ def platform(settings: Settings, sample_history: MemoryHistoryStore) -> Iterator
             plat.runtime.close()
 
 
+def feed_quotes(platform: Platform, **prices: str) -> None:
+    """Feed the kernel one quote per symbol (bid = price, ask = price + 0.02)."""
+    kernel = platform.kernel_runtime.kernel
+    for symbol, price in prices.items():
+        bid = Decimal(price)
+        kernel.on_quote(Quote(symbol, bid, bid + Decimal("0.02"), Decimal(100_000),
+                              Decimal(100_000), None, time.time_ns()))
+
+
 @pytest.fixture
 def quotes(platform: Platform) -> Quotes:
-    """Feed the kernel one quote per symbol (bid = price, ask = price + 0.02)."""
-    def feed(**prices: str) -> None:
-        kernel = platform.kernel_runtime.kernel
-        for symbol, price in prices.items():
-            bid = Decimal(price)
-            kernel.on_quote(Quote(symbol, bid, bid + Decimal("0.02"), Decimal(100_000),
-                                  Decimal(100_000), None, time.time_ns()))
-    return feed
+    return lambda **prices: feed_quotes(platform, **prices)
