@@ -1,21 +1,17 @@
-"""Real adjusted daily closes for the optimizer tests: the shipped sample's `Adj Close`
-(split- and dividend-adjusted, Quandl WIKI, public domain) of AAPL, IBM, MSFT and GOOG on the
-days all four traded (2004-08-19..2013-03-01, 2,150 days), oldest first.
-"""
+"""Real adjusted daily closes for the allocation and evaluation tests: the shipped sample's
+`Adj Close` (tests/unit/optimizer/sample.py reads it) of AAPL, IBM, MSFT and GOOG on the days
+all four traded (2004-08-19..2013-03-01), oldest first, with each day's close as ns."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import gzip
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-import pytest
-from tests.conftest import in_ci
-from tests.sample_prices import ROOT, PACKAGED, at
+from tests.sample_prices import at
+from tests.unit.optimizer.sample import adjusted_closes as _closes
 
 __all__ = ["AdjustedCloses", "adjusted_closes"]
 
@@ -41,16 +37,5 @@ class AdjustedCloses:
 def adjusted_closes() -> AdjustedCloses:
     """The four symbols' adjusted closes on their common days (skip, or fail under CI, when
     the sample is absent)."""
-    path = ROOT / PACKAGED
-    if not path.exists():
-        if in_ci():
-            pytest.fail(f"the price sample is missing ({PACKAGED})", pytrace=False)
-        pytest.skip(f"the price sample is missing ({PACKAGED})")
-    closes: dict[str, dict[date, float]] = {s: {} for s in SYMBOLS}
-    with gzip.open(path, "rt", newline="") as text:
-        for row in csv.DictReader(text):
-            if row["Ticker"] in closes:
-                closes[row["Ticker"]][date.fromisoformat(row["Date"])] = float(row["Adj Close"])
-    days = sorted(set.intersection(*(set(c) for c in closes.values())))
-    prices = np.array([[closes[s][d] for s in SYMBOLS] for d in days])
-    return AdjustedCloses(SYMBOLS, tuple(days), prices)
+    dates, prices = _closes(SYMBOLS)
+    return AdjustedCloses(SYMBOLS, tuple(date.fromisoformat(d) for d in dates), prices)

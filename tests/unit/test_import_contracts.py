@@ -29,8 +29,10 @@ ONLY = {
     "mcp_trading.kernel": ("mcp_trading.kernel", "mcp_trading.domain", "msgspec"),
     "mcp_trading.strategy": ("mcp_trading.strategy", "mcp_trading.domain", "numpy"),
     "mcp_trading.analytics": ("mcp_trading.analytics", "mcp_trading.domain", "numpy"),
-    "mcp_trading.optimizer": ("mcp_trading.optimizer", "mcp_trading.domain", "numpy", "scipy",
-                              "sklearn", "clarabel", "cvxpy"),
+    # analytics (pure as well): evaluate.py measures out of sample with the one metrics module
+    "mcp_trading.optimizer": ("mcp_trading.optimizer", "mcp_trading.domain",
+                              "mcp_trading.analytics", "numpy", "scipy", "sklearn", "clarabel",
+                              "cvxpy"),
 }
 
 #: contract id -> (file to write under the package copy, a line that breaks that contract)

@@ -15,8 +15,8 @@ import numpy as np
 
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.blacklitterman import black_litterman
-from mcp_trading.optimizer.fitting import fit_to_budget, ignored
 from mcp_trading.optimizer.cvar import min_cvar
+from mcp_trading.optimizer.fitting import fit_to_budget, ignored
 from mcp_trading.optimizer.hrp import LINKAGES, hrp
 from mcp_trading.optimizer.problem import Diagnostics, MethodSpec, Problem, Solution
 from mcp_trading.optimizer.riskparity import risk_parity

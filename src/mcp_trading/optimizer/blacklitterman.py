@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.problem import Diagnostics, Matrix, Problem, Solution, Vector
+from mcp_trading.optimizer.problem import Matrix, Problem, Solution, Vector
 
 __all__ = ["black_litterman", "market_prior", "posterior", "views_matrices"]
 
@@ -40,7 +40,7 @@ def market_prior(cov: Matrix, market_weights: Vector, risk_aversion: float,
     return np.asarray(risk_free_rate + risk_aversion * cov @ w)
 
 
-def posterior(cov: Matrix, prior: Vector, p: Matrix, q: Vector, omega: Matrix,
+def posterior(cov: Matrix, prior: Vector, p: Matrix, q: Vector, omega: Matrix, *,
               tau: float) -> Vector:
     """He & Litterman's posterior mean, μ = π + τΣPᵀ(PτΣPᵀ + Ω)⁻¹(Q − Pπ)."""
     tau_sigma_p = tau * cov @ p.T
@@ -162,7 +162,7 @@ def _market_weights(options: Mapping[str, Any], symbols: Sequence[str]) -> tuple
 
 def black_litterman(problem: Problem) -> Solution:
     """The `black_litterman` method: the posterior returns, then the method `then`."""
-    from mcp_trading.optimizer.methods import METHODS  # noqa: PLC0415 (methods imports us)
+    from mcp_trading.optimizer.methods import METHODS
 
     started = time.perf_counter()
     est, options = problem.estimates, problem.options
@@ -182,7 +182,7 @@ def black_litterman(problem: Problem) -> Solution:
     weights, said = _market_weights(options, est.symbols)
     prior = market_prior(est.cov, weights, delta, est.risk_free_rate)
     p, q, omega = views_matrices(options.get("views"), est.symbols, est.cov, tau)
-    mu = posterior(est.cov, prior, p, q, omega, tau)
+    mu = posterior(est.cov, prior, p, q, omega, tau=tau)
     inner = dataclasses.replace(problem, options=then_options,
                                 estimates=dataclasses.replace(
                                     est, mu=mu, expected_returns_estimator="black_litterman"))

@@ -22,9 +22,16 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.fitting import resolve_bounds
-from mcp_trading.optimizer.problem import (Constraints, Diagnostics, Matrix, Problem, Solution,
-                                           UnsolvableError, Vector)
+from mcp_trading.optimizer.bounds import resolved_bounds
+from mcp_trading.optimizer.problem import (
+    Constraints,
+    Diagnostics,
+    Matrix,
+    Problem,
+    Solution,
+    UnsolvableError,
+    Vector,
+)
 
 __all__ = ["cvar_of", "min_cvar"]
 
@@ -118,7 +125,7 @@ def min_cvar(problem: Problem) -> Solution:
             f"min_cvar at confidence {beta:g} needs at least {int(np.ceil(1 / (1 - beta)))} "
             f"periods (one in the tail); there are {t}", code="TOO_FEW_OBSERVATIONS",
             field="returns", extra={"periods": t})
-    lower, upper = resolve_bounds(con, est.symbols)
+    lower, upper = resolved_bounds(con, est.symbols)
     turnover = con.max_turnover is not None
     a_ub, b_ub = _inequalities(problem, n, t, turnover)
     width = a_ub.shape[1]

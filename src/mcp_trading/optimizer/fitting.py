@@ -1,6 +1,6 @@
 """Constraints for the rule-based allocation methods (equal weight, inverse volatility, risk
-parity, HRP): resolve the bounds, refuse infeasible ones with the figures, and fit a rule's
-weights to the budget inside the bounds while keeping its proportions.
+parity, HRP): fit a rule's weights to the budget inside the bounds (`bounds.resolved_bounds`,
+which refuses infeasible ones with the figures) while keeping its proportions.
 
 A rule's weights `v` (positive) are fitted as `w_i = clip(t·v_i, lower_i, upper_i)` with the one
 scale `t ≥ 0` that makes Σw = budget (1 − cash buffer): unbound assets keep the rule's ratios,
@@ -15,56 +15,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mcp_trading.domain.errors import InvalidError
-from mcp_trading.optimizer.problem import Constraints, UnsolvableError, Vector
+from mcp_trading.optimizer.bounds import resolved_bounds
+from mcp_trading.optimizer.problem import Constraints, Vector
 
-__all__ = ["fit_to_budget", "ignored", "resolve_bounds"]
+__all__ = ["fit_to_budget", "ignored"]
 
 _TOLERANCE = 1e-12
-
-
-def _vector(values: Vector | None, default: float, n: int, name: str) -> Vector:
-    if values is None:
-        return np.full(n, default)
-    array = np.asarray(values, dtype=np.float64)
-    if array.shape != (n,):
-        raise InvalidError(f"{name} has shape {array.shape}; give one bound per symbol ({n})",
-                           field=name)
-    if not np.all(np.isfinite(array)):
-        raise InvalidError(f"{name} holds NaN or infinity; give finite bounds", field=name)
-    return array
-
-
-def resolve_bounds(constraints: Constraints, symbols: Sequence[str]) -> tuple[Vector, Vector]:
-    """(lower, upper) per asset; refuses lower > upper and bounds that cannot sum to the
-    budget (UnsolvableError INFEASIBLE_BOUNDS, with both sums)."""
-    n = len(symbols)
-    lower = _vector(constraints.lower, 0.0 if constraints.long_only else -1.0, n,
-                    "constraints.lower")
-    upper = _vector(constraints.upper, 1.0, n, "constraints.upper")
-    if constraints.long_only:
-        lower = np.maximum(lower, 0.0)
-    crossed = np.flatnonzero(lower > upper + _TOLERANCE)
-    if crossed.size:
-        i = int(crossed[0])
-        raise UnsolvableError(f"the bounds of {symbols[i]} cross: lower {lower[i]:g} > upper "
-                              f"{upper[i]:g}; make lower <= upper", code="INFEASIBLE_BOUNDS",
-                              field="constraints.lower", extra={"symbol": symbols[i]})
-    budget = constraints.budget
-    low, high = float(lower.sum()), float(upper.sum())
-    if low > budget + 1e-9 or high < budget - 1e-9:
-        raise UnsolvableError(
-            f"the weights must sum to {budget:g} but the bounds allow {low:g} to {high:g}; "
-            "widen the bounds or change the cash buffer", code="INFEASIBLE_BOUNDS",
-            field="constraints", extra={"budget": budget, "lower_sum": low, "upper_sum": high})
-    return lower, upper
 
 
 def fit_to_budget(raw: Vector, constraints: Constraints, symbols: Sequence[str],
                   method: str) -> tuple[Vector, tuple[str, ...]]:
     """The rule's positive weights `raw` scaled to the budget inside the bounds, and a note
     naming the assets a bound moved (none: no note)."""
-    lower, upper = resolve_bounds(constraints, symbols)
+    lower, upper = resolved_bounds(constraints, tuple(symbols))
     budget = constraints.budget
     v = np.asarray(raw, dtype=np.float64)
     w = v / v.sum() * budget
@@ -85,7 +48,7 @@ def fit_to_budget(raw: Vector, constraints: Constraints, symbols: Sequence[str],
     w = np.clip(hi * v, lower, upper)
     w += (budget - w.sum()) * (w > lower) * (w < upper) / max(
         int(np.count_nonzero((w > lower) & (w < upper))), 1)
-    bound = [symbols[i] for i in np.flatnonzero((np.isclose(w, lower) | np.isclose(w, upper))
+    bound = [symbols[int(i)] for i in np.flatnonzero((np.isclose(w, lower) | np.isclose(w, upper))
                                                 & ~np.isclose(hi * v, w))]
     note = (f"{method}: the bounds moved {', '.join(bound[:10])}"
             f"{' and others' if len(bound) > 10 else ''} onto a bound; the other weights keep "

@@ -29,10 +29,17 @@ from sklearn.preprocessing import StandardScaler
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.problem import UnsolvableError
 
-__all__ = ["features", "ridge_momentum", "training_days"]
+__all__ = ["OPTIONS", "features", "ridge_momentum", "training_days"]
 
 Array = npt.NDArray[np.float64]
 _MIN_TRAINING_DAYS = 3
+
+OPTIONS: dict[str, str] = {
+    "lookbacks": "momentum lookbacks in periods, default [21, 63, 126]",
+    "vol_lookbacks": "volatility lookbacks in periods, default [21, 63]",
+    "horizon": "periods of the block whose return is predicted, default 21",
+    "alpha": "ridge penalty (on standardised features), default 1.0",
+}
 
 
 def _lengths(options: Mapping[str, Any], name: str, default: Sequence[int]) -> tuple[int, ...]:

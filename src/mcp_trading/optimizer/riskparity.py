@@ -19,8 +19,7 @@ import numpy as np
 
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.fitting import fit_to_budget, ignored
-from mcp_trading.optimizer.problem import (Diagnostics, Matrix, Problem, Solution,
-                                           UnsolvableError, Vector)
+from mcp_trading.optimizer.problem import Diagnostics, Matrix, Problem, Solution, UnsolvableError, Vector
 
 __all__ = ["risk_budget_weights", "risk_contributions", "risk_parity"]
 

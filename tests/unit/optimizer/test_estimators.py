@@ -9,11 +9,11 @@ import pytest
 from pypfopt import expected_returns as pexp
 from pypfopt import risk_models as prisk
 from sklearn.covariance import OAS, LedoitWolf
+from tests.unit.optimizer.sample import FOUR, adjusted_closes
 
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.estimators import COVARIANCE, EXPECTED_RETURNS, estimate, from_returns
 from mcp_trading.optimizer.problem import UnsolvableError
-from tests.unit.optimizer.sample import FOUR, adjusted_closes
 
 TOL = 1e-10
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pypfopt.efficient_frontier import EfficientFrontier
+from tests.unit.optimizer.sample import FOUR, adjusted_closes
 
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer import meanvar
 from mcp_trading.optimizer.estimators import estimate
 from mcp_trading.optimizer.methods import METHODS
 from mcp_trading.optimizer.problem import Constraints, Estimates, Problem, UnsolvableError
-from tests.unit.optimizer.sample import FOUR, adjusted_closes
 
 AGREE = 1e-4
 
