@@ -173,3 +173,32 @@ def test_an_unsolvable_max_sharpe_answers_the_code_and_figures(
 def test_reading_needs_a_credential(client: TestClient) -> None:
     assert client.post("/optimize", json=BASE).status_code == 401
     assert client.get("/methods").status_code == 401
+
+
+def test_evaluate_walks_methods_and_estimators_forward_side_by_side(
+        client: TestClient, auth: Auth) -> None:
+    response = client.post("/evaluate", headers=auth("viewer"), json={
+        "symbols": ["AAPL", "MSFT", "IBM"], "start": "2005-01-01", "end": "2012-12-31",
+        "methods": ["min_volatility", "max_sharpe"],
+        "estimators": ["mean_historical", "ridge_momentum"], "window": 252,
+        "rebalance_every": 63})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    names = [r["name"] for r in body["results"]]
+    assert names == ["min_volatility / mean_historical", "min_volatility / ridge_momentum",
+                     "max_sharpe / mean_historical", "max_sharpe / ridge_momentum"]
+    for result in body["results"]:
+        assert {"annual_return", "volatility", "sharpe", "max_drawdown",
+                "turnover"} <= set(result["metrics"])
+        assert result["rebalances"] > 20 and result["equity"][0][1] == 1.0
+    assert body["start"] > "2005-12-01"  # the first window is estimation only
+    learned = [c for c in body["comparisons"] if "ridge_momentum" in c["candidate"]]
+    assert len(learned) == 2 and all(isinstance(c["beat_mean_historical"], bool)
+                                     for c in learned)
+    stored = client.get(f"/runs/{body['run_id']}", headers=auth("viewer")).json()
+    assert stored["summary"]["kind"] == "evaluate"
+    page = client.get(f"/runs/{body['run_id']}/report.html", headers=auth("viewer")).text
+    assert page.count("<polyline") == 4 and page.count("<tr><td>") == 4
+    refused = client.post("/evaluate", headers=auth("viewer"), json={
+        "symbols": ["AAPL"], "start": "2005-01-01", "end": "2012-12-31", "methods": ["nope"]})
+    assert refused.status_code == 422 and refused.json()["field"] == "methods.0"

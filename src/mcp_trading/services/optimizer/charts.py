@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mcp_trading.analytics.svg import PALETTE, nice_ticks
+from mcp_trading.analytics.svg import PALETTE, Series, line_chart, nice_ticks
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.optimizer.problem import Problem
 
@@ -173,11 +173,37 @@ def _fmt(x: Any, pct: bool = True) -> str:
     return _pct(float(x)) if pct else f"{float(x):.3f}"
 
 
+def _evaluation(result: dict[str, Any]) -> list[str]:
+    """An evaluate run: the candidates' out-of-sample equity overlaid, their metrics."""
+    from datetime import UTC, datetime
+
+    def ns(day: str) -> int:
+        return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) * 1_000_000_000
+
+    series = [Series(r["name"], [ns(d) for d, _ in r["equity"]], [v for _, v in r["equity"]])
+              for r in result["results"]]
+    rows = "".join(
+        f"<tr><td>{escape(r['name'])}</td>" + "".join(
+            f'<td class="num">{escape(_fmt(r["metrics"].get(k), pct=k != "sharpe"))}</td>'
+            for k in ("annual_return", "volatility", "sharpe", "max_drawdown", "turnover"))
+        + "</tr>" for r in result["results"])
+    head = "".join(f"<th>{h}</th>" for h in ("candidate", "annual return", "volatility",
+                                             "Sharpe", "max drawdown", "turnover"))
+    return ["<h2>Out-of-sample equity (walk-forward, base 1)</h2>",
+            line_chart(series, title="Out-of-sample equity", y_label="equity",
+                       y_format=lambda v: f"{v:.2f}", css_class="chart equity"),
+            f'<table id="evaluation"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+            "</table>", f'<p class="note">{escape(result.get("basis", ""))}</p>']
+
+
 def run_report(stored: dict[str, Any]) -> str:
-    """The HTML page of a stored optimize or frontier run (module docstring)."""
+    """The HTML page of a stored optimize, frontier or evaluate run (module docstring)."""
     result = stored["result"]
-    title = f"Optimizer run {result['run_id']}: {result.get('method', '')}"
+    what = result.get("method") or ", ".join(result.get("methods", []))
+    title = f"Optimizer run {result['run_id']}: {what}"
     body = [f"<h1>{escape(title)}</h1>"]
+    if result.get("kind") == "evaluate":
+        body += _evaluation(result)
     if "weights" in result:
         body += ["<h2>Weights</h2>", weights_chart(result["weights"]),
                  _table([(s, w) for s, w in result["weights"].items()], "weights"),
@@ -188,7 +214,7 @@ def run_report(stored: dict[str, Any]) -> str:
                          ("estimators", f"{result['estimators']['expected_returns']} / "
                                         f"{result['estimators']['covariance']}")], "figures")]
     points, assets = result.get("points"), result.get("assets")
-    if points is None:
+    if points is None and "weights" in result:
         rebuilt = _rebuilt_frontier(stored)
         if isinstance(rebuilt, str):
             body.append(f'<p class="note">{escape(rebuilt)}</p>')
