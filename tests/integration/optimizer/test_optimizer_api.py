@@ -143,6 +143,8 @@ def test_inline_prices_and_returns_are_optimised_too(client: TestClient, auth: A
     ({"max_sharpe_typo": 1}, "max_sharpe_typo", "not a field"),
     ({"start": "2012-13-01"}, "start", "YYYY-MM-DD"),
     ({"expected_returns": "capm"}, "benchmark", "capm needs the market"),
+    ({"source": "nope"}, "source", "sources stored: sample"),
+    ({"constraints": {"bounds": {"ZZZ": [0, 1]}}}, "constraints.bounds.ZZZ", "not one of"),
 ])
 def test_bad_input_is_a_422_naming_the_field_and_the_fix(
         client: TestClient, auth: Auth, changes: dict[str, Any], field: str,

@@ -23,7 +23,7 @@ from mcp_trading.adapters.history.contract import HistoryStore
 from mcp_trading.adapters.history.reads import read_bars
 from mcp_trading.analytics.equity import day_text
 from mcp_trading.backtest.spec import day_bounds_ns
-from mcp_trading.domain.errors import InvalidError
+from mcp_trading.domain.errors import InvalidError, NotFoundError
 
 __all__ = ["Closes", "inline_table", "parse_day", "stored_closes"]
 
@@ -72,8 +72,12 @@ def _read_one(history: HistoryStore, symbol: str, lo: int, hi: int, *, source: s
             f"{what}: {symbol} has no stored history; stored symbols: "
             f"{', '.join(known) or 'none'} (import it: mcp-trading data import)",
             code="UNKNOWN_SYMBOL", field=what, extra={"symbol": symbol, "stored": known})
-    read = read_bars(history, symbol, "1Day", start=lo, end=hi, limit=None,
-                     adjustment="all", source=source)
+    try:
+        read = read_bars(history, symbol, "1Day", start=lo, end=hi, limit=None,
+                         adjustment="all", source=source)
+    except NotFoundError as exc:  # a source that holds none of it: the request's fault
+        raise InvalidError(exc.message, code="UNKNOWN_SOURCE", field="source",
+                           extra=exc.extra) from None
     if read is None or read.columns.size == 0:
         raise InvalidError(
             f"start: no daily bars of {symbol} between {day_text(lo)} and {day_text(hi)}; "
