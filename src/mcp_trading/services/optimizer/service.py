@@ -11,6 +11,7 @@ request and the prices it used, so `GET /runs/{id}` shows what reproduces it.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 import uuid
@@ -201,7 +202,7 @@ class OptimizerService:
               ) -> dict[str, Any]:
         run_id = uuid.uuid4().hex
         created = time.time_ns()
-        answer = {"run_id": run_id, "kind": kind, **answer}
+        answer = _finite({"run_id": run_id, "kind": kind, **answer})
         summary = {"run_id": run_id, "kind": kind, "created_at": _iso(created),
                    "method": answer.get("method") or ",".join(answer.get("methods", [])),
                    "symbols": list(closes.symbols), "expected_return":
@@ -293,6 +294,18 @@ class OptimizerService:
             store, self._store_obj = self._store_obj, None
         if store is not None:
             store.close()
+
+
+def _finite(value: Any) -> Any:
+    """The answer with every non-finite float as null (JSON has no NaN; an undefined figure,
+    e.g. a Sharpe ratio without variance, is null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _iso(ns: int) -> str:
