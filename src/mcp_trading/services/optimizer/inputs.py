@@ -155,4 +155,6 @@ def parse_body(model: type[M], body: Mapping[str, Any]) -> M:
                        "(fill or drop the gap, or shorten the range)")
         else:
             message = f"{field}: {error['msg']}"
-        raise InvalidError(message, code="INVALID_OPTIMIZATION", field=field) from None
+        code = "INVALID_REBALANCE" if model in (RebalanceBody, ConfirmBody) else \
+            "INVALID_OPTIMIZATION"
+        raise InvalidError(message, code=code, field=field) from None
