@@ -1,6 +1,6 @@
-"""The optimizer's weights rounding rule and its runs/previews store (in memory and SQLite,
-one contract): decimal strings that sum to the budget exactly; runs read back as stored,
-newest first; a preview moves open -> claimed -> confirmed once only."""
+"""The optimizer's weights rounding rule and its runs/previews store (in memory, SQLite and
+PostgreSQL, one contract): decimal strings that sum to the budget exactly; runs read back as
+stored, newest first; a preview moves open -> claimed -> confirmed once only."""
 
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ import pytest
 
 from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.services.optimizer.compute import round_weights
-from mcp_trading.services.optimizer.runs import (
-    MemoryOptimizerStore,
-    OptimizerStore,
-    SqlOptimizerStore,
-)
+from mcp_trading.services.optimizer.runs import OptimizerStore, open_optimizer_store
 
 SYMBOLS = ("A", "B", "C")
 
@@ -38,10 +34,16 @@ def test_tiny_weights_are_fixed_point_not_exponents() -> None:
     assert out == {"A": "0.0000000000", "B": "1.0000000000"}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres",
+                                                        marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OptimizerStore]:
-    made: OptimizerStore = (MemoryOptimizerStore() if request.param == "memory" else
-                            SqlOptimizerStore(f"sqlite:///{tmp_path / 'o.db'}", migrate=True))
+    if request.param == "memory":
+        url = "memory://"
+    elif request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'o.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_schema_url"))
+    made = open_optimizer_store(url, migrate=True)
     yield made
     made.close()
 
