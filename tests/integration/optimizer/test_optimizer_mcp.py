@@ -64,6 +64,11 @@ def test_a_viewer_optimises_and_reads_but_sees_no_rebalance(
             assert not result.is_error and sum(Decimal(w) for w in data["weights"].values()) == 1
             curve = await call(client, tools, "frontier", {**SAMPLE, "points": 4})
             assert len((curve.structured_content or {})["points"]) == 4
+            walked = await call(client, tools, "evaluate", {
+                **SAMPLE, "methods": ["min_volatility", "equal_weight"], "window": 126,
+                "rebalance_every": 63})
+            results = (walked.structured_content or {})["results"]
+            assert [r["method"] for r in results] == ["min_volatility", "equal_weight"]
             refused = await call(client, tools, "optimize", {**SAMPLE, "method": "magic"})
             assert refused.is_error
             assert (refused.structured_content or {})["field"] == "method"
