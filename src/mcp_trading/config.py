@@ -88,6 +88,8 @@ class Settings(FeedSettings, BackupSettings):
     port_providers: int = Field(8093, ge=0, le=65535, description="providers service port.")
     port_alerts: int = Field(8100, ge=0, le=65535, description="alerts service port.")
     port_strategies: int = Field(8090, ge=0, le=65535, description="trading-strategies port.")
+    port_optimizer: int = Field(8052, ge=0, le=65535,
+                                description="ml-portfolio-optimizer (optimizer) port.")
     service_urls: dict[str, str] = Field(
         default_factory=dict,
         description='Where each service is reached, as JSON: {"trading-engine": '

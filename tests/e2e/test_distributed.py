@@ -88,6 +88,31 @@ def test_every_service_runs_apart_and_the_views_follow_the_engine(
     assert Decimal(_positions(p, "portfolio")["SPY"]) == 12
 
 
+def test_a_rebalance_previewed_on_the_optimizer_is_placed_by_the_engine(
+        distributed_factory: Any) -> None:
+    p: DistributedPlatform = distributed_factory()
+    p.wait_for(lambda: p.client("market-data").get("/health").json()["market_data_status"]
+               == "streaming", what="quotes streaming")
+    optimizer = p.client("optimizer")
+
+    def previewed() -> dict[str, Any] | None:
+        response = optimizer.post("/rebalance", json={"weights": {"SPY": 0.1, "QQQ": 0.05}})
+        return response.json() if response.status_code == 200 else None
+
+    p.wait_for(lambda: previewed() is not None, what="the optimizer's replica has quotes")
+    preview = previewed()
+    assert preview is not None and preview["would_accept_all"], preview
+    # the confirm is a write: forwarded to the engine, which checks again and places
+    confirmed = optimizer.post(f"/rebalance/{preview['preview_id']}/confirm",
+                               json={"confirmation_token": preview["confirmation_token"]})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "placed"
+    engine = p.client("trading-engine").get("/orders", params={"status": "all"}).json()
+    mine = [o for o in engine["orders"] if o["client_order_id"].startswith("opt-")]
+    assert {o["symbol"] for o in mine} == {"SPY", "QQQ"}
+    assert {o["attribution"] for o in mine} == {preview["attribution"]}
+
+
 def test_a_killed_service_is_restarted_catches_up_and_raises_an_alert(
         distributed_factory: Any) -> None:
     p: DistributedPlatform = distributed_factory()

@@ -92,6 +92,12 @@ def test_the_strategies_unit_answers_to_the_runbooks_name(
     assert names(units["strategies"], "Install", "Alias") == {"trading-strategies.service"}
 
 
+def test_the_optimizer_unit_answers_to_the_runbooks_name(
+        units: dict[str, configparser.ConfigParser]) -> None:
+    # the runbook runs `sudo systemctl restart ml-portfolio-optimizer`
+    assert names(units["optimizer"], "Install", "Alias") == {"ml-portfolio-optimizer.service"}
+
+
 def test_the_target_wants_every_unit() -> None:
     target = parse_unit(SYSTEMD / TARGET)
     assert names(target, "Unit", "Wants") == {unit_name(s) for s in SERVICES}

@@ -18,6 +18,7 @@ from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.services import (
     alerts,
     market_data,
+    optimizer,
     orders,
     portfolio,
     providers,
@@ -33,7 +34,7 @@ __all__ = ["BUILTIN", "ServiceSpec", "TaskSpec", "UnknownServiceError", "get", "
 #: the platform's own services, in start order (each starts after what it depends on)
 BUILTIN: tuple[ServiceSpec, ...] = (market_data.SPEC, providers.SPEC, trading_engine.SPEC,
                                     orders.SPEC, risk.SPEC, portfolio.SPEC, strategies.SPEC,
-                                    alerts.SPEC)
+                                    optimizer.SPEC, alerts.SPEC)
 _extra: list[ServiceSpec] = []
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "history_instruments",
     "journal",
     "metadata",
+    "optimizer_previews",
+    "optimizer_runs",
     "orders",
     "positions",
     "projection_checkpoint",
@@ -252,4 +254,37 @@ backtests = Table(
     Column("summary", Text, nullable=False),  # JSON of BacktestResult.summary()
     Column("payload", LargeBinary, nullable=False),
     Index(None, "created_ns"),
+)
+
+
+#: stored optimizer runs (mcp_trading.services.optimizer.runs): the searchable columns, the
+#: summary, and the request with its whole answer as zlib-compressed JSON (to reproduce it)
+optimizer_runs = Table(
+    "optimizer_runs",
+    metadata,
+    Column("id", String, primary_key=True),  # uuid4 hex
+    Column("created_ns", BigInteger, nullable=False),
+    Column("kind", String, nullable=False),  # optimize | frontier | evaluate
+    Column("method", String, nullable=False),  # the method (evaluate: comma-separated)
+    Column("symbols", String, nullable=False),  # comma-separated, the run's order
+    Column("summary", Text, nullable=False),  # JSON
+    Column("payload", LargeBinary, nullable=False),  # zlib JSON {request, result}
+    Index(None, "created_ns"),
+)
+
+#: rebalance previews awaiting their confirm: the exact order list, whom the token was issued
+#: to, the token's sha256 (never the token), its expiry; `state` open -> confirmed | refused
+optimizer_previews = Table(
+    "optimizer_previews",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("expires_ns", BigInteger, nullable=False),
+    Column("owner", String, nullable=False),
+    Column("token_sha256", String, nullable=False),
+    Column("account_id", String, nullable=False),
+    Column("run_id", String, nullable=True),
+    Column("state", String, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: orders, targets, figures
+    Column("answer", Text, nullable=True),  # JSON: the confirm's answer
 )
