@@ -15,6 +15,7 @@ from mcp_trading.cli.accounts import accounts_app
 from mcp_trading.cli.backtest import register as register_backtest
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
+from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
@@ -47,6 +48,7 @@ register_ops(app)
 register_backtest(app)
 register_distributed(app)
 register_sweep(app)
+register_dataops(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
