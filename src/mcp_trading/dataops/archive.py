@@ -198,11 +198,14 @@ def _journal_target(engine: Engine, reports: Engine, before_ns: int) -> tuple[in
     with reports.connect() as conn:
         checkpoint = conn.execute(select(func.min(projection_checkpoint.c.seq))).scalar()
     with engine.connect() as conn:
-        low = conn.execute(select(func.min(journal.c.seq))).scalar() or 0
+        low, high = conn.execute(select(func.min(journal.c.seq), func.max(journal.c.seq))).one()
+        low = low or 0
         if checkpoint is None:
             return low, 0, "no projector has run: the projections still need the whole journal"
+        # the newest record always stays hot: the store's last seq is read from it
         target = conn.execute(select(func.max(journal.c.seq)).where(
-            journal.c.ts < before_ns, journal.c.seq <= checkpoint)).scalar() or 0
+            journal.c.ts < before_ns, journal.c.seq <= checkpoint,
+            journal.c.seq < (high or 0))).scalar() or 0
     why = (f"last record before the date, within the projections' checkpoint {checkpoint}"
            if target else "no journal record is older than the date and projected")
     return low, target, why
@@ -278,6 +281,8 @@ def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
             return
         unfinished = bool(infos) and low <= done  # died between a segment and its delete
         if target <= done and not unfinished:
+            if done:
+                report.journal["why"] = f"the journal before the date is archived (up to {done})"
             return
         base = max(target, done)
         _save_base(engine, base, report.before_ns, settings)
