@@ -241,6 +241,9 @@ def _save_base(engine: Engine, target: int, before_ns: int, settings: Settings) 
         state = None if have is not None else _fold_to(conn, target, settings)
     with engine.begin() as conn:
         if state is not None:
+            # like the kernel's own snapshots: closed orders the projections hold are left
+            # to them (only their duplicate-check entries stay)
+            state.release(target)
             snap = snapshot_codec.dump(state)
             conn.execute(insert(snapshots).values(seq=snap.seq, created_at=time.time_ns(),
                                                   payload=bytes(snap.payload)))
