@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
@@ -28,7 +29,7 @@ from mcp_trading.services import registry  # light: the specs name their code by
 __all__ = ["Settings"]
 
 
-class Settings(FeedSettings):
+class Settings(FeedSettings, BackupSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -237,6 +238,10 @@ class Settings(FeedSettings):
     @property
     def resolved_log_dir(self) -> Path:
         return self.log_dir if self.log_dir is not None else self.data_dir / "logs"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
     @property
     def pid_file(self) -> Path:

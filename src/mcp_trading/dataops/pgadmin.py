@@ -1,0 +1,48 @@
+"""PostgreSQL databases as units: create a scratch one, drop it, swap two by renaming."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+__all__ = ["create_database", "database_of", "drop_database", "swap_databases", "with_database"]
+
+
+def _admin(url: str) -> str:
+    """A libpq URL of the server's maintenance database `postgres`."""
+    parsed = make_url(url).set(drivername="postgresql", database="postgres", query={})
+    return parsed.render_as_string(hide_password=False)
+
+
+def database_of(url: str) -> str:
+    return make_url(url).database or "postgres"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same URL naming another database (the SQLAlchemy form the store opens)."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def create_database(url: str, database: str) -> None:
+    with psycopg.connect(_admin(url), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def drop_database(url: str, database: str) -> None:
+    with psycopg.connect(_admin(url), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(database)))
+
+
+def swap_databases(url: str, current: str, replacement: str, rollback: str) -> None:
+    """current -> rollback and replacement -> current in one transaction (both or neither);
+    the connections to `current` are ended first (the platform is stopped by then)."""
+    with psycopg.connect(_admin(url), connect_timeout=10) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = %s AND pid <> pg_backend_pid()", (current,))
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+            sql.Identifier(current), sql.Identifier(rollback)))
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+            sql.Identifier(replacement), sql.Identifier(current)))
+        conn.commit()
