@@ -10,7 +10,8 @@
     cash-reconciled          every account's cash is its starting cash less what its fills
                              cost and their commissions; its commissions column their sum
 
-Each check reads only, and answers a `CheckResult` (name, ok, detail). `verify` runs them
+Each check reads only, and answers a `CheckResult` (dataops.checks: name, ok, detail); these
+differ from the backup's checks in reading the archive too (segments, `*_archive` tables). `verify` runs them
 all; a check that cannot run (a database away) fails with the reason, never raises.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from mcp_trading.adapters.store.schema import (
     projection_checkpoint,
     snapshots,
 )
+from mcp_trading.dataops import segments
+from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.kernel import codec
@@ -46,22 +49,10 @@ from mcp_trading.kernel import snapshot as snapshot_codec
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
 from mcp_trading.kernel.state import KernelState
 
-from . import segments
-
 __all__ = ["CHECKS", "CheckResult", "Locations", "verify"]
 
 _PAGE = 20_000
 _ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +62,7 @@ class Locations:
     journal: str
     reports: str
     archive: Path
-    slippage: SlippageModel = SlippageModel()
+    slippage: SlippageModel = field(default_factory=SlippageModel)
 
 
 @contextmanager
@@ -188,9 +179,10 @@ def projection_equals_replay(where: Locations) -> CheckResult:
     with _engine(where.journal) as engine:
         state = _replay(where, engine, checkpoint)
     for order in state.orders.values():
-        if table.get(order.id) != (order.status.value, order.filled_qty):
+        status = str(order.status)
+        if table.get(order.id) != (status, order.filled_qty):
             return CheckResult(name, False, f"at seq {checkpoint}: order {order.id} is "
-                               f"{order.status.value} filled {order.filled_qty} in the journal, "
+                               f"{status} filled {order.filled_qty} in the journal, "
                                f"{table.get(order.id) or 'absent'} in the tables")
     replayed = {(a.id, s): p.qty for a in state.accounts.values()
                 for s, p in a.positions.items() if p.qty}
