@@ -48,6 +48,8 @@ def archive(before: Annotated[str, typer.Option("--before", help="Move what is o
             include_history: Annotated[list[str] | None, typer.Option(
                 "--include-history", help="Also archive this symbol's imported history "
                                           "(repeatable; history stays otherwise).")] = None,
+            batch: Annotated[int, typer.Option("--batch", min=1, help="Rows per transaction."
+                                               )] = 5_000,
             as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Move closed orders, fills, feed-built bars and the old journal out of the hot store."""
     from mcp_trading.dataops.archive import archive as run
@@ -61,7 +63,7 @@ def archive(before: Annotated[str, typer.Option("--before", help="Move what is o
 
     try:
         report = run(settings, before_ns, dry_run=dry_run, history_symbols=include_history,
-                     progress=progress)
+                     batch=batch, segment_records=min(50_000, batch * 10), progress=progress)
     except TradingError as exc:
         err.print(f"[red]archive refused[/red] ({exc.code}): {exc.message}")
         raise typer.Exit(1) from None

@@ -142,6 +142,7 @@ def _move_batch(engine: Engine, move: _Move, batch: int) -> int:
     cond = move.where if edge is None else (*move.where, move.key <= edge)
     names = [c.name for c in move.hot.columns]
     with engine.begin() as conn:
+        conn = conn.execution_options(preserve_rowcount=True)  # psycopg: INSERT … SELECT's
         copied = conn.execute(insert(move.cold).from_select(
             names, select(*(move.hot.c[n] for n in names)).where(*cond))).rowcount
         deleted = conn.execute(delete(move.hot).where(*cond)).rowcount
@@ -269,7 +270,7 @@ def _delete_hot(engine: Engine, info: segments.SegmentInfo, records: list[Journa
 
 
 def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
-                     progress: Progress | None) -> None:
+                     per_segment: int, progress: Progress | None) -> None:
     directory = stores.directory
     with _engine(stores.journal) as engine, _engine(stores.reports) as reports:
         low, target, why = _journal_target(engine, reports, report.before_ns)
@@ -294,7 +295,7 @@ def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
             _delete_hot(engine, last, segments.read_segment(directory, last), base)
         while done < target:
             with engine.connect() as conn:
-                chunk = _hot_records(conn, done, target, SEGMENT_RECORDS)
+                chunk = _hot_records(conn, done, target, per_segment)
             if not chunk or segments.first_event_seq(chunk[0]) != done + 1:
                 raise ConflictError(f"the hot journal does not continue the archive at seq "
                                     f"{done + 1}; run `mcp-trading verify`", code="ARCHIVE_GAP")
@@ -309,7 +310,8 @@ def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
 
 def archive(settings: Settings, before_ns: int, *, dry_run: bool = False,
             history_symbols: list[str] | None = None, batch: int = BATCH,
-            progress: Progress | None = None) -> ArchiveReport:
+            segment_records: int = SEGMENT_RECORDS, progress: Progress | None = None
+            ) -> ArchiveReport:
     """Move what is older than `before_ns` to the archive (or count it, with dry_run)."""
     stores = Stores.of(settings)
     report = ArchiveReport(before_ns, dry_run)
@@ -322,5 +324,5 @@ def archive(settings: Settings, before_ns: int, *, dry_run: bool = False,
         _move_rows(stores.journal, moves["journal"], report, batch, progress)
         if moves["history"]:
             _move_rows(stores.history, moves["history"], report, batch, progress)
-        _archive_journal(stores, settings, report, progress)
+        _archive_journal(stores, settings, report, segment_records, progress)
     return report

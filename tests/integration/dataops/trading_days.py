@@ -36,9 +36,9 @@ def day_ns(iso: str) -> int:
 
 
 def trade_days(data_dir: Path, *, start: str = "2024-01-02", days: int = 5,
-               per_day: int = 20, seed: int = 7) -> int:
+               per_day: int = 20, seed: int = 7, database_url: str | None = None) -> int:
     """Trade `days` days from `start`; return the journal's last seq."""
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     upgrade(url)
