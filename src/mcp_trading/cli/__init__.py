@@ -13,6 +13,7 @@ from rich.table import Table
 from mcp_trading import __version__
 from mcp_trading.cli.accounts import accounts_app
 from mcp_trading.cli.backtest import register as register_backtest
+from mcp_trading.cli.backup import register as register_backup
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
@@ -49,6 +50,7 @@ register_backtest(app)
 register_distributed(app)
 register_sweep(app)
 register_dataops(app)
+register_backup(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "

@@ -239,6 +239,10 @@ def health(check_all: Annotated[bool, typer.Option("--check-all",
         free_mb = free.free // (1024 * 1024)
         checks.append({"check": "disk", "status": "healthy" if free_mb >= settings
                        .min_free_disk_mb else "degraded", "detail": f"{free_mb} MB free"})
+        from mcp_trading.dataops.age import backup_check  # never down: at worst degraded
+
+        backup = backup_check(settings.resolved_backup_dir, settings.backup_max_age_hours)
+        checks.append({k: backup[k] for k in ("check", "status", "detail")})
     overall = max((c["status"] for c in checks), key=lambda s: _STATUS_EXIT.get(s, 2))
     overall = overall if overall in _STATUS_EXIT else "down"
     if as_json:

@@ -39,11 +39,12 @@ from mcp_trading.adapters.store.migrate import current_revision
 from mcp_trading.config import Settings
 from mcp_trading.dataops import copies
 from mcp_trading.dataops.manifest import FORMAT, write_manifest
+from mcp_trading.dataops.retention import prune
 from mcp_trading.dataops.sources import Source, settings_without_secrets, sources_of
 from mcp_trading.dataops.verify import verify_backup
 from mcp_trading.domain.errors import ConflictError
 
-__all__ = ["BackupBusyError", "Progress", "run_backup"]
+__all__ = ["BackupBusyError", "Progress", "backup_lock", "run_backup"]
 
 #: progress(phase, done, total): bytes (or steps) of the current phase
 Progress = Callable[[str, int, int], None]
@@ -77,7 +78,7 @@ def _clean_leftovers(root: Path) -> list[str]:
     removed = []
     for path in root.iterdir():
         if path.name.endswith(PARTIAL) or path.name.startswith(".verify-"):
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            _remove(path)
             removed.append(path.name)
     return removed
 
@@ -118,6 +119,9 @@ def run_backup(settings: Settings, to: Path | None = None, *, archive: bool = Fa
         final = _finish(work, root / name, archive=archive)
         phases["finish"] = round(time.perf_counter() - clock, 3)
         manifest["path"] = str(final)
+        if manifest["status"] == "verified":
+            manifest["pruned"] = prune(root, settings.backup_keep_daily,
+                                       settings.backup_keep_weekly)
         return manifest
 
 
@@ -208,3 +212,10 @@ def _finish(work: Path, final: Path, *, archive: bool) -> Path:
         target = final
     _fsync_dir(final.parent)
     return target
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()

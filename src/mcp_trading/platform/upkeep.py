@@ -169,6 +169,23 @@ class PlatformUpkeep:
         except OSError:
             h.disk_free_mb, h.disk_ok = None, False
         h.checked_at = now
+        self._watch_backup_age()
+
+    def _watch_backup_age(self) -> None:
+        """One alert when the last verified backup gets too old (the engine's, not replicas')."""
+        if self.role == "replica":
+            return
+        watch = getattr(self, "_backup_watch", None)
+        if watch is None:
+            from mcp_trading.dataops.age import BackupAgeWatch
+
+            s = self.settings
+            watch = self._backup_watch = BackupAgeWatch(s.resolved_backup_dir,
+                                                        s.backup_max_age_hours)
+        message = watch.poll()
+        if message is not None:
+            self.alerts.raise_alert("backup_age", message, severity=Severity.WARNING,
+                                    source="platform")
 
     def _bus_problem(self) -> str | None:
         runtime = self.runtime

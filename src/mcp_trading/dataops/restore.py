@@ -1,0 +1,200 @@
+"""`mcp-trading restore BACKUP|latest`: check first, restore aside, swap in, keep a rollback.
+
+    run_restore(settings, "latest" | path | name) -> report (dict)
+
+1. The backup (directory or .tar) is resolved and its manifest and *every* file checked
+   (present, size, sha256) and its status must be `verified`; anything wrong raises
+   BackupInvalidError naming it, before anything is touched.
+2. Its stores are restored into a new location: SQLite files unpacked into
+   <data_dir>/.restore-<stamp>/, a PostgreSQL dump into a new database <db>_restore_<stamp>.
+   The same checks as the backup's verification run there (journal contiguity, replay ==
+   the manifest's live state, projection == replay); a failure deletes the new location and
+   raises RestoreFailedError — the current data is still untouched.
+3. Swap: each current SQLite file (with its -wal/-shm) is renamed into
+   <data_dir>/rollback-<stamp>/ and the restored one renamed into its place; PostgreSQL
+   renames <db> to <db>_rollback_<stamp> and the restored database to <db> in one
+   transaction. The checks run once more on the swapped-in stores.
+
+The caller (the CLI) makes sure the platform is not running: see cli/backup.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mcp_trading.config import Settings
+from mcp_trading.dataops import pgadmin
+from mcp_trading.dataops.backup import Progress, backup_lock
+from mcp_trading.dataops.copies import CopyError, sqlite_path
+from mcp_trading.dataops.manifest import BackupInvalidError, file_problems, read_manifest
+from mcp_trading.dataops.retention import last_verified
+from mcp_trading.dataops.sources import url_of_role
+from mcp_trading.dataops.verify import materialize, stores_checks
+from mcp_trading.domain.errors import ConflictError, NotFoundError
+
+__all__ = ["RestoreFailedError", "check_backup", "opened", "resolve_backup", "run_restore"]
+
+
+class RestoreFailedError(ConflictError):
+    """The restored copy failed its checks; the current data was left as it was."""
+
+
+def resolve_backup(settings: Settings, spec: str) -> Path:
+    root = settings.resolved_backup_dir
+    if spec == "latest":
+        entry = last_verified(root)
+        if entry is None:
+            raise NotFoundError(f"no verified backup in {root}; take one with `mcp-trading "
+                                "backup` or name a backup path", field="backup")
+        return Path(entry["path"])
+    for candidate in (Path(spec), root / spec):
+        if candidate.exists():
+            return candidate.resolve()
+    raise NotFoundError(f"backup {spec!r} not found (as a path or in {root}); "
+                        "`mcp-trading backup list` shows them", field="backup")
+
+
+@contextmanager
+def opened(path: Path, scratch_parent: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The backup as a directory and its manifest (a .tar is unpacked into a scratch dir)."""
+    manifest = read_manifest(path)
+    if path.is_dir():
+        yield path, manifest
+        return
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".unpack-", dir=scratch_parent))
+    try:
+        try:
+            with tarfile.open(path) as tar:
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise BackupInvalidError(f"{path}: cannot unpack ({exc}); nothing was touched",
+                                     field="backup") from None
+        inner = [p for p in tmp.iterdir() if p.is_dir()]
+        yield (inner[0] if len(inner) == 1 else tmp), manifest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_backup(directory: Path, manifest: dict[str, Any]) -> None:
+    """Refuse an unverified, incomplete or corrupted backup, naming every problem."""
+    problems = []
+    if manifest["status"] != "verified":
+        problems.append(f"its status is {manifest['status']!r}, not 'verified' (its "
+                        "verification failed or never finished)")
+    problems.extend(file_problems(directory, manifest))
+    if problems:
+        raise BackupInvalidError(f"backup {manifest['name']} refused: " + "; ".join(problems)
+                                 + ". Nothing was touched; pick another with `mcp-trading "
+                                 "backup list`", field="backup")
+
+
+def _check_fits(settings: Settings, manifest: dict[str, Any]) -> None:
+    journal = next((e for e in manifest["files"] if "journal" in e.get("roles", [])), None)
+    if journal is None:
+        raise BackupInvalidError(f"backup {manifest['name']} holds no journal", field="backup")
+    here = "postgres" if sqlite_path(settings.resolved_database_url) is None else "sqlite"
+    if journal["kind"] != here:
+        raise BackupInvalidError(
+            f"backup {manifest['name']} holds a {journal['kind']} journal but this platform's "
+            f"DATABASE_URL is {here}; restore it with the settings it was taken under "
+            f"(deployment {manifest.get('deployment')})", field="backup")
+
+
+def run_restore(settings: Settings, spec: str, progress: Progress | None = None
+                ) -> dict[str, Any]:
+    path = resolve_backup(settings, spec)
+    data_dir = settings.data_dir.resolve()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    with backup_lock(settings.resolved_backup_dir), opened(path, data_dir) as (directory,
+                                                                                manifest):
+        check_backup(directory, manifest)
+        _check_fits(settings, manifest)
+        new_dir = data_dir / f".restore-{stamp}"
+        pg_url = settings.resolved_database_url
+        has_pg = any(e["kind"] == "postgres" for e in manifest["files"])
+        new_db = f"{pgadmin.database_of(pg_url)}_restore_{stamp.lower()}" if has_pg else None
+        try:
+            urls = materialize(directory, manifest, new_dir, pg_url=pg_url,
+                               pg_database=new_db, progress=progress)
+            results = stores_checks(urls, manifest.get("live_state"))
+        except (CopyError, OSError) as exc:
+            _discard(new_dir, pg_url, new_db)
+            raise RestoreFailedError(f"restoring {manifest['name']} failed: {exc}; the "
+                                     "current data is untouched") from None
+        failed = [r for r in results if not r.ok]
+        if failed:
+            _discard(new_dir, pg_url, new_db)
+            raise RestoreFailedError(
+                f"the restored copy of {manifest['name']} failed "
+                + "; ".join(f"{r.name}: {r.detail}" for r in failed)
+                + "; the current data is untouched")
+        rollback = _swap(settings, manifest, new_dir, new_db, stamp)
+        shutil.rmtree(new_dir, ignore_errors=True)
+    live = {role: url_of_role(settings, role) for role in ("journal", "reports")}
+    after = stores_checks(live, manifest.get("live_state"))
+    return {"backup": manifest["name"], "path": str(path),
+            "journal_last_seq": manifest["journal_last_seq"], "rollback": rollback,
+            "checks": [r.as_dict() for r in after], "ok": all(r.ok for r in after)}
+
+
+def _discard(new_dir: Path, pg_url: str, new_db: str | None) -> None:
+    shutil.rmtree(new_dir, ignore_errors=True)
+    if new_db is not None:
+        pgadmin.drop_database(pg_url, new_db)
+
+
+def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: str | None,
+          stamp: str) -> dict[str, Any]:
+    rollback_dir = settings.data_dir.resolve() / f"rollback-{stamp}"
+    moved: list[tuple[Path, Path]] = []  # (original place, where it went), to undo
+    placed: list[Path] = []
+    out: dict[str, Any] = {"directory": None, "database": None}
+    try:
+        for entry in manifest["files"]:
+            if entry["kind"] != "sqlite":
+                continue
+            target = sqlite_path(url_of_role(settings, entry["roles"][0]))
+            if target is None:
+                raise RestoreFailedError(f"{entry['name']} is a SQLite backup but this "
+                                         f"platform keeps {entry['roles'][0]} elsewhere")
+            for suffix in ("", "-wal", "-shm"):
+                current = target.with_name(target.name + suffix)
+                if current.exists():
+                    rollback_dir.mkdir(parents=True, exist_ok=True)
+                    os.replace(current, rollback_dir / current.name)
+                    moved.append((current, rollback_dir / current.name))
+            _place(new_dir / entry["name"], target)
+            placed.append(target)
+            out["directory"] = str(rollback_dir)
+        if new_db is not None:
+            url = settings.resolved_database_url
+            current_db = pgadmin.database_of(url)
+            out["database"] = f"{current_db}_rollback_{stamp.lower()}"
+            pgadmin.swap_databases(url, current_db, new_db, out["database"])
+    except BaseException:
+        for target in placed:
+            target.unlink(missing_ok=True)
+        for original, went in reversed(moved):
+            os.replace(went, original)
+        raise
+    return out
+
+
+def _place(source: Path, target: Path) -> None:
+    """Rename `source` onto `target`; across file systems copy beside it first, then rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.stat().st_dev == target.parent.stat().st_dev:
+        os.replace(source, target)
+        return
+    tmp = target.with_name(target.name + ".restoring")
+    shutil.copy2(source, tmp)
+    os.replace(tmp, target)
