@@ -34,7 +34,7 @@ from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeIn
 from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel.runtime import load_state, recover
 
-from .trading_days import day_ns, trade_days
+from tests.integration.dataops.trading_days import day_ns, trade_days
 
 BEFORE = day_ns("2024-01-07")  # the first five of ten trading days are older
 

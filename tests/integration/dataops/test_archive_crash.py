@@ -24,8 +24,8 @@ from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive import archive_dir
 from mcp_trading.dataops.integrity import Locations, verify
 
-from .test_archive import counts, digest
-from .trading_days import trade_days
+from tests.integration.dataops.test_archive import counts, digest
+from tests.integration.dataops.trading_days import trade_days
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive import archive, archive_dir
 
-from .trading_days import day_ns, trade_days
+from tests.integration.dataops.trading_days import day_ns, trade_days
 
 CLI = [sys.executable, "-m", "mcp_trading"]
 
