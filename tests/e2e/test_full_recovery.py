@@ -10,10 +10,8 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-
-from tests.integration.dataops.trading_days import trade_days
-
 from tests.e2e.harness import ROOT, RunningPlatform
+from tests.integration.dataops.trading_days import trade_days
 
 pytestmark = pytest.mark.slow
 

@@ -41,7 +41,7 @@ def _before_ns(text: str) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def archive(before: Annotated[str, typer.Option("--before", help="Move what is older than this "
+def archive(*, before: Annotated[str, typer.Option("--before", help="Move what is older than this "
                                                 "date (YYYY-MM-DD, UTC).")],
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would move."
                                                   )] = False,

@@ -257,7 +257,7 @@ def health(check_all: Annotated[bool, typer.Option("--check-all",
     raise typer.Exit(_STATUS_EXIT[overall])
 
 
-def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
+def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")], *,
          cancel_pending: Annotated[bool, typer.Option("--cancel-pending",
                                    help="Also cancel every working order, atomically")] = False,
          close_positions: Annotated[bool, typer.Option("--close-positions",

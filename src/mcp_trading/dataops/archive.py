@@ -141,8 +141,8 @@ def _move_batch(engine: Engine, move: _Move, batch: int) -> int:
                             .offset(batch - 1).limit(1)).scalar()
     cond = move.where if edge is None else (*move.where, move.key <= edge)
     names = [c.name for c in move.hot.columns]
-    with engine.begin() as conn:
-        conn = conn.execution_options(preserve_rowcount=True)  # psycopg: INSERT … SELECT's
+    # preserve_rowcount: psycopg reports INSERT … SELECT's count only when asked to
+    with engine.execution_options(preserve_rowcount=True).begin() as conn:
         copied = conn.execute(insert(move.cold).from_select(
             names, select(*(move.hot.c[n] for n in names)).where(*cond))).rowcount
         deleted = conn.execute(delete(move.hot).where(*cond)).rowcount

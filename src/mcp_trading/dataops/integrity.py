@@ -49,7 +49,8 @@ from mcp_trading.kernel import snapshot as snapshot_codec
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
 from mcp_trading.kernel.state import KernelState
 
-__all__ = ["CHECKS", "CheckResult", "Locations", "verify"]
+__all__ = ["CHECKS", "CheckResult", "Locations", "archive_segments", "cash_reconciled",
+           "journal_contiguity", "positions_equal_fills", "projection_equals_replay", "verify"]
 
 _PAGE = 20_000
 _ZERO = Decimal(0)

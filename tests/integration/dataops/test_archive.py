@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.integration.dataops.trading_days import day_ns, trade_days
 
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store import open_store
@@ -33,8 +34,6 @@ from mcp_trading.dataops.integrity import Locations, verify
 from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 from mcp_trading.domain.sessions import AlwaysOpen
 from mcp_trading.kernel.runtime import load_state, recover
-
-from tests.integration.dataops.trading_days import day_ns, trade_days
 
 BEFORE = day_ns("2024-01-07")  # the first five of ten trading days are older
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.integration.dataops.test_archive import counts, digest
+from tests.integration.dataops.trading_days import trade_days
 
 from mcp_trading.adapters.store import open_store
 from mcp_trading.adapters.store.engine import create_store_engine
@@ -23,9 +25,6 @@ from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive import archive_dir
 from mcp_trading.dataops.integrity import Locations, verify
-
-from tests.integration.dataops.test_archive import counts, digest
-from tests.integration.dataops.trading_days import trade_days
 
 pytestmark = pytest.mark.slow
 

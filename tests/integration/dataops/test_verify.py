@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from tests.integration.dataops.trading_days import day_ns, trade_days
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import accounts, journal, positions
 from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive import archive, archive_dir
-
-from tests.integration.dataops.trading_days import day_ns, trade_days
 
 CLI = [sys.executable, "-m", "mcp_trading"]
 

@@ -18,9 +18,9 @@ from mcp_trading.adapters.store.engine import create_store_engine, normalize_url
 from mcp_trading.adapters.store.schema import metadata
 
 TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "api_keys", "bars",
-          "projection_checkpoint", "history_bars", "history_instruments", "backtests", "orders_archive", "fills_archive",
-          "bars_archive", "history_bars_archive", "archive_horizons",
-          "alembic_version"}
+          "projection_checkpoint", "history_bars", "history_instruments", "backtests",
+          "orders_archive", "fills_archive", "bars_archive", "history_bars_archive",
+          "archive_horizons", "alembic_version"}
 
 
 def test_a_fresh_database_has_no_revision_and_fails_the_check(sql_url: str) -> None:
