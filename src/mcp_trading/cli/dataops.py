@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
@@ -66,6 +67,10 @@ def archive(*, before: Annotated[str, typer.Option("--before", help="Move what i
                      batch=batch, segment_records=min(50_000, batch * 10), progress=progress)
     except TradingError as exc:
         err.print(f"[red]archive refused[/red] ({exc.code}): {exc.message}")
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:  # a store away or not created: nothing half-moved
+        err.print(f"[red]archive stopped[/red]: the store answered {type(exc).__name__}: "
+                  f"{str(exc).splitlines()[0][:300]}; nothing is half-moved, run it again")
         raise typer.Exit(1) from None
     if as_json:
         print(json.dumps({"before": before, **report.as_dict()}))

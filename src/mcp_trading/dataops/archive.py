@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, Table, delete, func, insert, inspect, select
 
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store.engine import create_store_engine
@@ -176,12 +176,21 @@ def horizon(url: str, name: str) -> tuple[int, int | None] | None:
     return None if row is None else (int(row[0]), row[1])
 
 
+def _missing(url: str) -> bool:
+    """A SQLite store not created yet (a dry run must not create the file)."""
+    return url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+
+
 def _move_rows(url: str, moves: list[_Move], report: ArchiveReport, batch: int,
                progress: Progress | None) -> None:
+    if report.dry_run and _missing(url):
+        report.rows.update({move.name: 0 for move in moves})
+        return
     with _engine(url) as engine:
+        tables = set(inspect(engine).get_table_names())
         for move in moves:
             if report.dry_run:
-                report.rows[move.name] = _count(engine, move)
+                report.rows[move.name] = _count(engine, move) if move.hot.name in tables else 0
                 continue
             total = 0
             while (moved := _move_batch(engine, move, batch)) > 0:
@@ -272,6 +281,10 @@ def _delete_hot(engine: Engine, info: segments.SegmentInfo, records: list[Journa
 def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
                      per_segment: int, progress: Progress | None) -> None:
     directory = stores.directory
+    if report.dry_run and (_missing(stores.journal) or _missing(stores.reports)):
+        report.journal = {"hot_from": 0, "archived_upto": 0, "target": 0, "records": 0,
+                          "why": "the platform has not run here yet", "segments": []}
+        return
     with _engine(stores.journal) as engine, _engine(stores.reports) as reports:
         low, target, why = _journal_target(engine, reports, report.before_ns)
         infos = segments.load_index(directory)

@@ -175,3 +175,42 @@ def test_archive_on_postgres_loses_nothing(tmp_path: Path, postgres_schema_url: 
     assert after["fills"] + after["fills_archive"] == before["fills"]
     assert digest(settings) == state_before
     assert all(r.ok for r in verify(where(settings))), verify(where(settings))
+
+
+def test_feed_bars_move_and_imported_history_stays_unless_named(traded: Settings) -> None:
+    from mcp_trading.adapters.store import upgrade
+    from mcp_trading.adapters.store.schema import bars, bars_archive, history_bars
+
+    upgrade(traded.resolved_history_url)
+    day = 86_400 * 10**9
+    bar = {"open": "1", "high": "1", "low": "1", "close": "1", "n": 1, "volume": None}
+    _insert(traded.resolved_database_url, bars,
+            [{"symbol": "AAPL", "ts": BEFORE + k * day, **bar} for k in (-3, -2, -1, 0, 1)])
+    hist = {"source": "sample", "timeframe": "1Day", "open": 1.0, "high": 1.0, "low": 1.0,
+            "close": 1.0, "volume": None, "adj_factor": None}
+    _insert(traded.resolved_history_url, history_bars,
+            [{"symbol": s, "ts": BEFORE + k * day, **hist} for s in ("AAPL", "MSFT")
+             for k in (-2, -1, 0)])
+    report = archive(traded, BEFORE)
+    assert report.rows["bars"] == 3 and "history:AAPL" not in report.rows
+    assert _count(traded.resolved_database_url, bars) == 2
+    assert _count(traded.resolved_database_url, bars_archive) == 3
+    assert _count(traded.resolved_history_url, history_bars) == 6  # reference data stays
+    named = archive(traded, BEFORE, history_symbols=["aapl"])
+    assert named.rows["history:AAPL"] == 2
+    assert _count(traded.resolved_history_url, history_bars) == 4  # MSFT's and AAPL's newest
+
+
+def _insert(url: str, table: Any, rows: list[dict[str, Any]]) -> None:
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    engine.dispose()
+
+
+def _count(url: str, table: Any) -> int:
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        n = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    engine.dispose()
+    return n
