@@ -214,3 +214,21 @@ def _count(url: str, table: Any) -> int:
         n = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
     engine.dispose()
     return n
+
+
+def test_trading_on_after_archive_keeps_the_base_snapshot_and_a_second_run_continues(
+        traded: Settings) -> None:
+    first = archive(traded, BEFORE)
+    base = first.journal["archived_upto"]
+    trade_days(traded.data_dir, start="2024-01-20", days=15)  # ~600 events: 3 new snapshots
+    engine = create_store_engine(traded.resolved_database_url)
+    with engine.connect() as conn:
+        kept = list(conn.execute(select(snapshots.c.seq).order_by(snapshots.c.seq)).scalars())
+    engine.dispose()
+    assert base in kept and len(kept) == 4  # the newest three, and the base the hot one needs
+    assert all(r.ok for r in verify(where(traded)))
+    second = archive(traded, day_ns("2024-01-25"))
+    infos = segments.load_index(archive_dir(traded))
+    assert infos[0].last_seq == base and infos[-1].last_seq == second.journal["archived_upto"]
+    assert all(a.last_seq + 1 == b.first_seq for a, b in zip(infos, infos[1:], strict=False))
+    assert all(r.ok for r in verify(where(traded))), verify(where(traded))
