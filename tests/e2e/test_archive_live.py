@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-
 from tests.e2e.harness import RunningPlatform
 from tests.integration.dataops.trading_days import trade_days
 

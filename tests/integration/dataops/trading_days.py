@@ -64,8 +64,9 @@ def trade_days(data_dir: Path, *, start: str = "2024-01-02", days: int = 5,
                         limit_price=bid - 5))
                     kernel.cancel(order.id)
                 else:
-                    kernel.submit("paper", OrderRequest(symbol, Decimal(rng.randint(1, 9)), side,
-                                                        OrderType.MARKET, TimeInForce.DAY))
+                    kernel.submit("paper", OrderRequest(
+                        symbol, Decimal(rng.randint(1, 9)), side, OrderType.MARKET,
+                        TimeInForce.DAY, client_order_id=f"{start}-d{day}-{n}"))
                 runtime.journal.flush()
                 runtime.maybe_snapshot()
         runtime.journal.flush()
