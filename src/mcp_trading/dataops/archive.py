@@ -303,9 +303,11 @@ def _archive_journal(stores: Stores, settings: Settings, report: ArchiveReport,
             return
         base = max(target, done)
         _save_base(engine, base, report.before_ns, settings)
-        if unfinished:
-            last = infos[-1]
-            _delete_hot(engine, last, segments.read_segment(directory, last), base)
+        # hot rows a segment already holds: a run that died before its delete, or a backup
+        # restored from before the archive; each compared with its segment, then deleted
+        for info in (i for i in infos if unfinished and i.last_seq >= low):
+            report.journal["records"] += _delete_hot(
+                engine, info, segments.read_segment(directory, info), base)
         while done < target:
             with engine.connect() as conn:
                 chunk = _hot_records(conn, done, target, per_segment)

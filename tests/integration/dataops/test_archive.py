@@ -234,3 +234,35 @@ def test_trading_on_after_archive_keeps_the_base_snapshot_and_a_second_run_conti
     assert infos[0].last_seq == base and infos[-1].last_seq == second.journal["archived_upto"]
     assert all(a.last_seq + 1 == b.first_seq for a, b in pairwise(infos))
     assert all(r.ok for r in verify(where(traded))), verify(where(traded))
+
+
+def test_a_backup_restored_from_before_the_archive_overlaps_and_the_next_run_heals_it(
+        traded: Settings, tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    shutil.copytree(traded.data_dir, older)  # what a backup taken before the archive holds
+    archive(traded, BEFORE, segment_records=30)
+    whole = _journal_of(older)
+    for name in ("trading.db", "trading-reports.db"):  # the restore puts the databases back
+        for suffix in ("", "-wal", "-shm"):
+            (traded.data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+        shutil.copy2(older / name, traded.data_dir / name)
+    checks = verify(where(traded))
+    assert all(r.ok for r in checks), checks
+    assert "archived too" in checks[0].detail
+    healed = archive(traded, BEFORE)
+    assert healed.journal["records"] > 0 and not healed.journal["segments"]
+    hot = open_store(traded.resolved_database_url)
+    try:
+        assert list(segments.full_journal(archive_dir(traded), hot)) == whole
+    finally:
+        hot.close()
+    checks = verify(where(traded))
+    assert all(r.ok for r in checks) and "archived too" not in checks[0].detail
+
+
+def _journal_of(data_dir: Path) -> list[Any]:
+    store = open_store(Settings(data_dir=data_dir).resolved_database_url)
+    try:
+        return list(store.read())
+    finally:
+        store.close()
