@@ -37,7 +37,7 @@ from typing import Any
 from mcp_trading import __version__
 from mcp_trading.adapters.store.migrate import current_revision
 from mcp_trading.config import Settings
-from mcp_trading.dataops import copies
+from mcp_trading.dataops import copies, pgadmin
 from mcp_trading.dataops.manifest import FORMAT, write_manifest
 from mcp_trading.dataops.retention import prune
 from mcp_trading.dataops.sources import Source, settings_without_secrets, sources_of
@@ -88,11 +88,13 @@ def run_backup(settings: Settings, to: Path | None = None, *, archive: bool = Fa
     root = (to or settings.resolved_backup_dir).resolve()
     with backup_lock(root):
         _clean_leftovers(root)
+        sources = sources_of(settings)
+        if any(src.kind == "postgres" for src in sources):
+            pgadmin.drop_scratch(settings.resolved_database_url)
         started = _now()
         name = "backup-" + started.strftime("%Y%m%dT%H%M%S%fZ")
         work = root / (name + PARTIAL)
         (work / "files").mkdir(parents=True)
-        sources = sources_of(settings)
         manifest: dict[str, Any] = {
             "format": FORMAT, "name": name, "status": "unverified",
             "platform_version": __version__, "deployment": settings.deployment,
@@ -135,7 +137,8 @@ def _copy(source: Source, work: Path, progress: Progress | None) -> dict[str, An
             progress(f"pg_dump {source.name}", 0, 1)
         copies.pg_dump(source.url, target)
         entry.update(path=f"files/{target.name}", size=target.stat().st_size,
-                     sha256=_sha(target), database=source.name)
+                     sha256=_sha(target), database=source.name,
+                     compression="pg_dump custom format (its own zlib)")
         return entry
     assert source.path is not None
     raw = work / f"{source.name}.copy"
@@ -150,7 +153,8 @@ def _copy(source: Source, work: Path, progress: Progress | None) -> dict[str, An
             progress(f"compress {source.name}", done, total)
 
     target = files / f"{source.name}.zst"
-    entry.update(copies.compress_file(raw, target, step), path=f"files/{target.name}")
+    entry.update(copies.compress_file(raw, target, step), path=f"files/{target.name}",
+                 compression=copies.CODEC)
     raw.unlink()
     return entry
 

@@ -6,7 +6,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-__all__ = ["create_database", "database_of", "drop_database", "swap_databases", "with_database"]
+__all__ = ["create_database", "database_of", "drop_database", "drop_scratch", "swap_databases",
+           "with_database"]
 
 
 def _admin(url: str) -> str:
@@ -46,3 +47,18 @@ def swap_databases(url: str, current: str, replacement: str, rollback: str) -> N
         conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
             sql.Identifier(replacement), sql.Identifier(current)))
         conn.commit()
+
+
+def drop_scratch(url: str) -> list[str]:
+    """Drop the scratch databases a killed backup or restore left (<db>_verify_*,
+    <db>_restore_*) that nobody is connected to; never a rollback copy. Call under the
+    backup lock."""
+    base = database_of(url).replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    with psycopg.connect(_admin(url), autocommit=True, connect_timeout=10) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT datname FROM pg_database d WHERE (datname LIKE %s OR datname LIKE %s) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+            (f"{base}\\_verify\\_%", f"{base}\\_restore\\_%")).fetchall()]
+    for name in names:
+        drop_database(url, name)
+    return names

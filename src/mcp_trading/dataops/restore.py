@@ -13,7 +13,8 @@
 3. Swap: each current SQLite file (with its -wal/-shm) is renamed into
    <data_dir>/rollback-<stamp>/ and the restored one renamed into its place; PostgreSQL
    renames <db> to <db>_rollback_<stamp> and the restored database to <db> in one
-   transaction. The checks run once more on the swapped-in stores.
+   transaction. Then the swapped-in SQLite files' sha256 must be the checked copies' and the
+   journal in place must end at the backup's seq without a gap.
 
 The caller (the CLI) makes sure the platform is not running: see cli/backup.py.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -31,10 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from mcp_trading.config import Settings
-from mcp_trading.dataops import pgadmin
+from mcp_trading.dataops import checks, pgadmin
 from mcp_trading.dataops.backup import Progress, backup_lock
+from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.dataops.copies import CopyError, sqlite_path
-from mcp_trading.dataops.manifest import BackupInvalidError, file_problems, read_manifest
+from mcp_trading.dataops.manifest import (
+    BackupInvalidError,
+    file_problems,
+    read_manifest,
+    sha256_file,
+)
 from mcp_trading.dataops.retention import last_verified
 from mcp_trading.dataops.sources import url_of_role
 from mcp_trading.dataops.verify import materialize, stores_checks
@@ -122,6 +130,8 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
         pg_url = settings.resolved_database_url
         has_pg = any(e["kind"] == "postgres" for e in manifest["files"])
         new_db = f"{pgadmin.database_of(pg_url)}_restore_{stamp.lower()}" if has_pg else None
+        if has_pg:
+            pgadmin.drop_scratch(pg_url)  # what a killed backup or restore left
         try:
             urls = materialize(directory, manifest, new_dir, pg_url=pg_url,
                                pg_database=new_db, progress=progress)
@@ -139,11 +149,33 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
                 + "; the current data is untouched")
         rollback = _swap(settings, manifest, new_dir, new_db, stamp)
         shutil.rmtree(new_dir, ignore_errors=True)
-    live = {role: url_of_role(settings, role) for role in ("journal", "reports")}
-    after = stores_checks(live, manifest.get("live_state"))
+    after = _swapped_in(settings, manifest, rollback.pop("sha256"))
     return {"backup": manifest["name"], "path": str(path),
             "journal_last_seq": manifest["journal_last_seq"], "rollback": rollback,
             "checks": [r.as_dict() for r in after], "ok": all(r.ok for r in after)}
+
+
+def _swapped_in(settings: Settings, manifest: dict[str, Any], checked: dict[str, str]
+                ) -> list[CheckResult]:
+    """The stores in place are the checked copies: each SQLite file's sha256 is the one the
+    checks passed on (a rename changes no byte), and the journal ends at the backup's seq with no gap.
+    (The full replay ran on the new location just before the swap.)"""
+    out = []
+    for entry in manifest["files"]:
+        if entry["kind"] != "sqlite":
+            continue
+        target = sqlite_path(url_of_role(settings, entry["roles"][0]))
+        same = target is not None and sha256_file(target) == checked.get(entry["name"])
+        out.append(CheckResult(f"in-place:{entry['name']}", same,
+                               "identical to the verified copy" if same else
+                               f"{target} differs from the verified copy"))
+    journal = url_of_role(settings, "journal")
+    out.append(checks.journal_contiguity(journal))
+    seq = checks.journal_last_seq(journal)
+    out.append(CheckResult("journal-last-seq", seq == manifest["journal_last_seq"],
+                           f"journal ends at seq {seq} (the backup's: "
+                           f"{manifest['journal_last_seq']})"))
+    return out
 
 
 def _discard(new_dir: Path, pg_url: str, new_db: str | None) -> None:
@@ -157,7 +189,7 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
     rollback_dir = settings.data_dir.resolve() / f"rollback-{stamp}"
     moved: list[tuple[Path, Path]] = []  # (original place, where it went), to undo
     placed: list[Path] = []
-    out: dict[str, Any] = {"directory": None, "database": None}
+    out: dict[str, Any] = {"directory": None, "database": None, "sha256": {}}
     try:
         for entry in manifest["files"]:
             if entry["kind"] != "sqlite":
@@ -172,7 +204,10 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
                     rollback_dir.mkdir(parents=True, exist_ok=True)
                     os.replace(current, rollback_dir / current.name)
                     moved.append((current, rollback_dir / current.name))
-            _place(new_dir / entry["name"], target)
+            checked = new_dir / entry["name"]
+            _self_contained(checked)
+            out["sha256"][entry["name"]] = sha256_file(checked)  # as the checks left it
+            _place(checked, target)
             placed.append(target)
             out["directory"] = str(rollback_dir)
         if new_db is not None:
@@ -187,6 +222,15 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
             os.replace(went, original)
         raise
     return out
+
+
+def _self_contained(path: Path) -> None:
+    """Fold any -wal of the checked copy into the file, so the one file is all of it."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
 
 
 def _place(source: Path, target: Path) -> None:

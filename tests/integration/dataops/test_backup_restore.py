@@ -108,7 +108,7 @@ def test_backup_under_load_restores_every_acknowledged_order(tmp_path: Path) -> 
         time.sleep(1.0)
         _project(data)
         acked_before = trader.acked_now()
-        result = _cli(data, "backup", "--json")  # the kernel keeps trading meanwhile
+        result = _cli(data, "backup", "--archive", "--json")  # the kernel trades meanwhile
         acked_during = len(trader.acked_now()) - len(acked_before)
     finally:
         trader.stop()
@@ -124,8 +124,9 @@ def test_backup_under_load_restores_every_acknowledged_order(tmp_path: Path) -> 
 
     fresh = tmp_path / "restored"
     fresh.mkdir()
-    env_backup = Path(manifest["path"])
-    restored = _cli(fresh, "restore", str(env_backup), "--yes", "--json")
+    archive = Path(manifest["path"])
+    assert archive.is_file() and archive.name.endswith(".tar")  # one file, restorable as is
+    restored = _cli(fresh, "restore", str(archive), "--yes", "--json")
     assert restored.returncode == 0, restored.stderr
     report = json.loads(restored.stdout)
     assert report["ok"] and report["journal_last_seq"] == manifest["journal_last_seq"]
