@@ -16,6 +16,7 @@ from mcp_trading.cli.backtest import register as register_backtest
 from mcp_trading.cli.backup import register as register_backup
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
+from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
@@ -49,6 +50,7 @@ register_ops(app)
 register_backtest(app)
 register_distributed(app)
 register_sweep(app)
+register_dataops(app)
 register_backup(app)
 register_optimize(app)
 console = Console()

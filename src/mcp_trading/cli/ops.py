@@ -257,13 +257,18 @@ def health(check_all: Annotated[bool, typer.Option("--check-all",
     raise typer.Exit(_STATUS_EXIT[overall])
 
 
-def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],
+def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")], *,
          cancel_pending: Annotated[bool, typer.Option("--cancel-pending",
                                    help="Also cancel every working order, atomically")] = False,
          close_positions: Annotated[bool, typer.Option("--close-positions",
                                     help="Also flatten every position")] = False,
+         offline: Annotated[bool, typer.Option("--offline", help="The platform is stopped: "
+                            "journal a halt of new orders, so it starts halted")] = False,
          data_dir: DataDir = None, key: Key = None) -> None:
     """Halt trading (new orders refused; with --cancel-pending working orders cancelled)."""
+    if offline:
+        _halt_offline(_settings(data_dir), reason)
+        return
     path = "/emergency/halt" if cancel_pending else "/emergency/halt-new-orders"
     body = _post(data_dir, key, path, {"reason": reason})
     console.print(f"trading_status: [red]{body.get('trading_status')}[/red]; canceled "
@@ -271,6 +276,17 @@ def halt(reason: Annotated[str, typer.Option(help="Why (recorded in the emergenc
     if close_positions:
         closed = _post(data_dir, key, "/emergency/close-all-positions", {"reason": reason})
         console.print(f"closing orders: {len(closed.get('results', []))}")
+
+
+def _halt_offline(settings: Settings, reason: str) -> None:
+    from mcp_trading.dataops.recovery import halt_offline
+
+    if _running(settings) is not None:
+        err.print("[red]the platform is running[/red]: halt it online (without --offline)")
+        raise typer.Exit(1)
+    body = halt_offline(settings, reason)
+    console.print(f"trading_status: [red]{body['trading_status']}[/red] (was {body['was']}); "
+                  "it stays so until `mcp-trading resume`")
 
 
 def resume(reason: Annotated[str, typer.Option(help="Why (recorded in the emergency log)")],

@@ -134,6 +134,7 @@ def order_row_view(row: dict[str, Any]) -> dict[str, Any]:
         "reject_code": row["reject_code"],
         "reject_reason": row["reject_reason"],
         "attribution": row["attribution"],
+        **({"archived": True} if row.get("archived") else {}),
     }
 
 

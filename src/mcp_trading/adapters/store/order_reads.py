@@ -2,18 +2,26 @@
 
 The kernel drops a closed order from memory once the projector's checkpoint has passed the
 event that closed it (`KernelState.release`), so every order not in the kernel's memory is
-in the `orders` table in its final state. Blocking calls: run them off the event loop.
+in the `orders` table in its final state — or, once `mcp-trading archive` moved it, in
+`orders_archive` (point reads fall back to it and mark the row `archived`; pages do not
+reach it, and `archive_horizon` says from when they would have to). Blocking calls: run
+them off the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import Engine, not_, or_, select
+from sqlalchemy import Engine, Table, not_, or_, select
 
 from mcp_trading.adapters.store.engine import create_store_engine
-from mcp_trading.adapters.store.schema import orders, projection_checkpoint
+from mcp_trading.adapters.store.schema import (
+    archive_horizons,
+    orders,
+    orders_archive,
+    projection_checkpoint,
+)
 from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 
 __all__ = ["OrderReader", "request_of"]
@@ -42,16 +50,27 @@ class OrderReader:
         return int(seq or 0)
 
     def get(self, order_id: str) -> Row | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(orders).where(_O.id == order_id)).first()
-        return None if row is None else dict(row._mapping)
+        """The order's row, from `orders` or else `orders_archive` (then `archived` is true)."""
+        return self._first(lambda t: select(t).where(t.c.id == order_id))
 
     def by_client_id(self, account_id: str, client_order_id: str) -> Row | None:
-        query = select(orders).where(_O.account_id == account_id,
-                                     _O.client_order_id == client_order_id)
+        return self._first(lambda t: select(t).where(t.c.account_id == account_id,
+                                                     t.c.client_order_id == client_order_id))
+
+    def _first(self, query: Callable[[Table], Any]) -> Row | None:
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else dict(row._mapping)
+            for table in (orders, orders_archive):
+                row = conn.execute(query(table)).first()
+                if row is not None:
+                    return {**row._mapping, "archived": table is orders_archive}
+        return None
+
+    def archive_horizon(self) -> int | None:
+        """Closed orders last updated before this time (ns) were archived (None: none were)."""
+        h = archive_horizons.c
+        with self._engine.connect() as conn:
+            before = conn.execute(select(h.before_ns).where(h.name == "orders")).scalar()
+        return None if before is None else int(before)
 
     def page(self, *, statuses: Collection[str] | None, symbol: str | None,
              account_id: str | None, after: int | None, until: int | None,

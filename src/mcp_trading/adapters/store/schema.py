@@ -32,16 +32,21 @@ __all__ = [
     "Dec",
     "accounts",
     "api_keys",
+    "archive_horizons",
     "backtests",
     "bars",
+    "bars_archive",
     "fills",
+    "fills_archive",
     "history_bars",
+    "history_bars_archive",
     "history_instruments",
     "journal",
     "metadata",
     "optimizer_previews",
     "optimizer_runs",
     "orders",
+    "orders_archive",
     "positions",
     "projection_checkpoint",
     "snapshots",
@@ -287,4 +292,28 @@ optimizer_previews = Table(
     Column("state", String, nullable=False),
     Column("payload", Text, nullable=False),  # JSON: orders, targets, figures
     Column("answer", Text, nullable=True),  # JSON: the confirm's answer
+)
+
+
+# Archival (0009, mcp_trading.dataops.archive): rows moved out of the hot tables, column for
+# column, in one transaction per batch; `archive_horizons` says how far each kind was moved
+# (reads before it say so) and which snapshot the hot journal starts after.
+def _archive_of(table: Table, *indexes: Index, **kw: Any) -> Table:
+    return Table(f"{table.name}_archive", metadata, *(c._copy() for c in table.columns),
+                 *indexes, **kw)
+
+
+orders_archive = _archive_of(orders, Index(None, "account_id", "client_order_id"),
+                             Index(None, "created_at"))
+fills_archive = _archive_of(fills, Index(None, "order_id"), Index(None, "account_id", "ts"))
+bars_archive = _archive_of(bars)
+history_bars_archive = _archive_of(history_bars, sqlite_with_rowid=False)
+
+archive_horizons = Table(
+    "archive_horizons",
+    metadata,
+    Column("name", String, primary_key=True),  # orders, fills, bars, journal, history:<SYM>
+    Column("before_ns", BigInteger, nullable=False),  # rows older than this were moved
+    Column("seq", BigInteger),  # journal: the snapshot seq the hot journal starts after
+    Column("updated_at", BigInteger, nullable=False),
 )

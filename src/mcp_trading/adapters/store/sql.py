@@ -20,7 +20,7 @@ from mcp_trading.adapters.store.contract import (
 )
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import check_schema, upgrade
-from mcp_trading.adapters.store.schema import journal, snapshots
+from mcp_trading.adapters.store.schema import archive_horizons, journal, snapshots
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
 
 __all__ = ["SqlJournalStore"]
@@ -205,7 +205,11 @@ def _prune_snapshots(conn: Connection) -> None:
     newest = select(snapshots.c.seq).order_by(snapshots.c.seq.desc()).limit(KEEP_SNAPSHOTS)
     kept = conn.execute(newest).scalars().all()
     if len(kept) == KEEP_SNAPSHOTS:
-        conn.execute(delete(snapshots).where(snapshots.c.seq < kept[-1]))
+        # the snapshot the hot journal starts after (its earlier part archived) is kept too:
+        # a full replay starts from it (mcp_trading.dataops.archive)
+        base = select(archive_horizons.c.seq).where(archive_horizons.c.seq.is_not(None))
+        conn.execute(delete(snapshots).where(snapshots.c.seq < kept[-1],
+                                             snapshots.c.seq.not_in(base)))
 
 
 def _inserter(engine: Engine) -> _Insert:

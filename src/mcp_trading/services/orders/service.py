@@ -159,7 +159,16 @@ class OrdersService:
                 for _, item in page_items]
         next_cursor = (f"{page_items[-1][0][0]}.{page_items[-1][0][1]}"
                        if len(page) == size else None)
-        return {"orders": page, "next_cursor": next_cursor, "count": len(page)}
+        result: dict[str, Any] = {"orders": page, "next_cursor": next_cursor, "count": len(page)}
+        horizon = None if reader is None or (statuses is not None and statuses <= WORKING) \
+            else reader.archive_horizon()
+        if horizon is not None and (t_after is None or t_after < horizon):
+            result["archived"] = {
+                "before": iso(horizon),
+                "note": f"closed orders last updated before {iso(horizon)} were archived and "
+                        "are not listed: read one by id (GET /orders/{id} finds it in the "
+                        "archive, marked archived: true) or query the orders_archive table"}
+        return result
 
     @staticmethod
     def _stored(reader: Any, wanted: _Filter, before: tuple[int, str] | None, need: int,
