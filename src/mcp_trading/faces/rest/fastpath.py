@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_trading.domain.errors import InvalidError, MalformedError
 from mcp_trading.faces.rest.bodies import MAX_JSON_DEPTH, json_too_deep
 from mcp_trading.faces.rest.guard import Guard
+from mcp_trading.faces.rest.protocol import RECEIVED_KEY
 from mcp_trading.faces.rest.site import SitePolicy, is_cross_site
 from mcp_trading.kernel.acktrace import current_request
 from mcp_trading.platform.errors import INTERNAL_BODY, http_error
@@ -67,13 +68,15 @@ def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
 
 
 def add_fast_route(app: Any, *, method: str, path: str, handler: Handler,
-                   public: bool = False) -> None:
+                   public: bool = False, acks: bool = False) -> None:
     """Declare a fast path for `app` (a FastAPI app built by create_app); `serving_app`
-    puts it in front of everything, outside FastAPI's own middleware."""
+    puts it in front of everything, outside FastAPI's own middleware. `acks`: its answers
+    are order acknowledgements, timed into `mcp_trading_order_ack_server_seconds`."""
     routes: list[dict[str, Any]] | None = getattr(app.state, "fast_routes", None)
     if routes is None:
         routes = app.state.fast_routes = []
-    routes.append({"method": method, "path": path, "handler": handler, "public": public})
+    routes.append({"method": method, "path": path, "handler": handler, "public": public,
+                   "acks": acks})
 
 
 def serving_app(app: Any) -> ASGIApp:
@@ -92,7 +95,8 @@ def serving_app(app: Any) -> ASGIApp:
 
 class FastRoute:
     def __init__(self, app: ASGIApp, platform: Platform, service: str, *, method: str,
-                 path: str, handler: Handler, public: bool = False) -> None:
+                 path: str, handler: Handler, public: bool = False, acks: bool = False
+                 ) -> None:
         self.app = app
         self.platform = platform
         self.method = method
@@ -103,6 +107,7 @@ class FastRoute:
         self._requests = platform.metrics.http_requests
         self._service = service
         self._by_status: dict[int, Any] = {}
+        self._acks = platform.metrics.order_ack_server if acks else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != self.method:
@@ -129,6 +134,8 @@ class FastRoute:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+        if self._acks is not None:  # from the server's first look at the request's bytes
+            self._acks.observe(time.perf_counter() - scope.get(RECEIVED_KEY, started))
         if timed is not None and trace is not None and len(timed) == 4:
             trace.request(timed[0], int(timed[1]), timed[2], timed[3])
         self._latency.observe(time.perf_counter() - started)

@@ -24,16 +24,22 @@ the app does.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import msgspec
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["MAX_HEADER_BYTES", "GuardedHttpToolsProtocol", "guarded_protocol", "server_config"]
+__all__ = ["MAX_HEADER_BYTES", "RECEIVED_KEY", "GuardedHttpToolsProtocol", "guarded_protocol",
+           "server_config"]
 
 #: a request line plus headers larger than this is refused; a JWT in Authorization is ~1 KB
 MAX_HEADER_BYTES = 32 * 1024
+
+#: the scope key of when the server began parsing the request (time.perf_counter()): the
+#: start of the server-side acknowledgement time (fastpath.py), before the loop runs the app
+RECEIVED_KEY = "mcp_trading.received"
 
 _encoder = msgspec.json.Encoder()
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large",
@@ -92,6 +98,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope[RECEIVED_KEY] = time.perf_counter()  # type: ignore[literal-required]
         if not self._in_headers:  # the next request on a kept-alive connection
             self._in_headers = True
             self._header_bytes = 0

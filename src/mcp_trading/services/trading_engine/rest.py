@@ -54,7 +54,7 @@ def build(platform: Platform, *, failing_checks: FailingChecks | None = None) ->
     app = create_app(platform, "trading-engine", routers=[router],
                      description="The trading kernel's face: orders, positions, account, "
                                  "emergency controls.")
-    add_fast_route(app, method="POST", path="/orders", handler=submit_order)
+    add_fast_route(app, method="POST", path="/orders", handler=submit_order, acks=True)
     add_fast_route(app, method="POST", path="/orders/batch", handler=submit_batch)
     # up to MAX_BATCH (500) orders of ~2 KiB each, well over the 64 KiB default
     add_body_limit(app, "POST", "/orders/batch", 1024 * 1024)
