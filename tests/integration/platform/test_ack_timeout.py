@@ -20,7 +20,7 @@ def test_an_unconfirmed_acknowledgement_times_out_and_a_confirmed_one_does_not(
         monkeypatch.setattr(journal, "durable",
                             lambda seq: asyncio.get_running_loop().create_future())
         started = time.monotonic()
-        with pytest.raises(PlatformUnavailableError, match="did not confirm within 0.2 s"):
+        with pytest.raises(PlatformUnavailableError, match=r"did not confirm within 0\.2 s"):
             await platform.durable(0.2)
         waited = time.monotonic() - started
         monkeypatch.setattr(journal, "durable", confirm)
