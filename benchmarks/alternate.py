@@ -2,6 +2,7 @@
 
     python benchmarks/alternate.py --base ../base-checkout kernel --rounds 5 -- --repeat 1
     python benchmarks/alternate.py --base ../base-checkout api --rounds 3
+    python benchmarks/alternate.py --base ../base-checkout mix --rounds 3  # cpu: lower is better
 
 Each round runs the base checkout's own copy of the benchmark (with its `src` first on
 PYTHONPATH) and this checkout's, swapping who goes first every round, so drift on a shared
@@ -25,6 +26,7 @@ from launch import calib
 HERE = Path(__file__).resolve().parents[1]
 FIGURES = {"kernel": ("orders_per_s", "memory_orders_per_s"),
            "api": ("orders_per_s", "submit_p50_ms", "submit_p99_ms", "health_p99_ms"),
+           "mix": ("cpu_us_per_order", "cpu_us_per_request", "orders_per_s"),
            "mcp": ()}
 
 

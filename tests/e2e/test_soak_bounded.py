@@ -39,3 +39,8 @@ def test_a_short_soak_loses_nothing_and_reports_every_figure() -> None:
     assert set(report["rss_mb"]) == {"start", "middle", "end"}
     assert report["restart_rss_mb"] > 0
     assert report["normalised"]["ack_p999_ms"] > 0
+    # the engine's own timing of the measured period's acknowledgements, beside the client's
+    server = report["server_ack"]
+    assert server["count"] >= 150 * 15 * 0.8, server
+    assert 0 < server["p50_ms"] <= server["p99_ms"] <= server["p999_ms"] <= server["max_le_ms"]
+    assert server["p50_ms"] <= report["ack_p50_ms"] * 1.2  # inside the client's round trip

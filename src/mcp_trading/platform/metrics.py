@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from mcp_trading.platform.latency import FineHistogram
+
 __all__ = ["Metrics"]
 
 _LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -25,6 +27,12 @@ class Metrics:
         self.order_ack = Histogram("mcp_trading_order_ack_seconds",
                                    "Submit to durable acknowledgement", buckets=_LATENCY_BUCKETS,
                                    registry=r)
+        #: POST /orders inside the engine: request bytes parsed -> answer handed to the socket
+        #: (the event loop's queueing included, the client's and the network's not)
+        self.order_ack_server = FineHistogram(
+            "mcp_trading_order_ack_server_seconds",
+            "POST /orders, request parsed by the server to answer written (fine buckets)")
+        r.register(self.order_ack_server)
         self.fills = Counter("mcp_trading_fills", "Fills from the paper venue", registry=r)
         self.quotes = Counter("mcp_trading_quotes", "Quotes received from the feed", registry=r)
         self.journal_seq = Gauge("mcp_trading_journal_durable_seq",

@@ -38,6 +38,7 @@ from mcp_trading.kernel.journal import JournalError
 from mcp_trading.kernel.ports import Clock, JournalStore
 from mcp_trading.kernel.runtime import KernelRuntime, recover, tune_gc_for_kernel
 from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severity
+from mcp_trading.platform.deadlines import Deadlines
 from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.intake import QuoteIntake
 from mcp_trading.platform.metrics import Metrics
@@ -154,6 +155,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
         #: benchmarks/soak.py; off unless MCP_TRADING_ACK_TRACE names a file)
         self.ack_trace_file = str(settings.ack_trace) if settings.ack_trace else None
         self.ack_trace: AckTrace | None = None
+        self._deadlines: Deadlines | None = None  # the acknowledgements' timeouts (one loop)
 
     # ---- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
@@ -337,13 +339,16 @@ class Platform(PlatformUpkeep, QuoteIntake):
         runtime = self.kernel_runtime
         timed = current_request.get() if self.ack_trace is not None else None
         try:
-            async with asyncio.timeout(timeout):
-                if timed is None:
-                    await runtime.journal.durable(runtime.kernel.seq)
-                else:
-                    timed += (runtime.kernel.seq, time.perf_counter())
-                    await runtime.journal.durable(runtime.kernel.seq)
-                    timed.append(time.perf_counter())
+            future = runtime.journal.durable(runtime.kernel.seq)
+            if timed is not None:
+                timed += (runtime.kernel.seq, time.perf_counter())
+            if future.done() or self._deadline(future, timeout):
+                await future
+            else:
+                async with asyncio.timeout(timeout):
+                    await future
+            if timed is not None:
+                timed.append(time.perf_counter())
         except JournalError as exc:
             self._journal_failed(exc)
             raise PlatformUnavailableError(
@@ -352,6 +357,15 @@ class Platform(PlatformUpkeep, QuoteIntake):
             raise PlatformUnavailableError(
                 f"the journal did not confirm within {timeout} s; the command may or may not "
                 "have been recorded: query before retrying") from None
+
+    def _deadline(self, future: asyncio.Future[int], timeout: float) -> bool:
+        """Time `future` out with the shared timer of this loop (deadlines.py); False when
+        the caller must time it itself."""
+        deadlines = self._deadlines
+        loop = asyncio.get_running_loop()
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = Deadlines(loop)
+        return deadlines.add(future, timeout)
 
     def _journal_failed(self, exc: BaseException) -> None:
         if self.health.journal_ok:

@@ -20,13 +20,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_trading.domain.errors import InvalidError, MalformedError
 from mcp_trading.faces.rest.bodies import MAX_JSON_DEPTH, json_too_deep
 from mcp_trading.faces.rest.guard import Guard
+from mcp_trading.faces.rest.protocol import RECEIVED_KEY
 from mcp_trading.faces.rest.site import SitePolicy, is_cross_site
 from mcp_trading.kernel.acktrace import current_request
 from mcp_trading.platform.errors import INTERNAL_BODY, http_error
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
 
-__all__ = ["FastRoute", "add_fast_route", "decode_object", "serving_app"]
+__all__ = ["FastItemRoute", "FastRoute", "ItemHandler", "add_fast_item_route", "add_fast_route",
+           "decode_object", "serving_app"]
 
 log = logging.getLogger("mcp_trading.rest")
 _encoder = msgspec.json.Encoder()
@@ -34,6 +36,8 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 #: handler(principal, decoded JSON object or None for a GET) -> (status, body)
 Handler = Callable[[Principal | None, dict[str, Any] | None], Awaitable[tuple[int, Any]]]
+#: handler(principal, the path's last segment) -> (status, body): GET/DELETE /things/{id}
+ItemHandler = Callable[[Principal | None, str], Awaitable[tuple[int, Any]]]
 
 
 # JSON reals decode to Decimal, never float: 1e400 reaches the domain's parser (a 422 naming
@@ -67,13 +71,25 @@ def decode_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
 
 
 def add_fast_route(app: Any, *, method: str, path: str, handler: Handler,
-                   public: bool = False) -> None:
+                   public: bool = False, acks: bool = False) -> None:
     """Declare a fast path for `app` (a FastAPI app built by create_app); `serving_app`
-    puts it in front of everything, outside FastAPI's own middleware."""
+    puts it in front of everything, outside FastAPI's own middleware. `acks`: its answers
+    are order acknowledgements, timed into `mcp_trading_order_ack_server_seconds`."""
     routes: list[dict[str, Any]] | None = getattr(app.state, "fast_routes", None)
     if routes is None:
         routes = app.state.fast_routes = []
-    routes.append({"method": method, "path": path, "handler": handler, "public": public})
+    routes.append({"method": method, "path": path, "handler": handler, "public": public,
+                   "acks": acks})
+
+
+def add_fast_item_route(app: Any, *, method: str, prefix: str, handler: ItemHandler,
+                        static: frozenset[str] = frozenset()) -> None:
+    """A fast path for `method prefix{id}` (one path segment, no body): `static` names the
+    app's own literal segments under the prefix (`/orders/batch`), which stay with FastAPI."""
+    routes: list[dict[str, Any]] | None = getattr(app.state, "fast_item_routes", None)
+    if routes is None:
+        routes = app.state.fast_item_routes = []
+    routes.append({"method": method, "prefix": prefix, "handler": handler, "static": static})
 
 
 def serving_app(app: Any) -> ASGIApp:
@@ -83,6 +99,8 @@ def serving_app(app: Any) -> ASGIApp:
     served: ASGIApp = app
     for route in getattr(app.state, "fast_routes", []):
         served = FastRoute(served, platform, app.state.service, **route)
+    for route in getattr(app.state, "fast_item_routes", []):
+        served = FastItemRoute(served, platform, app.state.service, **route)
     settings = platform.settings
     return Guard(served, policy=SitePolicy.from_settings(settings),
                  max_body=settings.max_body_bytes,
@@ -92,7 +110,8 @@ def serving_app(app: Any) -> ASGIApp:
 
 class FastRoute:
     def __init__(self, app: ASGIApp, platform: Platform, service: str, *, method: str,
-                 path: str, handler: Handler, public: bool = False) -> None:
+                 path: str, handler: Handler, public: bool = False, acks: bool = False
+                 ) -> None:
         self.app = app
         self.platform = platform
         self.method = method
@@ -103,9 +122,14 @@ class FastRoute:
         self._requests = platform.metrics.http_requests
         self._service = service
         self._by_status: dict[int, Any] = {}
+        self._acks = platform.metrics.order_ack_server if acks else None
+
+    def _matches(self, scope: Scope) -> bool:
+        return bool(scope["type"] == "http" and scope["path"] == self.path
+                    and scope["method"] == self.method)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != self.method:
+        if not self._matches(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -129,6 +153,8 @@ class FastRoute:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+        if self._acks is not None:  # from the server's first look at the request's bytes
+            self._acks.observe(time.perf_counter() - scope.get(RECEIVED_KEY, started))
         if timed is not None and trace is not None and len(timed) == 4:
             trace.request(timed[0], int(timed[1]), timed[2], timed[3])
         self._latency.observe(time.perf_counter() - started)
@@ -164,3 +190,33 @@ class FastRoute:
         client = scope.get("client")
         return authenticator.authenticate(authorization, client[0] if client else None,
                                           api_key=api_key, loopback_trust=not is_cross_site(scope))
+
+
+class FastItemRoute(FastRoute):
+    """`method prefix{id}`: the item's handler with the last path segment (FastAPI's
+    `{id}` there matches the same: one non-empty segment of the decoded path)."""
+
+    def __init__(self, app: ASGIApp, platform: Platform, service: str, *, method: str,
+                 prefix: str, handler: ItemHandler, static: frozenset[str]) -> None:
+        super().__init__(app, platform, service, method=method, path=prefix,
+                         handler=_unused_handler)
+        self.item_handler = handler
+        self.static = static
+        self._cut = len(prefix)
+
+    def _matches(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != self.method:
+            return False
+        path: str = scope["path"]
+        if not path.startswith(self.path):
+            return False
+        item = path[self._cut:]
+        return bool(item) and "/" not in item and item not in self.static
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, Any]:
+        return await self.item_handler(self._principal(scope), scope["path"][self._cut:])
+
+
+async def _unused_handler(principal: Principal | None, body: dict[str, Any] | None
+                          ) -> tuple[int, Any]:
+    raise AssertionError("an item route calls its item handler")  # pragma: no cover
