@@ -9,8 +9,11 @@ journals `StrategyInstanceStarted`; the answer comes once that is durable, and t
 runner (live.py) picks it up at once. Stopping journals `StrategyInstanceStopped` and, with
 `cancel_orders`, cancels the instance's working orders in the same step.
 
-Live instances run where the kernel is: in embedded mode. In distributed mode the strategies
-process holds no kernel, so starting one answers 409 saying so.
+Live instances run where the kernel is: the embedded platform, or in distributed mode the
+trading engine's process. There the strategies process holds no kernel: it forwards the
+instance routes (start, stop, list, read: the spec's `writes` and `engine_reads`) to the
+engine, which runs these same functions and journals the instance events; its MCP instance
+tools answer 409 INSTANCES_EMBEDDED_ONLY (use the REST routes).
 """
 
 from __future__ import annotations
@@ -59,9 +62,10 @@ class InstancesService:
     @property
     def kernel(self) -> Kernel:
         runtime = self.platform.kernel_runtime
-        if self.platform.role != "embedded":
-            raise ConflictError("live strategy instances run in embedded mode only (they need "
-                                "the kernel in this process); start the platform embedded",
+        if self.platform.role not in ("embedded", "engine"):
+            raise ConflictError("live strategy instances run where the kernel is: in "
+                                "distributed mode use the REST routes of :8090 (forwarded to "
+                                "the trading engine), or run the platform embedded",
                                 code="INSTANCES_EMBEDDED_ONLY")
         return runtime.kernel
 
