@@ -202,3 +202,25 @@ def test_a_reopened_store_keeps_bars_and_instruments(durable_history_url: str) -
         assert reopened.instruments() == [HistoryInstrument("AAPL", "0.01", "1", "sample", 1)]
     finally:
         reopened.close()
+
+
+def test_series_ranges_follow_writes_from_another_connection_or_process(
+        durable_history_url: str) -> None:
+    # a second store on the same database stands for another process (an import's CLI)
+    reader, other = open_history_store(durable_history_url), open_history_store(durable_history_url)
+    try:
+        write(reader, bars([0, 1], [10.0, 11.0]))
+        assert [(s.symbol, s.bars) for s in reader.series("AAPL")] == [("AAPL", 2)]
+        assert reader.series("AAPL") == reader.series("AAPL")  # asked again: the same answer
+        write(other, bars([2, 3, 4], [12.0, 13.0, 14.0]))
+        assert [s.bars for s in reader.series("AAPL")] == [5]
+        assert reader.series("AAPL")[0].last == T0 + DAY * 4
+        write(other, bars([0], [10.0]), symbol="MSFT")
+        assert [s.symbol for s in reader.series()] == ["AAPL", "MSFT"]
+        other.delete("AAPL")
+        assert reader.series("AAPL") == []
+        write(reader, bars([7], [9.0]))  # this store's own write
+        assert [s.bars for s in reader.series("AAPL")] == [1]
+    finally:
+        reader.close()
+        other.close()

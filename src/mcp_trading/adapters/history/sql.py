@@ -1,7 +1,8 @@
 """The SQL history store: SQLite (the default, a file of its own) and PostgreSQL.
 
-Bulk paths (a writer's adds, reads into columns) go through the raw DBAPI connection
-(`sql_rows`); the small ones (series ranges, delete, instruments) through SQLAlchemy Core.
+Bulk paths (a writer's adds, reads into columns) and series ranges go through the raw DBAPI
+connection (`sql_rows`); the small ones (delete, instruments) through SQLAlchemy Core. On
+SQLite the series ranges are cached until the database changes (changes.py).
 
 A writer's states: idle (no connection) -> open (first add checked out a connection and began
 a transaction: SQLite `BEGIN IMMEDIATE`, taking the file's write lock at once rather than
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mcp_trading.adapters.history.changes import ChangeWatch
 from mcp_trading.adapters.history.columns import check_bars, check_key, check_limit
 from mcp_trading.adapters.history.contract import (
     BarColumns,
@@ -36,6 +38,8 @@ from mcp_trading.adapters.store.schema import history_bars, history_instruments
 
 __all__ = ["SqlHistoryStore"]
 
+_SERIES_CACHED = 1024  # symbols whose series ranges are kept (then the cache starts over)
+
 
 class SqlHistoryStore(HistoryStore):
     """History bars in a SQL database (SQLite or PostgreSQL) at the migration head."""
@@ -50,6 +54,10 @@ class SqlHistoryStore(HistoryStore):
             upgrade(self._engine)
         else:
             check_schema(self._engine)
+        database = self._engine.url.database
+        #: SQLite: series ranges are cached while the file's data version stands (changes.py)
+        self._watch = ChangeWatch(database) if self.dialect == "sqlite" and database else None
+        self._series: dict[str | None, tuple[int, list[SeriesRange]]] = {}
 
     def writer(self) -> HistoryWriter:
         return _SqlWriter(self)
@@ -67,12 +75,24 @@ class SqlHistoryStore(HistoryStore):
             conn.close()
 
     def series(self, symbol: str | None = None) -> list[SeriesRange]:
+        """Every series (of one symbol) with its range. On SQLite the GROUP BY's answer is
+        kept until any connection commits a change (an import here or in another process):
+        a read of one symbol's bars then costs no scan of its rows to count them."""
+        version = None if self._watch is None else self._watch.version()
+        cached = self._series.get(symbol)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
         conn = self._engine.raw_connection()
         try:
             rows = series_rows(self.dialect, conn.driver_connection, symbol)
         finally:
             conn.close()
-        return [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+        ranges = [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+        if version is not None:  # read after `version` was taken: at least that current
+            if len(self._series) >= _SERIES_CACHED:
+                self._series.clear()
+            self._series[symbol] = (version, ranges)
+        return list(ranges)
 
     def delete(self, symbol: str, source: str | None = None) -> int:
         statement = delete(history_bars).where(history_bars.c.symbol == symbol)
@@ -98,6 +118,8 @@ class SqlHistoryStore(HistoryStore):
                     for r in conn.execute(query)]
 
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         if self._owns_engine:
             self._engine.dispose()
 
