@@ -54,9 +54,9 @@ class SqlHistoryStore(HistoryStore):
             upgrade(self._engine)
         else:
             check_schema(self._engine)
-        database = self._engine.url.database
+        path = self._engine.url.database
         #: SQLite: series ranges are cached while the file's data version stands (changes.py)
-        self._watch = ChangeWatch(database) if self.dialect == "sqlite" and database else None
+        self._watch = ChangeWatch(path) if self.dialect == "sqlite" and path else None
         self._series: dict[str | None, tuple[int, list[SeriesRange]]] = {}
 
     def writer(self) -> HistoryWriter:
