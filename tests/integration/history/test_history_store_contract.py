@@ -224,3 +224,20 @@ def test_series_ranges_follow_writes_from_another_connection_or_process(
     finally:
         reader.close()
         other.close()
+
+
+def test_a_repeated_read_follows_writes_from_another_process_and_is_the_callers_own(
+        durable_history_url: str) -> None:
+    reader, other = open_history_store(durable_history_url), open_history_store(durable_history_url)
+    try:
+        write(reader, bars([0, 1], [10.0, 11.0]))
+        first = reader.read("AAPL", "import:aapl", "1Day")
+        first.close[:] = -1.0  # a caller scribbling on its answer changes no later answer
+        assert reader.read("AAPL", "import:aapl", "1Day").close.tolist() == [10.0, 11.0]
+        write(other, bars([1, 2], [21.0, 12.0]))  # an update and an insert, elsewhere
+        assert reader.read("AAPL", "import:aapl", "1Day").close.tolist() == [10.0, 21.0, 12.0]
+        other.delete("AAPL")
+        assert reader.read("AAPL", "import:aapl", "1Day").size == 0
+    finally:
+        reader.close()
+        other.close()

@@ -2,7 +2,9 @@
 
 Bulk paths (a writer's adds, reads into columns) and series ranges go through the raw DBAPI
 connection (`sql_rows`); the small ones (delete, instruments) through SQLAlchemy Core. On
-SQLite the series ranges are cached until the database changes (changes.py).
+SQLite the series ranges and reads of up to _READ_KEPT bars are kept until any connection
+(any process) commits a change to the file (changes.py): a repeated read, e.g. a chart's ten
+years of daily bars, costs no query; copies are handed out, never the kept arrays.
 
 A writer's states: idle (no connection) -> open (first add checked out a connection and began
 a transaction: SQLite `BEGIN IMMEDIATE`, taking the file's write lock at once rather than
@@ -21,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mcp_trading.adapters.history.changes import ChangeWatch
+from mcp_trading.adapters.history.changes import ChangeWatch, ReadCache
 from mcp_trading.adapters.history.columns import check_bars, check_key, check_limit
 from mcp_trading.adapters.history.contract import (
     BarColumns,
@@ -38,7 +40,13 @@ from mcp_trading.adapters.store.schema import history_bars, history_instruments
 
 __all__ = ["SqlHistoryStore"]
 
-_SERIES_CACHED = 1024  # symbols whose series ranges are kept (then the cache starts over)
+_SERIES_KEPT = 4096  # series ranges kept (SQLite, while the file is unchanged)
+_READ_KEPT = 20_000  # bars of the largest read kept (ten years of daily bars: 2,520)
+_BARS_KEPT = 250_000  # bars kept in all (~14 MB)
+
+
+def _copy(bars: BarColumns) -> BarColumns:
+    return BarColumns._make(column.copy() for column in bars)
 
 
 class SqlHistoryStore(HistoryStore):
@@ -55,9 +63,12 @@ class SqlHistoryStore(HistoryStore):
         else:
             check_schema(self._engine)
         path = self._engine.url.database
-        #: SQLite: series ranges are cached while the file's data version stands (changes.py)
+        #: SQLite: series ranges and small reads are kept while the file's data version
+        #: stands (changes.py)
         self._watch = ChangeWatch(path) if self.dialect == "sqlite" and path else None
-        self._series: dict[str | None, tuple[int, list[SeriesRange]]] = {}
+        self._series: ReadCache[list[SeriesRange]] = ReadCache(most=_SERIES_KEPT,
+                                                               largest=_SERIES_KEPT)
+        self._reads: ReadCache[BarColumns] = ReadCache(most=_BARS_KEPT, largest=_READ_KEPT)
 
     def writer(self) -> HistoryWriter:
         return _SqlWriter(self)
@@ -67,21 +78,30 @@ class SqlHistoryStore(HistoryStore):
              latest: bool = False) -> BarColumns:
         check_key(symbol, source, timeframe)
         check_limit(limit)
+        version = None if self._watch is None else self._watch.version()
+        asked = (symbol, source, timeframe, start, end, limit, latest)
+        kept = None if version is None else self._reads.get(asked, version)
+        if kept is not None:
+            return _copy(kept)
         conn = self._engine.raw_connection()
         try:
-            return read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
+            bars = read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
                              start=start, end=end, limit=limit, latest=latest)
         finally:
             conn.close()
+        if version is not None:
+            self._reads.put(asked, version, bars, bars.size)
+            return _copy(bars)  # the kept arrays are never handed out
+        return bars
 
     def series(self, symbol: str | None = None) -> list[SeriesRange]:
         """Every series (of one symbol) with its range. On SQLite the GROUP BY's answer is
         kept until any connection commits a change (an import here or in another process):
         a read of one symbol's bars then costs no scan of its rows to count them."""
         version = None if self._watch is None else self._watch.version()
-        cached = self._series.get(symbol)
-        if cached is not None and cached[0] == version:
-            return list(cached[1])
+        kept = None if version is None else self._series.get(symbol, version)
+        if kept is not None:
+            return list(kept)
         conn = self._engine.raw_connection()
         try:
             rows = series_rows(self.dialect, conn.driver_connection, symbol)
@@ -89,9 +109,7 @@ class SqlHistoryStore(HistoryStore):
             conn.close()
         ranges = [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
         if version is not None:  # read after `version` was taken: at least that current
-            if len(self._series) >= _SERIES_CACHED:
-                self._series.clear()
-            self._series[symbol] = (version, ranges)
+            self._series.put(symbol, version, ranges, max(len(ranges), 1))
         return list(ranges)
 
     def delete(self, symbol: str, source: str | None = None) -> int:
