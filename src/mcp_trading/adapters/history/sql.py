@@ -89,7 +89,7 @@ class SqlHistoryStore(HistoryStore):
                              start=start, end=end, limit=limit, latest=latest)
         finally:
             conn.close()
-        if version is not None:
+        if version is not None and bars.size <= _READ_KEPT:  # a big read is not kept, nor copied
             self._reads.put(asked, version, bars, bars.size)
             return _copy(bars)  # the kept arrays are never handed out
         return bars
