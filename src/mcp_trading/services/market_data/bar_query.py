@@ -240,8 +240,10 @@ def _volume_texts(col: npt.NDArray[np.float64]) -> list[str | None]:
 
 def _iso_times(ts: npt.NDArray[np.int64]) -> list[str]:
     """ISO 8601 UTC with microseconds, as views.iso writes them, for a column at once."""
-    text = np.datetime_as_string(ts.astype("datetime64[ns]"), unit="us")
-    return [t + "Z" for t in text.tolist()]  # faster than np.char.add on a few thousand
+    # timezone="UTC" writes the "Z" in numpy's own loop (no Python pass over the texts)
+    text: list[str] = np.datetime_as_string(ts.astype("datetime64[ns]"), unit="us",
+                                            timezone="UTC").tolist()
+    return text
 
 
 def columns_view(bars: BarColumns) -> list[dict[str, Any]]:
