@@ -3,6 +3,7 @@ run by the trading engine's process, their orders on the engine's kernel."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def test_an_instance_started_on_the_strategies_service_trades_on_the_engine(
     assert _engine_qty(p, "SPY") == before + 3
     listed = api.get("/strategies/instances", params={"status": "running"}).json()
     assert [i["id"] for i in listed["instances"]] == [iid]
+    status = json.loads(p.cli("status", "--json", check=True).stdout)
+    assert [i["id"] for i in status["instances"]] == [iid]  # `mcp-trading status` shows it
     orders_view = p.client("orders").get("/orders", params={"status": "all", "limit": 50}).json()
     assert order["id"] in {o["id"] for o in orders_view["orders"]}  # journaled, replicated
 
