@@ -135,6 +135,12 @@ class SqlHistoryStore(HistoryStore):
             return [HistoryInstrument(r[0], r[1], r[2], r[3], int(r[4]))
                     for r in conn.execute(query)]
 
+    def forget(self) -> None:
+        """Drop every kept series range and read (the next read queries: e.g. a benchmark's
+        first read after an import)."""
+        self._series = ReadCache(most=_SERIES_KEPT, largest=_SERIES_KEPT)
+        self._reads = ReadCache(most=_BARS_KEPT, largest=_READ_KEPT)
+
     def close(self) -> None:
         if self._watch is not None:
             self._watch.close()
