@@ -13,7 +13,8 @@ Live instances run where the kernel is: the embedded platform, or in distributed
 trading engine's process. There the strategies process holds no kernel: it forwards the
 instance routes (start, stop, list, read: the spec's `writes` and `engine_reads`) to the
 engine, which runs these same functions and journals the instance events; its MCP instance
-tools answer 409 INSTANCES_EMBEDDED_ONLY (use the REST routes).
+tools answer 409 INSTANCES_EMBEDDED_ONLY (use the REST routes). On the replay feed, instances
+run embedded only (409 INSTANCES_REPLAY_EMBEDDED_ONLY in distributed mode).
 """
 
 from __future__ import annotations
@@ -99,8 +100,14 @@ class InstancesService:
         timeframe = body.get("timeframe") or self._default_timeframe()
         if not isinstance(timeframe, str):
             raise InvalidError("timeframe: must be a string, e.g. 1Min or 1Day", field="timeframe")
-        check_timeframe(self.platform, timeframe)
         kernel = self.kernel
+        if self.platform.role == "engine" and self.platform.feed.name == "replay":
+            # the replay runs in the market-data process: its bar marks are not seen here
+            raise ConflictError("live instances on the replay feed run in embedded mode only "
+                                "(in distributed mode the replay's bars are not followed by "
+                                "the engine's runner yet); use the simulator feed, or run "
+                                "embedded", code="INSTANCES_REPLAY_EMBEDDED_ONLY")
+        check_timeframe(self.platform, timeframe)
         if account not in kernel.state.accounts:
             raise NotFoundError(f"account {account!r} does not exist", code="UNKNOWN_ACCOUNT",
                                 field="account")
