@@ -3,11 +3,13 @@
     python benchmarks/alternate.py --base ../base-checkout kernel --rounds 5 -- --repeat 1
     python benchmarks/alternate.py --base ../base-checkout api --rounds 3
     python benchmarks/alternate.py --base ../base-checkout mix --rounds 3  # cpu: lower is better
+    python benchmarks/alternate.py --base ../base-checkout history -- --skip-import --bars 200000
 
 Each round runs the base checkout's own copy of the benchmark (with its `src` first on
 PYTHONPATH) and this checkout's, swapping who goes first every round, so drift on a shared
 machine hits both sides alike. calib.py's loop is timed before and after. Prints JSON: every
-round's figures and, per figure, both medians and new/base.
+round's figures and, per figure, both medians and new/base (a dotted figure, e.g.
+`raw.service.service_ms`, is a path into a benchmark's nested JSON).
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ HERE = Path(__file__).resolve().parents[1]
 FIGURES = {"kernel": ("orders_per_s", "memory_orders_per_s"),
            "api": ("orders_per_s", "submit_p50_ms", "submit_p99_ms", "health_p99_ms"),
            "mix": ("cpu_us_per_order", "cpu_us_per_request", "orders_per_s"),
-           "mcp": ()}
+           "mcp": (),
+           "history": ("normalised.service_daily_10y_ms", "normalised.service_daily_10y_cold_ms",
+                       "raw.service.service_ms",
+                       "raw.service.read_bars_ms", "raw.service.columns_view_ms",
+                       "calib_before_s", "calib_after_s")}
 
 
 def run(tree: Path, bench: str, extra: list[str]) -> dict[str, Any]:
@@ -39,6 +45,13 @@ def run(tree: Path, bench: str, extra: list[str]) -> dict[str, Any]:
     except ValueError:
         raise SystemExit(f"{bench} failed in {tree}:\n{out.stderr[-2000:]}") from None
     return result
+
+
+def _figure(result: dict[str, Any], path: str) -> float:
+    value: Any = result
+    for key in path.split("."):
+        value = value[key]
+    return float(value)
 
 
 def main() -> int:
@@ -60,10 +73,14 @@ def main() -> int:
     report: dict[str, Any] = {"bench": args.bench, "rounds": args.rounds,
                               "calib_s": {"before": calib_before, "after": calib()}}
     for figure in figures:
-        base = statistics.median(d[figure] for d in rounds["base"])
-        new = statistics.median(d[figure] for d in rounds["new"])
-        report[figure] = {"base_runs": [d[figure] for d in rounds["base"]],
-                          "new_runs": [d[figure] for d in rounds["new"]],
+        try:
+            base_runs = [_figure(d, figure) for d in rounds["base"]]
+            new_runs = [_figure(d, figure) for d in rounds["new"]]
+        except KeyError:  # a figure one side's benchmark does not report yet
+            report[figure] = {"missing": "not reported by one side"}
+            continue
+        base, new = statistics.median(base_runs), statistics.median(new_runs)
+        report[figure] = {"base_runs": base_runs, "new_runs": new_runs,
                           "base_median": base, "new_median": new,
                           "new_over_base": round(new / base, 3) if base else None}
     print(json.dumps(report, indent=2))

@@ -6,7 +6,9 @@ Bars are synthetic (a deterministic price path rounded to cents, labelled as suc
 figures measure the store, not the data. Import goes through `writer()` with the columns
 already built (parsing a file is the importer's cost, measured by its own benchmark), in
 chunks of 100,000 like a streamed import, into a durable SQLite file (WAL, synchronous=FULL),
-one transaction. Reads go through `read_bars`, the path REST and backtests use.
+one transaction. Reads go through `read_bars`, the path REST and backtests use (the SQLite
+store keeps a read of up to 20,000 bars while the file is unchanged, so the repeated 10-year
+daily read is a kept one; history.py's `service_cold_ms` times a first read).
 
 calib.py's loop is timed before and after; `normalised` scales each figure to the reference
 machine (loop 0.40 s): a rate x loop / 0.40, a time x 0.40 / loop, with the mean of the two

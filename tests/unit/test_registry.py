@@ -104,6 +104,7 @@ def test_an_extra_services_port_is_its_default_or_its_environment_variable(
     ({"rest": "no-colon"}, "not an import path"),
     ({"tasks": (TaskSpec("t", "mod.only"),)}, "not an import path"),
     ({"writes": (("GET", "/x"),)}, "POST, PUT, PATCH or DELETE"),
+    ({"engine_reads": ("/x(",)}, "forwarded read .* is not a regular expression"),
 ])
 def test_a_bad_spec_is_refused_with_the_reason(fields: dict[str, object], message: str) -> None:
     base: dict[str, object] = {"name": "x", "title": "x", "port": 1, "rest": "m:f"}
@@ -124,3 +125,19 @@ def test_registering_needs_known_dependencies_and_a_new_name() -> None:
 def test_load_names_the_path_it_cannot_load() -> None:
     with pytest.raises(ImportError, match=r"mcp_trading\.nowhere:x: cannot be loaded"):
         load("mcp_trading.nowhere:x")
+
+
+def test_tasks_in_engine_run_in_the_engines_process_in_distributed_mode() -> None:
+    from types import SimpleNamespace
+
+    from mcp_trading.platform.platform import Platform
+
+    def tasks(role: str, service: str | None) -> set[str]:
+        specs = registry.specs() if service is None else (registry.get(service),)
+        me = SimpleNamespace(role=role, specs=specs)
+        return {f"{s.name}:{t.name}" for s, t in Platform._declared_tasks(me)}  # type: ignore[arg-type]
+
+    assert "strategies:instances" in tasks("embedded", None)
+    assert "strategies:instances" in tasks("engine", "trading-engine")
+    assert tasks("replica", "strategies") == {"strategies:backtests"}
+    assert "market-data:bars-and-stream" not in tasks("engine", "trading-engine")

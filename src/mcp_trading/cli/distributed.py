@@ -148,9 +148,16 @@ def status_distributed(settings: Settings, *, as_json: bool) -> bool:
                      "up": bool(r.get("alive")) and health.get("status") != "down",
                      "state": r["state"], "status": health.get("status"),
                      "restarts": r["restarts"], "uptime_s": health.get("uptime_s")})
+    from mcp_trading.cli.ops import print_instances, running_instances
+
+    # the strategies service forwards this read to the engine, whose process runs them
+    urls = {r["name"]: r["health_url"].removesuffix("/health") for r in state["services"]
+            if r.get("alive") and r.get("health_url")}
+    instances = running_instances(urls)
     if as_json:
         print(json.dumps({"running": True, "deployment": "distributed",
-                          "supervisor_pid": state["supervisor"]["pid"], "services": rows}))
+                          "supervisor_pid": state["supervisor"]["pid"], "services": rows,
+                          "instances": instances}))
         return True
     table = Table("service", "port", "pid", "up", "status", "supervisor", "restarts", "uptime (s)")
     for row in rows:
@@ -158,6 +165,7 @@ def status_distributed(settings: Settings, *, as_json: bool) -> bool:
                       "yes" if row["up"] else "no", str(row["status"]), str(row["state"]),
                       str(row["restarts"]), str(row["uptime_s"] or "-"))
     console.print(table)
+    print_instances(instances)
     return True
 
 

@@ -25,7 +25,8 @@ from rich.table import Table
 from mcp_trading.config import Settings
 from mcp_trading.services import registry
 
-__all__ = ["halt", "health", "register", "resume", "start", "status", "stop"]
+__all__ = ["halt", "health", "print_instances", "register", "resume", "running_instances", "start",
+           "status", "stop"]
 
 console = Console()
 err = Console(stderr=True)
@@ -83,7 +84,14 @@ def _get_health(url: str) -> dict[str, Any]:
         return {"status": "down", "error": type(exc).__name__}
 
 
-def _running_instances(urls: dict[str, str]) -> list[dict[str, Any]]:
+def print_instances(instances: list[dict[str, Any]]) -> None:
+    for i in instances:  # one line per running live strategy instance
+        console.print(f"instance {i['id']}: {i['strategy']} on {i['account']} "
+                      f"[{','.join(i['symbols'])}] {i['timeframe']}, {i['runner']}, "
+                      f"{i['bars']} bars")
+
+
+def running_instances(urls: dict[str, str]) -> list[dict[str, Any]]:
     """The running live strategy instances (GET :8090/strategies/instances; the dev profile's
     loopback trust answers it, elsewhere it needs a key: then none are listed)."""
     url = urls.get("strategies")
@@ -186,7 +194,7 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
                      "up": health.get("status") != "down" or "uptime_s" in health,
                      "status": health.get("status"), "pid": record["pid"] if record else None,
                      "uptime_s": health.get("uptime_s")})
-    instances = _running_instances(_base_urls(settings, record)) if record else []
+    instances = running_instances(_base_urls(settings, record)) if record else []
     if as_json:
         print(json.dumps({"running": record is not None, "services": rows,
                           "instances": instances}))
@@ -196,10 +204,7 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         table.add_row(str(r["service"]), str(r["port"]), "yes" if r["up"] else "no",
                       str(r["status"]), str(r["pid"] or "-"), str(r["uptime_s"] or "-"))
     console.print(table)
-    for i in instances:  # one line per running live strategy instance
-        console.print(f"instance {i['id']}: {i['strategy']} on {i['account']} "
-                      f"[{','.join(i['symbols'])}] {i['timeframe']}, {i['runner']}, "
-                      f"{i['bars']} bars")
+    print_instances(instances)
     if record is None:
         raise typer.Exit(2)
 

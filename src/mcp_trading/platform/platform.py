@@ -46,7 +46,7 @@ from mcp_trading.platform.upkeep import PlatformUpkeep
 from mcp_trading.security.principal import Authenticates
 from mcp_trading.services import registry
 from mcp_trading.services.core import ServiceCore
-from mcp_trading.services.spec import Background, Distributed, ServiceSpec, load
+from mcp_trading.services.spec import Background, Distributed, ServiceSpec, TaskSpec, load
 
 if TYPE_CHECKING:  # distributed mode's parts are imported where its roles use them
     from mcp_trading.adapters.history.contract import HistoryStore
@@ -273,12 +273,23 @@ class Platform(PlatformUpkeep, QuoteIntake):
         self._tasks = [asyncio.create_task(t) for t in tasks]
         self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
         # each service's declared background work, whatever face serves it
-        for spec in self.specs:
-            for task in spec.tasks:
-                work: Background = load(task.factory)(self)
-                self._services_work.append(work)
-                self._tasks.append(asyncio.create_task(self._supervised(work.run),
-                                                       name=f"{spec.name}:{task.name}"))
+        for spec, task in self._declared_tasks():
+            work: Background = load(task.factory)(self)
+            self._services_work.append(work)
+            self._tasks.append(asyncio.create_task(self._supervised(work.run),
+                                                   name=f"{spec.name}:{task.name}"))
+
+    def _declared_tasks(self) -> list[tuple[ServiceSpec, TaskSpec]]:
+        """The services' tasks this process runs: embedded, all of them; distributed, its
+        service's own, except those `in_engine`, which the engine's process runs for every
+        service."""
+        if self.role == "embedded":
+            return [(spec, task) for spec in self.specs for task in spec.tasks]
+        mine = [(spec, task) for spec in self.specs for task in spec.tasks if not task.in_engine]
+        if self.role == "engine":
+            mine += [(spec, task) for spec in registry.specs() if spec not in self.specs
+                     for task in spec.tasks if task.in_engine]
+        return mine
 
     async def stop(self) -> None:
         """Refuse new commands, let the journal flush, stop the background work."""

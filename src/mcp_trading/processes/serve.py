@@ -75,10 +75,10 @@ def build_service_app(platform: Platform, service: str) -> FastAPI:
         attach_mcp(app, platform, service, base_url=settings.service_url(service))
     if spec.distributed == "engine":
         for other in registry.specs():
-            if other.writes and other.name != service:
+            if other.forwarded and other.name != service:
                 app.mount(internal_prefix(other.name),
                           StampSeq(builders[other.name](), platform))
-    elif spec.writes:
+    elif spec.forwarded:
         app.add_middleware(ForwardWrites, platform=platform, service=service,
                            engine_url=settings.service_url(_engine()))
     return app

@@ -37,10 +37,15 @@ class Background(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TaskSpec:
-    """One background task: `factory(platform) -> Background`, by import path."""
+    """One background task: `factory(platform) -> Background`, by import path.
+
+    `in_engine`: in distributed mode the task runs in the trading engine's process, not in
+    its service's (it needs the kernel: e.g. the live strategy runner, whose orders go
+    straight to the kernel like an embedded one's)."""
 
     name: str
     factory: str
+    in_engine: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +55,9 @@ class ServiceSpec:
     `rest` is `build(platform) -> FastAPI`; each of `mcp` is `register(server, platform)`
     (tools, resources, prompts, in order); `health` is `rule(platform) -> () -> dict`, the
     body of the service's public `/health` (its `status` is healthy, degraded or down).
-    `writes` are the (method, path regex) routes a replica forwards to the engine.
+    `writes` are the (method, path regex) routes a replica forwards to the engine;
+    `engine_reads` the GET routes it forwards too, because what they read lives only in the
+    engine's process (e.g. a live strategy instance's runner).
     """
 
     name: str
@@ -63,6 +70,7 @@ class ServiceSpec:
     depends_on: tuple[str, ...] = ()
     distributed: Distributed = "replica"
     writes: tuple[tuple[str, str], ...] = ()
+    engine_reads: tuple[str, ...] = ()  # path regexes of GET routes
     collects_alerts: bool = False  # distributed: every process's alerts are sent here
 
     def __post_init__(self) -> None:
@@ -81,6 +89,17 @@ class ServiceSpec:
                 raise ValueError(f"{self.name}: forwarded write {method} {pattern}: the method "
                                  "must be POST, PUT, PATCH or DELETE")
             re.compile(pattern)
+        for pattern in self.engine_reads:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{self.name}: forwarded read {pattern!r} is not a regular "
+                                 f"expression ({exc})") from None
+
+    @property
+    def forwarded(self) -> tuple[tuple[str, str], ...]:
+        """(method, path regex) of every route a replica forwards to the engine."""
+        return self.writes + tuple(("GET", pattern) for pattern in self.engine_reads)
 
     @property
     def port_setting(self) -> str:

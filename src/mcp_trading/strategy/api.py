@@ -71,9 +71,19 @@ class StrategyFill(NamedTuple):
 class StrategyContext(Protocol):
     """What a strategy may read and do. Implemented by the backtest and the live runner.
 
-    Orders go through the same path as any client's (pre-trade risk, the venue's rules); a
-    refused order raises the platform's error (RefusedError, InvalidError) into the callback,
-    which the strategy may catch. Orders carry `strategy:<instance id>` as attribution.
+    Orders go through the same path as any client's (pre-trade risk, the venue's rules) and
+    carry `strategy:<instance id>` as attribution. A refused order (buying power, a risk
+    limit, a halt, REDUCING) is where the two contexts differ:
+
+    - in a backtest (backtest/context.py) `submit` raises RefusedError into the callback
+      (its `extra["order_id"]` is the rejected order), which the strategy may catch;
+    - live (services/strategies/live_context.py) nothing is raised: the refusal is written
+      to the instance's log and `refusals`, and `submit` returns the rejected order's id
+      ("" when none was journaled), so a halt refuses an instance's orders without stopping
+      it.
+
+    An order the strategy got wrong (InvalidError: a bad side, type or quantity, a symbol not
+    of the run) raises in both.
     """
 
     @property

@@ -202,3 +202,42 @@ def test_a_reopened_store_keeps_bars_and_instruments(durable_history_url: str) -
         assert reopened.instruments() == [HistoryInstrument("AAPL", "0.01", "1", "sample", 1)]
     finally:
         reopened.close()
+
+
+def test_series_ranges_follow_writes_from_another_connection_or_process(
+        durable_history_url: str) -> None:
+    # a second store on the same database stands for another process (an import's CLI)
+    reader, other = open_history_store(durable_history_url), open_history_store(durable_history_url)
+    try:
+        write(reader, bars([0, 1], [10.0, 11.0]))
+        assert [(s.symbol, s.bars) for s in reader.series("AAPL")] == [("AAPL", 2)]
+        assert reader.series("AAPL") == reader.series("AAPL")  # asked again: the same answer
+        write(other, bars([2, 3, 4], [12.0, 13.0, 14.0]))
+        assert [s.bars for s in reader.series("AAPL")] == [5]
+        assert reader.series("AAPL")[0].last == T0 + DAY * 4
+        write(other, bars([0], [10.0]), symbol="MSFT")
+        assert [s.symbol for s in reader.series()] == ["AAPL", "MSFT"]
+        other.delete("AAPL")
+        assert reader.series("AAPL") == []
+        write(reader, bars([7], [9.0]))  # this store's own write
+        assert [s.bars for s in reader.series("AAPL")] == [1]
+    finally:
+        reader.close()
+        other.close()
+
+
+def test_a_repeated_read_follows_writes_from_another_process_and_is_the_callers_own(
+        durable_history_url: str) -> None:
+    reader, other = open_history_store(durable_history_url), open_history_store(durable_history_url)
+    try:
+        write(reader, bars([0, 1], [10.0, 11.0]))
+        first = reader.read("AAPL", "import:aapl", "1Day")
+        first.close[:] = -1.0  # a caller scribbling on its answer changes no later answer
+        assert reader.read("AAPL", "import:aapl", "1Day").close.tolist() == [10.0, 11.0]
+        write(other, bars([1, 2], [21.0, 12.0]))  # an update and an insert, elsewhere
+        assert reader.read("AAPL", "import:aapl", "1Day").close.tolist() == [10.0, 21.0, 12.0]
+        other.delete("AAPL")
+        assert reader.read("AAPL", "import:aapl", "1Day").size == 0
+    finally:
+        reader.close()
+        other.close()

@@ -1,7 +1,10 @@
 """The SQL history store: SQLite (the default, a file of its own) and PostgreSQL.
 
-Bulk paths (a writer's adds, reads into columns) go through the raw DBAPI connection
-(`sql_rows`); the small ones (series ranges, delete, instruments) through SQLAlchemy Core.
+Bulk paths (a writer's adds, reads into columns) and series ranges go through the raw DBAPI
+connection (`sql_rows`); the small ones (delete, instruments) through SQLAlchemy Core. On
+SQLite the series ranges and reads of up to _READ_KEPT bars are kept until any connection
+(any process) commits a change to the file (changes.py): a repeated read, e.g. a chart's ten
+years of daily bars, costs no query; copies are handed out, never the kept arrays.
 
 A writer's states: idle (no connection) -> open (first add checked out a connection and began
 a transaction: SQLite `BEGIN IMMEDIATE`, taking the file's write lock at once rather than
@@ -20,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mcp_trading.adapters.history.changes import ChangeWatch, ReadCache
 from mcp_trading.adapters.history.columns import check_bars, check_key, check_limit
 from mcp_trading.adapters.history.contract import (
     BarColumns,
@@ -36,6 +40,14 @@ from mcp_trading.adapters.store.schema import history_bars, history_instruments
 
 __all__ = ["SqlHistoryStore"]
 
+_SERIES_KEPT = 4096  # series ranges kept (SQLite, while the file is unchanged)
+_READ_KEPT = 20_000  # bars of the largest read kept (ten years of daily bars: 2,520)
+_BARS_KEPT = 250_000  # bars kept in all (~14 MB)
+
+
+def _copy(bars: BarColumns) -> BarColumns:
+    return BarColumns._make(column.copy() for column in bars)
+
 
 class SqlHistoryStore(HistoryStore):
     """History bars in a SQL database (SQLite or PostgreSQL) at the migration head."""
@@ -50,6 +62,13 @@ class SqlHistoryStore(HistoryStore):
             upgrade(self._engine)
         else:
             check_schema(self._engine)
+        path = self._engine.url.database
+        #: SQLite: series ranges and small reads are kept while the file's data version
+        #: stands (changes.py)
+        self._watch = ChangeWatch(path) if self.dialect == "sqlite" and path else None
+        self._series: ReadCache[list[SeriesRange]] = ReadCache(most=_SERIES_KEPT,
+                                                               largest=_SERIES_KEPT)
+        self._reads: ReadCache[BarColumns] = ReadCache(most=_BARS_KEPT, largest=_READ_KEPT)
 
     def writer(self) -> HistoryWriter:
         return _SqlWriter(self)
@@ -59,20 +78,39 @@ class SqlHistoryStore(HistoryStore):
              latest: bool = False) -> BarColumns:
         check_key(symbol, source, timeframe)
         check_limit(limit)
+        version = None if self._watch is None else self._watch.version()
+        asked = (symbol, source, timeframe, start, end, limit, latest)
+        kept = None if version is None else self._reads.get(asked, version)
+        if kept is not None:
+            return _copy(kept)
         conn = self._engine.raw_connection()
         try:
-            return read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
+            bars = read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
                              start=start, end=end, limit=limit, latest=latest)
         finally:
             conn.close()
+        if version is not None and bars.size <= _READ_KEPT:  # a big read is not kept, nor copied
+            self._reads.put(asked, version, bars, bars.size)
+            return _copy(bars)  # the kept arrays are never handed out
+        return bars
 
     def series(self, symbol: str | None = None) -> list[SeriesRange]:
+        """Every series (of one symbol) with its range. On SQLite the GROUP BY's answer is
+        kept until any connection commits a change (an import here or in another process):
+        a read of one symbol's bars then costs no scan of its rows to count them."""
+        version = None if self._watch is None else self._watch.version()
+        kept = None if version is None else self._series.get(symbol, version)
+        if kept is not None:
+            return list(kept)
         conn = self._engine.raw_connection()
         try:
             rows = series_rows(self.dialect, conn.driver_connection, symbol)
         finally:
             conn.close()
-        return [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+        ranges = [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
+        if version is not None:  # read after `version` was taken: at least that current
+            self._series.put(symbol, version, ranges, max(len(ranges), 1))
+        return list(ranges)
 
     def delete(self, symbol: str, source: str | None = None) -> int:
         statement = delete(history_bars).where(history_bars.c.symbol == symbol)
@@ -97,7 +135,15 @@ class SqlHistoryStore(HistoryStore):
             return [HistoryInstrument(r[0], r[1], r[2], r[3], int(r[4]))
                     for r in conn.execute(query)]
 
+    def forget(self) -> None:
+        """Drop every kept series range and read (the next read queries: e.g. a benchmark's
+        first read after an import)."""
+        self._series = ReadCache(most=_SERIES_KEPT, largest=_SERIES_KEPT)
+        self._reads = ReadCache(most=_BARS_KEPT, largest=_READ_KEPT)
+
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         if self._owns_engine:
             self._engine.dispose()
 

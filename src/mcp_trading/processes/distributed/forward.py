@@ -1,15 +1,16 @@
 """Commands from other services reach the trading engine through one path: HTTP to the engine.
 
 A replica service (orders, risk, alerts) answers reads from its replica, but a route that
-changes the kernel's state (cancel-all-pending, limit changes, maintenance) is forwarded,
+changes the kernel's state (cancel-all-pending, limit changes, maintenance, live strategy
+instances), or reads what only the engine's process holds (an instance's runner), is forwarded,
 body and credential unchanged, to the same route of the same service mounted inside the
 engine at `/internal/<service>`; the engine authenticates the credential again and runs the
 same service function on the real kernel. The caller gets the engine's answer, or a clear
 error: 503 when the engine cannot be reached (nothing was done), 504 when it did not answer
 in time (the command may or may not have been applied: check before retrying).
 
-The engine stamps `X-Journal-Seq` on those answers; the replica waits (briefly) until it
-holds that event, so a read right after the command sees it.
+The engine stamps `X-Journal-Seq` on those answers; a replica that folds the journal waits
+(briefly) until it holds that event, so a read right after the command sees it.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ _CATCH_UP_S = 2.0
 
 
 def write_routes(service: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(method, path pattern) of the service's routes that change the kernel's state (its
-    spec's `writes`)."""
-    return tuple((method, re.compile(pattern)) for method, pattern in registry.get(service).writes)
+    """(method, path pattern) of the service's routes the engine answers: those that change
+    the kernel's state (its spec's `writes`) and the reads of what only the engine holds
+    (`engine_reads`)."""
+    return tuple((method, re.compile(pattern))
+                 for method, pattern in registry.get(service).forwarded)
 
 
 def internal_prefix(service: str) -> str:
@@ -98,7 +101,8 @@ class ForwardWrites:
                           "applied: check the state before retrying")
         seq = answer.headers.get(SEQ_HEADER)
         runtime = self.platform.runtime
-        if seq is not None and seq.isdigit() and isinstance(runtime, ReplicaRuntime):
+        if seq is not None and seq.isdigit() and isinstance(runtime, ReplicaRuntime) \
+                and self.platform.folds in ("replica", "control"):  # others never catch up
             await runtime.caught_up(int(seq), _CATCH_UP_S)
         return Response(answer.content, status_code=answer.status_code,
                         media_type=answer.headers.get("content-type"))

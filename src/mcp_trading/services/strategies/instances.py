@@ -9,8 +9,12 @@ journals `StrategyInstanceStarted`; the answer comes once that is durable, and t
 runner (live.py) picks it up at once. Stopping journals `StrategyInstanceStopped` and, with
 `cancel_orders`, cancels the instance's working orders in the same step.
 
-Live instances run where the kernel is: in embedded mode. In distributed mode the strategies
-process holds no kernel, so starting one answers 409 saying so.
+Live instances run where the kernel is: the embedded platform, or in distributed mode the
+trading engine's process. There the strategies process holds no kernel: it forwards the
+instance routes (start, stop, list, read: the spec's `writes` and `engine_reads`) to the
+engine, which runs these same functions and journals the instance events; its MCP instance
+tools answer 409 INSTANCES_EMBEDDED_ONLY (use the REST routes). On the replay feed, instances
+run embedded only (409 INSTANCES_REPLAY_EMBEDDED_ONLY in distributed mode).
 """
 
 from __future__ import annotations
@@ -59,9 +63,10 @@ class InstancesService:
     @property
     def kernel(self) -> Kernel:
         runtime = self.platform.kernel_runtime
-        if self.platform.role != "embedded":
-            raise ConflictError("live strategy instances run in embedded mode only (they need "
-                                "the kernel in this process); start the platform embedded",
+        if self.platform.role not in ("embedded", "engine"):
+            raise ConflictError("live strategy instances run where the kernel is: in "
+                                "distributed mode use the REST routes of :8090 (forwarded to "
+                                "the trading engine), or run the platform embedded",
                                 code="INSTANCES_EMBEDDED_ONLY")
         return runtime.kernel
 
@@ -95,8 +100,14 @@ class InstancesService:
         timeframe = body.get("timeframe") or self._default_timeframe()
         if not isinstance(timeframe, str):
             raise InvalidError("timeframe: must be a string, e.g. 1Min or 1Day", field="timeframe")
-        check_timeframe(self.platform, timeframe)
         kernel = self.kernel
+        if self.platform.role == "engine" and self.platform.feed.name == "replay":
+            # the replay runs in the market-data process: its bar marks are not seen here
+            raise ConflictError("live instances on the replay feed run in embedded mode only "
+                                "(in distributed mode the replay's bars are not followed by "
+                                "the engine's runner yet); use the simulator feed, or run "
+                                "embedded", code="INSTANCES_REPLAY_EMBEDDED_ONLY")
+        check_timeframe(self.platform, timeframe)
         if account not in kernel.state.accounts:
             raise NotFoundError(f"account {account!r} does not exist", code="UNKNOWN_ACCOUNT",
                                 field="account")

@@ -1,6 +1,9 @@
 """The live runner: runs every running strategy instance the kernel records, on the live feed.
 
-One `LiveRunner` per platform (`for_platform`; the strategies service's background task).
+One `LiveRunner` per platform (`for_platform`; the strategies service's background task, run
+where the kernel is: the embedded platform, or in distributed mode the trading engine's
+process, to which the strategies service forwards the instance routes; there it also folds
+the quotes it hears into the 1-minute bars `LiveBars` reads, as market data does embedded).
 It listens to the platform's quotes and, on the event loop, keeps one `_Run` per running
 instance (kernel state `instances`, domain/instances.py). Each cycle, for each run, in this
 order: the fills of its orders since the last cycle (`on_fill`), the bars of its timeframe
@@ -40,6 +43,7 @@ import weakref
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from mcp_trading.adapters.feeds.replay import ReplayFeed
 from mcp_trading.domain.instances import StrategyInstance
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import WORKING
@@ -121,7 +125,7 @@ class LiveRunner:
     async def run(self) -> None:
         if self._active is not None:
             return
-        if self.platform.role != "embedded":  # no kernel in this process: nothing to run
+        if self.platform.role not in ("embedded", "engine"):  # no kernel here: nothing to run
             await asyncio.Event().wait()
         self._active = asyncio.current_task()
         queue: asyncio.Queue[Quote] = asyncio.Queue(maxsize=_QUEUE)
@@ -132,6 +136,7 @@ class LiveRunner:
                 quotes = await self._next(queue)
                 if quotes:
                     newest = max(newest, quotes[-1].ts)
+                    self._fold_bars(quotes)
                 # the pump is mid-batch while a quote it handed over is newer than its mark
                 if not queue.empty() or newest > self.platform.last_quote_ns:
                     self._pending.extend(quotes)
@@ -142,6 +147,19 @@ class LiveRunner:
             self.platform.quote_listeners.remove(queue)
             self._active = None
             await self._close_all()
+
+    def _fold_bars(self, quotes: list[Quote]) -> None:
+        """Distributed: market data's task (which folds quotes into the bars `LiveBars`
+        reads) runs in its own process, so the engine's runner folds the quotes it hears into
+        this process's market data bars itself; storing them stays market data's job."""
+        if self.platform.role != "engine" or isinstance(self.platform.feed, ReplayFeed):
+            return
+        from mcp_trading.services.market_data.service import MarketDataService
+
+        bars = MarketDataService.for_platform(self.platform).bars
+        for quote in quotes:
+            bars.on_quote(quote)
+        bars.take_pending()  # written by the market-data process, not here
 
     async def _next(self, queue: asyncio.Queue[Quote]) -> list[Quote]:
         wake = asyncio.ensure_future(self._wake.wait())

@@ -91,3 +91,29 @@ def test_an_unreachable_engine_is_503_and_a_slow_one_504() -> None:
                       json={}, headers=auth)
     assert timed_out.status_code == 504
     assert "may or may not have been applied" in timed_out.json()["message"]
+
+
+def test_the_strategies_instance_routes_go_to_the_engine_and_backtests_stay() -> None:
+    seen: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json={"answered_by": "engine"})
+
+    inner = Starlette(routes=[Route("/{path:path}", _local, methods=["GET", "POST", "DELETE"])])
+    app = ForwardWrites(inner, platform=_Platform(), service="strategies",  # type: ignore[arg-type]
+                        engine_url=ENGINE, transport=httpx.MockTransport(engine))
+    auth = {"Authorization": "Bearer good"}
+    for method, path in [("POST", "/strategies/sma_crossover/instances"),
+                         ("GET", "/strategies/instances"), ("GET", "/strategies/instances/i-1"),
+                         ("DELETE", "/strategies/instances/i-1")]:
+        assert _call(app, method, path, headers=auth, json={}).json() == {
+            "answered_by": "engine"}, (method, path)
+    for method, path in [("GET", "/strategies/sma_crossover"), ("POST", "/backtests"),
+                         ("GET", "/backtests"), ("GET", "/strategies")]:
+        assert _call(app, method, path, headers=auth, json={}).json() == {
+            "answered_by": "replica"}, (method, path)
+    assert seen == ["POST /internal/strategies/strategies/sma_crossover/instances",
+                    "GET /internal/strategies/strategies/instances",
+                    "GET /internal/strategies/strategies/instances/i-1",
+                    "DELETE /internal/strategies/strategies/instances/i-1"]

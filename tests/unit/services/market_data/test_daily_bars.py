@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcp_trading.adapters.calendars import NyseCalendar
 from mcp_trading.adapters.history import BarColumns
 from mcp_trading.domain.sessions import AlwaysOpen
-from mcp_trading.services.market_data.bar_query import columns_view, price_text
+from mcp_trading.services.market_data.bar_query import _price_texts, columns_view, price_text
 from mcp_trading.services.market_data.bars import Bar, rollup, session_day_start
 from mcp_trading.services.views import iso
 
@@ -78,3 +80,21 @@ def test_the_column_wise_view_writes_each_value_as_price_text_does() -> None:
                                     volumes[:1], prices[:1]))
     assert clean[0] == {"t": "1970-01-01T00:00:00.000000Z", "o": "30.57", "h": "30.57",
                         "l": "30.57", "c": "30.57", "v": "17633200", "n": None}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**11), st.integers(0, 4)), min_size=1, max_size=40))
+def test_prices_of_a_few_decimals_read_as_price_text_writes_them(ticks: list[tuple[int, int]]
+                                                                 ) -> None:
+    # a column of decimals with up to 4 places (cents, ticks): the integer path's texts
+    prices = np.array([float(Decimal(k).scaleb(-p)) for k, p in ticks])
+    assert _price_texts(prices) == [price_text(x) for x in prices.tolist()]
+
+
+@pytest.mark.parametrize("column", [
+    [0.0, 0.0001, 30.57, 127.0, 99_999_999_999.9999],  # integer path, its edges
+    [30.57, 30.12345],  # a fifth decimal: the general path for the column
+    [30.57, -0.0], [30.57, -1.25], [30.57, 1e15], [30.57, 213.43 * 0.1437], [1e300, 2.5]])
+def test_every_column_reads_as_price_text_writes_its_values(column: list[float]) -> None:
+    prices = np.array(column)
+    assert _price_texts(prices) == [price_text(x) for x in column]
