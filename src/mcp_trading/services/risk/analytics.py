@@ -137,7 +137,8 @@ class RiskAnalytics:
         pnl = portfolio_pnl(aligned.returns, values)
         window = window_view(aligned, history)
         body["window"] = window
-        body["figures"] = [_figure_view(f, book.equity, window) for f in risk_figures(
+        brief = {k: window[k] for k in ("days", "first", "last")}
+        body["figures"] = [_figure_view(f, book.equity, brief) for f in risk_figures(
             pnl, methods=query.methods, confidences=query.confidences, horizons=query.horizons)]
         return body
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import date
 from functools import reduce
 from importlib import resources
 from pathlib import Path
@@ -39,7 +39,7 @@ from mcp_trading.services.views import iso
 __all__ = ["SCENARIOS_FILE", "StressTests", "load_scenarios", "shipped_scenarios"]
 
 SCENARIOS_FILE = "risk_scenarios.json"
-_EDGE = timedelta(days=10)  # a worst-window symbol's history must reach this near both ends
+_EDGE_NS = 10 * 86_400_000_000_000  # worst window: how near both ends a history must reach
 
 
 def shipped_scenarios() -> Path:
@@ -87,18 +87,23 @@ def _fixed(s: Scenario, book: Book, history: History) -> dict[str, Any]:
 
 def _worst(s: Scenario, book: Book, history: History) -> dict[str, Any]:
     assert s.within is not None
-    lo, hi = date.fromisoformat(s.within[0]), date.fromisoformat(s.within[1])
     lo_ns, hi_ns = _ns(s.within[0]), _ns(s.within[1])
-    kept: dict[str, Any] = {}
+    inside = {sym: (ts[(ts >= lo_ns) & (ts <= hi_ns)], close[(ts >= lo_ns) & (ts <= hi_ns)])
+              for sym, (ts, close) in sorted(history.series.items())}
+    spans = [(t[0], t[-1]) for t, _ in inside.values() if t.shape[0]]
+    kept: dict[str, tuple[Any, Any]] = {}
     left: list[dict[str, str]] = []
-    for symbol, (ts, close) in sorted(history.series.items()):
-        inside = (ts >= lo_ns) & (ts <= hi_ns)
-        if not inside.any() or ts[inside][0] > _ns((lo + _EDGE).isoformat()) \
-                or ts[inside][-1] < _ns((hi - _EDGE).isoformat()):
-            left.append({"symbol": symbol, "reason": f"its history does not cover "
-                                                     f"{s.within[0]}..{s.within[1]}"})
-            continue
-        kept[symbol] = (ts[inside], close[inside])
+    if spans:
+        # covers = reaches within _EDGE of the stored history's own first and last day in range
+        first = min(a for a, _ in spans) + _EDGE_NS
+        last = max(b for _, b in spans) - _EDGE_NS
+        for symbol, (ts, close) in inside.items():
+            if ts.shape[0] and ts[0] <= first and ts[-1] >= last:
+                kept[symbol] = (ts, close)
+    for symbol in sorted(set(inside) - set(kept)):
+        left.append({"symbol": symbol, "reason": "its history does not cover the range "
+                                                 f"{s.within[0]}..{s.within[1]} as the other "
+                                                 "symbols' does"})
     if not kept:
         return _result(s, book, {}, within=list(s.within), days=s.days, start=None, end=None,
                        returns={}, excluded=left, note="no symbol's history covers the range")
