@@ -64,14 +64,15 @@ def build(platform: Platform) -> FastAPI:
 def _analytics_routes(router: APIRouter, platform: Platform) -> None:
     analytics = RiskAnalytics(platform.core)
     stress_tests = StressTests(platform.core, platform.settings.data_dir / SCENARIOS_FILE)
-    text = Query(None, max_length=200)
 
     @router.get("/var", tags=["analytics"],
                 summary="VaR and expected shortfall of an account's positions (historical, "
                         "parametric, cornish_fisher), with limit utilisation")
     async def var(request: Request, *, account: str | None = Query(None, max_length=64),
-                  confidence: str | None = text, horizon: str | None = text,
-                  method: str | None = text, window: str | None = Query(None, max_length=10)
+                  confidence: str | None = Query(None, max_length=200),
+                  horizon: str | None = Query(None, max_length=200),
+                  method: str | None = Query(None, max_length=200),
+                  window: str | None = Query(None, max_length=10)
                   ) -> Response:
         return FastJSON(await analytics.var(principal_of(request), account_id=account,
                                             confidence=confidence, horizon=horizon,
