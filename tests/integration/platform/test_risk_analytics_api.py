@@ -183,5 +183,5 @@ def test_concentration_gives_the_largest_names_and_the_hhi(client: TestClient,
     gross = sum(abs(v) for v in values.values())
     assert body["hhi"] == pytest.approx(sum((abs(v) / gross) ** 2 for v in values.values()),
                                         abs=1e-6)
-    assert [x["symbol"] for x in body["largest"]][0] == max(values, key=lambda s: values[s])
+    assert body["largest"][0]["symbol"] == max(values, key=lambda s: values[s])
     assert body["positions"] == 4

@@ -90,7 +90,7 @@ def _figure_view(f: RiskFigure, equity: float, window: dict[str, Any]) -> dict[s
     return view
 
 
-def window_view(aligned: Aligned, history: History) -> dict[str, Any]:
+def _window_view(aligned: Aligned, history: History) -> dict[str, Any]:
     return {"days": int(aligned.ts.shape[0]) - 1,
             "first": day_text(int(aligned.ts[0])), "last": day_text(int(aligned.ts[-1])),
             "sources": {s: history.sources[s] for s in aligned.symbols},
@@ -135,7 +135,7 @@ class RiskAnalytics:
             return body
         values = np.array([book.values[s] for s in aligned.symbols])
         pnl = portfolio_pnl(aligned.returns, values)
-        window = window_view(aligned, history)
+        window = _window_view(aligned, history)
         body["window"] = window
         brief = {k: window[k] for k in ("days", "first", "last")}
         body["figures"] = [_figure_view(f, book.equity, brief) for f in risk_figures(
