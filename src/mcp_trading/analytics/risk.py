@@ -23,6 +23,7 @@ method, the historical one included — the window's overlapping h-day returns a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -155,6 +156,15 @@ def cornish_fisher_z(z: float | F64, skew: float, kurt: float) -> float | F64:
             - (2 * z ** 3 - 5 * z) * skew ** 2 / 36)
 
 
+@functools.lru_cache(maxsize=32)
+def _tail_grid(alpha: float) -> F64:
+    """Standard normal quantiles at the midpoints of _CF_GRID equal steps of (0, alpha)."""
+    grid = (np.arange(_CF_GRID) + 0.5) * (alpha / _CF_GRID)
+    out: F64 = np.array([_NORMAL.inv_cdf(float(p)) for p in grid])
+    out.setflags(write=False)
+    return out
+
+
 def _historical(pnl: F64, alpha: float) -> tuple[float, float, str | None]:
     q = float(np.quantile(pnl, alpha))
     return -q, -float(pnl[pnl <= q].mean()), None
@@ -169,9 +179,7 @@ def _parametric(pnl: F64, alpha: float) -> tuple[float, float, str | None]:
 def _cornish_fisher(pnl: F64, alpha: float) -> tuple[float, float, str | None]:
     mu, sd, skew, kurt = _moments(pnl)
     z = _NORMAL.inv_cdf(alpha)
-    grid = (np.arange(_CF_GRID) + 0.5) * (alpha / _CF_GRID)
-    zs = np.array([_NORMAL.inv_cdf(float(p)) for p in grid])
-    zcf = np.asarray(cornish_fisher_z(zs, skew, kurt))
+    zcf = np.asarray(cornish_fisher_z(_tail_grid(alpha), skew, kurt))
     note = None
     if bool(np.any(np.diff(zcf) < 0)):
         note = (f"the Cornish-Fisher expansion is not monotone in the tail (skewness {skew:.2f}, "

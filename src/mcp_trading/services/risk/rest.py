@@ -69,26 +69,29 @@ def _analytics_routes(router: APIRouter, platform: Platform) -> None:
                 summary="VaR and expected shortfall of an account's positions (historical, "
                         "parametric, cornish_fisher), with limit utilisation")
     async def var(request: Request, *, account: str | None = Query(None, max_length=64),
+                  account_id: str | None = Query(None, max_length=64),
                   confidence: str | None = Query(None, max_length=200),
                   horizon: str | None = Query(None, max_length=200),
                   method: str | None = Query(None, max_length=200),
                   window: str | None = Query(None, max_length=10)
                   ) -> Response:
-        return FastJSON(await analytics.var(principal_of(request), account_id=account,
+        return FastJSON(await analytics.var(principal_of(request), account_id=account or account_id,
                                             confidence=confidence, horizon=horizon,
                                             method=method, window=window))
 
     @router.get("/stress", tags=["analytics"],
                 summary="Stress scenarios (historical replays, shocks, volatility x k) on an "
                         "account's positions today")
-    async def stress(request: Request, account: str | None = Query(None, max_length=64),
+    async def stress(request: Request, *, account: str | None = Query(None, max_length=64),
+                     account_id: str | None = Query(None, max_length=64),
                      scenario: str | None = Query(None, max_length=2000),
                      window: str | None = Query(None, max_length=10)) -> Response:
-        return FastJSON(await stress_tests.stress(principal_of(request), account_id=account,
+        return FastJSON(await stress_tests.stress(principal_of(request),
+                                                  account_id=account or account_id,
                                                   scenario=scenario, window=window))
 
     @router.get("/concentration", tags=["analytics"],
                 summary="Largest names (weight of equity) and HHI of an account's positions")
-    async def concentration(request: Request, account: str | None = Query(None, max_length=64)
-                            ) -> Response:
-        return FastJSON(analytics.concentration(principal_of(request), account))
+    async def concentration(request: Request, account: str | None = Query(None, max_length=64),
+                            account_id: str | None = Query(None, max_length=64)) -> Response:
+        return FastJSON(analytics.concentration(principal_of(request), account or account_id))
