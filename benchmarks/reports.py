@@ -7,9 +7,9 @@ Benchmark input, labelled as such: GENERATED prices (seeded geometric random wal
 daily closes per symbol, symbols BENCH000..), written to a SQLite history store in a temporary
 directory under the source `benchmark` — not market data. Then:
 
-- `load_s`: reading every symbol's whole daily history from the store (`prices._read`, what
+- `load_s`: reading every symbol's whole daily history from the store (`prices.read_history`, what
   GET :8012/var does before it computes: `read_bars` per symbol, adjusted), once;
-- `historical_var_ms`: `RiskAnalytics.var_of` — the service function behind GET :8012/var —
+- `historical_var_ms`: `analytics.var_of` — the service function behind GET :8012/var —
   with method=historical, confidence 0.95,0.99, horizon 1,10, window 2,500: aligning the 500
   series on common dates, the 2,500 x 500 returns, the P&L, the quantiles and ES, the JSON
   view; the median of `--repeat` runs;
@@ -74,8 +74,8 @@ def _pandas_peer(series: dict[str, tuple[Any, Any]], values: dict[str, float]) -
 
 
 def measure(positions: int, days: int, repeat: int) -> dict[str, Any]:
-    from mcp_trading.services.risk.analytics import RiskAnalytics
-    from mcp_trading.services.risk.prices import Book, _read
+    from mcp_trading.services.risk.analytics import var_of
+    from mcp_trading.services.risk.prices import Book, read_history
     from mcp_trading.services.risk.queries import VarQuery
 
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
@@ -84,12 +84,11 @@ def measure(positions: int, days: int, repeat: int) -> dict[str, Any]:
         write_s = time.perf_counter() - t0
         symbols = [f"BENCH{i:03d}" for i in range(positions)]
         t0 = time.perf_counter()
-        history = _read(store, symbols)
+        history = read_history(store, symbols)
         load_s = time.perf_counter() - t0
         store.close()
     values = {s: float(1000 + 10 * i) * (-1 if i % 7 == 0 else 1) for i, s in enumerate(symbols)}
     book = Book("bench", 10_000_000.0, values, ())
-    service = RiskAnalytics(None)  # type: ignore[arg-type]  # var_of reads no platform state
     hist = VarQuery((0.95, 0.99), (1, 10), ("historical",), days)
     every = VarQuery((0.95, 0.99), (1, 10), ("historical", "parametric", "cornish_fisher"), days)
     runs: dict[str, list[float]] = {"historical": [], "all": [], "pandas": []}
@@ -101,7 +100,7 @@ def measure(positions: int, days: int, repeat: int) -> dict[str, Any]:
             if name == "pandas":
                 _pandas_peer(history.series, values)
             else:
-                body = service.var_of(book, history, hist if name == "historical" else every)
+                body = var_of(book, history, hist if name == "historical" else every)
             runs[name].append((time.perf_counter() - t0) * 1000)
     assert body["window"]["days"] == days and not body["excluded"], body["excluded"]
     return {"positions": positions, "days": days, "repeat": repeat,

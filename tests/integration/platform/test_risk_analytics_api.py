@@ -143,7 +143,13 @@ def test_stress_replays_2008_on_todays_positions_as_computed_by_hand(
     assert float(shock["loss"]) == pytest.approx(0.10 * sum(values.values()), abs=0.01)
     assert "TSLA" in shock["pnl_by_symbol"]  # a shock needs today's mark only
     worst = by_name["worst_week_2008"]
-    assert worst["start"] >= "2008-01-01" and worst["end"] <= "2008-12-31"
+    year = closes["2008-01-01":"2008-12-31"]  # AAPL, GOOGL, MSFT: TSLA has no real history
+    held = [values[s] for s in year.columns]
+    brute = min((sum(v * (year.iloc[i + 5, k] / year.iloc[i, k] - 1) for k, v in enumerate(held)), i)
+                for i in range(len(year) - 5))
+    assert float(worst["loss"]) == pytest.approx(-brute[0], abs=0.01)
+    assert worst["start"] == year.index[brute[1] + 1].date().isoformat()
+    assert worst["end"] == year.index[brute[1] + 5].date().isoformat()
     assert float(worst["loss"]) >= float(week["loss"])  # the worst week is at least as bad
     bear = by_name["worst_week_2000_2002"]
     assert [e["symbol"] for e in bear["excluded"]] == ["GOOGL"]  # listed in 2004

@@ -34,7 +34,8 @@ from mcp_trading.services.risk.queries import Items, VarQuery, parse_var_query
 from mcp_trading.services.risk.service import account_usage
 from mcp_trading.services.views import iso
 
-__all__ = ["DEFINITIONS", "RiskAnalytics", "account_of", "excluded_of", "money_of", "ratio_of"]
+__all__ = ["DEFINITIONS", "RiskAnalytics", "account_of", "excluded_of", "money_of", "ratio_of",
+           "var_of"]
 
 DEFINITIONS = {
     "historical": "-(empirical alpha-quantile of the window's daily P&L, linear interpolation); "
@@ -97,6 +98,39 @@ def _window_view(aligned: Aligned, history: History) -> dict[str, Any]:
             "adjusted": all(history.adjusted[s] for s in aligned.symbols)}
 
 
+def var_of(book: Book, history: History, query: VarQuery, account: Account | None = None
+           ) -> dict[str, Any]:
+    """The /var body for `book` (reads no platform state: usable offline, e.g. by a
+    report, with a store read through `prices.read_history`)."""
+    aligned = align_closes(history.series, query.window)
+    excluded = excluded_of(book, history) + [{"symbol": s, "reason": r}
+                                             for s, r in aligned.excluded]
+    body: dict[str, Any] = {
+        "account_id": book.account_id, "as_of": iso(time.time_ns()),
+        "equity": money_of(book.equity),
+        "query": {"confidence": list(query.confidences), "horizon": list(query.horizons),
+                  "method": list(query.methods), "window": query.window},
+        "included": [{"symbol": s, "market_value": money_of(book.values[s]),
+                      "weight_of_equity": ratio_of(book.values[s], book.equity)}
+                     for s in aligned.symbols],
+        "excluded": sorted(excluded, key=lambda e: e["symbol"]),
+        "definitions": DEFINITIONS, "figures": [], "window": None,
+    }
+    if account is not None:
+        body["limit_utilisation"] = {u.name: u.view() for u in account_usage(account)}
+    if not aligned.symbols:
+        body["note"] = "no position with real daily history covering the window: no figure"
+        return body
+    values = np.array([book.values[s] for s in aligned.symbols])
+    pnl = portfolio_pnl(aligned.returns, values)
+    window = _window_view(aligned, history)
+    body["window"] = window
+    brief = {k: window[k] for k in ("days", "first", "last")}
+    body["figures"] = [_figure_view(f, book.equity, brief) for f in risk_figures(
+        pnl, methods=query.methods, confidences=query.confidences, horizons=query.horizons)]
+    return body
+
+
 class RiskAnalytics:
     def __init__(self, core: ServiceCore) -> None:
         self.core = core
@@ -110,37 +144,7 @@ class RiskAnalytics:
         _, account = account_of(self.core, principal, account_id)
         book = book_of(account)
         history = await load_history(self.core, list(book.values))
-        return self.var_of(book, history, query, account)
-
-    def var_of(self, book: Book, history: History, query: VarQuery,
-               account: Account | None = None) -> dict[str, Any]:
-        aligned = align_closes(history.series, query.window)
-        excluded = excluded_of(book, history) + [{"symbol": s, "reason": r}
-                                                 for s, r in aligned.excluded]
-        body: dict[str, Any] = {
-            "account_id": book.account_id, "as_of": iso(time.time_ns()),
-            "equity": money_of(book.equity),
-            "query": {"confidence": list(query.confidences), "horizon": list(query.horizons),
-                      "method": list(query.methods), "window": query.window},
-            "included": [{"symbol": s, "market_value": money_of(book.values[s]),
-                          "weight_of_equity": ratio_of(book.values[s], book.equity)}
-                         for s in aligned.symbols],
-            "excluded": sorted(excluded, key=lambda e: e["symbol"]),
-            "definitions": DEFINITIONS, "figures": [], "window": None,
-        }
-        if account is not None:
-            body["limit_utilisation"] = {u.name: u.view() for u in account_usage(account)}
-        if not aligned.symbols:
-            body["note"] = "no position with real daily history covering the window: no figure"
-            return body
-        values = np.array([book.values[s] for s in aligned.symbols])
-        pnl = portfolio_pnl(aligned.returns, values)
-        window = _window_view(aligned, history)
-        body["window"] = window
-        brief = {k: window[k] for k in ("days", "first", "last")}
-        body["figures"] = [_figure_view(f, book.equity, brief) for f in risk_figures(
-            pnl, methods=query.methods, confidences=query.confidences, horizons=query.horizons)]
-        return body
+        return var_of(book, history, query, account)
 
     def concentration(self, principal: Principal | None, account_id: str | None = None,
                       *, top: int = 5) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from mcp_trading.adapters.history.summary import bar_time_text
 from mcp_trading.domain.accounts import Account
 from mcp_trading.services.core import ServiceCore
 
-__all__ = ["Book", "History", "book_of", "day_text", "load_history"]
+__all__ = ["Book", "History", "book_of", "day_text", "load_history", "read_history"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -65,7 +65,8 @@ class History:
     excluded: list[dict[str, str]] = field(default_factory=list)
 
 
-def _read(store: HistoryStore, symbols: Sequence[str]) -> History:
+def read_history(store: HistoryStore, symbols: Sequence[str]) -> History:
+    """Every symbol's whole stored daily history, real sources only (blocking)."""
     out = History({}, {}, {})
     for symbol in symbols:
         read = read_bars(store, symbol, "1Day", limit=None, adjustment="all")
@@ -83,4 +84,4 @@ def _read(store: HistoryStore, symbols: Sequence[str]) -> History:
 
 async def load_history(core: ServiceCore, symbols: Sequence[str]) -> History:
     """Every symbol's whole stored daily history (read off the event loop)."""
-    return await core.history.run(_read, sorted(symbols))
+    return await core.history.run(read_history, sorted(symbols))

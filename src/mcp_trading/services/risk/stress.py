@@ -36,7 +36,7 @@ from mcp_trading.services.risk.prices import Book, History, book_of, day_text, l
 from mcp_trading.services.risk.queries import Items, names_of, parse_var_query
 from mcp_trading.services.views import iso
 
-__all__ = ["SCENARIOS_FILE", "StressTests", "load_scenarios", "shipped_scenarios"]
+__all__ = ["SCENARIOS_FILE", "StressTests", "load_scenarios", "shipped_scenarios", "stress_of"]
 
 SCENARIOS_FILE = "risk_scenarios.json"
 _EDGE_NS = 10 * 86_400_000_000_000  # worst window: how near both ends a history must reach
@@ -164,18 +164,25 @@ class StressTests:
         _, account = account_of(self.core, principal, account_id)
         book = book_of(account)
         history = await load_history(self.core, list(book.values))
-        results = []
-        for s in (x for x in scenarios if x.name in wanted):
-            if s.kind == "shock":
-                results.append(_shock(s, book))
-            elif s.kind == "volatility":
-                results.append(_volatility(s, book, history, days))
-            elif s.within is not None:
-                results.append(_worst(s, book, history))
-            else:
-                results.append(_fixed(s, book, history))
-        return {"account_id": book.account_id, "as_of": iso(time.time_ns()),
-                "equity": money_of(book.equity), "scenarios_from": origin,
-                "excluded": sorted(excluded_of(book, history), key=lambda e: e["symbol"]),
-                "scenarios": results}
+        return stress_of(book, history, [s for s in scenarios if s.name in wanted], days,
+                         origin=origin)
 
+
+def stress_of(book: Book, history: History, scenarios: list[Scenario], window: int, *,
+              origin: str = "") -> dict[str, Any]:
+    """The stress body for `book` (also usable offline, e.g. by a report, with a store read
+    through `prices.read_history`)."""
+    results = []
+    for s in scenarios:
+        if s.kind == "shock":
+            results.append(_shock(s, book))
+        elif s.kind == "volatility":
+            results.append(_volatility(s, book, history, window))
+        elif s.within is not None:
+            results.append(_worst(s, book, history))
+        else:
+            results.append(_fixed(s, book, history))
+    return {"account_id": book.account_id, "as_of": iso(time.time_ns()),
+            "equity": money_of(book.equity), "scenarios_from": origin,
+            "excluded": sorted(excluded_of(book, history), key=lambda e: e["symbol"]),
+            "scenarios": results}
