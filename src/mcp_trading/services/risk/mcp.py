@@ -1,4 +1,5 @@
-"""risk tools: status, limits, exposures and the pre-trade dry run (all read-only)."""
+"""risk tools: status, limits, exposures, the pre-trade dry run, VaR/ES, stress tests and
+concentration (all read-only)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ from mcp_trading.faces.mcp.models import (
 )
 from mcp_trading.faces.mcp.order_args import flat_order_args
 from mcp_trading.faces.mcp.results import guarded
+from mcp_trading.faces.mcp.risk_models import ConcentrationOut, StressOut, VarOut
 from mcp_trading.faces.order_schema import order_payload
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Role
 from mcp_trading.services.market_data.mcp import READ_ONLY
+from mcp_trading.services.risk.analytics import RiskAnalytics
 from mcp_trading.services.risk.service import RiskService
+from mcp_trading.services.risk.stress import SCENARIOS_FILE, StressTests
 
 __all__ = ["register"]
 
 
 def register(server: MCPServer, platform: Platform) -> None:
     svc = RiskService(platform.core)
+    _register_analytics(server, platform)
 
     @server.tool(annotations=READ_ONLY)
     async def risk_status() -> Annotated[CallToolResult, RiskStatusOut]:
@@ -58,3 +63,38 @@ def register(server: MCPServer, platform: Platform) -> None:
         included (idempotent_retry names the order a submit would return).
         """
         return await guarded(lambda: svc.check(current_principal(), order_payload(order)))
+
+
+def _register_analytics(server: MCPServer, platform: Platform) -> None:
+    analytics = RiskAnalytics(platform.core)
+    stress_tests = StressTests(platform.core, platform.settings.data_dir / SCENARIOS_FILE)
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_var(account_id: str | None = None, confidence: list[float] | None = None,
+                       horizon: list[int] | None = None, method: list[str] | None = None,
+                       window: int | None = None) -> Annotated[CallToolResult, VarOut]:
+        """VaR and expected shortfall of an account's positions today (losses positive).
+
+        Methods historical, parametric, cornish_fisher (default all); confidence default
+        [0.95, 0.99]; horizon in days default [1, 10] (the 1-day figure x sqrt(h)); window:
+        daily returns of real history, default 250. Positions without real history are
+        listed in `excluded` with the reason. Also the account's limit utilisation.
+        """
+        return await guarded(lambda: analytics.var(
+            current_principal(), account_id=account_id, confidence=confidence, horizon=horizon,
+            method=method, window=window))
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_stress(account_id: str | None = None, scenarios: list[str] | None = None,
+                          window: int | None = None) -> Annotated[CallToolResult, StressOut]:
+        """Stress scenarios on an account's positions today: historical replays (worst weeks
+        of 2008 and 2000-2002, fixed ranges), shocks (equity -10 %, largest name -30 %) and
+        volatility x2 (VaR recomputed). Default: every configured scenario."""
+        return await guarded(lambda: stress_tests.stress(
+            current_principal(), account_id=account_id, scenario=scenarios, window=window))
+
+    @server.tool(annotations=READ_ONLY)
+    async def risk_concentration(account_id: str | None = None
+                                 ) -> Annotated[CallToolResult, ConcentrationOut]:
+        """Largest names (weight of equity) and the HHI of an account's gross exposure."""
+        return await guarded(lambda: analytics.concentration(current_principal(), account_id))

@@ -47,7 +47,7 @@ from mcp_trading.services.core import ServiceCore
 from mcp_trading.services.orders.service import closed_order_row
 from mcp_trading.services.views import iso, money, order_row_view
 
-__all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage"]
+__all__ = ["LIMIT_NAMES", "RISK_STATUSES", "LimitsAudit", "RiskService", "Usage", "account_usage"]
 
 LIMIT_NAMES = tuple(f.name for f in fields(RiskLimits) if f.init)
 RISK_STATUSES = ("ok", "warning", "breach")
@@ -100,6 +100,11 @@ def _account_usage(account: Account) -> list[Usage]:
     qty = max((abs(p.qty) for p in account.positions.values()), default=_ZERO)
     usage.append(Usage("max_position_qty", qty, limits.max_position_qty, "0.000001"))
     return usage
+
+
+def account_usage(account: Account) -> list[Usage]:
+    """Each of the account's limits with its utilisation (as GET /exposures shows it)."""
+    return _account_usage(account)
 
 
 def _global_usage(kernel: Kernel) -> list[Usage]:
