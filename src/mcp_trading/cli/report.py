@@ -70,14 +70,15 @@ def trading(
 
     opts: dict[str, object] = {"as_json": as_json, "day": day, "data_dir": data_dir}
     html = _unswallow(ctx, html, opts)
-    as_json, day = bool(opts["as_json"]), opts["day"]
+    as_json = bool(opts["as_json"])
+    day = None if opts["day"] is None else str(opts["day"])
     folder = opts["data_dir"]
     settings = Settings(data_dir=Path(str(folder))) if folder is not None else Settings()
     if day is None:
         err.print("[red]--date[/red] is required: --date YYYY-MM-DD, e.g. --date=$(date +%F)")
         raise typer.Exit(2)
     try:
-        parsed = parse_day(str(day))
+        parsed = parse_day(day)
     except TradingError as exc:
         err.print(f"[red]--date[/red]: {exc.message}")
         raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ the three forms always agree.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -91,7 +92,7 @@ def trading_tables(doc: dict[str, Any]) -> list[Table]:
 def trading_text(doc: dict[str, Any], *, width: int = 140) -> str:
     """The terminal rendering as plain text (what the .txt file holds)."""
     console = Console(record=True, width=width, color_system=None, force_terminal=False,
-                      file=_Null())
+                      file=io.StringIO())
     console.print(_title(doc) + f" — {doc['timezone']} — {doc['summary']}")
     if doc["activity"]:
         for table in trading_tables(doc):
@@ -99,14 +100,6 @@ def trading_text(doc: dict[str, Any], *, width: int = 140) -> str:
     for note in doc["notes"]:
         console.print(f"note: {note}")
     return console.export_text()
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        return None
 
 
 def _charts(doc: dict[str, Any]) -> list[str]:
@@ -134,7 +127,7 @@ def trading_html(doc: dict[str, Any]) -> str:
         for i, (title, header, rows) in enumerate(_sections(doc)):
             if rows:
                 body += [f"<h2>{escape(title)}</h2>",
-                         html_table(f"t{i}", header, rows, numeric_from=1 if i else 1)]
+                         html_table(f"t{i}", header, rows, numeric_from=1)]
     body.append("<h2>Definitions</h2><ul>" + "".join(
         f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in doc["definitions"].items())
         + "</ul>")

@@ -32,7 +32,8 @@ from mcp_trading.domain.events import (
     OrderRejected,
     TradingStateChanged,
 )
-from mcp_trading.domain.venue import SlippageModel
+from mcp_trading.domain.models import SlippageModel
+from mcp_trading.domain.orders import OrderSide, OrderStatus
 from mcp_trading.kernel import codec
 from mcp_trading.kernel import snapshot as snapshot_codec
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
@@ -44,6 +45,8 @@ TIMEZONE = "America/New_York"  # the NYSE calendar's (adapters/calendars.py)
 _ZONE = ZoneInfo(TIMEZONE)
 _PAGE = 5_000
 _ZERO = Decimal(0)
+#: enum member -> its value: `.value` on an Enum member costs ~1 us, measured on this fold
+_TEXT: dict[Any, str] = {m: m.value for enum in (OrderSide, OrderStatus) for m in enum}
 
 
 def parse_day(text: str, *, today: date | None = None) -> date:
@@ -161,7 +164,7 @@ class _Collector:
         state.apply(seq, event)
         after = account.positions[order.symbol].realized_pnl
         self.rows.fills.append(FillRow(
-            event.ts, order.id, order.account_id, order.symbol, order.side.value, event.qty,
+            event.ts, order.id, order.account_id, order.symbol, _TEXT[order.side], event.qty,
             event.price, event.commission, after - before, self.mids.get(order.id),
             order.attribution))
 
@@ -172,8 +175,8 @@ class _Collector:
         for oid in self.day_orders:
             o = state.orders[oid]
             code, reason = self.rejects.get(oid, (None, None))
-            rows.orders.append(OrderRow(oid, o.account_id, o.symbol, o.side.value,
-                                        o.status.value if o.status is not None else "unknown",
+            rows.orders.append(OrderRow(oid, o.account_id, o.symbol, _TEXT[o.side],
+                                        _TEXT[o.status] if o.status is not None else "unknown",
                                         o.attribution, code, reason))
         if any(self.mids.get(f.order_id) is None for f in rows.fills):
             rows.notes.append("some fills have no arrival mid (the order was accepted before "

@@ -20,7 +20,8 @@ from mcp_trading.adapters.store.schema import metadata
 TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "api_keys", "bars",
           "projection_checkpoint", "history_bars", "history_instruments", "backtests",
           "orders_archive", "fills_archive", "bars_archive", "history_bars_archive",
-          "archive_horizons", "optimizer_runs", "optimizer_previews", "alembic_version"}
+          "archive_horizons", "optimizer_runs", "optimizer_previews", "reports",
+          "alembic_version"}
 
 
 def test_a_fresh_database_has_no_revision_and_fails_the_check(sql_url: str) -> None:

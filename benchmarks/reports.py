@@ -1,0 +1,125 @@
+"""End-of-day report benchmarks (machine-readable JSON on stdout).
+
+    python benchmarks/reports.py [--case daily_trading] [--fills 100000] [--repeat 3]
+
+Cases (`CASES`; a VaR case can be added beside it):
+- daily_trading: a day with N fills (N market orders, each filled once, over 12 symbols and
+  3 accounts, alternating buy and sell so P&L is realised) is written into a fresh SQLite
+  store as journal segments; then `build_trading_report` + `publish` run end to end (journal
+  fold, figures, text, HTML, files, stored row). Target: <= 3 s for 100,000 fills.
+Normalised = raw x 0.40 / calib (calib: the 10M-add loop, taken before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from launch import calib
+from mcp_trading.adapters.store import upgrade
+from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.adapters.store.schema import journal
+from mcp_trading.config import Settings
+from mcp_trading.domain.events import AccountOpened, Event, OrderAccepted, OrderFilled
+from mcp_trading.domain.orders import OrderRequest
+from mcp_trading.kernel import codec
+from mcp_trading.reports.daily import build_trading_report, publish
+from mcp_trading.reports.trading_source import day_window
+
+SYMBOLS = ("AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM", "V",
+           "XOM")
+ACCOUNTS = ("paper", "swing-1", "swing-2")
+DAY = date(2026, 11, 30)
+_SEGMENT = 2_000
+
+
+def _events(fills: int, start_ns: int) -> list[Event]:
+    out: list[Event] = [AccountOpened(a, "USD", Decimal(10_000_000), True, start_ns)
+                        for a in ACCOUNTS]
+    step = (8 * 3600 * 10**9) // max(fills, 1)
+    t0 = start_ns + 9 * 3600 * 10**9
+    for i in range(fills):
+        symbol, account = SYMBOLS[i % len(SYMBOLS)], ACCOUNTS[i % len(ACCOUNTS)]
+        side = "buy" if (i // 36) % 2 == 0 else "sell"
+        mid = Decimal(100 + (i % 500) / 100).quantize(Decimal("0.01"))
+        req = OrderRequest.parse(symbol=symbol, side=side, qty=10)
+        ts = t0 + i * step
+        oid = f"o{i}"
+        out.append(OrderAccepted(oid, account, req, mid, Decimal(0), True, ts, None,
+                                 f"strategy:s{i % 4}", ts, mid))
+        price = mid + Decimal("0.01") if side == "buy" else mid - Decimal("0.01")
+        out.append(OrderFilled(oid, Decimal(10), price, Decimal("0.05"), ts + 1000))
+    return out
+
+
+def _store(folder: Path, fills: int) -> Settings:
+    settings = Settings(data_dir=folder)
+    engine = create_store_engine(settings.resolved_database_url)
+    upgrade(engine)
+    events = _events(fills, day_window(DAY)[0])
+    with engine.begin() as conn:
+        rows = []
+        for first in range(0, len(events), _SEGMENT):
+            rec = codec.segment_of(first + 1, events[first:first + _SEGMENT])
+            rows.append({"seq": rec.seq, "kind": rec.kind, "ts": rec.ts, "payload": rec.payload})
+        conn.execute(insert(journal), rows)
+    engine.dispose()
+    return settings
+
+
+def daily_trading(fills: int, repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        t0 = time.perf_counter()
+        settings = _store(Path(tmp), fills)
+        generate = time.perf_counter() - t0
+        times, build = [], []
+        doc: dict[str, Any] = {}
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            report = build_trading_report(settings, DAY)
+            t1 = time.perf_counter()
+            publish(settings, report)
+            times.append(time.perf_counter() - t0)
+            build.append(t1 - t0)
+            doc = report.document
+    assert doc["totals"]["fills"] == fills, doc["totals"]
+    return {"case": "daily_trading", "fills": fills, "generate_s": round(generate, 3),
+            "end_to_end_s": [round(t, 3) for t in times],
+            "median_s": round(statistics.median(times), 3),
+            "build_median_s": round(statistics.median(build), 3), "target_s": 3.0,
+            "html_bytes": len(report.html), "symbols": len(doc["pnl_by_symbol"])}
+
+
+CASES: dict[str, Callable[[int, int], dict[str, Any]]] = {"daily_trading": daily_trading}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=sorted(CASES), action="append")
+    parser.add_argument("--fills", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    before = calib()
+    results = [CASES[name](args.fills, args.repeat) for name in args.case or sorted(CASES)]
+    after = calib()
+    loop = statistics.median([before, after])
+    for r in results:
+        r["normalised_median_s"] = round(r["median_s"] * 0.40 / loop, 3)
+        r["passes"] = r["normalised_median_s"] <= r["target_s"]
+    print(json.dumps({"calib_s": {"before": before, "after": after}, "results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
