@@ -19,7 +19,8 @@ from mcp_trading.analytics.run import METRIC_ROWS, RunReport, format_metric, tim
 from mcp_trading.analytics.svg import Series, line_chart
 from mcp_trading.domain.errors import InvalidError
 
-__all__ = ["MAX_TRADE_ROWS", "compare_report", "drawdown_series", "report_html"]
+__all__ = ["MAX_TRADE_ROWS", "compare_report", "drawdown_series", "html_page", "html_table",
+           "report_html"]
 
 MAX_TRADE_ROWS = 5_000  # beyond this the table shows the first ones and says how many exist
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -177,3 +178,8 @@ def compare_report(runs: Sequence[RunReport], title: str = "Comparison of runs")
             "<h2>Runs</h2>", _table("runs", ("", *names), facts, numeric_from=99),
             "<h2>Metrics</h2>", _table("metrics", ("Metric", *names), _metric_rows(runs))]
     return _page(title, body)
+
+
+#: the page and table builders, shared with the end-of-day reports (mcp_trading.reports)
+html_page = _page
+html_table = _table

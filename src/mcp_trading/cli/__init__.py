@@ -21,6 +21,7 @@ from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
+from mcp_trading.cli.report import register as register_report
 from mcp_trading.cli.sweep import register as register_sweep
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
@@ -53,6 +54,7 @@ register_sweep(app)
 register_dataops(app)
 register_backup(app)
 register_optimize(app)
+register_report(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "

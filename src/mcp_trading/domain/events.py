@@ -54,6 +54,9 @@ class OrderAccepted(NamedTuple):
     replaces: str | None
     attribution: str | None  # who placed it: "key:<id>", "agent:<name>", "cli", ...
     ts: int
+    #: the symbol's mid ((bid + ask) / 2) when the kernel accepted it: the benchmark of the
+    #: daily report's slippage; None when no quote was known (and in events before 0.x)
+    arrival_mid: Decimal | None = None
 
 
 class OrderRejected(NamedTuple):

@@ -51,6 +51,7 @@ from mcp_trading.kernel.state import KernelState
 __all__ = ["IdempotentRetryError", "Kernel", "KernelConfig", "PreTradeCheck"]
 
 _ZERO = Decimal(0)
+_TWO = Decimal(2)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -296,8 +297,11 @@ class Kernel(KernelCommands):
         """Place an order that has passed its checks: journal it, then let the venue work it."""
         order_id = self._next_order_id()
         routed = self._latency == 0
+        book = self.state.venue.books.get(r.symbol)
+        quote = book.quote if book is not None else None
+        mid = (quote.bid + quote.ask) / _TWO if quote is not None else None
         self._emit(OrderAccepted(order_id, account.id, r, ref_price, reserve, routed,
-                                 ts + self._latency, replaces, attribution, ts))
+                                 ts + self._latency, replaces, attribution, ts, mid))
         order = self.state.orders[order_id]
         if routed:
             if session_open is None:

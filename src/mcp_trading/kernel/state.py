@@ -215,7 +215,7 @@ class KernelState:
     def _accepted(self, ev: OrderAccepted) -> None:
         # the hot path of every order: fields as locals, the helpers inlined
         (order_id, account_id, request, ref_price, reserved, routed, active_at, replaces,
-         attribution, ts) = ev
+         attribution, ts, _) = ev
         order = Order(order_id, account_id, request, ts=ts)
         # a new order's first steps are always legal: their statuses come from the table
         order.status = _ROUTED if routed else _ACCEPTED

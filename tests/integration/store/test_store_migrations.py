@@ -20,7 +20,8 @@ from mcp_trading.adapters.store.schema import metadata
 TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "api_keys", "bars",
           "projection_checkpoint", "history_bars", "history_instruments", "backtests",
           "orders_archive", "fills_archive", "bars_archive", "history_bars_archive",
-          "archive_horizons", "optimizer_runs", "optimizer_previews", "alembic_version"}
+          "archive_horizons", "optimizer_runs", "optimizer_previews", "reports",
+          "alembic_version"}
 
 
 def test_a_fresh_database_has_no_revision_and_fails_the_check(sql_url: str) -> None:
@@ -33,7 +34,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0009"
+    assert current_revision(sql_url) == head_revision() == "0010"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

@@ -49,6 +49,7 @@ __all__ = [
     "orders_archive",
     "positions",
     "projection_checkpoint",
+    "reports",
     "snapshots",
 ]
 
@@ -316,4 +317,19 @@ archive_horizons = Table(
     Column("before_ns", BigInteger, nullable=False),  # rows older than this were moved
     Column("seq", BigInteger),  # journal: the snapshot seq the hot journal starts after
     Column("updated_at", BigInteger, nullable=False),
+)
+
+
+#: stored reports (0010, mcp_trading.reports.store): per trading day and report name the
+#: JSON document, the HTML page and the text rendering, each zlib-compressed
+reports = Table(
+    "reports",
+    metadata,
+    Column("day", String, primary_key=True),  # ISO date of the trading day
+    Column("name", String, primary_key=True),  # daily_trading, daily_risk, performance, ...
+    Column("created_ns", BigInteger, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON: what the list shows
+    Column("body", LargeBinary, nullable=False),  # zlib JSON document
+    Column("html", LargeBinary, nullable=False),  # zlib HTML page
+    Column("text", LargeBinary, nullable=False),  # zlib terminal text (no colour codes)
 )

@@ -1,0 +1,125 @@
+"""`mcp-trading report trading --date YYYY-MM-DD [--json] [--html [FILE]]`: the end-of-day
+reports, offline (read from the store; the platform may be running or stopped).
+
+Every run writes `<data dir>/reports/<date>/<name>.{json,html,txt}` and stores the report in
+the database (served by `GET :8013/portfolio/reports`). The terminal shows the rich tables,
+or with `--json` the JSON document; `--html` alone prints the HTML file's path, `--html FILE`
+also writes the page to FILE. Exit 0 on success, 2 for a bad date (malformed or future),
+1 when the store cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from mcp_trading.config import Settings
+from mcp_trading.domain.errors import TradingError
+
+__all__ = ["register", "report_app", "schema", "trading"]
+
+report_app = typer.Typer(help="End-of-day reports (text, --json, --html).", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+_OWN = "-"  # --html without a FILE: the report's own path under the data directory
+
+
+def _unswallow(ctx: typer.Context, html: str | None, opts: dict[str, object]) -> str | None:
+    """Click gives `--html --json` the value "--json": put such an option back."""
+    if html is None or not html.startswith("-"):
+        if ctx.args:
+            err.print(f"[red]unexpected argument(s)[/red]: {' '.join(ctx.args)}")
+            raise typer.Exit(2)
+        return html
+    extra = list(ctx.args)
+    if html == "--json":
+        opts["as_json"] = True
+    elif html in ("--date", "--data-dir") and extra:
+        opts["day" if html == "--date" else "data_dir"] = extra.pop(0)
+    else:
+        err.print(f"[red]--html[/red]: {html} is not a file name; put FILE after --html")
+        raise typer.Exit(2)
+    if extra:
+        err.print(f"[red]unexpected argument(s)[/red]: {' '.join(extra)}")
+        raise typer.Exit(2)
+    return _OWN
+
+
+def trading(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option("--date", help="The trading day, YYYY-MM-DD "
+                                            "(America/New_York), not in the future.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+    html: Annotated[str | None, typer.Option(
+        "--html", is_flag=False, flag_value=_OWN, metavar="[FILE]",
+        help="Write the HTML page (to FILE, or only to the data directory) and print its "
+             "path.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default "
+                                                  "./var or MCP_TRADING_DATA_DIR).")] = None,
+) -> None:
+    """The daily trading report: orders, fills, P&L, slippage, rejections, halts, traders."""
+    from mcp_trading.reports.daily import build_trading_report, publish
+    from mcp_trading.reports.render_trading import trading_tables
+    from mcp_trading.reports.trading_source import parse_day
+
+    opts: dict[str, object] = {"as_json": as_json, "day": day, "data_dir": data_dir}
+    html = _unswallow(ctx, html, opts)
+    as_json = bool(opts["as_json"])
+    day = None if opts["day"] is None else str(opts["day"])
+    folder = opts["data_dir"]
+    settings = Settings(data_dir=Path(str(folder))) if folder is not None else Settings()
+    if day is None:
+        err.print("[red]--date[/red] is required: --date YYYY-MM-DD, e.g. --date=$(date +%F)")
+        raise typer.Exit(2)
+    try:
+        parsed = parse_day(day)
+    except TradingError as exc:
+        err.print(f"[red]--date[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+    try:
+        report = build_trading_report(settings, parsed)
+        paths = publish(settings, report,
+                        html_to=Path(html) if html not in (None, _OWN) else None)
+    except (TradingError, SQLAlchemyError) as exc:
+        text = exc.message if isinstance(exc, TradingError) else str(exc).splitlines()[0][:300]
+        err.print(f"[red]report failed[/red]: {text} (data directory {settings.data_dir})")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps(report.document, allow_nan=False))
+    elif html is not None:
+        print(paths["html"])
+    else:
+        console.print(f"[bold]Daily trading report {report.day}[/bold] "
+                      f"({report.document['timezone']}): {report.document['summary']}")
+        if report.document["activity"]:
+            for table in trading_tables(report.document):
+                console.print(table)
+        for note in report.document["notes"]:
+            console.print(f"[yellow]note[/yellow]: {note}")
+        err.print(f"written: {', '.join(str(p) for p in paths.values())}")
+
+
+def schema(name: Annotated[str, typer.Argument(help="A report name, e.g. daily_trading.")]
+           ) -> None:
+    """Print a report's JSON schema."""
+    from mcp_trading.reports.schemas import SCHEMAS
+
+    if name not in SCHEMAS:
+        err.print(f"[red]no report {name!r}[/red]; known: {', '.join(sorted(SCHEMAS))}")
+        raise typer.Exit(2)
+    print(json.dumps(SCHEMAS[name], indent=2))
+
+
+report_app.command("trading", context_settings={
+    "allow_extra_args": True, "ignore_unknown_options": False})(trading)
+report_app.command("schema")(schema)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")

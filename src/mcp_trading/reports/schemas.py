@@ -1,0 +1,76 @@
+"""The documented JSON schemas of the reports (JSON Schema 2020-12), one per report name.
+
+Money is a decimal string with 2 places, quantities and prices decimal strings as the kernel
+holds them, times ns since the epoch (integers). `mcp-trading report schema NAME` prints one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["SCHEMAS"]
+
+_MONEY: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
+_DEC: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?(E[+-]?\d+)?$"}
+_OPT_DEC: dict[str, Any] = {"anyOf": [_DEC, {"type": "null"}]}
+_OPT_MONEY: dict[str, Any] = {"anyOf": [_MONEY, {"type": "null"}]}
+_NS: dict[str, Any] = {"type": "integer"}
+_STR: dict[str, Any] = {"type": "string"}
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": sorted(props), "properties": props,
+            "additionalProperties": False}
+
+
+def _list(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+_TOTALS = _obj({"fills": {"type": "integer"}, "notional": _MONEY, "realized_pnl": _MONEY,
+                "commissions": _MONEY, "net_realized_pnl": _MONEY, "unrealized_pnl": _MONEY,
+                "slippage": _MONEY, "slippage_bps": _OPT_MONEY,
+                "fills_without_mid": {"type": "integer"}})
+
+_PNL = _obj({
+    "account_id": _STR, "symbol": _STR, "fills": {"type": "integer"}, "bought_qty": _DEC,
+    "sold_qty": _DEC, "notional": _MONEY, "realized_pnl": _MONEY, "commissions": _MONEY,
+    "net_realized_pnl": _MONEY, "end_qty": _DEC, "avg_entry_price": _OPT_DEC, "mark": _OPT_DEC,
+    "mark_source": {"enum": ["bar", "last_fill", "none", None]}, "unrealized_pnl": _MONEY,
+    "slippage": _MONEY, "slippage_bps": _OPT_MONEY, "fills_without_mid": {"type": "integer"}})
+
+DAILY_TRADING: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "daily_trading report",
+    "description": "One trading day (00:00-24:00 in `timezone`) of orders, fills, P&L, "
+                   "slippage, rejections, halts, maintenance and who traded; the figures' "
+                   "definitions travel in `definitions`.",
+    **_obj({
+        "report": {"const": "daily_trading"}, "schema_version": {"const": 1},
+        "date": {"type": "string", "format": "date"}, "timezone": _STR,
+        "window": _obj({"start_ns": _NS, "end_ns": _NS}), "trading_day": {"type": "boolean"},
+        "generated_ns": _NS, "activity": {"type": "boolean"}, "summary": _STR,
+        "orders": _obj({"total": {"type": "integer"},
+                        "by_status": {"type": "object",
+                                      "additionalProperties": {"type": "integer"}}}),
+        "fills": _obj({"count": {"type": "integer"}, "notional": _MONEY}),
+        "totals": _TOTALS, "pnl_by_symbol": _list(_PNL),
+        "rejections": _list(_obj({"code": _STR, "count": {"type": "integer"},
+                                  "symbols": _list(_STR), "examples": _list(_STR)})),
+        "halts": _list(_obj({"ts_ns": _NS, "scope": _STR, "state": _STR, "reason": _STR,
+                             "actor": _STR})),
+        "maintenance_windows": _list(_obj({
+            "start_ns": _NS, "end_ns": {"anyOf": [_NS, {"type": "null"}]}, "reason": _STR,
+            "ended_by": {"anyOf": [_STR, {"type": "null"}]},
+            "open_at_day_end": {"type": "boolean"}})),
+        "traders": _list(_obj({"attribution": _STR, "kind": _STR,
+                               "orders": {"type": "integer"}, "fills": {"type": "integer"},
+                               "notional": _MONEY})),
+        "intraday": _obj({"ts_ns": _list(_NS), "net_realized_pnl": _list(_MONEY),
+                          "slippage": _list(_MONEY), "notional": _list(_MONEY)}),
+        "definitions": {"type": "object", "additionalProperties": _STR},
+        "notes": _list(_STR),
+    }),
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {"daily_trading": DAILY_TRADING}
