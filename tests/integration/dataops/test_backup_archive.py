@@ -111,3 +111,38 @@ def test_a_backup_of_a_store_never_archived_has_no_archive_files(tmp_path: Path)
     assert manifest["status"] == "verified", manifest["verification"]
     assert manifest["archive"] == {"segments": 0, "first_seq": None, "last_seq": 0}
     assert not [e for e in manifest["files"] if e["kind"] == "archive"]
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_segments_in_the_data_dir_are_backed_up_and_restored(
+        postgres_url: str, tmp_path: Path) -> None:
+    import uuid
+
+    import psycopg
+
+    from mcp_trading.dataops import pgadmin
+
+    name = f"mcpbka_{uuid.uuid4().hex[:10]}"
+    pgadmin.create_database(postgres_url, name)
+    url = pgadmin.with_database(postgres_url, name)
+    try:
+        trade_days(tmp_path / "var", days=6, database_url=url)
+        settings = Settings(data_dir=tmp_path / "var", database_url=url)
+        assert archive(settings, day_ns("2024-01-05"), segment_records=40).journal["segments"]
+        whole = _whole_journal(settings)
+        manifest = run_backup(settings)
+        assert manifest["status"] == "verified", manifest["verification"]
+        assert manifest["archive"]["segments"] > 0
+        fresh = Settings(data_dir=tmp_path / "fresh", database_url=url)
+        report = run_restore(fresh, manifest["path"])
+        assert report["ok"], report["checks"]
+        assert _whole_journal(fresh) == whole
+        result = _verify_cli(fresh)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        with psycopg.connect(pgadmin.with_database(postgres_url, "postgres").replace(
+                "postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                (name + "%",)).fetchall()
+        for (db,) in rows:
+            pgadmin.drop_database(postgres_url, db)
