@@ -7,7 +7,10 @@ Steps, each timed into manifest["phases"]:
     copy      the reports database first, then the journal (so the projection's checkpoint
               is never past the journal copy), then history: SQLite through the online backup
               API (the platform keeps trading), PostgreSQL through `pg_dump -Fc` (one
-              snapshot); then each SQLite copy zstd-compressed into files/, sha256 on the way
+              snapshot); then each SQLite copy zstd-compressed into files/, sha256 on the way;
+              then the archived journal (<data_dir>/archive: index, SHA256SUMS, the segments
+              the index lists) into files/archive/ as they are — all under the archive run's
+              lock, so segments + the hot journal copy are one gapless journal
     extras    the strategy files (MCP_TRADING_STRATEGY_DIR) and the settings without secrets
     verify    checksums re-read from disk; a test restore into a scratch location (a scratch
               directory, or a scratch PostgreSQL database); the live state at the copy's last
@@ -38,6 +41,8 @@ from mcp_trading import __version__
 from mcp_trading.adapters.store.migrate import current_revision
 from mcp_trading.config import Settings
 from mcp_trading.dataops import copies, pgadmin
+from mcp_trading.dataops.archive import archive_dir
+from mcp_trading.dataops.archive_copy import archive_quiet, copy_archive
 from mcp_trading.dataops.manifest import FORMAT, write_manifest
 from mcp_trading.dataops.retention import prune
 from mcp_trading.dataops.sources import Source, settings_without_secrets, sources_of
@@ -103,8 +108,15 @@ def run_backup(settings: Settings, to: Path | None = None, *, archive: bool = Fa
             "compression": copies.CODEC, "files": [], "phases": {}}
         phases: dict[str, float] = manifest["phases"]
         clock = time.perf_counter()
-        for source in sources:
-            manifest["files"].append(_copy(source, work, progress))
+        # the archive run's lock: no segment is written nor hot row deleted between the
+        # journal copy and the archive copy (segments + hot journal are one journal)
+        if progress is not None:
+            progress("waiting for an archive run", 0, 1)
+        with archive_quiet(archive_dir(settings)):
+            for source in sources:
+                manifest["files"].append(_copy(source, work, progress))
+            archived, manifest["archive"] = copy_archive(archive_dir(settings), work)
+            manifest["files"].extend(archived)
         phases["copy"] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
         manifest["files"].extend(_extras(settings, work))

@@ -13,8 +13,12 @@
 3. Swap: each current SQLite file (with its -wal/-shm) is renamed into
    <data_dir>/rollback-<stamp>/ and the restored one renamed into its place; PostgreSQL
    renames <db> to <db>_rollback_<stamp> and the restored database to <db> in one
-   transaction. Then the swapped-in SQLite files' sha256 must be the checked copies' and the
-   journal in place must end at the backup's seq without a gap.
+   transaction. The archived journal (<data_dir>/archive) is swapped the same way, under
+   the archive run's lock: the one here into the rollback copy, the backup's (when it had
+   segments) into its place — a backup that predates this (no "archive" in its manifest)
+   leaves the archive here as it is. Then the swapped-in SQLite files' sha256 must be the
+   checked copies', the journal in place must end at the backup's seq without a gap, and
+   the archive in place must be intact and continued by the hot journal.
 
 The caller (the CLI) makes sure the platform is not running: see cli/backup.py.
 """
@@ -34,6 +38,8 @@ from typing import Any
 
 from mcp_trading.config import Settings
 from mcp_trading.dataops import checks, pgadmin
+from mcp_trading.dataops.archive import archive_dir
+from mcp_trading.dataops.archive_copy import archive_checks, archive_quiet
 from mcp_trading.dataops.backup import Progress, backup_lock
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.dataops.copies import CopyError, sqlite_path
@@ -147,7 +153,8 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
                 f"the restored copy of {manifest['name']} failed "
                 + "; ".join(f"{r.name}: {r.detail}" for r in failed)
                 + "; the current data is untouched")
-        rollback = _swap(settings, manifest, new_dir, new_db, stamp)
+        with archive_quiet(archive_dir(settings), wait=False):
+            rollback = _swap(settings, manifest, new_dir, new_db, stamp)
         shutil.rmtree(new_dir, ignore_errors=True)
     after = _swapped_in(settings, manifest, rollback.pop("sha256"))
     return {"backup": manifest["name"], "path": str(path),
@@ -171,6 +178,8 @@ def _swapped_in(settings: Settings, manifest: dict[str, Any], checked: dict[str,
                                f"{target} differs from the verified copy"))
     journal = url_of_role(settings, "journal")
     out.append(checks.journal_contiguity(journal))
+    if manifest.get("archive", {}).get("segments"):
+        out.extend(archive_checks(archive_dir(settings), journal))
     seq = checks.journal_last_seq(journal)
     out.append(CheckResult("journal-last-seq", seq == manifest["journal_last_seq"],
                            f"journal ends at seq {seq} (the backup's: "
@@ -210,6 +219,11 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
             _place(checked, target)
             placed.append(target)
             out["directory"] = str(rollback_dir)
+        if "archive" in manifest:  # the backup's archived journal replaces the one here
+            _swap_archive(archive_dir(settings), new_dir / "archive", rollback_dir, moved,
+                          placed)
+            if rollback_dir.exists():
+                out["directory"] = str(rollback_dir)
         if new_db is not None:
             url = settings.resolved_database_url
             current_db = pgadmin.database_of(url)
@@ -217,11 +231,41 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
             pgadmin.swap_databases(url, current_db, new_db, out["database"])
     except BaseException:
         for target in placed:
-            target.unlink(missing_ok=True)
+            _remove(target)
         for original, went in reversed(moved):
             os.replace(went, original)
         raise
     return out
+
+
+def _swap_archive(current: Path, restored: Path, rollback_dir: Path,
+                  moved: list[tuple[Path, Path]], placed: list[Path]) -> None:
+    """Move the archive directory here into the rollback copy, the restored one (if the
+    backup had segments) into its place."""
+    if current.exists():
+        rollback_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(current, rollback_dir / "archive")
+        moved.append((current, rollback_dir / "archive"))
+    if restored.is_dir():
+        _place_tree(restored, current)
+        placed.append(current)
+
+
+def _place_tree(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.stat().st_dev == target.parent.stat().st_dev:
+        os.replace(source, target)
+        return
+    tmp = target.with_name(target.name + ".restoring")
+    shutil.copytree(source, tmp)
+    os.replace(tmp, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _self_contained(path: Path) -> None:

@@ -3,7 +3,9 @@
     materialize(directory, manifest, scratch, pg_url, pg_database) -> {role: url}
         the backup's stores made real again: SQLite files unpacked into `scratch` (their
         unpacked sha256 checked too), a PostgreSQL dump restored into `pg_database` (which
-        this creates on the server of `pg_url`). Restore uses it for its new location.
+        this creates on the server of `pg_url`), the archived journal's segments copied
+        into `scratch`/archive (its path as urls["archive"]). Restore uses it for its new
+        location.
     verify_backup(directory, manifest, settings) -> {"ok", "checks", "seconds"}
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 
 from mcp_trading.config import Settings
 from mcp_trading.dataops import checks, copies, pgadmin
+from mcp_trading.dataops.archive_copy import archive_checks, materialize_archive
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.dataops.manifest import file_problems
 
@@ -59,13 +62,19 @@ def materialize(directory: Path, manifest: dict[str, Any], scratch: Path, *, pg_
             continue
         for role in entry["roles"]:
             urls[role] = url
+    archive = materialize_archive(directory, manifest, scratch / "archive")
+    if archive is not None:
+        urls["archive"] = str(archive)
     return urls
 
 
 def stores_checks(urls: dict[str, str], expected: dict[str, Any] | None) -> list[CheckResult]:
     if "journal" not in urls:
         return [CheckResult("journal-present", False, "the backup holds no journal")]
-    return checks.copy_checks(urls["journal"], urls.get("reports"), expected)
+    results = checks.copy_checks(urls["journal"], urls.get("reports"), expected)
+    if "archive" in urls:  # the archived journal: intact, and the hot journal continues it
+        results.extend(archive_checks(Path(urls["archive"]), urls["journal"]))
+    return results
 
 
 def verify_backup(directory: Path, manifest: dict[str, Any], settings: Settings,

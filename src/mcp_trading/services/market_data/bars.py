@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mcp_trading.adapters.store.schema import archive_horizons
 from mcp_trading.adapters.store.schema import bars as bars_table
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.sessions import SessionCalendar
@@ -247,6 +248,14 @@ class SqlBarStore:
         rows = [b._asdict() for b in bars]
         with self._engine.begin() as conn:
             conn.execute(self._insert, rows)
+
+    def archive_horizon(self) -> int | None:
+        """Feed-built bars before this time (ns) were moved to `bars_archive` by `mcp-trading
+        archive` (None: none were)."""
+        h = archive_horizons.c
+        with self._engine.connect() as conn:
+            before = conn.execute(select(h.before_ns).where(h.name == "bars")).scalar()
+        return None if before is None else int(before)
 
     def read(self, symbol: str, *, start: int | None, end: int | None, limit: int,
              latest: bool) -> list[Bar]:

@@ -234,9 +234,27 @@ class MarketDataService:
             next_start, out = out[n].ts, out[:n]
         elif len(minute_bars) >= rows and len(out) > 1:  # the read ended inside the last bar
             next_start, out = out[-1].ts, out[:-1]
-        return bars_reply(query, source=self.feed_name, adjusted=False,
-                          bars=[_bar_view(b) for b in out], next_start=next_start,
-                          what=f"the {self.feed_name} feed's bars")
+        reply = bars_reply(query, source=self.feed_name, adjusted=False,
+                           bars=[_bar_view(b) for b in out], next_start=next_start,
+                           what=f"the {self.feed_name} feed's bars")
+        archived = await self._archived(t0, full=len(out) >= n)
+        if archived is not None:
+            reply["archived"] = archived
+        return reply
+
+    async def _archived(self, start: int | None, *, full: bool) -> dict[str, Any] | None:
+        """Say so when the asked range reaches before the archive horizon of feed-built bars:
+        a `start` before it, or a latest read that ran out of stored bars (not `full`)."""
+        store = self._bar_store()
+        if store is None or (start is None and full):
+            return None
+        horizon = await asyncio.to_thread(store.archive_horizon)
+        if horizon is None or (start is not None and start >= horizon):
+            return None
+        return {"before": iso(horizon),
+                "note": f"feed-built bars before {iso(horizon)} were archived (moved by "
+                        "`mcp-trading archive`) and are not in this answer: query the "
+                        "bars_archive table (same columns as bars) for them"}
 
     async def _minute_bars(self, symbol: str, start: int | None, end: int | None, rows: int, *,
                            latest: bool) -> list[Bar]:

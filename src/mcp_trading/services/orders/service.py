@@ -193,14 +193,18 @@ class OrdersService:
 
     # ---- history --------------------------------------------------------------------------
     async def history(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
-        """Every journaled event of one order, oldest first."""
+        """Every journaled event of one order in the hot journal, oldest first; `archived`
+        (a note) when its first events were moved to the archived journal segments."""
         caller = require(principal, Role.VIEWER)
         view = find_order_view(self.core, order_id, caller.account_id)
         await self.core.durable()  # what the kernel decided so far is in the store
         store = self.core.kernel_runtime.journal.store
         found = await asyncio.to_thread(self._history.events, store, view["id"])
-        return {"order_id": view["id"], "order": view,
-                "events": [_event_entry(seq, event) for seq, event in found]}
+        result = {"order_id": view["id"], "order": view,
+                  "events": [_event_entry(seq, event) for seq, event in found]}
+        if not found or not isinstance(found[0][1], (OrderAccepted, OrderRejected)):
+            result["archived"] = {"note": _ARCHIVED_HISTORY}
+        return result
 
     # ---- emergency ------------------------------------------------------------------------
     async def cancel_all_pending(self, principal: Principal | None, body: Mapping[str, Any]
@@ -343,6 +347,14 @@ class OrderEventIndex:
                     if seq <= upto and _order_of(event) == order_id]
         return [(seq, event) for record_seq in records
                 for seq, event in _events_in(store, record_seq) if _order_of(event) == order_id]
+
+
+_ARCHIVED_HISTORY = (
+    "the hot journal lacks this order's first events (from its acceptance): `mcp-trading "
+    "archive` moved them into the archived journal segments (<data_dir>/archive/"
+    "journal-*.seg.zst, listed in journal-index.json; msgpack journal records, zstd); the "
+    "events listed are the hot journal's only. The `order` member is its final state; "
+    "`mcp-trading verify` checks the segments and a backup holds them")
 
 
 def _events_in(store: JournalStore, record_seq: int) -> Iterator[tuple[int, Event]]:
