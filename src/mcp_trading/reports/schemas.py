@@ -91,7 +91,7 @@ _FIGURE: dict[str, Any] = {
 
 _SCENARIO: dict[str, Any] = {  # kind-specific fields as GET :8012/stress gives them
     "type": "object",
-    "required": ["name", "kind", "description", "loss", "loss_pct_equity", "pnl_by_symbol"],
+    "required": ["name", "kind", "description", "loss", "loss_pct_equity"],
     "properties": {"name": _STR, "kind": {"enum": ["historical", "shock", "volatility"]},
                    "description": _STR, "loss": _MONEY, "loss_pct_equity": _RATIO,
                    "pnl_by_symbol": {"type": "object", "additionalProperties": _MONEY},
