@@ -1,5 +1,7 @@
 """`mcp-trading report trading --date YYYY-MM-DD [--json] [--html [FILE]]` and `mcp-trading
-report risk [--date YYYY-MM-DD] [--json] [--html [FILE]]`: the end-of-day reports, offline (read from the store; the platform may be running or stopped).
+report risk [--date YYYY-MM-DD] [--json] [--html [FILE]]`: the end-of-day reports, offline
+(read from the store; the platform may be running or stopped). The risk report's date
+defaults to today (New York); the trading report's is required.
 
 Every run writes `<data dir>/reports/<date>/<name>.{json,html,txt}` and stores the report in
 the database (served by `GET :8013/portfolio/reports`). The terminal shows the rich tables,
