@@ -1,4 +1,4 @@
-"""Inline SVG line charts for the reports: axes with ticks, axis labels, a title, a legend.
+"""Inline SVG line and bar charts for the reports: axes with ticks, axis labels, a title, a legend.
 
 No script, no external font (the generic `sans-serif`), no network: the markup is complete in
 itself and every text in it is escaped. One `<polyline>` per series with one point per value
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-__all__ = ["PALETTE", "Series", "line_chart", "nice_ticks"]
+__all__ = ["PALETTE", "Series", "bar_chart", "line_chart", "nice_ticks"]
 
 #: colours of the series in order (Okabe-Ito, distinguishable with colour blindness)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -158,4 +158,50 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str,
     if len(series) > 1:
         parts += _legend(series)
     parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_BAR_ROW, _BAR_LEFT = 22, 170  # bar height + gap; room for the category labels
+
+
+def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, x_label: str,
+              x_format: Callable[[float], str] = lambda v: f"{v:,.0f}",
+              css_class: str = "chart bars") -> str:
+    """A horizontal bar chart: one `<rect class="bar">` per (label, value), drawn from zero
+    (negative values to the left), on a value axis with ticks."""
+    values = [v for _, v in bars if math.isfinite(v)] or [0.0]
+    ticks = nice_ticks(min(0.0, *values), max(0.0, *values))
+    lo, hi = ticks[0], ticks[-1]
+    width = _WIDTH - _BAR_LEFT - _RIGHT
+    height = _TOP + len(bars) * _BAR_ROW + _BOTTOM
+    span = (hi - lo) or 1.0
+
+    def x(v: float) -> float:
+        return _BAR_LEFT + (v - lo) / span * width
+
+    parts = [f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" '
+             f'viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" role="img" '
+             f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
+             f'<title>{escape(title)}</title>',
+             f'<text class="title" x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="14" '
+             f'font-weight="bold">{escape(title)}</text>']
+    bottom = _TOP + len(bars) * _BAR_ROW
+    for t in ticks:
+        parts.append(f'<line class="grid" x1="{x(t):.2f}" y1="{_TOP}" x2="{x(t):.2f}" '
+                     f'y2="{bottom}" stroke="#ddd"/><text class="tick" x="{x(t):.2f}" '
+                     f'y="{bottom + 14}" text-anchor="middle">{escape(x_format(t))}</text>')
+    for i, (label, value) in enumerate(bars):
+        y = _TOP + i * _BAR_ROW
+        v = value if math.isfinite(value) else 0.0
+        left, right = sorted((x(0.0), x(v)))
+        parts.append(f'<text class="label" x="{_BAR_LEFT - 6}" y="{y + 14}" text-anchor="end">'
+                     f'{escape(label)}</text>')
+        parts.append(f'<rect class="bar" data-name="{escape(label)}" data-value="{value}" '
+                     f'x="{left:.2f}" y="{y + 3}" width="{max(right - left, 0.5):.2f}" '
+                     f'height="{_BAR_ROW - 6}" fill="{PALETTE[0] if v >= 0 else PALETTE[1]}">'
+                     f'<title>{escape(label)}: {escape(x_format(value))}</title></rect>')
+    parts += [f'<line class="axis" x1="{x(0.0):.2f}" y1="{_TOP}" x2="{x(0.0):.2f}" '
+              f'y2="{bottom}" stroke="#333"/>',
+              f'<text class="xlabel" x="{_BAR_LEFT + width / 2}" y="{height - 8}" '
+              f'text-anchor="middle">{escape(x_label)}</text>', "</svg>"]
     return "\n".join(parts)

@@ -1,5 +1,7 @@
-"""`mcp-trading report trading --date YYYY-MM-DD [--json] [--html [FILE]]`: the end-of-day
-reports, offline (read from the store; the platform may be running or stopped).
+"""`mcp-trading report trading --date YYYY-MM-DD [--json] [--html [FILE]]` and `mcp-trading
+report risk [--date YYYY-MM-DD] [--json] [--html [FILE]]`: the end-of-day reports, offline
+(read from the store; the platform may be running or stopped). The risk report's date
+defaults to today (New York); the trading report's is required.
 
 Every run writes `<data dir>/reports/<date>/<name>.{json,html,txt}` and stores the report in
 the database (served by `GET :8013/portfolio/reports`). The terminal shows the rich tables,
@@ -11,8 +13,10 @@ also writes the page to FILE. Exit 0 on success, 2 for a bad date (malformed or 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,7 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
 
-__all__ = ["register", "report_app", "schema", "trading"]
+if TYPE_CHECKING:
+    from mcp_trading.reports.store import Report
+
+__all__ = ["register", "report_app", "risk", "schema", "trading"]
 
 report_app = typer.Typer(help="End-of-day reports (text, --json, --html).", no_args_is_help=True)
 console = Console()
@@ -51,29 +58,55 @@ def _unswallow(ctx: typer.Context, html: str | None, opts: dict[str, object]) ->
     return _OWN
 
 
-def trading(
-    ctx: typer.Context,
-    day: Annotated[str | None, typer.Option("--date", help="The trading day, YYYY-MM-DD "
-                                            "(America/New_York), not in the future.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
-    html: Annotated[str | None, typer.Option(
-        "--html", is_flag=False, flag_value=_OWN, metavar="[FILE]",
-        help="Write the HTML page (to FILE, or only to the data directory) and print its "
-             "path.")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default "
-                                                  "./var or MCP_TRADING_DATA_DIR).")] = None,
-) -> None:
-    """The daily trading report: orders, fills, P&L, slippage, rejections, halts, traders."""
-    from mcp_trading.reports.daily import build_trading_report, publish
-    from mcp_trading.reports.render_trading import trading_tables
-    from mcp_trading.reports.trading_source import parse_day
+DayOpt = Annotated[str | None, typer.Option("--date", help="The trading day, YYYY-MM-DD "
+                                            "(America/New_York), not in the future.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON document.")]
+HtmlOpt = Annotated[str | None, typer.Option(
+    "--html", is_flag=False, flag_value=_OWN, metavar="[FILE]",
+    help="Write the HTML page (to FILE, or only to the data directory) and print its path.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default "
+                                                 "./var or MCP_TRADING_DATA_DIR).")]
 
-    opts: dict[str, object] = {"as_json": as_json, "day": day, "data_dir": data_dir}
+
+def trading(ctx: typer.Context, day: DayOpt = None, as_json: JsonOpt = False,
+            html: HtmlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """The daily trading report: orders, fills, P&L, slippage, rejections, halts, traders."""
+    _run(ctx, "trading", {"as_json": as_json, "day": day, "data_dir": data_dir}, html)
+
+
+def risk(ctx: typer.Context, day: DayOpt = None, as_json: JsonOpt = False,
+         html: HtmlOpt = None, data_dir: DataDirOpt = None) -> None:
+    """The daily risk report: VaR/ES, stress, limit utilisation and the day's breaches,
+    concentration, exposure by symbol (positions at the day's end; --date defaults to today)."""
+    _run(ctx, "risk", {"as_json": as_json, "day": day, "data_dir": data_dir}, html)
+
+
+def _build(kind: str, settings: Settings, parsed: date) -> Report:
+    if kind == "risk":
+        from mcp_trading.reports.risk import build_risk_report
+        return build_risk_report(settings, parsed)
+    from mcp_trading.reports.daily import build_trading_report
+    return build_trading_report(settings, parsed)
+
+
+def _tables(kind: str, doc: dict[str, Any]) -> list[Any]:
+    if kind == "risk":
+        from mcp_trading.reports.render_risk import risk_tables
+        return risk_tables(doc)
+    from mcp_trading.reports.render_trading import trading_tables
+    return trading_tables(doc) if doc["activity"] else []
+
+
+def _run(ctx: typer.Context, kind: str, opts: dict[str, object], html: str | None) -> None:
+    from mcp_trading.reports.daily import publish
+    from mcp_trading.reports.trading_source import TIMEZONE, parse_day
+
     html = _unswallow(ctx, html, opts)
-    as_json = bool(opts["as_json"])
     day = None if opts["day"] is None else str(opts["day"])
     folder = opts["data_dir"]
     settings = Settings(data_dir=Path(str(folder))) if folder is not None else Settings()
+    if day is None and kind == "risk":
+        day = datetime.now(ZoneInfo(TIMEZONE)).date().isoformat()
     if day is None:
         err.print("[red]--date[/red] is required: --date YYYY-MM-DD, e.g. --date=$(date +%F)")
         raise typer.Exit(2)
@@ -83,24 +116,24 @@ def trading(
         err.print(f"[red]--date[/red]: {exc.message}")
         raise typer.Exit(2) from None
     try:
-        report = build_trading_report(settings, parsed)
+        report = _build(kind, settings, parsed)
         paths = publish(settings, report,
                         html_to=Path(html) if html not in (None, _OWN) else None)
     except (TradingError, SQLAlchemyError) as exc:
         text = exc.message if isinstance(exc, TradingError) else str(exc).splitlines()[0][:300]
         err.print(f"[red]report failed[/red]: {text} (data directory {settings.data_dir})")
         raise typer.Exit(1) from None
-    if as_json:
-        print(json.dumps(report.document, allow_nan=False))
+    doc = report.document
+    if opts["as_json"]:
+        print(json.dumps(doc, allow_nan=False))
     elif html is not None:
         print(paths["html"])
     else:
-        console.print(f"[bold]Daily trading report {report.day}[/bold] "
-                      f"({report.document['timezone']}): {report.document['summary']}")
-        if report.document["activity"]:
-            for table in trading_tables(report.document):
-                console.print(table)
-        for note in report.document["notes"]:
+        console.print(f"[bold]Daily {kind} report {report.day}[/bold] "
+                      f"({doc['timezone']}): {doc['summary']}")
+        for table in _tables(kind, doc):
+            console.print(table)
+        for note in doc["notes"]:
             console.print(f"[yellow]note[/yellow]: {note}")
         err.print(f"written: {', '.join(str(p) for p in paths.values())}")
 
@@ -118,6 +151,8 @@ def schema(name: Annotated[str, typer.Argument(help="A report name, e.g. daily_t
 
 report_app.command("trading", context_settings={
     "allow_extra_args": True, "ignore_unknown_options": False})(trading)
+report_app.command("risk", context_settings={
+    "allow_extra_args": True, "ignore_unknown_options": False})(risk)
 report_app.command("schema")(schema)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SCHEMAS"]
+__all__ = ["DAILY_RISK", "DAILY_TRADING", "SCHEMAS"]
 
 _MONEY: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 _DEC: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?(E[+-]?\d+)?$"}
@@ -73,4 +73,77 @@ DAILY_TRADING: dict[str, Any] = {
     }),
 }
 
-SCHEMAS: dict[str, dict[str, Any]] = {"daily_trading": DAILY_TRADING}
+_RATIO: dict[str, Any] = {"anyOf": [{"type": "number"}, {"type": "null"}]}
+_OPT_STR: dict[str, Any] = {"anyOf": [_STR, {"type": "null"}]}
+_NAMED = _obj({"symbol": _STR, "reason": _STR})
+
+_FIGURE: dict[str, Any] = {
+    "type": "object",
+    "required": ["method", "confidence", "horizon_days", "var", "es", "var_pct_equity",
+                 "es_pct_equity", "horizon_scaling", "window"],
+    "properties": {"method": {"enum": ["historical", "parametric", "cornish_fisher"]},
+                   "confidence": {"type": "number"}, "horizon_days": {"type": "integer"},
+                   "var": _MONEY, "es": _MONEY, "var_pct_equity": _RATIO,
+                   "es_pct_equity": _RATIO, "horizon_scaling": _STR,
+                   "window": _obj({"days": {"type": "integer"}, "first": _STR, "last": _STR}),
+                   "note": _STR},
+    "additionalProperties": False}
+
+_SCENARIO: dict[str, Any] = {  # kind-specific fields as GET :8012/stress gives them
+    "type": "object",
+    "required": ["name", "kind", "description", "loss", "loss_pct_equity"],
+    "properties": {"name": _STR, "kind": {"enum": ["historical", "shock", "volatility"]},
+                   "description": _STR, "loss": _MONEY, "loss_pct_equity": _RATIO,
+                   "pnl_by_symbol": {"type": "object", "additionalProperties": _MONEY},
+                   "excluded": _list(_NAMED), "note": _STR},
+    "additionalProperties": True}
+
+_ACCOUNT = _obj({
+    "account_id": _STR, "equity": _MONEY, "gross_exposure": _MONEY, "net_exposure": _MONEY,
+    "exposure": _list(_obj({"symbol": _STR, "qty": _DEC, "mark": _OPT_DEC,
+                            "mark_source": {"enum": ["bar", "last_fill", "fold", "none"]},
+                            "market_value": _OPT_MONEY, "weight_of_equity": _RATIO,
+                            "share_of_gross": _RATIO})),
+    "excluded": _list(_NAMED),
+    "included": _list(_obj({"symbol": _STR, "market_value": _MONEY,
+                            "weight_of_equity": _RATIO})),
+    "var": {"type": "object", "required": ["window", "figures"],
+            "properties": {"window": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+                           "figures": _list(_FIGURE), "note": _STR},
+            "additionalProperties": False},
+    "limit_utilisation": {"type": "object", "additionalProperties": _obj(
+        {"value": _DEC, "limit": _OPT_STR, "pct": _OPT_STR})},
+    "stress": _list(_SCENARIO), "scenarios_from": _STR,
+    "concentration": _obj({"largest": _list(_obj({"symbol": _STR, "market_value": _MONEY,
+                                                  "weight_of_equity": _RATIO})),
+                           "hhi": {"type": "number"}, "effective_names": {"type": "number"},
+                           "positions": {"type": "integer"}}),
+})
+
+DAILY_RISK: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "daily_risk report",
+    "description": "Every account's positions at the end of one day (`timezone`): VaR/ES by "
+                   "method, confidence and horizon, stress scenarios, limit utilisation, "
+                   "concentration and exposure by symbol, positions left out and why; the "
+                   "day's risk refusals grouped by code. Definitions travel in `definitions`.",
+    **_obj({
+        "report": {"const": "daily_risk"}, "schema_version": {"const": 1},
+        "date": {"type": "string", "format": "date"}, "timezone": _STR,
+        "window": _obj({"start_ns": _NS, "end_ns": _NS}), "generated_ns": _NS,
+        "activity": {"type": "boolean"}, "summary": _STR,
+        "query": _obj({"confidence": _list({"type": "number"}),
+                       "horizon": _list({"type": "integer"}), "method": _list(_STR),
+                       "window": {"type": "integer"}}),
+        "accounts": _list(_ACCOUNT),
+        "breaches": _list(_obj({"code": _STR, "limit": _STR, "count": {"type": "integer"},
+                                "accounts": _list(_STR), "symbols": _list(_STR),
+                                "first_ns": _NS, "last_ns": _NS, "examples": _list(_STR)})),
+        "state_changes": _list(_obj({"ts_ns": _NS, "scope": _STR, "state": _STR,
+                                     "reason": _STR, "actor": _STR})),
+        "definitions": {"type": "object", "additionalProperties": _STR},
+        "notes": _list(_STR),
+    }),
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {"daily_trading": DAILY_TRADING, "daily_risk": DAILY_RISK}

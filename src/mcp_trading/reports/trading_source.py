@@ -39,7 +39,7 @@ from mcp_trading.kernel import snapshot as snapshot_codec
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
 from mcp_trading.kernel.state import KernelState
 
-__all__ = ["TIMEZONE", "day_window", "parse_day", "read_day"]
+__all__ = ["TIMEZONE", "base_state", "day_window", "journal_records", "parse_day", "read_day"]
 
 TIMEZONE = "America/New_York"  # the NYSE calendar's (adapters/calendars.py)
 _ZONE = ZoneInfo(TIMEZONE)
@@ -83,7 +83,7 @@ def _is_session(day: date, start_ns: int, end_ns: int) -> bool:
     return session.day == day.isoformat() and session.open_ns < end_ns
 
 
-def _records(conn: Connection, after: int) -> Iterator[JournalRecord]:
+def journal_records(conn: Connection, after: int) -> Iterator[JournalRecord]:
     while True:
         rows = conn.execute(select(journal.c.seq, journal.c.kind, journal.c.ts,
                                    journal.c.payload).where(journal.c.seq > after)
@@ -95,7 +95,7 @@ def _records(conn: Connection, after: int) -> Iterator[JournalRecord]:
         after = rows[-1][0]
 
 
-def _base_state(conn: Connection, start_ns: int) -> KernelState:
+def base_state(conn: Connection, start_ns: int) -> KernelState:
     """The state at the newest snapshot before the day (an empty one when there is none)."""
     known = default_instruments()
     slippage = SlippageModel()
@@ -220,8 +220,8 @@ def read_day(database_url: str, day: date) -> DayRows:
     engine = create_store_engine(database_url)
     try:
         with engine.connect() as conn:
-            collector = _Collector(_base_state(conn, start_ns), rows)
-            for seq, event in codec.events(_records(conn, collector.state.seq),
+            collector = _Collector(base_state(conn, start_ns), rows)
+            for seq, event in codec.events(journal_records(conn, collector.state.seq),
                                            collector.state.seq):
                 if event.ts >= end_ns:
                     break

@@ -34,8 +34,8 @@ from mcp_trading.services.risk.queries import Items, VarQuery, parse_var_query
 from mcp_trading.services.risk.service import account_usage
 from mcp_trading.services.views import iso
 
-__all__ = ["DEFINITIONS", "RiskAnalytics", "account_of", "excluded_of", "money_of", "ratio_of",
-           "var_of"]
+__all__ = ["DEFINITIONS", "RiskAnalytics", "account_of", "concentration_of", "excluded_of",
+           "money_of", "ratio_of", "var_of"]
 
 DEFINITIONS = {
     "historical": "-(empirical alpha-quantile of the window's daily P&L, linear interpolation); "
@@ -150,15 +150,19 @@ class RiskAnalytics:
                       *, top: int = 5) -> dict[str, Any]:
         """The largest names (weight of equity) and the HHI of the gross-exposure shares."""
         _, account = account_of(self.core, principal, account_id)
-        book = book_of(account)
-        c = concentration(book.values, book.equity, top=top)
-        return {"account_id": book.account_id, "as_of": iso(time.time_ns()),
-                "equity": money_of(book.equity),
-                "gross_exposure": money_of(sum(abs(v) for v in book.values.values())),
-                "positions": len(book.values),
-                "largest": [{"symbol": s, "market_value": money_of(v),
-                             "weight_of_equity": ratio_of(v, book.equity)} for s, v, _ in c.largest],
-                "hhi": round(c.hhi, 6), "effective_names": round(c.effective_names, 4),
-                "hhi_definition": "sum of squared shares of gross exposure (|value| / gross): "
-                                  "1/n for n equal names, 1 for one name",
-                "unmarked": list(book.unmarked)}
+        return concentration_of(book_of(account), top=top)
+
+
+def concentration_of(book: Book, *, top: int = 5) -> dict[str, Any]:
+    """The /concentration body for `book` (reads no platform state: usable offline)."""
+    c = concentration(book.values, book.equity, top=top)
+    return {"account_id": book.account_id, "as_of": iso(time.time_ns()),
+            "equity": money_of(book.equity),
+            "gross_exposure": money_of(sum(abs(v) for v in book.values.values())),
+            "positions": len(book.values),
+            "largest": [{"symbol": s, "market_value": money_of(v),
+                         "weight_of_equity": ratio_of(v, book.equity)} for s, v, _ in c.largest],
+            "hhi": round(c.hhi, 6), "effective_names": round(c.effective_names, 4),
+            "hhi_definition": "sum of squared shares of gross exposure (|value| / gross): "
+                              "1/n for n equal names, 1 for one name",
+            "unmarked": list(book.unmarked)}

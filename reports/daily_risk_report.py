@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""The daily risk report (runbook: End-of-Day Procedures, step 2): `mcp-trading report risk`.
+
+    python reports/daily_risk_report.py [--date=YYYY-MM-DD] [--json] [--html [FILE]]
+                                        [--data-dir DIR]
+
+The date defaults to today (America/New_York). Writes
+<data dir>/reports/<date>/daily_risk.{json,html,txt} and stores the report in the database.
+Exit 0 on success, 2 for a malformed or future date, 1 when the store fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+VENV_PYTHON = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "python"
+
+if __name__ == "__main__":
+    try:
+        from mcp_trading.cli import app
+    except ImportError:  # a plain `python` outside the virtualenv: run in the repo's one
+        if VENV_PYTHON.exists() and not os.environ.get("_MCP_TRADING_REEXEC"):
+            os.environ["_MCP_TRADING_REEXEC"] = "1"
+            os.execv(VENV_PYTHON, [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+        sys.exit("mcp_trading is not installed: pip install -e . (see README)")
+    sys.exit(app(["report", "risk", *sys.argv[1:]]))
