@@ -78,7 +78,8 @@ _OPTION_HELP = (
     "--option 'views=[{\"asset\": \"AAPL\", \"return\": 0.12, \"confidence\": 0.6}, "
     "{\"long\": \"MSFT\", \"short\": \"IBM\", \"return\": 0.03}]' (returns annual; "
     "without views the market-implied prior is used), its prior --option "
-    "'market_caps={\"AAPL\": 420e9, ...}' and --option then=max_utility (a method that uses expected returns).")
+    "'market_caps={\"AAPL\": 420e9, ...}' and --option then=max_utility (a method that "
+    "uses expected returns).")
 
 
 def optimize(
