@@ -72,6 +72,16 @@ def _figure(value: float | None, pct: bool = True) -> str:
     return f"{value * 100:.2f} %" if pct else f"{value:.3f}"
 
 
+_OPTION_HELP = (
+    "A method option name=value (repeatable); the value is JSON (numbers, lists, objects), "
+    "else a string. GET :8052/methods lists each method's options. black_litterman's views: "
+    "--option 'views=[{\"asset\": \"AAPL\", \"return\": 0.12, \"confidence\": 0.6}, "
+    "{\"long\": \"MSFT\", \"short\": \"IBM\", \"return\": 0.03}]' (returns annual; "
+    "without views the market-implied prior is used), its prior --option "
+    "'market_caps={\"AAPL\": 420e9, ...}' and --option then=max_utility (a method that "
+    "uses expected returns).")
+
+
 def optimize(
     symbols: Annotated[list[str], typer.Argument(help="Symbols with stored daily history.")],
     *,
@@ -84,7 +94,7 @@ def optimize(
     risk_free_rate: Annotated[float, typer.Option(help="Annual, a fraction (0.04 = 4 %).")] =
         0.0,
     option: Annotated[list[str] | None, typer.Option(
-        "--option", help="A method option name=value (repeatable).")] = None,
+        "--option", help=_OPTION_HELP)] = None,
     cash_buffer: Annotated[float, typer.Option(help="Weights sum to 1 - cash buffer.")] = 0.0,
     max_weight: Annotated[float | None, typer.Option(help="Upper bound of every weight.")] =
         None,

@@ -72,7 +72,8 @@ SPECS: tuple[MethodSpec, ...] = (
     MethodSpec("black_litterman", "Black-Litterman posterior, then a mean-variance method",
                black_litterman,
                {"views": "list of {asset, return[, confidence]} or {long, short, return"
-                         "[, confidence]}; returns annual, confidence in (0, 1]",
+                         "[, confidence]}; returns annual, confidence in (0, 1]; none or [] "
+                         "-> the market-implied prior (equilibrium returns) alone",
                 "market_weights": "optional symbol -> market weight (prior); default equal",
                 "market_caps": "optional symbol -> market capitalisation (prior)",
                 "risk_aversion": "δ of the prior π = rf + δΣw, default 2.5",

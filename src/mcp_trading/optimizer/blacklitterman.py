@@ -14,6 +14,9 @@
 - Posterior: μ = π + τΣPᵀ(PτΣPᵀ + Ω)⁻¹(Q − Pπ); the covariance stays Σ. The posterior then
   goes to the method `then` (default max_sharpe) with `then_options`; the Solution's `mu` is
   the posterior.
+- No views (`views` absent, null or `[]`): the posterior is the prior itself — the
+  market-implied equilibrium returns π go to `then`, and the notes say so. Views that are
+  given but malformed (not a list, an unknown asset, no return, ...) are still refused.
 """
 
 from __future__ import annotations
@@ -98,7 +101,9 @@ def views_matrices(views: object, symbols: Sequence[str], cov: Matrix, tau: floa
                    ) -> tuple[Matrix, Vector, Matrix]:
     """(P, Q, Ω) of the options' views (module doc)."""
     if not isinstance(views, Sequence) or isinstance(views, str) or not views:
-        raise InvalidError("views must be a non-empty list of views", field="options.views")
+        raise InvalidError("views must be a list of views, e.g. [{\"asset\": \"AAPL\", "
+                           "\"return\": 0.1}]; leave it out (or give []) for the market "
+                           "prior alone", field="options.views")
     index = {s: i for i, s in enumerate(symbols)}
     rows, qs, omegas = [], [], []
     for k, view in enumerate(views):
@@ -160,6 +165,19 @@ def _market_weights(options: Mapping[str, Any], symbols: Sequence[str]) -> tuple
     return w / w.sum(), f"prior: market-implied from the given {name.replace('_', ' ')}"
 
 
+def _returns(views: object, symbols: Sequence[str], cov: Matrix, prior: Vector, tau: float
+             ) -> tuple[Vector, str]:
+    """(the returns handed on, what the notes say of them): the posterior, or the prior."""
+    if views is None or (isinstance(views, Sequence) and not isinstance(views, str)
+                         and len(views) == 0):
+        return prior, ("no views given: the expected returns are the market-implied prior "
+                       "(the equilibrium returns π = rf + δ·Σ·w_mkt), unchanged")
+    p, q, omega = views_matrices(views, symbols, cov, tau)
+    return posterior(cov, prior, p, q, omega, tau=tau), (
+        f"{len(p)} view(s); Ω: Idzorek for views with a confidence, He-Litterman τ·pΣpᵀ for "
+        "those without")
+
+
 def black_litterman(problem: Problem) -> Solution:
     """The `black_litterman` method: the posterior returns, then the method `then`."""
     from mcp_trading.optimizer.methods import METHODS
@@ -181,14 +199,13 @@ def black_litterman(problem: Problem) -> Solution:
     tau = _number(options, "tau", _DEFAULT_TAU)
     weights, said = _market_weights(options, est.symbols)
     prior = market_prior(est.cov, weights, delta, est.risk_free_rate)
-    p, q, omega = views_matrices(options.get("views"), est.symbols, est.cov, tau)
-    mu = posterior(est.cov, prior, p, q, omega, tau=tau)
+    mu, said_views = _returns(options.get("views"), est.symbols, est.cov, prior, tau)
     inner = dataclasses.replace(problem, options=then_options,
                                 estimates=dataclasses.replace(
                                     est, mu=mu, expected_returns_estimator="black_litterman"))
     solved = spec.run(inner)
-    notes = (said, f"risk aversion δ {delta:g}, τ {tau:g}; Ω: Idzorek for views with a "
-             "confidence, He-Litterman τ·pΣpᵀ for those without",
-             f"the posterior returns then went to {then}", *solved.diagnostics.notes)
+    notes = (said, said_views, f"risk aversion δ {delta:g}, τ {tau:g}",
+             f"the {'posterior' if mu is not prior else 'prior'} returns then went to {then}",
+             *solved.diagnostics.notes)
     return Solution(solved.weights, dataclasses.replace(
         solved.diagnostics, seconds=time.perf_counter() - started, notes=notes), mu=mu)

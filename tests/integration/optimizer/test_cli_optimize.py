@@ -68,3 +68,27 @@ def test_a_refusal_exits_1_with_the_reason() -> None:
     assert "NOPE has no stored history" in result.stderr
     bad = runner.invoke(app, [*RUN, "--method", "magic"])
     assert bad.exit_code == 1 and "known: " in bad.stderr
+
+
+def test_help_says_how_to_pass_black_litterman_views() -> None:
+    result = runner.invoke(app, ["optimize", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "--option 'views=[{\"asset\": \"AAPL\", \"return\": 0.12" in text
+    assert "without views the market-implied prior is used" in text
+
+
+def test_black_litterman_with_views_from_the_help_and_without_views() -> None:
+    views = ('views=[{"asset": "AAPL", "return": 0.12, "confidence": 0.6}, '
+             '{"long": "MSFT", "short": "IBM", "return": 0.03}]')
+    base = [*RUN, "--method", "black_litterman", "--option", "then=max_utility", "--json"]
+    with_views = runner.invoke(app, [*base, "--option", views])
+    assert with_views.exit_code == 0, with_views.stderr
+    notes = json.loads(with_views.stdout)["diagnostics"]["notes"]
+    assert "2 view(s)" in " ".join(notes)
+    without = runner.invoke(app, base)
+    assert without.exit_code == 0, without.stderr
+    notes = json.loads(without.stdout)["diagnostics"]["notes"]
+    assert any("no views given" in n and "market-implied prior" in n for n in notes)
+    malformed = runner.invoke(app, [*base, "--option", 'views={"asset": "AAPL"}'])
+    assert malformed.exit_code == 1 and "views must be a list of views" in malformed.stderr

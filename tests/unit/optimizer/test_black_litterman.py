@@ -78,3 +78,30 @@ def test_a_then_method_without_expected_returns_is_refused() -> None:
     with pytest.raises(InvalidError) as caught:
         _solve(_estimates(), VIEWS, then="hrp")
     assert caught.value.field == "options.then"
+
+
+@pytest.mark.parametrize("views", [None, []])
+def test_no_views_hands_on_the_market_implied_prior_and_says_so(views: object) -> None:
+    est = _estimates()
+    options: dict[str, object] = {"market_caps": CAPS, "then": "max_sharpe"}
+    if views is not None:
+        options["views"] = views
+    solution = METHODS["black_litterman"].run(Problem(est, options=options))
+    names = list(est.symbols)
+    cov = pd.DataFrame(est.cov, index=names, columns=names)
+    prior = market_implied_prior_returns(pd.Series(CAPS), 2.5, cov, est.risk_free_rate)
+    assert solution.mu is not None
+    assert np.max(np.abs(solution.mu - prior[names].to_numpy())) < 1e-12
+    notes = " ".join(solution.diagnostics.notes)
+    assert "no views given" in notes and "market-implied prior" in notes
+    assert "prior returns then went to max_sharpe" in notes
+    direct = METHODS["max_sharpe"].run(Problem(
+        Estimates(est.symbols, solution.mu, est.cov, est.returns, risk_free_rate=0.02)))
+    assert np.max(np.abs(solution.weights - direct.weights)) < 1e-9
+
+
+@pytest.mark.parametrize("views", ["AAPL up", {"asset": "AAPL", "return": 0.1}, [42]])
+def test_malformed_views_are_still_refused(views: object) -> None:
+    with pytest.raises(InvalidError) as caught:
+        _solve(_estimates(), views)  # type: ignore[arg-type]
+    assert caught.value.field is not None and caught.value.field.startswith("options.views")

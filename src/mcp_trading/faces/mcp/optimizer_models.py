@@ -56,6 +56,7 @@ class RebalancePreviewOut(_Out):
 
 class RebalanceOut(_Out):
     preview_id: str
-    status: str
+    status: str  # placed | incomplete (a refused list is an error: nothing placed)
     placed: int
+    summary: str
     orders: list[dict[str, Any]]

@@ -112,12 +112,21 @@ class RebalanceBody(BaseModel):
     order_type: Literal["market", "limit"] = Field(
         "market", description="market (refused outside the session), or limit at the "
                               "current reference price")
+    proceeds_margin: float = Field(
+        0.005, ge=0, le=0.5, description="The buys are checked against buying power plus "
+                                         "the sells' proceeds at the current prices less this "
+                                         "fraction (0.005 = 0.5 %), at preview and confirm")
 
 
 class ConfirmBody(BaseModel):
     model_config = _STRICT
     confirmation_token: str = Field(..., min_length=8, max_length=200,
                                     description="The token POST /rebalance answered")
+    fill_wait_s: float = Field(
+        5.0, ge=0, le=8, description="Seconds to wait for the sells to fill before the buys "
+                                     "are placed; unfilled sells are then canceled and no buy "
+                                     "is placed (at most 8: a forwarded confirm times out at "
+                                     "10 s)")
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -117,19 +117,25 @@ def _rebalance_tools(server: MCPServer, svc: OptimizerService) -> None:
                                 run_id: str | None = None,
                                 optimize: dict[str, Any] | None = None,
                                 min_trade_notional: float | None = None,
-                                order_type: str | None = None
+                                order_type: str | None = None,
+                                proceeds_margin: float | None = None
                                 ) -> Annotated[CallToolResult, RebalancePreviewOut]:
         """The orders that move an account to a target (weights, a run_id, or an optimize
         request), whole lots, sells first, each with the kernel's pre-trade answer. Places
         nothing; answers a confirmation token valid 10 minutes for rebalance_confirm."""
         body = _body(account=account, weights=weights, run_id=run_id, optimize=optimize,
-                     min_trade_notional=min_trade_notional, order_type=order_type)
+                     min_trade_notional=min_trade_notional, order_type=order_type,
+                     proceeds_margin=proceeds_margin)
         return await guarded(lambda: svc.rebalance_preview(current_principal(), body))
 
     @server.tool(annotations=_PLACE, meta=needs(Role.TRADER))
-    async def rebalance_confirm(*, preview_id: str, confirmation_token: str
+    async def rebalance_confirm(*, preview_id: str, confirmation_token: str,
+                                fill_wait_s: float | None = None
                                 ) -> Annotated[CallToolResult, RebalanceOut]:
-        """Place a previewed rebalance: every order checked again, then all or none placed
-        (sells first), with the answer per order. Needs the preview's token."""
-        return await guarded(lambda: svc.rebalance_confirm(
-            current_principal(), preview_id, {"confirmation_token": confirmation_token}))
+        """Place a previewed rebalance: every order checked again (none placed if any would
+        be refused), the sells placed, then the buys once the sells have filled (waiting up
+        to fill_wait_s, default 5; else the unfilled sells are canceled and no buy is placed,
+        status incomplete), with each order's outcome. Needs the preview's token."""
+        body = _body(confirmation_token=confirmation_token, fill_wait_s=fill_wait_s)
+        return await guarded(lambda: svc.rebalance_confirm(current_principal(), preview_id,
+                                                           body))

@@ -10,9 +10,12 @@ Sells come first, then buys, each sorted by symbol.
 
 The dry run asks `Kernel.check` — the decision `submit` acts on — for every order. The
 kernel judges each order against the account as it is now; a plan's buys are usually paid
-for by its sells, so a buy the kernel refuses only for buying power is judged again
-against the buying power plus the proceeds of the plan's sells at their reference prices,
-and every buy is also held to that running total. The verdict says which rule decided.
+for by its sells, so the whole list is also judged against the account as it will be once
+the sells have filled: the buying power plus the sells' proceeds at the current reference
+prices less a stated margin (`proceeds_margin`, default 0.5 %, for the price moving while
+the sells fill). A buy the kernel refuses only for buying power is judged by that total
+alone, and every buy is held to the running total of the plan's buys. The verdict says
+which rule decided.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.domain.risk import Reason
 from mcp_trading.kernel.kernel import Kernel
 
-__all__ = ["check_plan", "plan_orders", "reference_prices"]
+__all__ = ["DEFAULT_PROCEEDS_MARGIN", "check_plan", "plan_orders", "reference_prices"]
+
+DEFAULT_PROCEEDS_MARGIN = Decimal("0.005")
 
 _ZERO = Decimal(0)
 _MONEY = Decimal("0.01")
@@ -111,16 +116,26 @@ def _on_tick(price: Decimal, tick: Decimal, side: str) -> Decimal:
     return whole * tick
 
 
-def check_plan(kernel: Kernel, account_id: str, orders: list[dict[str, Any]]
-               ) -> list[dict[str, Any]]:
+def _sell_proceeds(kernel: Kernel, account: Account, orders: list[dict[str, Any]],
+                   margin: Decimal) -> Decimal:
+    """The plan's sells' proceeds (long quantity only) at the current prices, less margin."""
+    total = _ZERO
+    for o in orders:
+        if o["side"] != "sell":
+            continue
+        position = account.positions.get(o["symbol"])
+        long_qty = max(position.qty, _ZERO) if position is not None else _ZERO
+        price = _price_of(kernel, account, o["symbol"]) or Decimal(o["reference_price"])
+        total += min(Decimal(o["qty"]), long_qty) * price
+    return total * (1 - margin)
+
+
+def check_plan(kernel: Kernel, account_id: str, orders: list[dict[str, Any]], *,
+               margin: Decimal = DEFAULT_PROCEEDS_MARGIN) -> list[dict[str, Any]]:
     """Each order's dry run (module docstring): would_accept, code, message, reserve."""
     account = kernel.state.accounts[account_id]
-    funds = account.buying_power
-    for o in orders:
-        if o["side"] == "sell":
-            position = account.positions.get(o["symbol"])
-            long_qty = max(position.qty, _ZERO) if position is not None else _ZERO
-            funds += min(Decimal(o["qty"]), long_qty) * Decimal(o["reference_price"])
+    proceeds = _sell_proceeds(kernel, account, orders, margin)
+    funds = account.buying_power + proceeds
     needed = _ZERO
     verdicts = []
     for o in orders:
@@ -143,7 +158,9 @@ def check_plan(kernel: Kernel, account_id: str, orders: list[dict[str, Any]]
                 verdicts.append({
                     "would_accept": False, "code": _BUYING_POWER, "decided_by": "plan funding",
                     "message": f"the plan's buys up to this one need {needed.quantize(_MONEY)}; "
-                               f"buying power plus the plan's sell proceeds is "
+                               f"buying power {account.buying_power.quantize(_MONEY)} plus the "
+                               f"plan's sell proceeds at the current prices less a "
+                               f"{margin * 100:g} % margin ({proceeds.quantize(_MONEY)}) is "
                                f"{funds.quantize(_MONEY)}"})
                 continue
         verdicts.append({

@@ -7,13 +7,15 @@ sha256 of a confirmation token that is answered once and lives 10 minutes.
 
 Confirm: the token must match, be unexpired and come from the credential it was issued to;
 the preview is claimed (a second confirm finds it taken). Every order is checked again on
-the event loop; if any would be refused, none is placed (403 REBALANCE_REFUSED, per order
-why). Otherwise the orders are submitted in one synchronous block (no other command runs
-between them), sells first, with the attribution `optimizer:<run id>`
-(`optimizer:preview:<id>` for plain weights). Before the first buy the buys are checked once
-more, now that the sells are placed: a sell that did not fill (a latency model, a closed
-market for a limit) can leave a buy short of cash; then no buy is placed and the answer
-says so (`status: partial`) — the one case where not all of the list is placed.
+the event loop, the buys against the account as it will be after the sells (buying power
+plus the sells' proceeds at the current prices less the preview's `proceeds_margin`); if any
+would be refused, none is placed (403 REBALANCE_REFUSED, per order why). Otherwise the sells
+are placed, the confirm waits up to `fill_wait_s` for them to fill, and then the buys are
+checked against the account as it now is and placed (placement.py), all with the
+attribution `optimizer:<run id>` (`optimizer:preview:<id>` for plain weights). A sell that
+does not fill in time (a latency model without quotes, a limit away from the market) has
+its remainder canceled and no buy is placed: `status: incomplete`, with each order's
+outcome and a `summary`.
 """
 
 from __future__ import annotations
@@ -35,15 +37,14 @@ from mcp_trading.domain.errors import (
     RefusedError,
     UnavailableError,
 )
-from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.security.access import require, resolve_account
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.optimizer.inputs import ConfirmBody, RebalanceBody, parse_body
+from mcp_trading.services.optimizer.placement import place
 from mcp_trading.services.optimizer.plan import check_plan, plan_orders
-from mcp_trading.services.views import iso, order_view
+from mcp_trading.services.views import iso
 
 if TYPE_CHECKING:
-    from mcp_trading.kernel.kernel import Kernel
     from mcp_trading.services.optimizer.service import OptimizerService
 
 __all__ = ["PREVIEW_TTL_S", "confirm", "preview"]
@@ -104,7 +105,8 @@ async def preview(svc: OptimizerService, principal: Principal | None,
     orders, skipped, equity = plan_orders(
         kernel, account, target, min_trade_notional=Decimal(repr(body.min_trade_notional)),
         order_type=body.order_type)
-    verdicts = check_plan(kernel, account_id, orders)
+    margin = Decimal(repr(body.proceeds_margin))
+    verdicts = check_plan(kernel, account_id, orders, margin=margin)
     preview_id = uuid.uuid4().hex
     token = "rbl_" + secrets.token_urlsafe(24)
     now = time.time_ns()
@@ -113,7 +115,8 @@ async def preview(svc: OptimizerService, principal: Principal | None,
     for i, o in enumerate(orders):
         o["order"]["client_order_id"] = f"opt-{preview_id[:20]}-{i}"
     listed = [{**o, **v} for o, v in zip(orders, verdicts, strict=True)]
-    payload = {"orders": orders, "attribution": attribution, "equity": str(equity)}
+    payload = {"orders": orders, "attribution": attribution, "equity": str(equity),
+               "proceeds_margin": str(margin)}
     await asyncio.to_thread(svc.store().save_preview, {
         "id": preview_id, "created_ns": now, "expires_ns": expires, "owner": _owner(caller),
         "token_sha256": _digest(token), "account_id": account_id, "run_id": run_id,
@@ -124,8 +127,13 @@ async def preview(svc: OptimizerService, principal: Principal | None,
             "would_accept_all": all(v["would_accept"] for v in verdicts),
             "orders": listed, "skipped": skipped,
             "confirm": f"POST /rebalance/{preview_id}/confirm with the confirmation_token",
+            "proceeds_margin": str(margin),
             "notes": ["nothing is placed until the same list is confirmed; at confirm every "
-                      "order is checked again and the list is placed all or none, sells first"]}
+                      "order is checked again (the buys against buying power plus the sells' "
+                      f"proceeds less a {margin * 100:g} % margin) and none is placed if any "
+                      "would be refused; the sells go first and the buys only once the sells "
+                      "have filled (confirm's fill_wait_s, default 5 s), else the unfilled "
+                      "sells are canceled and no buy is placed"]}
 
 
 def _verify(row: Mapping[str, Any], caller: Principal, token: str) -> None:
@@ -146,40 +154,6 @@ def _verify(row: Mapping[str, Any], caller: Principal, token: str) -> None:
                            code="CONFIRMATION_EXPIRED", field="confirmation_token")
 
 
-def _place(svc: OptimizerService, row: Mapping[str, Any]) -> dict[str, Any]:
-    """Check all again, then place all or none (on the event loop, no await inside)."""
-    kernel = svc.kernel()
-    account_id = row["account_id"]
-    orders = row["payload"]["orders"]
-    verdicts = check_plan(kernel, account_id, orders)
-    if not all(v["would_accept"] for v in verdicts):
-        return {"status": "refused", "placed": 0,
-                "orders": [{**o["order"], **v, "placed": False}
-                           for o, v in zip(orders, verdicts, strict=True)]}
-    attribution = row["payload"]["attribution"]
-    answers = [_submit(kernel, account_id, o, attribution)
-               for o in orders if o["side"] == "sell"]
-    buys = [o for o in orders if o["side"] == "buy"]
-    again = check_plan(kernel, account_id, buys) if buys else []
-    if not all(v["would_accept"] for v in again):
-        answers += [{**b["order"], **v, "placed": False} for b, v in zip(buys, again, strict=True)]
-    else:
-        answers += [_submit(kernel, account_id, o, attribution) for o in buys]
-    placed = sum(1 for a in answers if a["placed"])
-    status = "placed" if placed == len(answers) else "partial" if placed else "refused"
-    return {"status": status, "placed": placed, "orders": answers}
-
-
-def _submit(kernel: Kernel, account_id: str, o: Mapping[str, Any], attribution: str
-            ) -> dict[str, Any]:
-    order = kernel.submit(account_id, OrderRequest.parse(**o["order"]), attribution=attribution)
-    view = order_view(order)
-    placed = view["status"] != "rejected"
-    return {**o["order"], "placed": placed, "would_accept": placed,
-            "code": view.get("reject_code"), "message": view.get("reject_reason")
-            or "placed", "order": view}
-
-
 async def confirm(svc: OptimizerService, principal: Principal | None, preview_id: str,
                   raw: Mapping[str, Any]) -> dict[str, Any]:
     """Place the previewed list all or none (module docstring)."""
@@ -194,8 +168,9 @@ async def confirm(svc: OptimizerService, principal: Principal | None, preview_id
     if not await asyncio.to_thread(store.move_preview, preview_id, "open", "claimed"):
         raise ConflictError(f"preview {preview_id} was confirmed by another request",
                             code="PREVIEW_USED", field="preview_id")
+    placed = await place(svc, row, fill_wait_s=body.fill_wait_s)
     answer = {"preview_id": preview_id, "account_id": row["account_id"],
-              "attribution": row["payload"]["attribution"], **_place(svc, row)}
+              "attribution": row["payload"]["attribution"], **placed}
     if answer["placed"] and core is not None:
         await core.durable()
     final = "refused" if answer["status"] == "refused" else "confirmed"
