@@ -69,7 +69,7 @@ def test_a_dry_run_answers_what_would_start_and_starts_nothing(platform: Platfor
     assert platform.kernel_runtime.kernel.state.instances == {}
     assert client.post(path, headers=_auth("viewer"), json=BODY).status_code == 403
     bad = client.post(path, headers=_auth("trader"), json={**BODY, "timeframe": "5Min"})
-    assert (bad.status_code, bad.json()["field"]) == (422, "timeframe")
+    assert (bad.status_code, bad.json()["field"]) == (422, "timeframe"), bad.text
 
 
 def test_roles_and_account_scope_as_for_orders(platform: Platform) -> None:

@@ -111,6 +111,7 @@ class InstancesService:
         if account not in kernel.state.accounts:
             raise NotFoundError(f"account {account!r} does not exist", code="UNKNOWN_ACCOUNT",
                                 field="account")
+        kernel.check_instance(account_id=account, symbols=symbols, timeframe=timeframe)
         return {"strategy": cls.name, "params": params.as_dict(), "account": account,
                 "symbols": list(symbols), "timeframe": timeframe,
                 "warmup_bars": cls.warmup_bars(params)}
