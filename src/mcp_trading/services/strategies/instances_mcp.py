@@ -30,7 +30,7 @@ from mcp_trading.faces.mcp.auth import current_credential, current_principal, ne
 from mcp_trading.faces.mcp.confirm import ConfirmationTokens
 from mcp_trading.faces.mcp.results import Outcome, error_result, guarded, ok, refusal
 from mcp_trading.platform.platform import Platform
-from mcp_trading.processes.distributed.forward import EngineLink, engine_url
+from mcp_trading.processes.distributed.engine_link import EngineLink, engine_url
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.market_data.mcp import READ_ONLY

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcp_trading.processes.distributed.forward import EngineLink
+from mcp_trading.processes.distributed.engine_link import EngineLink
 from mcp_trading.services.strategies import instances_mcp
 from mcp_trading.services.strategies.instances_mcp import EngineInstances, EngineRefusalError
 
