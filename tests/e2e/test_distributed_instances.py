@@ -85,3 +85,59 @@ def test_an_instance_started_on_the_strategies_service_trades_on_the_engine(
     assert stopped.json()["status"] == "stopped"
     assert api.get("/strategies/instances", params={"status": "running"}).json()["count"] == 0
     assert api.post("/strategies/nope/instances", json={"symbols": ["SPY"]}).status_code == 404
+
+
+def test_the_mcp_instance_tools_of_the_strategies_service_run_on_the_engine(
+        distributed_factory: Any) -> None:
+    """start (preview → confirm), list and stop over MCP on :8090, with a trader's key: the
+    tools forward to the engine with that key; its refusals come back with their codes."""
+    import asyncio
+
+    import httpx2
+    from mcp.client.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    p: DistributedPlatform = distributed_factory()
+    created = p.cli("keys", "create", "--role", "trader", "--account", "paper",
+                    "--name", "inst-agent", "--json", check=True)
+    key = json.loads(created.stdout)["key"]
+    args: dict[str, Any] = {"strategy": "sma_crossover", "symbols": ["SPY"],
+                            "timeframe": "1Min", "params": {"fast": 3, "slow": 5}}
+
+    async def body() -> dict[str, Any]:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"},
+                                      timeout=20.0) as http, \
+                Client(streamable_http_client(p.url("strategies", "/mcp"),
+                                              http_client=http)) as client:
+            preview = await client.call_tool("start_strategy_instance", args)
+            assert not preview.is_error, preview.structured_content
+            out = preview.structured_content or {}
+            assert out["preview"]["warmup_bars"] == 6 and out["preview"]["account"] == "paper"
+            assert p.client("strategies").get("/strategies/instances").json()["count"] == 0
+            started = await client.call_tool("start_strategy_instance", {
+                **args, "confirmation_token": out["confirmation_token"]})
+            assert not started.is_error, started.structured_content
+            instance = started.structured_content or {}
+            assert (instance["status"], instance["account"]) == ("running", "paper")
+            listed = (await client.call_tool("list_strategy_instances",
+                                             {"status": "running"})).structured_content or {}
+            assert [i["id"] for i in listed["instances"]] == [instance["id"]]
+            unknown = await client.call_tool("start_strategy_instance",
+                                             {**args, "strategy": "nope"})
+            assert unknown.is_error
+            assert ((unknown.structured_content or {})["code"],
+                    (unknown.structured_content or {})["status"]) == ("UNKNOWN_STRATEGY", 404)
+            missing = await client.call_tool("stop_strategy_instance", {"instance_id": "zz"})
+            assert (missing.structured_content or {})["code"] == "UNKNOWN_INSTANCE"
+            stopped = await client.call_tool("stop_strategy_instance",
+                                             {"instance_id": instance["id"]})
+            assert not stopped.is_error, stopped.structured_content
+            assert (stopped.structured_content or {})["status"] == "stopped"
+            return instance
+
+    instance = asyncio.run(body())
+    # the engine holds it, started by the key's principal; REST on :8090 sees it stopped
+    seen = p.client("strategies").get(f"/strategies/instances/{instance['id']}").json()
+    key_id = json.loads(created.stdout)["id"]
+    assert (seen["status"], seen["started_by"]) == ("stopped", f"key:{key_id}")
+    assert key not in p.log_tail("strategies", 400) + p.log_tail("trading-engine", 400)

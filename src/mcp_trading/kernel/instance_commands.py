@@ -48,6 +48,18 @@ class InstanceCommands:
                        symbols: tuple[str, ...], timeframe: str, started_by: str,
                        instance_id: str | None = None) -> StrategyInstance:
         """Record a new running instance; its id is new (random unless given, for tests)."""
+        self.check_instance(account_id=account_id, symbols=symbols, timeframe=timeframe)
+        new_id = instance_id or f"si-{os.urandom(6).hex()}"
+        if new_id in self.state.instances:
+            raise ConflictError(f"instance {new_id} already exists", code="INSTANCE_EXISTS")
+        self._emit(StrategyInstanceStarted(new_id, strategy, params, account_id, symbols,
+                                           timeframe, started_by, self.clock.now_ns()))
+        return self.state.instances[new_id]
+
+    def check_instance(self, *, account_id: str, symbols: tuple[str, ...],
+                       timeframe: str) -> None:
+        """What start_instance checks of its account, symbols and timeframe (nothing recorded:
+        a preview's check); the error names the field at fault."""
         account = self._account(account_id)
         if account.internal:
             raise InvalidError(f"account: {account_id!r} is the platform's own; start the "
@@ -64,12 +76,6 @@ class InstanceCommands:
         for symbol in symbols:
             if symbol not in self.instruments:
                 raise UnknownSymbolError(symbol)
-        new_id = instance_id or f"si-{os.urandom(6).hex()}"
-        if new_id in self.state.instances:
-            raise ConflictError(f"instance {new_id} already exists", code="INSTANCE_EXISTS")
-        self._emit(StrategyInstanceStarted(new_id, strategy, params, account_id, symbols,
-                                           timeframe, started_by, self.clock.now_ns()))
-        return self.state.instances[new_id]
 
     def stop_instance(self, instance_id: str, *, reason: str, actor: str) -> StrategyInstance:
         """Record that a running instance stopped; stopping a stopped one is a 409."""

@@ -60,6 +60,18 @@ def test_start_list_read_and_stop_with_its_orders_canceled(platform: Platform) -
     assert again.status_code == 409
 
 
+def test_a_dry_run_answers_what_would_start_and_starts_nothing(platform: Platform) -> None:
+    client = _client(platform)
+    path = "/strategies/sma_crossover/instances?dry_run=true"
+    plan = client.post(path, headers=_auth("trader@paper"), json=BODY)
+    assert plan.status_code == 200, plan.text
+    assert (plan.json()["account"], plan.json()["warmup_bars"]) == ("paper", 6)
+    assert platform.kernel_runtime.kernel.state.instances == {}
+    assert client.post(path, headers=_auth("viewer"), json=BODY).status_code == 403
+    bad = client.post(path, headers=_auth("trader"), json={**BODY, "timeframe": "5Min"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "timeframe"), bad.text
+
+
 def test_roles_and_account_scope_as_for_orders(platform: Platform) -> None:
     platform.kernel_runtime.kernel.open_account("other", Decimal(10_000))
     client = _client(platform)

@@ -18,8 +18,8 @@ from pydantic import ConfigDict
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal, Role
 
-__all__ = ["MIN_ROLE_META", "PlatformTokenVerifier", "PrincipalToken", "current_principal",
-           "may_see", "needs", "set_process_principal"]
+__all__ = ["MIN_ROLE_META", "PlatformTokenVerifier", "PrincipalToken", "current_credential",
+           "current_principal", "may_see", "needs", "set_process_principal"]
 
 #: set once by the stdio command before it serves; tasks it starts inherit it
 _process_principal: ContextVar[Principal | None] = ContextVar("mcp_process_principal",
@@ -65,6 +65,14 @@ def current_principal() -> Principal | None:
     if token is None:
         return _process_principal.get()
     return token.principal if isinstance(token, PrincipalToken) else None
+
+
+def current_credential() -> str | None:
+    """The caller's verified bearer credential inside a tool (its API key or JWT), for a tool
+    that forwards the call to another service which authenticates it again; None without a
+    verified token (stdio's process principal has none). Never log or echo it."""
+    token = get_access_token()
+    return token.token if isinstance(token, PrincipalToken) else None
 
 
 #: tool metadata naming the least role that may call the tool (tools/list hides it from others)

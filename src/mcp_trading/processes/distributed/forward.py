@@ -23,14 +23,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_trading.platform.platform import Platform
-from mcp_trading.processes.distributed.replica import ReplicaRuntime
+from mcp_trading.processes.distributed.engine_link import (
+    SEQ_HEADER,
+    EngineLink,
+    engine_url,
+    internal_prefix,
+)
 from mcp_trading.services import registry
 
-__all__ = ["SEQ_HEADER", "ForwardWrites", "StampSeq", "internal_prefix", "write_routes"]
+__all__ = ["SEQ_HEADER", "EngineLink", "ForwardWrites", "StampSeq", "engine_url", "internal_prefix",
+           "write_routes"]
 
-SEQ_HEADER = "x-journal-seq"
 _FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "accept")
-_CATCH_UP_S = 2.0
 
 
 def write_routes(service: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -39,10 +43,6 @@ def write_routes(service: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     (`engine_reads`)."""
     return tuple((method, re.compile(pattern))
                  for method, pattern in registry.get(service).forwarded)
-
-
-def internal_prefix(service: str) -> str:
-    return f"/internal/{service}"
 
 
 class ForwardWrites:
@@ -54,11 +54,8 @@ class ForwardWrites:
         self.app = app
         self.platform = platform
         self.routes = write_routes(service)
-        self.target = engine_url.rstrip("/") + internal_prefix(service)
-        self.engine_url = engine_url
-        self.timeout_s = timeout_s
-        self._transport = transport  # tests inject one; None: real HTTP
-        self._client: httpx.AsyncClient | None = None
+        self.link = EngineLink(platform, service, engine_url, timeout_s=timeout_s,
+                               transport=transport)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._is_write(scope["method"], scope["path"]):
@@ -78,34 +75,13 @@ class ForwardWrites:
                 api_key=request.headers.get("x-api-key")) is None:
             return _error(401, "UNAUTHENTICATED", "a valid API key or JWT is required "
                           "(Authorization: Bearer <key>)")
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s, connect=2.0),
-                                             transport=self._transport)
-        url = self.target + request.url.path
+        path = request.url.path
         if request.url.query:
-            url += "?" + request.url.query
+            path += "?" + request.url.query
         headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_HEADERS}
-        try:
-            answer = await self._client.request(request.method, url, content=await request.body(),
-                                                headers=headers)
-        except httpx.ConnectError:
-            return _error(503, "ENGINE_UNAVAILABLE", f"the trading engine at {self.engine_url} "
-                          "cannot be reached; nothing was done: retry once it is healthy")
-        except httpx.TimeoutException:
-            return _error(504, "ENGINE_TIMEOUT", f"the trading engine did not answer within "
-                          f"{self.timeout_s:g} s; the command may or may not have been applied: "
-                          "check the state before retrying")
-        except httpx.HTTPError as exc:
-            return _error(502, "ENGINE_ERROR", f"the trading engine's answer was lost "
-                          f"({type(exc).__name__}); the command may or may not have been "
-                          "applied: check the state before retrying")
-        seq = answer.headers.get(SEQ_HEADER)
-        runtime = self.platform.runtime
-        if seq is not None and seq.isdigit() and isinstance(runtime, ReplicaRuntime) \
-                and self.platform.folds in ("replica", "control"):  # others never catch up
-            await runtime.caught_up(int(seq), _CATCH_UP_S)
-        return Response(answer.content, status_code=answer.status_code,
-                        media_type=answer.headers.get("content-type"))
+        status, content, media_type = await self.link.send(
+            request.method, path, content=await request.body(), headers=headers)
+        return Response(content, status_code=status, media_type=media_type)
 
 
 class StampSeq:
@@ -134,3 +110,4 @@ class StampSeq:
 
 def _error(status: int, code: str, message: str) -> Response:
     return JSONResponse({"code": code, "message": message}, status_code=status)
+

@@ -13,7 +13,7 @@ Live instances run where the kernel is: the embedded platform, or in distributed
 trading engine's process. There the strategies process holds no kernel: it forwards the
 instance routes (start, stop, list, read: the spec's `writes` and `engine_reads`) to the
 engine, which runs these same functions and journals the instance events; its MCP instance
-tools answer 409 INSTANCES_EMBEDDED_ONLY (use the REST routes). On the replay feed, instances
+tools make the same calls on the engine (instances_mcp.py). On the replay feed, instances
 run embedded only (409 INSTANCES_REPLAY_EMBEDDED_ONLY in distributed mode).
 """
 
@@ -111,6 +111,7 @@ class InstancesService:
         if account not in kernel.state.accounts:
             raise NotFoundError(f"account {account!r} does not exist", code="UNKNOWN_ACCOUNT",
                                 field="account")
+        kernel.check_instance(account_id=account, symbols=symbols, timeframe=timeframe)
         return {"strategy": cls.name, "params": params.as_dict(), "account": account,
                 "symbols": list(symbols), "timeframe": timeframe,
                 "warmup_bars": cls.warmup_bars(params)}

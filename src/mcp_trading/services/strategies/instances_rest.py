@@ -1,6 +1,8 @@
 """trading-strategies :8090 — live strategy instances over REST (routes only: instances.py).
 
     POST   /strategies/{name}/instances             start one (trader) → 201 with the instance
+                                                    (?dry_run=true: 200, what it would start;
+                                                    nothing journaled: the MCP preview)
     GET    /strategies/instances                    list (?account=, ?status=running|stopped)
     GET    /strategies/instances/{id}               one: status, orders, last error, log
     DELETE /strategies/instances/{id}?cancel_orders=true   stop it (trader of its account,
@@ -65,8 +67,14 @@ def instance_routes(platform: Platform, svc: StrategiesService) -> APIRouter:
     @router.post("/strategies/{name}/instances", tags=["instances"], status_code=201,
                  summary="Start a live paper instance of a strategy on an account (trader)",
                  openapi_extra=schema_of(InstanceBody))
-    async def start_instance(request: Request, name: str = Path(..., max_length=64)) -> Response:
-        started = await instances.start(principal_of(request), name, await json_body(request))
+    async def start_instance(request: Request, name: str = Path(..., max_length=64),
+                             dry_run: bool = Query(False, description="Check only: answer "
+                                                   "what would start, start nothing")
+                             ) -> Response:
+        body = await json_body(request)
+        if dry_run:
+            return FastJSON(await instances.check(principal_of(request), name, body))
+        started = await instances.start(principal_of(request), name, body)
         return FastJSON(started, status_code=201)
 
     return router
