@@ -61,7 +61,7 @@ class _Order:
     __slots__ = ("account_id", "attribution", "filled", "mid", "qty", "side", "status",
                  "symbol")
 
-    def __init__(self, account_id: str, symbol: str, side: str, qty: Decimal,
+    def __init__(self, account_id: str, symbol: str, side: str, qty: Decimal, *,
                  attribution: str | None, status: OrderStatus | None) -> None:
         self.account_id, self.symbol, self.side, self.qty = account_id, symbol, side, qty
         self.attribution, self.status = attribution, status
@@ -78,8 +78,8 @@ class LightFold:
         self.maintenance = base.maintenance
         self.orders: dict[str, _Order] = {}
         for oid, o in base.orders.items():
-            order = _Order(o.account_id, o.symbol, TEXT[o.side], o.qty, o.attribution,
-                           o.status)
+            order = _Order(o.account_id, o.symbol, TEXT[o.side], o.qty,
+                           attribution=o.attribution, status=o.status)
             order.filled = o.filled_qty
             self.orders[oid] = order
         #: account -> symbol -> position, accounts in the kernel's order (snapshot, opening)
@@ -119,7 +119,7 @@ class LightFold:
     def _accepted(self, ev: OrderAccepted) -> None:
         request = ev.request
         order = _Order(ev.account_id, request.symbol, TEXT[request.side], request.qty,
-                       ev.attribution, _ROUTED if ev.routed else _ACCEPTED)
+                       attribution=ev.attribution, status=_ROUTED if ev.routed else _ACCEPTED)
         order.mid = ev.arrival_mid
         self.orders[ev.order_id] = order
         if self.started and not ev.account_id.startswith("_"):
@@ -128,7 +128,7 @@ class LightFold:
     def _rejected(self, ev: OrderRejected) -> None:
         self.orders[ev.order_id] = _Order(ev.account_id, ev.request.symbol,
                                           TEXT[ev.request.side], ev.request.qty,
-                                          ev.attribution, _REJECTED)
+                                          attribution=ev.attribution, status=_REJECTED)
         if self.started and not ev.account_id.startswith("_"):
             self.day_orders.append(ev.order_id)
             self.rejects[ev.order_id] = (ev.code, ev.reason)

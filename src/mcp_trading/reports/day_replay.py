@@ -2,7 +2,8 @@
 
 Exact by construction (it is the kernel's state machine) but ~60 us per fill; the report
 reads the day with the light fold of `day_fold.py`, proven equal to this one by
-tests/integration/platform/test_daily_trading_report.py and tests/unit/test_day_fold.py.
+tests/integration/platform/test_daily_trading_report.py and
+tests/integration/store/test_day_fold.py.
 """
 
 from __future__ import annotations
