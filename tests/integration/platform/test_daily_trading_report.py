@@ -17,8 +17,9 @@ from mcp_trading.cli import app
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.platform.platform import Platform
 from mcp_trading.reports.daily import build_trading_report, publish
+from mcp_trading.reports.day_replay import KernelReplay
 from mcp_trading.reports.schemas import SCHEMAS
-from mcp_trading.reports.trading_source import TIMEZONE, parse_day
+from mcp_trading.reports.trading_source import TIMEZONE, parse_day, read_day
 from mcp_trading.services.portfolio import rest as portfolio
 
 
@@ -77,6 +78,14 @@ def test_figures_agree_with_a_hand_computation(traded: Platform) -> None:
     assert traders["agent:tester"]["fills"] == 1
     assert traders["agent:tester"]["notional"] == "4199.60"
     assert sum(t["orders"] for t in traders.values()) == 3
+
+
+def test_the_light_fold_reads_what_the_kernel_replay_reads(traded: Platform) -> None:
+    """The report's fold (reports/day_fold.py) against the kernel's own state machine."""
+    url = traded.settings.resolved_database_url
+    light, reference = read_day(url, _today()), read_day(url, _today(), KernelReplay)
+    assert light == reference
+    assert len(light.fills) == 2 and len(light.orders) == 3 and light.positions
 
 
 def test_a_quiet_day_says_so(traded: Platform) -> None:
