@@ -107,10 +107,13 @@ def test_a_rebalance_previewed_on_the_optimizer_is_placed_by_the_engine(
                                json={"confirmation_token": preview["confirmation_token"]})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["status"] == "placed"
-    engine = p.client("trading-engine").get("/orders", params={"status": "all"}).json()
-    mine = [o for o in engine["orders"] if o["client_order_id"].startswith("opt-")]
-    assert {o["symbol"] for o in mine} == {"SPY", "QQQ"}
-    assert {o["attribution"] for o in mine} == {preview["attribution"]}
+    placed = {row["symbol"]: row for row in confirmed.json()["orders"]}
+    assert set(placed) == {"SPY", "QQQ"}, placed
+    # the engine holds both orders, attributed to the rebalance (its view, not the replica's)
+    for coid in (row["client_order_id"] for row in placed.values()):
+        order = p.client("trading-engine").get("/orders", params={"client_order_id": coid})
+        assert order.status_code == 200, order.text
+        assert order.json()["attribution"] == preview["attribution"]
 
 
 def test_a_killed_service_is_restarted_catches_up_and_raises_an_alert(
