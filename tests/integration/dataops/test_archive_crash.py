@@ -64,20 +64,24 @@ def test_kill_9_during_archive_loses_nothing_and_a_rerun_finishes(tmp_path: Path
     before, state, journal_before = counts(settings), digest(settings), _whole_journal(settings)
     all_orders, _, all_fills, _ = _ids(settings.resolved_reports_url)
     rng = random.Random(16)
-    killed = 0
-    for _ in range(KILLS):
+    killed, delay = 0, 2.5  # the CLI starts in ~0.7 s on a quiet box; a full run takes longer
+    for _ in range(KILLS * 4):  # until KILLS kills landed mid-run, whatever the box's speed
+        if killed == KILLS:
+            break
         proc = _archive_process(data_dir)
-        time.sleep(rng.uniform(0.8, 2.5))  # the CLI starts in ~0.7 s; a full run takes longer
+        time.sleep(rng.uniform(0.3, 1.0) * delay)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
+        else:
+            delay *= 0.7  # the run finished first: kill sooner next time
         proc.wait(30)
         hot_o, cold_o, hot_f, cold_f = _ids(settings.resolved_reports_url)
         assert not hot_o & cold_o and hot_o | cold_o == all_orders
         assert not hot_f & cold_f and hot_f | cold_f == all_fills
         assert _whole_journal(settings) == journal_before
         assert digest(settings) == state
-    assert killed >= 3, "the kills should land mid-run; make the run longer"
+    assert killed == KILLS, "the kills should land mid-run; make the run longer"
     done = subprocess.run([sys.executable, "-m", "mcp_trading", "archive", "--before",
                            "2024-01-16", "--data-dir", str(data_dir)], capture_output=True,
                           timeout=120)

@@ -25,7 +25,7 @@ from mcp.server import MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
-from mcp_trading.domain.errors import TradingError
+from mcp_trading.domain.errors import TradingError, UnauthenticatedError
 from mcp_trading.faces.mcp.auth import current_credential, current_principal, needs
 from mcp_trading.faces.mcp.confirm import ConfirmationTokens
 from mcp_trading.faces.mcp.results import Outcome, error_result, guarded, ok, refusal
@@ -85,8 +85,7 @@ class EngineInstances:
                     params: Mapping[str, str] | None = None) -> dict[str, Any]:
         credential = current_credential()
         if credential is None:  # never forward without one: the engine may trust loopback
-            raise EngineRefusalError(401, {"code": "UNAUTHENTICATED", "message": "a valid API key "
-                                      "or JWT is required as the bearer token"})
+            raise UnauthenticatedError("a valid API key or JWT is required as the bearer token")
         status, data = await self.link.call(method, path, credential=credential, body=body,
                                             params=params)
         if status >= 300:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mcp_trading.domain.errors import UnauthenticatedError
 from mcp_trading.processes.distributed.engine_link import EngineLink
 from mcp_trading.services.strategies import instances_mcp
 from mcp_trading.services.strategies.instances_mcp import EngineInstances, EngineRefusalError
@@ -74,9 +75,11 @@ def test_without_a_verified_credential_nothing_is_forwarded() -> None:
         seen.append(request)
         return httpx.Response(200, json={"instances": [], "count": 0})
 
-    with pytest.raises(EngineRefusalError) as refused:  # no access token in this context
+    with pytest.raises(UnauthenticatedError) as refused:  # no access token in this context
         asyncio.run(_remote(engine).list_instances(None))
-    assert (refused.value.status, refused.value.code, seen) == (401, "UNAUTHENTICATED", [])
+    assert (refused.value.code, seen) == ("UNAUTHENTICATED", [])
+    result = instances_mcp._refused(refused.value)  # the tool answers 401, as REST would
+    assert result.is_error and result.structured_content["code"] == "UNAUTHENTICATED"
 
 
 def test_an_unreachable_engine_is_a_503_saying_nothing_was_done(
