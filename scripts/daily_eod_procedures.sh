@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # daily_eod_procedures.sh (runbook: Daily Operations, End-of-Day Procedures): the five steps,
 # each run even when an earlier one failed:
-#   1. the daily trading report for today (calendar date)   reports/daily_trading_report.py
+#   1. the daily trading report for today (exchange calendar date)reports/daily_trading_report.py
 #   2. the verified backup of the trading data             scripts/backup_trading_data.sh
 #   3. the daily risk report                                reports/daily_risk_report.py
 #   4. the performance summary                              reports/performance_summary.py
@@ -19,7 +19,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-today="$(date +%Y-%m-%d)"
+# "today" on the trading calendar's clock (the report refuses a future date; UTC runs ahead)
+today="$(cd "$ROOT" && "$PY" -c 'from datetime import datetime; from zoneinfo import ZoneInfo
+from mcp_trading.reports.trading_source import TIMEZONE; print(datetime.now(ZoneInfo(TIMEZONE)).date())' \
+  2>/dev/null || date +%Y-%m-%d)"
 names=() results=() failed=()
 step() {  # step NAME COMMAND...: run it, record ok/FAILED, never stop the procedure
   local name=$1 rc=0; shift
