@@ -41,7 +41,7 @@ performance_summary() {
 
 cleanup_temp() {
   local data_dir
-  data_dir="$(cd "$ROOT" && "$PY" -c 'from mcp_trading.config import Settings; print(Settings().data_dir.resolve())')" || return 1
+  data_dir="$("$PY" -c 'from mcp_trading.config import Settings; print(Settings().data_dir.resolve())')" || return 1
   if [ ! -d "$data_dir" ]; then echo "data dir $data_dir does not exist: nothing to clean"; return 0; fi
   echo "cleaning the platform's stale temporary files under $data_dir"
   find "$data_dir" -type f -name '*.tmp' -mtime +0 -print -delete || return 1
