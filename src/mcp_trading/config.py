@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
@@ -29,7 +30,7 @@ from mcp_trading.services import registry  # light: the specs name their code by
 __all__ = ["Settings"]
 
 
-class Settings(FeedSettings, BackupSettings):
+class Settings(FeedSettings, BackupSettings, AlertMailSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
