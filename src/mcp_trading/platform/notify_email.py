@@ -5,30 +5,24 @@ never blocks the request path or the kernel. Failures are retried with backoff, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
 from prometheus_client import Counter
 
 from mcp_trading.config_alerts import AlertMailSettings
+from mcp_trading.platform.alert_center import Alert
 
-__all__ = ["EmailNotifier", "MailAlert", "route"]
+__all__ = ["EmailNotifier", "route"]
 
 _log = logging.getLogger(__name__)
 MAIL_FAILURES = Counter("mcp_trading_alert_email_failures", "Alert e-mails not delivered")
 _DESK_KINDS = frozenset({"halt", "resume", "maintenance"})
 
 
-@dataclass(frozen=True)
-class MailAlert:
-    kind: str
-    severity: str
-    reason: str
-
-
-def route(alert: MailAlert) -> str:
+def route(alert: Alert) -> str:
     """Which list gets an alert: halt/resume/maintenance the desk, security kinds security."""
     if alert.kind in _DESK_KINDS:
         return "trading-desk"
@@ -41,7 +35,7 @@ class EmailNotifier:
     def __init__(self, settings: AlertMailSettings, *, maxsize: int = 1000,
                  retries: int = 3, backoff_s: float = 0.5) -> None:
         self._s = settings
-        self._queue: asyncio.Queue[MailAlert] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[Alert] = asyncio.Queue(maxsize)
         self._retries, self._backoff = retries, backoff_s
         self._task: asyncio.Task[None] | None = None
 
@@ -53,8 +47,10 @@ class EmailNotifier:
         await self._queue.join()
         if self._task is not None:
             self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
-    def notify(self, alert: MailAlert) -> bool:
+    def notify(self, alert: Alert) -> bool:
         """Queue an alert; never waits. False (and counted) when the queue is full."""
         try:
             self._queue.put_nowait(alert)
@@ -64,12 +60,12 @@ class EmailNotifier:
             return False
         return True
 
-    def _message(self, alert: MailAlert, to: list[str]) -> EmailMessage:
+    def _message(self, alert: Alert, to: list[str]) -> EmailMessage:
         msg = EmailMessage()
         msg["From"], msg["To"] = self._s.smtp_from, ", ".join(to)
-        msg["Subject"] = f"[{alert.severity.upper()}] {alert.kind}: {alert.reason[:120]}"
-        msg.set_content(f"kind: {alert.kind}\nseverity: {alert.severity}\n"
-                        f"reason: {alert.reason}\n")
+        severity = alert.severity.value
+        msg["Subject"] = f"[{severity.upper()}] {alert.kind}: {alert.message[:120]}"
+        msg.set_content(f"kind: {alert.kind}\nseverity: {severity}\nreason: {alert.message}\n")
         return msg
 
     async def _send(self, msg: EmailMessage) -> None:
@@ -79,7 +75,7 @@ class EmailNotifier:
                               password=pw.get_secret_value() if pw else None,
                               start_tls=self._s.smtp_starttls, timeout=10)
 
-    async def _deliver(self, alert: MailAlert) -> None:
+    async def _deliver(self, alert: Alert) -> None:
         to = self._s.recipients(route(alert))
         if not to or not self._s.smtp_host:
             return
@@ -90,7 +86,8 @@ class EmailNotifier:
             except (aiosmtplib.SMTPException, OSError) as exc:
                 _log.warning("alert e-mail attempt %d failed: %s", attempt + 1,
                              type(exc).__name__)
-                await asyncio.sleep(self._backoff * 2 ** attempt)
+                if attempt + 1 < self._retries:  # no wait after the last try
+                    await asyncio.sleep(self._backoff * 2 ** attempt)
         MAIL_FAILURES.inc()
 
     async def _run(self) -> None:

@@ -10,7 +10,8 @@ from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
 from mcp_trading.config_alerts import AlertMailSettings
-from mcp_trading.platform.notify_email import EmailNotifier, MailAlert, route
+from mcp_trading.platform.alert_center import Alert, Severity
+from mcp_trading.platform.notify_email import EmailNotifier, route
 
 
 class _Sink:
@@ -20,6 +21,10 @@ class _Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.mails.append(envelope)
         return "250 OK"
+
+
+def _alert(kind: str, severity: str, message: str) -> Alert:
+    return Alert(id=1, kind=kind, severity=Severity(severity), message=message, source="test", ts=0)
 
 
 def _free_port() -> int:
@@ -42,7 +47,7 @@ def test_halt_resume_maintenance_mail_the_trading_desk() -> None:
             n = EmailNotifier(settings)
             n.start()
             for kind in ("halt", "resume", "maintenance"):
-                assert n.notify(MailAlert(kind, "critical", f"{kind} by operator"))
+                assert n.notify(_alert(kind, "critical", f"{kind} by operator"))
             await n.stop()
 
         asyncio.run(go())
@@ -57,6 +62,6 @@ def test_halt_resume_maintenance_mail_the_trading_desk() -> None:
 
 
 def test_routing() -> None:
-    assert route(MailAlert("halt", "critical", "x")) == "trading-desk"
-    assert route(MailAlert("security_breach", "critical", "x")) == "security-team"
-    assert route(MailAlert("disk_full", "warning", "x")) == "ops-team"
+    assert route(_alert("halt", "critical", "x")) == "trading-desk"
+    assert route(_alert("security_breach", "critical", "x")) == "security-team"
+    assert route(_alert("disk_full", "warning", "x")) == "ops-team"
