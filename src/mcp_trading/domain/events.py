@@ -15,6 +15,7 @@ from mcp_trading.domain.trading_state import TradingState
 __all__ = [
     "EVENT_TYPES",
     "AccountOpened",
+    "EquitySnapshotted",
     "Event",
     "LimitsSet",
     "MaintenanceChanged",
@@ -159,11 +160,26 @@ class StrategyInstanceStopped(NamedTuple):
     ts: int
 
 
+class EquitySnapshotted(NamedTuple):
+    """One account's valuation at a moment: at the session close (reason "close") or on demand
+    ("manual"). The equity history the performance report reads; journaled, so it survives
+    restarts, backups and restores like the book it values."""
+
+    account_id: str
+    day: str  # ISO date of the trading day (America/New_York) the valuation belongs to
+    equity: Decimal  # cash + sum of qty x mark
+    cash: Decimal
+    positions: tuple[tuple[str, Decimal, Decimal], ...]  # (symbol, signed qty, mark), qty != 0
+    reason: str  # "close" or "manual"
+    actor: str
+    ts: int
+
+
 Event = (
     AccountOpened | OrderAccepted | OrderRejected | OrderRouted | OrderFilled | OrderCanceled
     | OrderExpired | OrderReplaced | OrderTriggered | OrderTrailMoved | TradingStateChanged
     | LimitsSet | TradingDayStarted | MaintenanceChanged | StrategyInstanceStarted
-    | StrategyInstanceStopped
+    | StrategyInstanceStopped | EquitySnapshotted
 )
 
 #: Stable numeric kinds for the journal; never renumber, only append.
@@ -184,4 +200,5 @@ EVENT_TYPES: dict[int, type[Event]] = {
     14: MaintenanceChanged,
     15: StrategyInstanceStarted,
     16: StrategyInstanceStopped,
+    17: EquitySnapshotted,
 }

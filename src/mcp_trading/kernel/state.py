@@ -16,6 +16,7 @@ from typing import Any
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.events import (
     AccountOpened,
+    EquitySnapshotted,
     Event,
     LimitsSet,
     MaintenanceChanged,
@@ -117,6 +118,7 @@ class KernelState:
             MaintenanceChanged: self._maintenance,
             StrategyInstanceStarted: self._instance_started,
             StrategyInstanceStopped: self._instance_stopped,
+            EquitySnapshotted: _no_change,  # a valuation: history for reports, not the book
         }
 
     def net_position(self, symbol: str) -> Decimal:
@@ -388,3 +390,7 @@ class KernelState:
         instance = self.instances[ev.instance_id]
         instance.status = InstanceStatus.STOPPED
         instance.stopped_at, instance.stop_reason, instance.stopped_by = ev.ts, ev.reason, ev.actor
+
+
+def _no_change(ev: Any) -> None:
+    """The applier of events that record without changing the book."""
