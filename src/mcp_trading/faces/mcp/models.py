@@ -20,7 +20,8 @@ __all__ = [
     "PortfolioPerformanceOut",
     "PortfolioPositionsOut",
     "PortfolioSummaryOut", "PositionsOut", "PreviewOut", "ProviderChangeOut", "ProvidersOut",
-    "QuoteOut", "QuotesOut", "ReplayOut", "RiskStatusOut", "SeriesOut", "SubmitOut", "SymbolsOut",
+    "QuoteOut", "QuotesOut", "ReplayOut", "ReportTextOut", "ReportsOut", "RiskStatusOut",
+    "SeriesOut", "SubmitOut", "SymbolsOut",
 ]
 
 
@@ -211,3 +212,15 @@ class ReplayOut(_Out):
 class AlertsOut(_Out):
     alerts: list[dict[str, Any]]
     open_alerts: int
+
+
+class ReportsOut(_Out):
+    reports: list[dict[str, Any]]
+
+
+class ReportTextOut(_Out):
+    date: str
+    name: str
+    format: str
+    media_type: str
+    text: str

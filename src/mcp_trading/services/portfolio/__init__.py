@@ -13,7 +13,7 @@ SPEC = ServiceSpec(
     rest="mcp_trading.services.portfolio.rest:build",
     mcp=("mcp_trading.services.portfolio.mcp:register",
          "mcp_trading.faces.mcp.resources:register_account_resources",
-         "mcp_trading.faces.mcp.prompts:register_briefing"),
+         "mcp_trading.services.portfolio.reports_mcp:register"),
     health="mcp_trading.services.portfolio.health:rule",
     depends_on=("trading-engine",),
 )
