@@ -114,3 +114,22 @@ def test_the_metrics_match_empyrical_on_a_trading_curve(symbol: str) -> None:
     assert got.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
     assert got.calmar == pytest.approx(empyrical.calmar_ratio(returns), rel=1e-9)
     assert got.cagr == pytest.approx(empyrical.annual_return(returns), rel=1e-9)
+
+
+def test_beta_and_correlation_match_empyrical_and_numpy() -> None:
+    """Beta against a real benchmark (MSFT against AAPL's buy-and-hold returns, same days)."""
+    from mcp_trading.analytics.metrics import benchmark_relation
+
+    aapl = sample_prices("AAPL")
+    msft = sample_prices("MSFT")
+    common = sorted(set(aapl.dates) & set(msft.dates))[-300:]
+    a = dict(zip(aapl.dates, aapl.close, strict=True))
+    m = dict(zip(msft.dates, msft.close, strict=True))
+    ra = pd.Series([float(a[d]) for d in common]).pct_change().iloc[1:]
+    rm = pd.Series([float(m[d]) for d in common]).pct_change().iloc[1:]
+    got = benchmark_relation(rm.to_numpy(), ra.to_numpy())
+    assert got["common_days"] == 299
+    assert got["beta"] == pytest.approx(empyrical.beta(rm.to_numpy(), ra.to_numpy()), rel=1e-9)
+    assert got["correlation"] == pytest.approx(float(np.corrcoef(rm, ra)[0, 1]), rel=1e-9)
+    few = benchmark_relation(rm.to_numpy()[:19], ra.to_numpy()[:19])
+    assert few == {"common_days": 19, "beta": None, "correlation": None}
