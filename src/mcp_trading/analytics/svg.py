@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
+from itertools import pairwise
 
 __all__ = ["PALETTE", "Series", "bar_chart", "column_chart", "line_chart", "nice_ticks"]
 
@@ -182,7 +183,9 @@ def column_chart(ts: Sequence[int], values: Sequence[float], *, title: str, y_la
     slot = (int(ts[-1]) - int(ts[0])) / max(len(ts) - 1, 1) if ts else 1.0
     frame = _Frame(int(ts[0] - slot / 2) if ts else 0, int(ts[-1] + slot / 2) if ts else 1,
                    yticks[0], yticks[-1], _TOP)
-    width = max(frame.width / max(len(ts), 1) * 0.7, 1.0)
+    # 70 % of the narrowest gap between two bars: days need not be evenly spaced
+    gaps = [frame.x(int(b)) - frame.x(int(a)) for a, b in pairwise(ts)]
+    width = max(min(gaps or [frame.width]) * 0.7, 1.0)
     parts = [*_svg_head(title, css_class),
              f'<text class="ylabel" transform="translate(16 {frame.top + frame.height / 2}) '
              f'rotate(-90)" text-anchor="middle">{escape(y_label)}</text>',

@@ -48,6 +48,8 @@ _MORE_DEFINITIONS = {
     "daily return": "time-weighted: (equity - cash of accounts joining that day) / previous "
                     "equity - 1; an account's own returns are plain equity ratios",
     "winning_days": "daily returns > 0 / daily returns (the window's)",
+    "growth": "the window's start equity grown by the daily (time-weighted) returns: the "
+              "equity without the cash of accounts that joined later; the metrics' series",
     "benchmark": "buy-and-hold of the symbol's real daily closes (never the simulator's bars; "
                  "adjusted for splits and dividends where the source gives factors) between "
                  "the same dates as the portfolio's return",
@@ -156,6 +158,7 @@ def _series(book: Book, since: date | None, bench: Benchmark | None) -> dict[str
         net = np.where(equity > 0, book.net[picked] / equity, np.nan)
     return {"of": book.name, "dates": [book.days[i] for i in picked],
             "start_equity": _money(start), "equity": [f"{v:.2f}" for v in equity],
+            "growth": [f"{v:.2f}" for v in curve.equity],
             "benchmark_equity": marks,
             "drawdown": [_ratio(float(v)) for v in drawdown_series(curve)],
             "pnl": [f"{v:.2f}" for v in book.pnl[picked]],

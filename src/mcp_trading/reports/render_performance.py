@@ -119,13 +119,16 @@ def performance_charts(series: dict[str, Any] | None, symbol: str | None) -> lis
     ts = [noon_ns(d) for d in series["dates"]]
     who = series["of"]
     lines = [Series(f"{who} equity", ts, _floats(series["equity"]))]
+    if series["growth"] != series["equity"]:  # accounts joined: their cash is not a gain
+        lines.append(Series("time-weighted growth", ts, _floats(series["growth"])))
     if any(v is not None for v in series["benchmark_equity"]):
-        lines.append(Series(f"buy-and-hold {symbol} (same start)", ts,
+        lines.append(Series(f"buy-and-hold {symbol}", ts,
                             _floats(series["benchmark_equity"])))
     money = lambda v: f"{v:,.0f}"  # noqa: E731
     return [
-        line_chart(lines, title=f"{who}: equity at each day's close", y_label="currency",
-                   y_format=money, css_class="chart equity"),
+        line_chart(lines, title=f"{who}: equity at each day's close (benchmark from the same "
+                                "start)", y_label="currency", y_format=money,
+                   css_class="chart equity"),
         line_chart([Series("drawdown", ts, _floats(series["drawdown"], 100.0))],
                    title=f"{who}: drawdown from the running peak", y_label="%",
                    y_format=lambda v: f"{v:.1f}", css_class="chart drawdown"),

@@ -192,7 +192,8 @@ PERFORMANCE_SUMMARY: dict[str, Any] = {
         "accounts": _list(_BOOK), "totals": {"anyOf": [_BOOK, {"type": "null"}]},
         "series": {"anyOf": [{"type": "null"}, _obj({
             "of": _STR, "dates": _list(_DATE), "start_equity": _OPT_MONEY,
-            "equity": _list(_MONEY), "benchmark_equity": _list(_RATIO),
+            "equity": _list(_MONEY), "growth": _list(_MONEY),
+            "benchmark_equity": _list(_RATIO),
             "drawdown": _list(_RATIO), "pnl": _list(_MONEY),
             "gross_exposure": _list(_RATIO), "net_exposure": _list(_RATIO)})]},
         "definitions": {"type": "object", "additionalProperties": _STR},

@@ -59,6 +59,7 @@ def _snap(account: str, day: str, equity: str, reason: str = "close", hour: int 
 
 
 def _journal(settings: Settings, events: list[Event]) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlJournalStore(settings.resolved_database_url, migrate=True)
     try:
         store.append([codec.record(seq, e) for seq, e in enumerate(events, start=1)])
@@ -152,6 +153,8 @@ def test_the_totals_count_a_later_account_as_money_put_in(doc: dict[str, Any]) -
     assert total["inception"]["return"] == pytest.approx(0.995 * 1.02 - 1, rel=1e-9)
     assert doc["series"]["of"] == "total" and doc["series"]["dates"][0] == "2025-12-30"
     assert doc["series"]["pnl"][3] == "-2500.00"  # 149,500 - 50,000 - 102,000
+    assert doc["series"]["growth"][-1] == f"{100000 * 0.995 * 1.02:.2f}"
+    assert doc["series"]["equity"][-1] == "152490.00"
 
 
 def test_the_benchmark_is_buy_and_hold_over_the_same_dates(doc: dict[str, Any]) -> None:
