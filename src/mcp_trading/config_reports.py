@@ -22,7 +22,7 @@ class ReportSettings(BaseSettings):
                                       frozen=True)
 
     performance_benchmark: str | None = Field(
-        None, min_length=1, max_length=32,
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-/]{0,15}$",
         description="Symbol whose buy-and-hold (real daily closes) the performance summary "
                     "compares with; unset = SPY, else AAPL, whichever has real history.")
     performance_risk_free_rate: float = Field(

@@ -108,24 +108,25 @@ def performance(ctx: typer.Context, *, day: DayOpt = None, since: SinceOpt = Non
                               "since": since, "account": account, "benchmark": benchmark}, html)
 
 
-def _since(opts: dict[str, object], parsed: date) -> date | None:
-    if opts.get("since") is None:
-        return None
-    from mcp_trading.reports.performance import parse_since
-    try:
-        return parse_since(str(opts["since"]), until=parsed)
-    except TradingError as exc:
-        err.print(f"[red]--since[/red]: {exc.message}")
-        raise typer.Exit(2) from None
+def _performance_args(opts: dict[str, object], parsed: date) -> dict[str, Any]:
+    """--since and --benchmark checked (exit 2 naming the option), --account as given."""
+    from mcp_trading.reports.performance import parse_benchmark, parse_since
+
+    out: dict[str, Any] = {"account": None if opts["account"] is None else str(opts["account"])}
+    for name, parse in (("since", lambda t: parse_since(t, until=parsed)),
+                        ("benchmark", parse_benchmark)):
+        try:
+            out[name] = None if opts[name] is None else parse(str(opts[name]))
+        except TradingError as exc:
+            err.print(f"[red]--{name}[/red]: {exc.message}")
+            raise typer.Exit(2) from None
+    return out
 
 
 def _build(kind: str, settings: Settings, parsed: date, opts: dict[str, object]) -> Report:
     if kind == "performance":
         from mcp_trading.reports.performance import build_performance_report
-        return build_performance_report(
-            settings, parsed, since=_since(opts, parsed),
-            account=None if opts["account"] is None else str(opts["account"]),
-            benchmark=None if opts["benchmark"] is None else str(opts["benchmark"]))
+        return build_performance_report(settings, parsed, **_performance_args(opts, parsed))
     if kind == "risk":
         from mcp_trading.reports.risk import build_risk_report
         return build_risk_report(settings, parsed)

@@ -9,6 +9,7 @@ the metrics of the one metrics module (`analytics.metrics`) over the window (inc
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime
 from typing import Any
@@ -32,10 +33,11 @@ from mcp_trading.reports.trading_source import TIMEZONE
 from mcp_trading.services.risk.prices import day_text as bar_day
 from mcp_trading.services.risk.prices import read_history
 
-__all__ = ["REPORT_NAME", "TOTAL", "build_performance_report", "parse_since",
-           "performance_document"]
+__all__ = ["REPORT_NAME", "TOTAL", "build_performance_report", "parse_benchmark",
+           "parse_since", "performance_document"]
 
 REPORT_NAME = "performance_summary"
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-/]{0,15}$")  # the universe's rule (feeds/universe.py)
 TOTAL = "total"  # the name of the totals' book
 
 _MORE_DEFINITIONS = {
@@ -57,6 +59,15 @@ _MORE_DEFINITIONS = {
     "risk_free_rate": "annual, the setting MCP_TRADING_PERFORMANCE_RISK_FREE_RATE (default 0), "
                       "daily (1 + rate)^(1/252) - 1; annualisation 252 trading days",
 }
+
+
+def parse_benchmark(text: str) -> str:
+    """`--benchmark`: a symbol (upper-cased); InvalidError when it cannot be one."""
+    symbol = text.strip().upper()
+    if not _SYMBOL.match(symbol):
+        raise InvalidError(f"benchmark {text!r} is not a symbol: 1-16 letters, digits, '.', "
+                           "'-' or '/', e.g. SPY", field="benchmark")
+    return symbol
 
 
 def parse_since(text: str, *, until: date) -> date:
@@ -235,7 +246,7 @@ def _benchmark(settings: Settings, asked: str | None) -> tuple[str | None, Bench
                                                                str | None]:
     """(symbol, its real closes or None, why not); the default tries SPY, then AAPL."""
     chosen = asked or settings.performance_benchmark
-    candidates = [chosen.upper()] if chosen else list(DEFAULT_BENCHMARKS)
+    candidates = [parse_benchmark(chosen)] if chosen else list(DEFAULT_BENCHMARKS)
     store = open_history_store(settings.resolved_history_url)
     try:
         history = read_history(store, candidates)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from mcp_trading.adapters.store.engine import create_store_engine
+from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.events import EVENT_TYPES, AccountOpened, EquitySnapshotted
 from mcp_trading.kernel import codec
 from mcp_trading.reports.risk_source import read_risk_day
@@ -111,6 +112,18 @@ def _daily(snaps: list[EquitySnapshotted], until: str) -> list[Point]:
     return [_point(by_day[d]) for d in sorted(by_day)]
 
 
+def _history(account_id: str, opened: AccountOpened | None, account: Account | None,
+             points: list[Point], notes: list[str]) -> AccountHistory | None:
+    if opened is not None:
+        return AccountHistory(account_id, opened.currency, opened.cash, _day_of(opened.ts),
+                              points)
+    if account is None:
+        return None
+    notes.append(f"{account_id}: its opening is no longer in the journal (archived): "
+                 "inception is its starting cash, dated at its first snapshot")
+    return AccountHistory(account_id, account.currency, account.start_cash, None, points)
+
+
 def read_histories(database_url: str, day: date, *, today: date, now_ns: int
                    ) -> tuple[list[AccountHistory], list[str]]:
     """Every account's equity history up to `day` (module doc), and notes."""
@@ -128,26 +141,18 @@ def read_histories(database_url: str, day: date, *, today: date, now_ns: int
             by_account[snap.account_id].append(snap)
     notes: list[str] = []
     out = []
+    key = day.isoformat()
     for account_id in sorted(set(opened) | set(by_account) | set(folded)):
-        points = _daily(by_account.get(account_id, []), day.isoformat())
         event, account = opened.get(account_id), folded.get(account_id)
-        if event is not None and _day_of(event.ts) > day.isoformat():
+        if event is not None and _day_of(event.ts) > key:
             continue  # opened after the report's day
-        if event is None and account is None:
+        history = _history(account_id, event, account,
+                           _daily(by_account.get(account_id, []), key), notes)
+        if history is None:
             continue
-        if event is not None:
-            history = AccountHistory(account_id, event.currency, event.cash, _day_of(event.ts),
-                                     points)
-        else:
-            assert account is not None
-            history = AccountHistory(account_id, account.currency, account.start_cash, None,
-                                     points)
-            notes.append(f"{account_id}: its opening is no longer in the journal (archived): "
-                         "inception is its starting cash, dated at its first snapshot")
-        if day == today and account is not None and (not points or points[-1].day != day
-                                                     .isoformat()):
-            points.append(Point(day.isoformat(), now_ns, account.equity, account.cash,
-                                account.gross_value, account.position_value,
-                                "journal_fold"))
+        points = history.points
+        if day == today and account is not None and (not points or points[-1].day != key):
+            points.append(Point(key, now_ns, account.equity, account.cash, account.gross_value,
+                                account.position_value, "journal_fold"))
         out.append(history)
     return out, notes

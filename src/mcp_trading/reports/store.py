@@ -134,8 +134,9 @@ class ReportStore:
                                                      reports.c.name == name)).scalar()
         if blob is None:
             raise NotFoundError(f"no report {name!r} for {day}; GET /portfolio/reports lists "
-                                "the stored ones, and `mcp-trading report trading --date "
-                                f"{day}` makes the trading report", field="name")
+                                "the stored ones, and `mcp-trading report "
+                                f"trading|risk|performance --date {day}` makes one",
+                                field="name")
         return zlib.decompress(blob).decode()
 
     def close(self) -> None:

@@ -248,6 +248,7 @@ def test_cli_files_row_route_and_bad_input(settings: Settings) -> None:
     for args, code, words in ((["--date", "2026-02-30"], 2, "not a date"),
                               (["--since", "soon"], 2, "since is 'soon'"),
                               (["--since", "2027-01-01"], 2, "after the report's day"),
+                              (["--benchmark", "S P Y"], 2, "is not a symbol"),
                               (["--account", "nobody"], 1, "no account 'nobody'")):
         bad = runner.invoke(app, ["report", "performance", "--date", DAY.isoformat(), *args,
                                   "--data-dir", data])
