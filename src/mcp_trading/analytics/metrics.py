@@ -65,8 +65,8 @@ from mcp_trading.analytics.equity import EquityCurve, FloatArray, day_text
 from mcp_trading.analytics.trades import RoundTrip
 from mcp_trading.domain.errors import InvalidError
 
-__all__ = ["ANNUALISATION", "DEFINITIONS", "MIN_COMMON_DAYS", "Metrics", "benchmark_relation",
-           "compute_metrics", "daily_risk_free"]
+__all__ = ["ANNUALISATION", "DEFINITIONS", "MIN_COMMON_DAYS", "RELATION_DEFINITIONS", "Metrics",
+           "benchmark_relation", "compute_metrics", "daily_risk_free"]
 
 ANNUALISATION = 252
 MIN_COMMON_DAYS = 20
@@ -88,10 +88,15 @@ DEFINITIONS = {
     "turnover_annual": "turnover x 252 / days",
     "exposure_time": "fraction of days closing with a position",
     "exposure_average": "mean of gross exposure / equity over the days",
+}
+#: the definitions of `benchmark_relation`'s figures
+RELATION_DEFINITIONS = {
     "beta": "cov(daily return, benchmark daily return) / var(benchmark daily return), "
             "over the common days (null below 20)",
     "correlation": "Pearson correlation of the daily returns with the benchmark's, over the "
                    "common days (null below 20)",
+    "common_days": "days on which both the portfolio and the benchmark have a daily return "
+                   "between the same two dates",
 }
 #: a daily std (or downside deviation) below this is 0: what float rounding leaves of a
 #: constant-return series is ~1e-17, a real series' daily std is above 1e-5

@@ -19,7 +19,12 @@ import numpy as np
 
 from mcp_trading.adapters.history.factory import open_history_store
 from mcp_trading.analytics.equity import EquityCurve
-from mcp_trading.analytics.metrics import DEFINITIONS, benchmark_relation, compute_metrics
+from mcp_trading.analytics.metrics import (
+    DEFINITIONS,
+    RELATION_DEFINITIONS,
+    benchmark_relation,
+    compute_metrics,
+)
 from mcp_trading.analytics.report import drawdown_series
 from mcp_trading.backtest.walkforward import add_duration, parse_duration
 from mcp_trading.config import Settings
@@ -238,7 +243,7 @@ def performance_document(histories: list[AccountHistory], day: date, *, since: d
         "risk_free_rate": risk_free_rate, "annualisation_days": 252, "benchmark": info,
         "accounts": sections, "totals": totals,
         "series": _series(head_book, since, series) if head_book is not None else None,
-        "definitions": {**DEFINITIONS, **_MORE_DEFINITIONS}, "notes": notes,
+        "definitions": {**DEFINITIONS, **RELATION_DEFINITIONS, **_MORE_DEFINITIONS}, "notes": notes,
     }
 
 
