@@ -214,6 +214,11 @@ def test_empty_history_and_no_benchmark_say_so(tmp_path: Path) -> None:
     assert doc["benchmark"]["available"] is False
     assert "no real daily history of SPY or AAPL" in doc["benchmark"]["reason"]
     assert "no equity snapshot yet" in report.text and "<svg" not in report.html
+    out = CliRunner().invoke(app, ["report", "performance", "--date", DAY.isoformat(),
+                                   "--data-dir", str(tmp_path)])
+    assert out.exit_code == 0 and "no equity snapshot yet" in " ".join(out.stdout.split())
+    schema = CliRunner().invoke(app, ["report", "schema", "performance_summary"])
+    assert schema.exit_code == 0 and json.loads(schema.stdout) == SCHEMAS["performance_summary"]
 
 
 def test_today_without_a_snapshot_is_valued_from_the_journal(tmp_path: Path) -> None:
@@ -241,6 +246,11 @@ def test_cli_files_row_route_and_bad_input(settings: Settings) -> None:
     page = runner.invoke(app, ["report", "performance", "--date", DAY.isoformat(), "--html",
                                "--since", "30d", "--data-dir", data])
     assert page.exit_code == 0 and page.stdout.strip() == str(folder / "performance_summary.html")
+    own = settings.data_dir.parent / "elsewhere" / "perf.html"
+    to_file = runner.invoke(app, ["report", "performance", "--date", DAY.isoformat(), "--html",
+                                  str(own), "--data-dir", data])
+    assert to_file.exit_code == 0 and to_file.stdout.strip() == str(own)
+    assert 'class="chart pnl"' in own.read_text()
     text = runner.invoke(app, ["report", "performance", "--date", DAY.isoformat(),
                                "--data-dir", data])
     assert text.exit_code == 0 and "3.00%" in text.stdout and "alpha" in text.stdout
