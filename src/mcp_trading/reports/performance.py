@@ -128,8 +128,13 @@ def _curve(book: Book, picked: list[int]) -> EquityCurve:
     start = float(book.equity[first - 1]) if first else book.base
     r = book.returns[picked]
     wealth = (start * np.cumprod(1.0 + r)).astype(np.float64)
+    equity = book.equity[picked]
+    # the exposure as a share of the book's own equity, carried onto the wealth (which leaves
+    # out the cash of accounts that joined later)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gross = np.where(equity > 0, book.gross[picked] / equity * wealth, 0.0)
     return EquityCurve.of([noon_ns(book.days[i]) for i in picked], wealth, initial=start,
-                          gross_exposure=book.gross[picked])
+                          gross_exposure=gross)
 
 
 def _metrics(book: Book, picked: list[int], rf: float, bench: Benchmark | None

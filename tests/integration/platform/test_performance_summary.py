@@ -155,6 +155,9 @@ def test_the_totals_count_a_later_account_as_money_put_in(doc: dict[str, Any]) -
     assert doc["series"]["pnl"][3] == "-2500.00"  # 149,500 - 50,000 - 102,000
     assert doc["series"]["growth"][-1] == f"{100000 * 0.995 * 1.02:.2f}"
     assert doc["series"]["equity"][-1] == "152490.00"
+    # alpha's 50,000 of stock on 03-02 and 03-03, as a share of the totals' equity those days
+    assert doc["totals"]["metrics"]["exposure_average"] == pytest.approx(
+        (50000 / 150470 + 50000 / 152490) / 6, rel=1e-9)
 
 
 def test_the_benchmark_is_buy_and_hold_over_the_same_dates(doc: dict[str, Any]) -> None:
