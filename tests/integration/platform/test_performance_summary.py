@@ -21,15 +21,21 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import numpy as np
 import pytest
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
+from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.history import BarColumns
 from mcp_trading.adapters.history.factory import open_history_store
+from mcp_trading.adapters.store.schema import journal
 from mcp_trading.adapters.store.sql import SqlJournalStore
 from mcp_trading.cli import app
 from mcp_trading.config import Settings
 from mcp_trading.domain.events import AccountOpened, EquitySnapshotted, Event
+from mcp_trading.domain.models import SlippageModel
 from mcp_trading.kernel import codec
+from mcp_trading.kernel import snapshot as snapshot_codec
+from mcp_trading.kernel.state import KernelState
 from mcp_trading.reports.performance import build_performance_report, parse_since
 from mcp_trading.reports.schemas import SCHEMAS
 from mcp_trading.security.principal import Principal, Role
@@ -234,6 +240,32 @@ def test_today_without_a_snapshot_is_valued_from_the_journal(tmp_path: Path) -> 
     assert paper["source"] == "journal_fold" and paper["equity"] == "100000.00"
     assert _periods(paper)["day"]["return"] == 0.0
     assert any("no close snapshot for" in n for n in doc["notes"])
+
+
+def test_an_archived_opening_falls_back_to_the_kernel_state(tmp_path: Path) -> None:
+    """The journal up to the kernel snapshot archived away: no AccountOpened left, the
+    inception is the snapshot's starting cash, dated at the first equity snapshot."""
+    s = Settings(data_dir=tmp_path)
+    opened = AccountOpened("paper", "USD", Decimal(80_000), False, _ns("2026-03-02", 9))
+    state = KernelState(default_instruments(), SlippageModel())
+    state.apply(1, opened)
+    _journal(s, [opened])
+    store = SqlJournalStore(s.resolved_database_url)
+    try:
+        store.save_snapshot(snapshot_codec.dump(state))
+        store.append([codec.record(2, _snap("paper", "2026-03-02", "80800")),
+                      codec.record(3, _snap("paper", "2026-03-03", "81608"))])
+        with store.engine.begin() as conn:  # what `mcp-trading archive` does to the journal
+            conn.execute(delete(journal).where(journal.c.seq <= 1))
+    finally:
+        store.close()
+    doc = build_performance_report(s, DAY, today=DAY + timedelta(1)).document
+    (paper,) = doc["accounts"]
+    assert paper["inception"] == {"date": "2026-03-02", "equity": "80000.00"}
+    p = _periods(paper)
+    assert p["inception"]["return"] == pytest.approx(81608 / 80000 - 1, rel=1e-9)
+    assert p["day"]["return"] == pytest.approx(0.01, rel=1e-9)
+    assert any("no longer in the journal" in n for n in doc["notes"])
 
 
 def test_cli_files_row_route_and_bad_input(settings: Settings) -> None:
