@@ -7,6 +7,9 @@ Cases (`CASES`):
   3 accounts, alternating buy and sell so P&L is realised) is written into a fresh SQLite
   store as journal segments; then `build_trading_report` + `publish` run end to end (journal
   fold, figures, text, HTML, files, stored row). Target: <= 3 s for 100,000 fills.
+- performance_summary: the same store plus 10 years (2,520 days) of close snapshots of each
+  account (EquitySnapshotted); then `build_performance_report` + `publish` (two journal
+  scans, the fold of the day, returns, metrics, text, HTML with four charts).
 - historical_var: historical VaR of 500 positions over 2,500 days once the prices are loaded
   (benchmarks/reports_var.py; loading reported apart, pandas as the peer in alternation).
   Target: <= 200 ms.
@@ -34,10 +37,17 @@ from mcp_trading.adapters.store import upgrade
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import journal
 from mcp_trading.config import Settings
-from mcp_trading.domain.events import AccountOpened, Event, OrderAccepted, OrderFilled
+from mcp_trading.domain.events import (
+    AccountOpened,
+    EquitySnapshotted,
+    Event,
+    OrderAccepted,
+    OrderFilled,
+)
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.kernel import codec
 from mcp_trading.reports.daily import build_trading_report, publish
+from mcp_trading.reports.performance import build_performance_report
 from mcp_trading.reports.trading_source import day_window
 
 SYMBOLS = ("AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM", "V",
@@ -66,11 +76,29 @@ def _events(fills: int, start_ns: int) -> list[Event]:
     return out
 
 
-def _store(folder: Path, fills: int) -> Settings:
+def _snapshots(days: int) -> list[Event]:
+    """Close snapshots of every account on each of `days` weekdays before DAY (a walk)."""
+    out: list[Event] = []
+    day, equity = date.fromordinal(DAY.toordinal() - 1), 10_000_000.0
+    for i in range(days):
+        while day.weekday() >= 5:
+            day = date.fromordinal(day.toordinal() - 1)
+        equity *= 1 + ((i * 7919) % 201 - 100) / 10_000
+        ts = day_window(day)[0] + 16 * 3600 * 10**9
+        out += [EquitySnapshotted(a, day.isoformat(), Decimal(f"{equity:.2f}"),
+                                  Decimal(f"{equity:.2f}"), (), "close", "bench", ts)
+                for a in ACCOUNTS]
+        day = date.fromordinal(day.toordinal() - 1)
+    return out[::-1]
+
+
+def _store(folder: Path, fills: int, snapshot_days: int = 0) -> Settings:
     settings = Settings(data_dir=folder)
     engine = create_store_engine(settings.resolved_database_url)
     upgrade(engine)
-    events = _events(fills, day_window(DAY)[0])
+    start = day_window(DAY)[0] - snapshot_days * 2 * 86_400 * 10**9
+    events = [*[AccountOpened(a, "USD", Decimal(10_000_000), True, start) for a in ACCOUNTS],
+              *_snapshots(snapshot_days), *_events(fills, day_window(DAY)[0])[len(ACCOUNTS):]]
     with engine.begin() as conn:
         rows = []
         for first in range(0, len(events), _SEGMENT):
@@ -104,6 +132,23 @@ def daily_trading(fills: int, repeat: int) -> dict[str, Any]:
             "html_bytes": len(report.html), "symbols": len(doc["pnl_by_symbol"])}
 
 
+def performance_summary(fills: int, repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-perf-") as tmp:
+        settings = _store(Path(tmp), fills, snapshot_days=2_520)
+        times = []
+        doc: dict[str, Any] = {}
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            report = build_performance_report(settings, DAY)
+            publish(settings, report)
+            times.append(time.perf_counter() - t0)
+            doc = report.document
+    assert doc["totals"]["metrics"]["returns"] >= 2_519, doc["totals"]["metrics"]
+    return {"case": "performance_summary", "fills": fills, "snapshot_days": 2_520,
+            "end_to_end_s": [round(t, 3) for t in times],
+            "median_s": round(statistics.median(times), 3), "html_bytes": len(report.html)}
+
+
 def historical_var(_fills: int, repeat: int) -> dict[str, Any]:
     from reports_var import measure
 
@@ -112,8 +157,9 @@ def historical_var(_fills: int, repeat: int) -> dict[str, Any]:
             "median_s": figures["historical_var_ms"] / 1000, "target_s": 0.2}
 
 
-CASES: dict[str, Callable[[int, int], dict[str, Any]]] = {"daily_trading": daily_trading,
-                                                          "historical_var": historical_var}
+CASES: dict[str, Callable[[int, int], dict[str, Any]]] = {
+    "daily_trading": daily_trading, "historical_var": historical_var,
+    "performance_summary": performance_summary}
 
 
 def main() -> int:

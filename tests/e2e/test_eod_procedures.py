@@ -1,8 +1,9 @@
 """scripts/daily_eod_procedures.sh on a running platform after a few trades: the trading and
 risk reports land under <data dir>/reports/<date>/, the backup is made and verified, a stale
-platform temp file is removed while a file that is not the platform's is left alone, and the
-script exits non-zero naming the performance step while reports/performance_summary.py is
-missing (every step still runs)."""
+platform temp file is removed while a file that is not the platform's is left alone; the
+performance summary is written, stored and listed by the portfolio service (GET
+:8013/portfolio/reports) and the script exits 0 — or, on a tree without
+reports/performance_summary.py, exits non-zero naming that step (every step still runs)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,10 @@ def test_eod_after_trades(platform_factory: Callable[..., RunningPlatform]) -> N
         assert "FAILED: performance summary" in out
     else:
         assert done.returncode == 0, out
+        assert (day / "performance_summary.json").exists(), out
+        assert any(line.startswith("performance summary") and line.rstrip().endswith("ok")
+                   for line in out.splitlines()), out
+        listed = p.client("portfolio").get("/portfolio/reports", params={"date": day.name})
+        assert listed.status_code == 200, listed.text
+        assert {r["name"] for r in listed.json()["reports"]} >= {
+            "daily_trading", "daily_risk", "performance_summary"}, listed.text

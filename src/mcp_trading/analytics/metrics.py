@@ -36,6 +36,10 @@ Ours alone (empyrical has no such function, so the tests use hand-computed cases
   `exposure_average`: mean of gross exposure / equity over the days.
 - `best_day`, `worst_day`: the largest and smallest daily return.
 
+Against a benchmark (`benchmark_relation`, over the days both have a return): `beta`
+cov(r, b) / var(b) (empyrical `beta`) and `correlation` (Pearson), only from
+`MIN_COMMON_DAYS` common daily returns on (fewer gives null: a beta of 5 days is noise).
+
 Undefined is null (None), never NaN or infinity, so the JSON stays valid; `notes` says why:
 fewer than 2 returns (no volatility, Sharpe or Sortino); flat returns (std 0: Sharpe null,
 where empyrical gives NaN); no losing day (Sortino null, empyrical gives inf); no drawdown
@@ -61,9 +65,11 @@ from mcp_trading.analytics.equity import EquityCurve, FloatArray, day_text
 from mcp_trading.analytics.trades import RoundTrip
 from mcp_trading.domain.errors import InvalidError
 
-__all__ = ["ANNUALISATION", "DEFINITIONS", "Metrics", "compute_metrics", "daily_risk_free"]
+__all__ = ["ANNUALISATION", "DEFINITIONS", "MIN_COMMON_DAYS", "RELATION_DEFINITIONS", "Metrics",
+           "benchmark_relation", "compute_metrics", "daily_risk_free"]
 
 ANNUALISATION = 252
+MIN_COMMON_DAYS = 20
 DEFINITIONS = {
     "total_return": "last equity / starting equity - 1",
     "cagr": "(last / starting equity)^(252 / daily returns) - 1",
@@ -82,6 +88,15 @@ DEFINITIONS = {
     "turnover_annual": "turnover x 252 / days",
     "exposure_time": "fraction of days closing with a position",
     "exposure_average": "mean of gross exposure / equity over the days",
+}
+#: the definitions of `benchmark_relation`'s figures
+RELATION_DEFINITIONS = {
+    "beta": "cov(daily return, benchmark daily return) / var(benchmark daily return), "
+            "over the common days (null below 20)",
+    "correlation": "Pearson correlation of the daily returns with the benchmark's, over the "
+                   "common days (null below 20)",
+    "common_days": "days on which both the portfolio and the benchmark have a daily return "
+                   "between the same two dates",
 }
 #: a daily std (or downside deviation) below this is 0: what float rounding leaves of a
 #: constant-return series is ~1e-17, a real series' daily std is above 1e-5
@@ -294,3 +309,27 @@ def compute_metrics(curve: EquityCurve, trades: Sequence[RoundTrip] = (), *,
         turnover_annual=activity.turnover_annual, exposure_time=activity.exposure_time,
         exposure_average=activity.exposure_average, risk_free_rate=risk_free_rate,
         notes=tuple(notes))
+
+
+def benchmark_relation(returns: Sequence[float] | FloatArray,
+                       benchmark: Sequence[float] | FloatArray) -> dict[str, float | int | None]:
+    """Beta and correlation of daily `returns` against the `benchmark`'s of the same days
+    (module doc); null below MIN_COMMON_DAYS days or when either series is flat."""
+    r = np.asarray(returns, dtype=np.float64)
+    b = np.asarray(benchmark, dtype=np.float64)
+    if r.shape != b.shape or r.ndim != 1:
+        raise InvalidError(f"returns and benchmark returns have shapes {r.shape} and "
+                           f"{b.shape}; give one of each per common day", field="benchmark")
+    out: dict[str, float | int | None] = {"common_days": int(r.size), "beta": None,
+                                          "correlation": None}
+    if r.size < MIN_COMMON_DAYS:
+        return out
+    rd, bd = r - r.mean(), b - b.mean()
+    var_b, var_r = float(np.mean(bd * bd)), float(np.mean(rd * rd))
+    if var_b < _FLAT**2:
+        return out
+    cov = float(np.mean(rd * bd))
+    out["beta"] = float(f"{cov / var_b:.10g}")
+    if var_r >= _FLAT**2:
+        out["correlation"] = float(f"{cov / math.sqrt(var_r * var_b):.10g}")
+    return out

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
+from itertools import pairwise
 
-__all__ = ["PALETTE", "Series", "bar_chart", "line_chart", "nice_ticks"]
+__all__ = ["PALETTE", "Series", "bar_chart", "column_chart", "line_chart", "nice_ticks"]
 
 #: colours of the series in order (Okabe-Ito, distinguishable with colour blindness)
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -158,6 +159,49 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str,
     if len(series) > 1:
         parts += _legend(series)
     parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _svg_head(title: str, css_class: str, height: int = _HEIGHT) -> list[str]:
+    return [f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" role="img" '
+            f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
+            f'<title>{escape(title)}</title>',
+            f'<text class="title" x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="14" '
+            f'font-weight="bold">{escape(title)}</text>']
+
+
+def column_chart(ts: Sequence[int], values: Sequence[float], *, title: str, y_label: str,
+                 labels: Sequence[str] | None = None,
+                 y_format: Callable[[float], str] = lambda v: f"{v:,.0f}",
+                 css_class: str = "chart columns") -> str:
+    """Vertical bars on a time axis, one `<rect class="bar">` per value, drawn from zero
+    (a loss below it, in the second colour); `labels` name the bars (default: the dates)."""
+    finite = [float(v) for v in values if math.isfinite(float(v))] or [0.0]
+    yticks = nice_ticks(min(0.0, *finite), max(0.0, *finite))
+    # half a bar's slot of room at each end, so the first and last bars sit inside the axes
+    slot = (int(ts[-1]) - int(ts[0])) / max(len(ts) - 1, 1) if ts else 1.0
+    frame = _Frame(int(ts[0] - slot / 2) if ts else 0, int(ts[-1] + slot / 2) if ts else 1,
+                   yticks[0], yticks[-1], _TOP)
+    # 70 % of the narrowest gap between two bars: days need not be evenly spaced
+    gaps = [frame.x(int(b)) - frame.x(int(a)) for a, b in pairwise(ts)]
+    width = max(min(gaps or [frame.width]) * 0.7, 1.0)
+    parts = [*_svg_head(title, css_class),
+             f'<text class="ylabel" transform="translate(16 {frame.top + frame.height / 2}) '
+             f'rotate(-90)" text-anchor="middle">{escape(y_label)}</text>',
+             f'<text class="xlabel" x="{_LEFT + frame.width / 2}" y="{_HEIGHT - 8}" '
+             'text-anchor="middle">date (UTC)</text>', *_axes(frame, yticks, y_format)]
+    names = list(labels) if labels is not None else [_date(int(t), 10**18) for t in ts]
+    for t, v, name in zip(ts, values, names, strict=True):
+        value = float(v) if math.isfinite(float(v)) else 0.0
+        top, bottom = sorted((frame.y(0.0), frame.y(value)))
+        parts.append(f'<rect class="bar" data-name="{escape(name)}" data-value="{value}" '
+                     f'x="{frame.x(int(t)) - width / 2:.2f}" y="{top:.2f}" width="{width:.2f}" '
+                     f'height="{max(bottom - top, 0.5):.2f}" '
+                     f'fill="{PALETTE[0] if value >= 0 else PALETTE[1]}">'
+                     f'<title>{escape(name)}: {escape(y_format(value))}</title></rect>')
+    parts += [f'<line class="axis" x1="{_LEFT}" y1="{frame.y(0.0):.2f}" '
+              f'x2="{_LEFT + frame.width}" y2="{frame.y(0.0):.2f}" stroke="#333"/>', "</svg>"]
     return "\n".join(parts)
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from mcp_trading.analytics.trading_day import REPORT_NAME, trading_report
 from mcp_trading.config import Settings
-from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.reports.render_trading import trading_html, trading_text
-from mcp_trading.reports.store import Report, ReportStore, write_files
+from mcp_trading.reports.store import Report, ReportStore, platform_store_url, write_files
 from mcp_trading.reports.trading_source import read_day
 
 __all__ = ["build_trading_report", "publish"]
@@ -23,12 +22,7 @@ __all__ = ["build_trading_report", "publish"]
 
 def build_trading_report(settings: Settings, day: date) -> Report:
     """The report of `day` (a date already checked by `parse_day`)."""
-    url = settings.resolved_database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise NotFoundError(f"no platform store in {settings.data_dir} (no "
-                            f"{Path(url.removeprefix('sqlite:///')).name}); start the platform "
-                            "there once, or give --data-dir / MCP_TRADING_DATA_DIR",
-                            field="data_dir")
+    url = platform_store_url(settings)
     rows = read_day(url, day)
     doc = trading_report(rows, generated_ns=time.time_ns())
     return Report(REPORT_NAME, day.isoformat(), doc, trading_text(doc), trading_html(doc))

@@ -8,30 +8,21 @@ forms always agree.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
-from datetime import datetime
-from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from rich.console import Console
 from rich.table import Table
 
-from mcp_trading.analytics.report import html_page, html_table
 from mcp_trading.analytics.svg import bar_chart
+from mcp_trading.reports.render import (
+    Section,
+    local_time,
+    page_html,
+    section_tables,
+    tables_text,
+)
+from mcp_trading.reports.render import pct as _pct
 
 __all__ = ["risk_html", "risk_sections", "risk_tables", "risk_text"]
-
-Section = tuple[str, Sequence[str], list[list[str]]]
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.2f}%"
-
-
-def _local(ts_ns: int, tz: str) -> str:
-    return datetime.fromtimestamp(ts_ns / 1e9, ZoneInfo(tz)).strftime("%H:%M:%S")
 
 
 def _var_rows(acc: dict[str, Any]) -> list[list[str]]:
@@ -88,7 +79,7 @@ def risk_sections(doc: dict[str, Any]) -> list[Section]:
                  for b in doc["breaches"]]))
     out.append(("Trading-state changes of the day", ("time", "scope", "state", "reason",
                                                      "actor"),
-                [[_local(c["ts_ns"], doc["timezone"]), c["scope"], c["state"], c["reason"],
+                [[local_time(c["ts_ns"], doc["timezone"]), c["scope"], c["state"], c["reason"],
                   c["actor"]] for c in doc["state_changes"]]))
     return out
 
@@ -99,27 +90,13 @@ def _title(doc: dict[str, Any]) -> str:
 
 def risk_tables(doc: dict[str, Any]) -> list[Table]:
     """The rich tables of the report (empty sections are left out)."""
-    tables = []
-    for title, header, rows in risk_sections(doc):
-        if not rows:
-            continue
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*row)
-        tables.append(table)
-    return tables
+    return section_tables(risk_sections(doc))
 
 
 def risk_text(doc: dict[str, Any], *, width: int = 140) -> str:
     """The terminal rendering as plain text (what the .txt file holds)."""
-    console = Console(record=True, width=width, color_system=None, force_terminal=False,
-                      file=io.StringIO())
-    console.print(_title(doc) + f" — {doc['timezone']} — {doc['summary']}")
-    for table in risk_tables(doc):
-        console.print(table)
-    for note in doc["notes"]:
-        console.print(f"note: {note}")
-    return console.export_text()
+    return tables_text(_title(doc) + f" — {doc['timezone']} — {doc['summary']}",
+                       risk_tables(doc), doc["notes"], width=width)
 
 
 def _charts(acc: dict[str, Any]) -> list[str]:
@@ -140,17 +117,7 @@ def _charts(acc: dict[str, Any]) -> list[str]:
 
 def risk_html(doc: dict[str, Any]) -> str:
     """One self-contained HTML page: the charts, the tables, the definitions."""
-    body = [f"<h1>{escape(_title(doc))}</h1>",
-            f'<p class="summary">{escape(doc["summary"])} — day in {escape(doc["timezone"])}'
-            "; positions as at its end.</p>"]
-    for acc in doc["accounts"]:
-        body += _charts(acc)
-    for i, (title, header, rows) in enumerate(risk_sections(doc)):
-        if rows:
-            body += [f"<h2>{escape(title)}</h2>",
-                     html_table(f"t{i}", header, rows, numeric_from=1)]
-    body.append("<h2>Definitions</h2><ul>" + "".join(
-        f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in doc["definitions"].items())
-        + "</ul>")
-    body += [f'<p class="note">{escape(n)}</p>' for n in doc["notes"]]
-    return html_page(_title(doc), body)
+    charts = [chart for acc in doc["accounts"] for chart in _charts(acc)]
+    return page_html(_title(doc), f"{doc['summary']} — day in {doc['timezone']}; positions as "
+                     "at its end.", charts=charts, sections=risk_sections(doc),
+                     definitions=doc["definitions"], notes=doc["notes"])

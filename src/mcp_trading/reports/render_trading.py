@@ -7,29 +7,23 @@ the three forms always agree.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
-from datetime import datetime
-from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from rich.console import Console
 from rich.table import Table
 
-from mcp_trading.analytics.report import html_page, html_table
 from mcp_trading.analytics.svg import Series, line_chart
+from mcp_trading.reports.render import (
+    Section,
+    local_time,
+    page_html,
+    section_tables,
+    tables_text,
+)
 
 __all__ = ["trading_html", "trading_tables", "trading_text"]
 
 _PNL_HEAD = ("account", "symbol", "fills", "bought", "sold", "realised", "commissions",
              "net realised", "end qty", "mark", "unrealised", "slippage", "slip bps")
-
-
-def _local(ts_ns: int | None, tz: str) -> str:
-    if ts_ns is None:
-        return "-"
-    return datetime.fromtimestamp(ts_ns / 1e9, ZoneInfo(tz)).strftime("%H:%M:%S")
 
 
 def _pnl_rows(doc: dict[str, Any]) -> list[list[str]]:
@@ -39,7 +33,7 @@ def _pnl_rows(doc: dict[str, Any]) -> list[list[str]]:
             for r in doc["pnl_by_symbol"]]
 
 
-def _sections(doc: dict[str, Any]) -> list[tuple[str, Sequence[str], list[list[str]]]]:
+def _sections(doc: dict[str, Any]) -> list[Section]:
     """(title, header, rows) of every table, shared by the text and the HTML."""
     tz = doc["timezone"]
     t = doc["totals"]
@@ -59,10 +53,10 @@ def _sections(doc: dict[str, Any]) -> list[tuple[str, Sequence[str], list[list[s
          [[r["code"], str(r["count"]), ", ".join(r["symbols"]),
            r["examples"][0] if r["examples"] else ""] for r in doc["rejections"]]),
         ("Halts and trading-state changes", ("time", "scope", "state", "reason", "actor"),
-         [[_local(h["ts_ns"], tz), h["scope"], h["state"], h["reason"], h["actor"]]
+         [[local_time(h["ts_ns"], tz), h["scope"], h["state"], h["reason"], h["actor"]]
           for h in doc["halts"]]),
         ("Maintenance windows", ("start", "end", "reason", "ended by"),
-         [[_local(w["start_ns"], tz), _local(w["end_ns"], tz) if w["end_ns"] else "still on",
+         [[local_time(w["start_ns"], tz), local_time(w["end_ns"], tz) if w["end_ns"] else "still on",
            w["reason"], w["ended_by"] or "-"] for w in doc["maintenance_windows"]]),
         ("Strategies and agents that traded", ("attribution", "kind", "orders", "fills",
                                                "notional"),
@@ -78,28 +72,14 @@ def _title(doc: dict[str, Any]) -> str:
 
 def trading_tables(doc: dict[str, Any]) -> list[Table]:
     """The rich tables of the report (empty sections are left out)."""
-    tables = []
-    for title, header, rows in _sections(doc):
-        if not rows:
-            continue
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*row)
-        tables.append(table)
-    return tables
+    return section_tables(_sections(doc))
 
 
 def trading_text(doc: dict[str, Any], *, width: int = 140) -> str:
     """The terminal rendering as plain text (what the .txt file holds)."""
-    console = Console(record=True, width=width, color_system=None, force_terminal=False,
-                      file=io.StringIO())
-    console.print(_title(doc) + f" — {doc['timezone']} — {doc['summary']}")
-    if doc["activity"]:
-        for table in trading_tables(doc):
-            console.print(table)
-    for note in doc["notes"]:
-        console.print(f"note: {note}")
-    return console.export_text()
+    return tables_text(_title(doc) + f" — {doc['timezone']} — {doc['summary']}",
+                       trading_tables(doc) if doc["activity"] else [], doc["notes"],
+                       width=width)
 
 
 def _charts(doc: dict[str, Any]) -> list[str]:
@@ -119,17 +99,7 @@ def _charts(doc: dict[str, Any]) -> list[str]:
 
 def trading_html(doc: dict[str, Any]) -> str:
     """One self-contained HTML page: the tables, the intraday charts, the definitions."""
-    body = [f"<h1>{escape(_title(doc))}</h1>",
-            f'<p class="summary">{escape(doc["summary"])} — day in {escape(doc["timezone"])}'
-            "; times are local to it, chart axes UTC.</p>"]
-    body += _charts(doc)
-    if doc["activity"]:
-        for i, (title, header, rows) in enumerate(_sections(doc)):
-            if rows:
-                body += [f"<h2>{escape(title)}</h2>",
-                         html_table(f"t{i}", header, rows, numeric_from=1)]
-    body.append("<h2>Definitions</h2><ul>" + "".join(
-        f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in doc["definitions"].items())
-        + "</ul>")
-    body += [f'<p class="note">{escape(n)}</p>' for n in doc["notes"]]
-    return html_page(_title(doc), body)
+    return page_html(_title(doc), f"{doc['summary']} — day in {doc['timezone']}; times are "
+                     "local to it, chart axes UTC.", charts=_charts(doc),
+                     sections=_sections(doc) if doc["activity"] else [],
+                     definitions=doc["definitions"], notes=doc["notes"])

@@ -12,16 +12,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from mcp_trading.adapters.history.factory import open_history_store
 from mcp_trading.config import Settings
 from mcp_trading.domain.accounts import Account
-from mcp_trading.domain.errors import NotFoundError
 from mcp_trading.reports.render_risk import risk_html, risk_text
 from mcp_trading.reports.risk_source import LIMIT_OF_CODE, RiskDay, read_risk_day
-from mcp_trading.reports.store import Report
+from mcp_trading.reports.store import Report, platform_store_url
 from mcp_trading.reports.trading_source import TIMEZONE
 from mcp_trading.services.risk.analytics import (
     DEFINITIONS,
@@ -165,12 +163,7 @@ def _histories(settings: Settings, day: RiskDay) -> dict[str, History]:
 
 def build_risk_report(settings: Settings, day: date) -> Report:
     """The risk report of `day` (a date already checked by `parse_day`)."""
-    url = settings.resolved_database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise NotFoundError(f"no platform store in {settings.data_dir} (no "
-                            f"{Path(url.removeprefix('sqlite:///')).name}); start the platform "
-                            "there once, or give --data-dir / MCP_TRADING_DATA_DIR",
-                            field="data_dir")
+    url = platform_store_url(settings)
     scenarios = load_scenarios(settings.data_dir / SCENARIOS_FILE)
     risk_day = read_risk_day(url, day)
     doc = risk_document(risk_day, _histories(settings, risk_day), parse_var_query(), scenarios,

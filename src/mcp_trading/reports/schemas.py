@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DAILY_RISK", "DAILY_TRADING", "SCHEMAS"]
+__all__ = ["DAILY_RISK", "DAILY_TRADING", "PERFORMANCE_SUMMARY", "SCHEMAS"]
 
 _MONEY: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
 _DEC: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?(E[+-]?\d+)?$"}
@@ -146,4 +146,60 @@ DAILY_RISK: dict[str, Any] = {
     }),
 }
 
-SCHEMAS: dict[str, dict[str, Any]] = {"daily_trading": DAILY_TRADING, "daily_risk": DAILY_RISK}
+_DATE: dict[str, Any] = {"type": "string", "format": "date"}
+_OPT_DATE: dict[str, Any] = {"anyOf": [_DATE, {"type": "null"}]}
+_INT: dict[str, Any] = {"type": "integer"}
+
+_PERIOD = _obj({
+    "period": {"enum": ["day", "mtd", "ytd", "inception", "since"]}, "start": _DATE,
+    "base_day": _OPT_DATE, "end_day": _OPT_DATE, "days": _INT, "return": _RATIO,
+    "pnl": _OPT_MONEY, "start_equity": _OPT_MONEY, "end_equity": _OPT_MONEY,
+    "benchmark_return": _RATIO, "excess_return": _RATIO})
+
+_BOOK = _obj({
+    "account_id": _STR, "currency": _STR,
+    "inception": _obj({"date": _DATE, "equity": _OPT_MONEY}),
+    "as_of": _OPT_DATE, "equity": _OPT_MONEY,
+    "source": {"enum": ["close", "manual", "journal_fold", None]},
+    "periods": _list(_PERIOD),
+    # analytics.metrics.Metrics.as_dict() (its fields, `notes`, `basis`) plus `winning_days`
+    # and, with a benchmark, `common_days`, `beta`, `correlation`; null where undefined
+    "metrics": {"type": "object", "required": [
+        "start", "end", "days", "returns", "total_return", "cagr", "annual_volatility",
+        "sharpe", "sortino", "calmar", "max_drawdown", "max_drawdown_duration_days",
+        "best_day", "worst_day", "winning_days", "risk_free_rate", "notes", "basis"],
+        "additionalProperties": True},
+})
+
+PERFORMANCE_SUMMARY: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "performance_summary report",
+    "description": "Every account's and the totals' returns for the day, month to date, year "
+                   "to date and since inception (and since `window.since`), the metrics of the "
+                   "window, a benchmark's buy-and-hold over the same dates, and the daily "
+                   "series of the charts (`series`: the totals, or the first account when the "
+                   "accounts are in several currencies). Ratios are fractions (0.01 = 1 %). "
+                   "Definitions travel in `definitions`.",
+    **_obj({
+        "report": {"const": "performance_summary"}, "schema_version": {"const": 1},
+        "date": _DATE, "timezone": _STR, "generated_ns": _NS, "activity": {"type": "boolean"},
+        "summary": _STR, "window": _obj({"since": _OPT_DATE, "until": _DATE}),
+        "risk_free_rate": {"type": "number"}, "annualisation_days": {"const": 252},
+        "benchmark": _obj({"symbol": _OPT_STR, "available": {"type": "boolean"},
+                           "reason": _OPT_STR, "source": _OPT_STR, "first_day": _OPT_DATE,
+                           "last_day": _OPT_DATE, "beta": _RATIO, "correlation": _RATIO,
+                           "common_days": _INT}),
+        "accounts": _list(_BOOK), "totals": {"anyOf": [_BOOK, {"type": "null"}]},
+        "series": {"anyOf": [{"type": "null"}, _obj({
+            "of": _STR, "dates": _list(_DATE), "start_equity": _OPT_MONEY,
+            "equity": _list(_MONEY), "growth": _list(_MONEY),
+            "benchmark_equity": _list(_RATIO),
+            "drawdown": _list(_RATIO), "pnl": _list(_MONEY),
+            "gross_exposure": _list(_RATIO), "net_exposure": _list(_RATIO)})]},
+        "definitions": {"type": "object", "additionalProperties": _STR},
+        "notes": _list(_STR),
+    }),
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {"daily_trading": DAILY_TRADING, "daily_risk": DAILY_RISK,
+                                      "performance_summary": PERFORMANCE_SUMMARY}

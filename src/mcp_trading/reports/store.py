@@ -18,9 +18,11 @@ from sqlalchemy import Engine, delete, insert, select
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import check_schema, upgrade
 from mcp_trading.adapters.store.schema import reports
+from mcp_trading.config import Settings
 from mcp_trading.domain.errors import InvalidError, NotFoundError
 
-__all__ = ["FORMATS", "Report", "ReportStore", "check_key", "report_dir", "write_files"]
+__all__ = ["FORMATS", "Report", "ReportStore", "check_key", "platform_store_url", "report_dir",
+           "write_files"]
 
 FORMATS = ("json", "html", "txt")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -44,6 +46,18 @@ class Report:
 
     def json_text(self) -> str:
         return json.dumps(self.document, indent=2, allow_nan=False) + "\n"
+
+
+def platform_store_url(settings: Settings) -> str:
+    """The platform's database URL; NotFoundError when it is a SQLite file not yet made (a
+    report never creates an empty platform store by reading it)."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise NotFoundError(f"no platform store in {settings.data_dir} (no "
+                            f"{Path(url.removeprefix('sqlite:///')).name}); start the platform "
+                            "there once, or give --data-dir / MCP_TRADING_DATA_DIR",
+                            field="data_dir")
+    return url
 
 
 def report_dir(data_dir: Path, day: str) -> Path:
@@ -120,8 +134,9 @@ class ReportStore:
                                                      reports.c.name == name)).scalar()
         if blob is None:
             raise NotFoundError(f"no report {name!r} for {day}; GET /portfolio/reports lists "
-                                "the stored ones, and `mcp-trading report trading --date "
-                                f"{day}` makes the trading report", field="name")
+                                "the stored ones, and `mcp-trading report "
+                                f"trading|risk|performance --date {day}` makes one",
+                                field="name")
         return zlib.decompress(blob).decode()
 
     def close(self) -> None:

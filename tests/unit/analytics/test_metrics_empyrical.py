@@ -114,3 +114,39 @@ def test_the_metrics_match_empyrical_on_a_trading_curve(symbol: str) -> None:
     assert got.max_drawdown == pytest.approx(empyrical.max_drawdown(returns), rel=1e-9)
     assert got.calmar == pytest.approx(empyrical.calmar_ratio(returns), rel=1e-9)
     assert got.cagr == pytest.approx(empyrical.annual_return(returns), rel=1e-9)
+
+
+def test_beta_and_correlation_match_empyrical_and_numpy() -> None:
+    """Beta against a real benchmark (MSFT against AAPL's buy-and-hold returns, same days)."""
+    from mcp_trading.analytics.metrics import benchmark_relation
+
+    aapl = sample_prices("AAPL")
+    msft = sample_prices("MSFT")
+    common = sorted(set(aapl.dates) & set(msft.dates))[-300:]
+    a = dict(zip(aapl.dates, aapl.close, strict=True))
+    m = dict(zip(msft.dates, msft.close, strict=True))
+    ra = pd.Series([float(a[d]) for d in common]).pct_change().iloc[1:]
+    rm = pd.Series([float(m[d]) for d in common]).pct_change().iloc[1:]
+    got = benchmark_relation(rm.to_numpy(), ra.to_numpy())
+    assert got["common_days"] == 299
+    assert got["beta"] == pytest.approx(empyrical.beta(rm.to_numpy(), ra.to_numpy()), rel=1e-9)
+    assert got["correlation"] == pytest.approx(float(np.corrcoef(rm, ra)[0, 1]), rel=1e-9)
+    few = benchmark_relation(rm.to_numpy()[:19], ra.to_numpy()[:19])
+    assert few == {"common_days": 19, "beta": None, "correlation": None}
+
+
+@pytest.mark.parametrize("symbol", sorted(SPLIT_FREE_FROM))
+def test_the_drawdown_duration_is_empyricals_peak_to_recovery(symbol: str) -> None:
+    """empyrical has no duration function: it is read off empyrical's drawdown series (the
+    last day at 0 before the deepest trough to the first day back at 0, or the last day)."""
+    curve, returns = _buy_and_hold(_window(symbol))
+    got = compute_metrics(curve)
+    series = empyrical.stats.drawdown_series(returns).to_numpy()
+    trough = int(np.argmin(series))
+    at_peak = np.flatnonzero(series[:trough + 1] >= 0)
+    peak = int(at_peak[-1]) if at_peak.size else -1  # -1: the starting cash was the peak
+    back = np.flatnonzero(series[trough:] >= 0)
+    end = trough + int(back[0]) if back.size else len(series) - 1
+    assert got.max_drawdown_duration_days == end - peak
+    assert got.max_drawdown_recovered is bool(back.size)
+
