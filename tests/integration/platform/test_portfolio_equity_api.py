@@ -153,3 +153,21 @@ def test_intraday_samples_are_exact_scoped_and_pruned(client: TestClient, auth: 
     asyncio.run(sampler.sample(prune=True))
     points = _series(client, auth, interval="intraday")["paper"]
     assert len(points) == 2 and all(p["equity"] != "1" for p in points)
+
+
+def test_the_sampler_loop_samples_on_its_interval_and_idles_when_off(
+        client: TestClient, platform: Platform) -> None:
+    sampler = EquitySampler(platform)
+    assert sampler.interval == 60.0  # the default
+    sampler.interval = 0.05  # below the setting's 1 s floor, to keep the test short
+
+    async def run_for(s: EquitySampler, seconds: float) -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.run(), seconds)
+
+    asyncio.run(run_for(sampler, 0.6))
+    assert sampler.samples_taken >= 4  # two accounts, at least twice
+    off = EquitySampler(platform)
+    off.interval = 0
+    asyncio.run(run_for(off, 0.3))
+    assert off.samples_taken == 0

@@ -73,8 +73,9 @@ def parse_since(value: str | None, *, now_ns: int, name: str = "since") -> int |
     try:
         return parse_time(name, text)
     except InvalidError:
-        raise InvalidError(f"{name}: {value!r} is neither a duration, a date nor a time; use "
-                           "e.g. 7d, 12h, 2026-12-01 or 2026-12-01T14:30:00Z",
+        raise InvalidError(f"{name}: {value!r} is neither a duration (a count and s, m, h, d "
+                           "or w), a date nor a time; use e.g. 7d, 12h, 2026-12-01 or "
+                           "2026-12-01T14:30:00Z",
                            code="INVALID_PARAMETER", field=name) from None
 
 
