@@ -288,5 +288,5 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings, EquitySettings):
                                        minimum=self.commission_min),
             slippage=SlippageModel(bps=self.slippage_bps),
             latency=LatencyModel(order_ns=self.latency_ms * 1_000_000),
-            equity_at_close=True,
+            equity_at_close=self.equity_close_snapshot,
         )

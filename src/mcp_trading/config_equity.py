@@ -1,6 +1,7 @@
 """The equity history settings: a base class of `Settings` (config.py), like config_backup.py.
 
-Environment names: `MCP_TRADING_EQUITY_SAMPLE_S`, `MCP_TRADING_EQUITY_SAMPLE_KEEP_DAYS`.
+Environment names: `MCP_TRADING_EQUITY_CLOSE_SNAPSHOT`, `MCP_TRADING_EQUITY_SAMPLE_S`,
+`MCP_TRADING_EQUITY_SAMPLE_KEEP_DAYS`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class EquitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
+    equity_close_snapshot: bool = Field(
+        True, description="Journal an equity snapshot of every account at each session close "
+                          "(the end-of-day equity history; backtests turn it off).")
     equity_sample_s: float = Field(
         60.0, description="Seconds between intraday equity samples per account (1-3600); "
                           "0 turns sampling off.")

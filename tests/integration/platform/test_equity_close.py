@@ -136,3 +136,15 @@ def test_the_housekeeping_timer_takes_the_close_snapshot(tmp_path: Path) -> None
     _close(plat)
     assert [(s.day, s.reason) for s in read_equity_snapshots(settings)] == [
         ("2026-12-01", "close")]
+
+
+def test_the_close_snapshot_can_be_turned_off(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, equity_close_snapshot=False)
+    clock = ManualClock(START + 3600 * NS)
+    plat = _open(settings, clock)
+    _tick(plat)
+    clock.set(START + DAY_NS + NS)
+    _tick(plat)
+    assert plat.kernel_runtime.kernel.state.session.day == "2026-12-02"  # type: ignore[union-attr]
+    _close(plat)
+    assert read_equity_snapshots(settings) == []
