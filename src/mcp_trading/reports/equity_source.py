@@ -42,10 +42,12 @@ class _HasDatabase(Protocol):
 
 
 def equity_snapshots(records: Iterable[JournalRecord], *, account_id: str | None = None,
-                     since_ns: int | None = None) -> list[EquitySnapshotted]:
-    """The EquitySnapshotted events in `records`, in order, of one account or all."""
+                     since_ns: int | None = None, after_seq: int = 0
+                     ) -> list[EquitySnapshotted]:
+    """The EquitySnapshotted events in `records` (above `after_seq`), in order, of one
+    account or all."""
     out: list[EquitySnapshotted] = []
-    for _, event in codec.events_of_kinds(records, 0, _KINDS):
+    for _, event in codec.events_of_kinds(records, after_seq, _KINDS):
         if not isinstance(event, EquitySnapshotted):
             continue
         if account_id is not None and event.account_id != account_id:

@@ -64,3 +64,30 @@ def test_the_sample_settings_defaults_and_off() -> None:
     assert Settings(equity_sample_s=0).equity_sample_s == 0
     with pytest.raises(ValidationError, match="equity_sample_keep_days"):
         Settings(equity_sample_keep_days=0)
+
+
+def test_the_snapshot_log_reads_only_what_was_appended_since() -> None:
+    from mcp_trading.domain.events import EquitySnapshotted, TradingDayStarted
+    from mcp_trading.kernel import codec
+    from mcp_trading.kernel.ports import JournalRecord
+    from mcp_trading.services.portfolio.equity import SnapshotLog
+
+    def snap(equity: str, ts: int) -> EquitySnapshotted:
+        return EquitySnapshotted("paper", "2026-12-01", Decimal(equity), Decimal(equity), (),
+                                 "manual", "t", ts)
+
+    journal: list[JournalRecord] = [
+        codec.segment_of(1, [TradingDayStarted("2026-12-01", 0, 1, {}, 1), snap("1", 2)])]
+    asked: list[int] = []
+
+    def records(after: int) -> list[JournalRecord]:
+        asked.append(after)
+        return [r for r in journal if r.seq > after]
+
+    log = SnapshotLog(records)
+    assert [s.equity for s in log.snapshots()] == [Decimal(1)]
+    journal.append(codec.record(3, snap("2", 3)))
+    journal.append(codec.segment_of(4, [snap("3", 4), TradingDayStarted("d", 0, 1, {}, 5)]))
+    assert [s.equity for s in log.snapshots()] == [Decimal(1), Decimal(2), Decimal(3)]
+    assert [s.equity for s in log.snapshots()] == [Decimal(1), Decimal(2), Decimal(3)]
+    assert asked == [0, 2, 5]

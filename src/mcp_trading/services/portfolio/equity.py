@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,10 +102,16 @@ class SnapshotLog:
 
     def snapshots(self) -> list[EquitySnapshotted]:
         with self._lock:
-            records = list(self._records(self._seq))
-            if records:
-                self._snaps += equity_snapshots(r for r in records if r.seq > self._seq)
-                self._seq = max(self._seq, records[-1].seq)
+            last = self._seq
+
+            def tracked() -> Iterator[JournalRecord]:
+                nonlocal last
+                for record in self._records(self._seq):  # streamed: the journal in pages
+                    last = max(last, record.seq)
+                    yield record
+
+            self._snaps += equity_snapshots(tracked(), after_seq=self._seq)
+            self._seq = last
             return list(self._snaps)
 
 
