@@ -152,7 +152,9 @@ class EquityHistoryService:
                                code="INVALID_PARAMETER", field="interval")
         now = self._now()
         since_ns = parse_since(since, now_ns=now)
-        ids = [a.id for a in accounts_in_scope(self.kernel.state.accounts, caller, account_id)]
+        # a copy (one C call, atomic under the GIL): this runs on a worker thread
+        accounts = dict(self.kernel.state.accounts)
+        ids = [a.id for a in accounts_in_scope(accounts, caller, account_id)]
         body: dict[str, Any] = {"interval": interval, "since": iso(since_ns), "as_of": iso(now)}
         if interval == "1Day":
             first_day = new_york_day(since_ns) if since_ns is not None else ""
