@@ -51,3 +51,20 @@ def test_prune_removes_only_older_samples(samples: EquitySamples) -> None:
     assert samples.prune(before_ns=30) == 2
     assert samples.read(["a", "b"]) == [ROWS[0], ROWS[3]]
     assert samples.prune(before_ns=30) == 0
+
+
+def test_the_equity_snapshot_reader_reads_both_sql_backends(sql_url: str) -> None:
+    from mcp_trading.adapters.store.sql import SqlJournalStore
+    from mcp_trading.domain.events import EquitySnapshotted, TradingDayStarted
+    from mcp_trading.kernel import codec
+    from mcp_trading.reports.equity_source import read_equity_snapshots
+
+    snaps = [EquitySnapshotted(a, "2026-12-01", D("1000.015"), D("10"),
+                               (("SPY", D("-2"), D("495.0075")),), "close", "platform", 9)
+             for a in ("paper", "swing")]
+    with SqlJournalStore(sql_url, migrate=True) as store:
+        store.append([codec.segment_of(1, [TradingDayStarted("2026-12-01", 0, 1, {}, 1),
+                                           snaps[0]])])
+        store.append([codec.record(3, snaps[1])])
+    assert read_equity_snapshots(sql_url) == snaps
+    assert read_equity_snapshots(sql_url, account_id="swing", since_ns=9) == snaps[1:]
