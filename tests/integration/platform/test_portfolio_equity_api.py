@@ -171,3 +171,11 @@ def test_the_sampler_loop_samples_on_its_interval_and_idles_when_off(
     off.interval = 0
     asyncio.run(run_for(off, 0.3))
     assert off.samples_taken == 0
+
+
+def test_in_distributed_mode_the_snapshot_is_forwarded_to_the_engine() -> None:
+    from mcp_trading.processes.distributed.forward import write_routes
+
+    routes = write_routes("portfolio")
+    assert any(m == "POST" and p.fullmatch("/portfolio/equity/snapshot") for m, p in routes)
+    assert not any(p.fullmatch("/portfolio/equity") for _, p in routes)  # a replica's read
