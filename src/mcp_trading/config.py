@@ -21,6 +21,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
+from mcp_trading.config_equity import EquitySettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
 from mcp_trading.config_reports import ReportSettings
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
@@ -31,7 +32,8 @@ from mcp_trading.services import registry  # light: the specs name their code by
 __all__ = ["Settings"]
 
 
-class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings):
+class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
+               EquitySettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -288,4 +290,5 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings):
                                        minimum=self.commission_min),
             slippage=SlippageModel(bps=self.slippage_bps),
             latency=LatencyModel(order_ns=self.latency_ms * 1_000_000),
+            equity_at_close=self.equity_close_snapshot,
         )

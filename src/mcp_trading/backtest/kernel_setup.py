@@ -158,7 +158,8 @@ def open_kernel(settings: Settings, spec: BacktestSpec, data: RunData,
         "projection": "off", "feed": "simulator", "default_account": _HOUSE,
         "default_cash": Decimal(0), "commission_per_share": spec.commission.per_share,
         "commission_bps": spec.commission.bps, "commission_min": spec.commission.minimum,
-        "slippage_bps": spec.slippage.bps, "latency_ms": LATENCY_NS // 1_000_000})
+        "slippage_bps": spec.slippage.bps, "latency_ms": LATENCY_NS // 1_000_000,
+        "equity_close_snapshot": False})  # a run's equity curve is its own (result.py)
     clock = ManualClock(int(data.stamps[0]) - DAY_NS)
     store = PacedJournalStore()
     platform = bootstrap(run_settings, store=store, clock=clock, feed=_NoFeed(),

@@ -21,6 +21,7 @@ from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
+from mcp_trading.cli.portfolio import portfolio_app
 from mcp_trading.cli.report import register as register_report
 from mcp_trading.cli.sweep import register as register_sweep
 from mcp_trading.config import Settings
@@ -47,6 +48,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
 app.add_typer(data_app, name="data")
+app.add_typer(portfolio_app, name="portfolio")
 register_ops(app)
 register_backtest(app)
 register_distributed(app)

@@ -2,7 +2,8 @@
 
 Accounts and risk limits, cancel-all and cancel/replace, the trading state (halts, resume,
 maintenance, closing every position), what a breached loss limit does, and the session roll;
-strategy instances come from its base (kernel/instance_commands.py).
+strategy instances and equity snapshots come from its bases (kernel/instance_commands.py,
+kernel/equity_commands.py).
 They run rarely, so they live apart from the order and quote paths that `Kernel` keeps
 together (and that `benchmarks/kernel.py` measures); they are the same single writer's
 commands, run to completion one at a time, emitting events through `Kernel._emit`.
@@ -45,6 +46,7 @@ from mcp_trading.domain.pretrade import PreTradeResult, check_order
 from mcp_trading.domain.risk import Reason, Refusal, RiskLimits, fmt_money
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.dedupe import unpack
+from mcp_trading.kernel.equity_commands import EquityCommands
 from mcp_trading.kernel.instance_commands import InstanceCommands
 
 if TYPE_CHECKING:
@@ -91,9 +93,9 @@ class CloseResult:
     refusal: Refusal | None
 
 
-class KernelCommands(InstanceCommands):
+class KernelCommands(InstanceCommands, EquityCommands):
     """The rare commands of `Kernel`; a mixin, never used alone (strategy instances' from
-    kernel/instance_commands.py)."""
+    kernel/instance_commands.py, equity snapshots' from kernel/equity_commands.py)."""
 
     if TYPE_CHECKING:  # what these commands use of the Kernel they are mixed into
         config: KernelConfig
@@ -324,6 +326,8 @@ class KernelCommands(InstanceCommands):
         if session is not None and ts < session.close_ns:
             return
         if session is not None:
+            if self.config.equity_at_close:  # valued before the day's orders expire
+                self._close_snapshot(session.day, ts)
             for order in [o for a in state.accounts.values() for o in a.open_orders.values()]:
                 if order.time_in_force is _DAY and order.status in WORKING:
                     self._emit(OrderExpired(order.id, session.close_ns))

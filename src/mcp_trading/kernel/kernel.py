@@ -63,6 +63,9 @@ class KernelConfig:
     slippage: SlippageModel = field(default_factory=SlippageModel)
     latency: LatencyModel = field(default_factory=LatencyModel)
     id_base: int | None = None  # fixes order ids for reproducible tests; random otherwise
+    #: a journaled equity snapshot of every account at each session close (the platform's;
+    #: backtests keep their journals to the trading)
+    equity_at_close: bool = False
 
 
 class IdempotentRetryError(TradingError):

@@ -82,6 +82,8 @@ class KernelState:
         self.global_limits = RiskLimits()
         self.recent_orders: deque[int] = deque()
         self.session: Session | None = None
+        #: the last close equity snapshot's day (kernel/equity_commands.py; not in snapshots)
+        self.closed_day: str | None = None
         self.marks: dict[str, Decimal] = {}
         self.holders: dict[str, list[Account]] = {}  # symbol -> accounts with a Position object
         self.gross_value = _ZERO  # Σ accounts' gross exposure, kept with every fill and mark
@@ -118,7 +120,7 @@ class KernelState:
             MaintenanceChanged: self._maintenance,
             StrategyInstanceStarted: self._instance_started,
             StrategyInstanceStopped: self._instance_stopped,
-            EquitySnapshotted: _no_change,  # a valuation: history for reports, not the book
+            EquitySnapshotted: self._equity_snapshotted,  # history for reports, not the book
         }
 
     def net_position(self, symbol: str) -> Decimal:
@@ -391,6 +393,7 @@ class KernelState:
         instance.status = InstanceStatus.STOPPED
         instance.stopped_at, instance.stop_reason, instance.stopped_by = ev.ts, ev.reason, ev.actor
 
-
-def _no_change(ev: Any) -> None:
-    """The applier of events that record without changing the book."""
+    def _equity_snapshotted(self, ev: EquitySnapshotted) -> None:
+        """A valuation changes nothing of the book; a close one marks its day as valued."""
+        if ev.reason == "close":
+            self.closed_day = ev.day

@@ -12,8 +12,8 @@ history.
   `source: "journal_fold"`. A past day without a snapshot has no point of its own.
 
 Internal accounts (ids starting with "_", the platform's self-test) are left out. The
-snapshots are read by `_read_snapshots` alone, the one call to swap for
-`reports.equity_source.read_equity_snapshots` once it lands.
+snapshots are read by `reports.equity_source.read_equity_snapshots` (the reader the portfolio
+service's equity history shares).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.events import EVENT_TYPES, AccountOpened, EquitySnapshotted
 from mcp_trading.kernel import codec
+from mcp_trading.reports.equity_source import last_per_day, read_equity_snapshots
 from mcp_trading.reports.risk_source import read_risk_day
 from mcp_trading.reports.trading_source import TIMEZONE, journal_records
 
@@ -37,7 +38,6 @@ __all__ = ["AccountHistory", "Point", "noon_ns", "read_histories"]
 
 _ZONE = ZoneInfo(TIMEZONE)
 _OPENED = frozenset(k for k, kind in EVENT_TYPES.items() if kind is AccountOpened)
-_SNAPPED = frozenset(k for k, kind in EVENT_TYPES.items() if kind is EquitySnapshotted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +72,6 @@ def _day_of(ts: int) -> str:
     return datetime.fromtimestamp(ts // 10**9, _ZONE).date().isoformat()
 
 
-def _read_snapshots(engine: Engine, *, account_id: str | None = None,
-                    since_ns: int | None = None) -> list[EquitySnapshotted]:
-    """Every EquitySnapshotted in the journal, in order (optionally of one account, from
-    `since_ns` on)."""
-    out = []
-    with engine.connect() as conn:
-        for _, event in codec.events_of_kinds(journal_records(conn, 0), 0, _SNAPPED):
-            if not isinstance(event, EquitySnapshotted):
-                continue
-            if (account_id is None or event.account_id == account_id) \
-                    and (since_ns is None or event.ts >= since_ns):
-                out.append(event)
-    return out
-
-
 def _openings(engine: Engine) -> dict[str, AccountOpened]:
     with engine.connect() as conn:
         return {e.account_id: e for _, e in codec.events_of_kinds(journal_records(conn, 0), 0,
@@ -101,15 +86,8 @@ def _point(snap: EquitySnapshotted) -> Point:
 
 
 def _daily(snaps: list[EquitySnapshotted], until: str) -> list[Point]:
-    """The last snapshot of each day up to `until`, a "close" one preferred."""
-    by_day: dict[str, EquitySnapshotted] = {}
-    for snap in sorted(snaps, key=lambda s: s.ts):
-        if snap.day > until:
-            continue
-        held = by_day.get(snap.day)
-        if held is None or snap.reason == "close" or held.reason != "close":
-            by_day[snap.day] = snap
-    return [_point(by_day[d]) for d in sorted(by_day)]
+    """The last snapshot of each day up to `until`, a "close" one preferred (one account's)."""
+    return [_point(snap) for snap in last_per_day(s for s in snaps if s.day <= until)]
 
 
 def _history(account_id: str, opened: AccountOpened | None, account: Account | None,
@@ -129,7 +107,7 @@ def read_histories(database_url: str, day: date, *, today: date, now_ns: int
     """Every account's equity history up to `day` (module doc), and notes."""
     engine = create_store_engine(database_url)
     try:
-        snaps = _read_snapshots(engine)
+        snaps = read_equity_snapshots(engine)
         opened = _openings(engine)
     finally:
         engine.dispose()

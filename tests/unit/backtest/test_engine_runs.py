@@ -166,3 +166,36 @@ def test_replace_and_cancel_go_through_the_kernel(tmp_path: Path) -> None:
     assert [(o.limit_price, o.status) for o in result.orders] == [
         (Decimal("90.00"), "replaced"), (Decimal("80"), "canceled"), (Decimal("99.00"), "filled")]
     assert [(f.price, f.qty) for f in result.fills] == [(Decimal("99.00"), Decimal(5))]
+
+
+def test_a_backtest_journals_no_close_equity_snapshots(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_trading.backtest import engine, kernel_setup
+    from mcp_trading.domain.events import EquitySnapshotted
+    from mcp_trading.kernel import codec
+
+    records: list[object] = []
+
+    def spy(*args: object, **kwargs: object) -> kernel_setup.RunKernel:
+        run = kernel_setup.open_kernel(*args, **kwargs)  # type: ignore[arg-type]
+        assert run.kernel.config.equity_at_close is False
+        append = run.store.append
+
+        def recording(batch):  # type: ignore[no-untyped-def]
+            batch = list(batch)
+            records.extend(batch)
+            return append(batch)
+
+        run.store.append = recording  # type: ignore[method-assign]
+        return run
+
+    monkeypatch.setattr(engine, "open_kernel", spy)
+    # a loss limit marks every session, so each one rolls: the platform's kernel values each
+    run_backtest(BacktestSpec(strategy="recorder", symbols=("XYZ",), start=DAY0,
+                              end=DAY0.replace(year=DAY0.year + 1),
+                              limits={"max_drawdown_pct": "90"}),
+                 history=bar_store({"XYZ": [FLAT] * 6}), registry=_registry(),
+                 settings=settings_for(tmp_path))
+    events = [e for _, e in codec.events(records)]  # type: ignore[arg-type]
+    assert sum(type(e).__name__ == "TradingDayStarted" for e in events) >= 5
+    assert not any(isinstance(e, EquitySnapshotted) for e in events)

@@ -36,6 +36,7 @@ __all__ = [
     "backtests",
     "bars",
     "bars_archive",
+    "equity_samples",
     "fills",
     "fills_archive",
     "history_bars",
@@ -332,4 +333,18 @@ reports = Table(
     Column("body", LargeBinary, nullable=False),  # zlib JSON document
     Column("html", LargeBinary, nullable=False),  # zlib HTML page
     Column("text", LargeBinary, nullable=False),  # zlib terminal text (no colour codes)
+)
+
+
+#: intraday equity samples (0011, mcp_trading.adapters.store.equity_samples): each account's
+#: equity and cash every MCP_TRADING_EQUITY_SAMPLE_S seconds, for the intraday chart. Not
+#: journaled (a chart series, re-measurable, pruned after MCP_TRADING_EQUITY_SAMPLE_KEEP_DAYS)
+equity_samples = Table(
+    "equity_samples",
+    metadata,
+    Column("account_id", String, primary_key=True),
+    Column("ts", BigInteger, primary_key=True),  # ns since the epoch
+    Column("equity", Dec, nullable=False),
+    Column("cash", Dec, nullable=False),
+    Index(None, "ts"),  # the pruning's range
 )

@@ -3,7 +3,7 @@
 The service's declaration only (read by the registry); its code is in the modules beside.
 """
 
-from mcp_trading.services.spec import ServiceSpec
+from mcp_trading.services.spec import ServiceSpec, TaskSpec
 
 __all__ = ["SPEC"]
 
@@ -16,4 +16,6 @@ SPEC = ServiceSpec(
          "mcp_trading.services.portfolio.reports_mcp:register"),
     health="mcp_trading.services.portfolio.health:rule",
     depends_on=("trading-engine",),
+    tasks=(TaskSpec("equity-sampler", "mcp_trading.services.portfolio.sampler:background"),),
+    writes=(("POST", r"/portfolio/equity/snapshot"),),
 )
