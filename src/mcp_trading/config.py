@@ -22,6 +22,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
+from mcp_trading.config_rotation import RotationSettings
 from mcp_trading.config_secrets import SecretsSettings, with_login
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
@@ -31,7 +32,8 @@ from mcp_trading.services import registry  # light: the specs name their code by
 __all__ = ["Settings"]
 
 
-class Settings(FeedSettings, BackupSettings, AlertMailSettings, SecretsSettings):
+class Settings(FeedSettings, BackupSettings, AlertMailSettings, RotationSettings,
+               SecretsSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
