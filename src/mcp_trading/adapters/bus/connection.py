@@ -53,7 +53,9 @@ class _Login(CredentialProvider):
     def get_credentials(self) -> tuple[str] | tuple[str, str]:
         login = self._credentials()
         user, password = login if login is not None else (self._user, self._password or "")
-        return (user, password) if user else (password,)
+        # always the two-argument AUTH (Redis >= 6, which the bus's XAUTOCLAIM needs anyway):
+        # a passwordless `default` user accepts it, where a bare `AUTH ""` is an error
+        return (user or "default", password)
 
 
 def _split_login(url: str) -> tuple[str, str | None, str | None]:
