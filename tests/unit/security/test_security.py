@@ -69,7 +69,8 @@ def test_public_surface_is_pinned() -> None:
     }
     assert set(tokens_module.__all__) == {
         "DEV_DEFAULT_JWT_SECRET", "ISSUER", "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH",
-        "InsecureSecretError", "TokenIssuer", "check_jwt_secret", "estimate_secret_bits",
+        "InsecureSecretError", "RingSource", "TokenIssuer", "check_jwt_secret",
+        "estimate_secret_bits", "fingerprint_kid", "static_ring",
     }
     assert set(authenticator_module.__all__) == {
         "LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback",
