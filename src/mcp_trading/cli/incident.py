@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mcp_trading.cli.ops import _base_urls, _running
+from mcp_trading.cli.ops import _base_urls, _get_health, _running
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import secure_data_dir
 
@@ -58,25 +56,26 @@ def _settings(data_dir: Path | None) -> Settings:
     return Settings(data_dir=data_dir) if data_dir is not None else Settings()
 
 
-def _cli_json(settings: Settings, *args: str) -> dict[str, Any]:
-    """What `mcp-trading <args> --json` prints (status, health): exactly the operator's view."""
-    result = subprocess.run([sys.executable, "-m", "mcp_trading", *args, "--json",
-                             "--data-dir", str(settings.data_dir)],
-                            capture_output=True, text=True, timeout=60, check=False)
-    try:
-        body: dict[str, Any] = json.loads(result.stdout)
-    except ValueError:
-        return {"error": f"`mcp-trading {' '.join(args)}` printed no JSON (exit "
-                         f"{result.returncode}): {result.stderr.strip()[-300:]}"}
-    body["exit_code"] = result.returncode
-    return body
+def _status_and_health(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What `status --json` and `health --check-all` read: the PID record and each
+    service's /health answer (in this process: no CLI started twice)."""
+    from mcp_trading.services import registry
+
+    record = _running(settings)
+    urls = _base_urls(settings, record)
+    bodies = {name: _get_health(urls[name]) if record else {"status": "down",
+                                                            "error": "not running"}
+              for name in registry.names()}
+    status = {"running": record is not None, "pid_record": record,
+              "services": [{"service": name, "url": url, "port": int(url.rsplit(":", 1)[1]),
+                            "status": bodies[name].get("status")} for name, url in urls.items()]}
+    return status, {"services": bodies}
 
 
 def _collect(settings: Settings, since_s: float) -> tuple[Path, dict[str, Any]]:
     from mcp_trading.dataops.evidence import collect_evidence
 
-    status = _cli_json(settings, "status")
-    health = _cli_json(settings, "health", "--check-all")
+    status, health = _status_and_health(settings)
     return collect_evidence(settings, since_s=since_s, status=status, health=health,
                             progress=lambda part: err.print(f"collecting {part}…"))
 
