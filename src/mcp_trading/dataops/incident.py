@@ -96,8 +96,8 @@ def rotate_jwt_now(settings: Settings) -> str:
                            "mcp_trading.security.rotation): JWTs stay valid until they expire "
                            "or their key is revoked; change JWT_SECRET and restart") from None
     answer: dict[str, object] = rotation.rotate_jwt(settings, grace_s=0.0)
-    done = {k: v for k, v in answer.items() if "secret" not in k.lower()}
-    return "rotated the JWT signing key, no grace" + (f" ({done})" if done else "")
+    return (f"new JWT signing key {answer.get('kid')} at {answer.get('rotated_at')}; every "
+            "token signed before it is refused now (no grace)")
 
 
 def send_alert(settings: Settings, reason: str, outcomes: Sequence[StepOutcome]) -> str:
