@@ -42,7 +42,7 @@ def test_security_incident_script_halts_revokes_rotates_collects_and_alerts(
     outcomes = {e["action"]: e["outcome"] for e in log if e["action"].startswith("breach-")}
     assert outcomes == {f"breach-{s}": "ok" for s in
                         ("halt", "revoke-keys", "rotate-jwt", "collect-evidence", "alert")}
-    assert any(e["action"] == "halt" and "security breach" in e["reason"] for e in log)
+    assert any(e["action"] == "halt:halted" and "security breach" in e["reason"] for e in log)
     [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("evidence: ")]
     evidence = Path(line.removeprefix("evidence: "))
     assert stat.S_IMODE(evidence.stat().st_mode) == 0o600

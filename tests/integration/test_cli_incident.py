@@ -99,6 +99,7 @@ def test_breach_on_a_stopped_platform_runs_every_step_and_records_each(tmp_path:
     ring = Settings(data_dir=data_dir).secrets(force=True).jwt_keys
     assert [k.secret == JWT_SECRET for k in ring] == [False]  # a new key; the old one gone
     actions = [e["action"] for e in _emergency(data_dir)]
+    assert "halt:halted" in actions  # the halt itself, as the online halt records it
     for step in ("halt", "revoke-keys", "rotate-jwt", "collect-evidence", "alert"):
         assert f"breach-{step}" in actions
     evidence = Path(answer["steps"][3]["detail"].split(" ")[0])

@@ -52,7 +52,7 @@ def halt_offline(settings: Settings, reason: str, *, cancel_working: bool = Fals
         runtime.close()
     if after is not before or canceled:
         EmergencyLog(settings.resolved_log_dir / "emergency.log").append(
-            "halt" if cancel_working else "halt-new-orders", actor=actor, reason=reason,
+            "halt:halted" if cancel_working else "halt-new-orders", actor=actor, reason=reason,
             offline=True, seq=seq, canceled_count=canceled)
     return {"trading_status": after.value, "was": before.value, "seq": seq,
             "canceled_count": canceled}
