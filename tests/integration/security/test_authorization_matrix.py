@@ -1,6 +1,6 @@
 """Authorization, proven: every REST route, WebSocket and MCP tool of every service, called in
-the production profile with no credential, a revoked key, an expired JWT, a forged JWT and
-each role's key, agrees with the one policy table (policy.py).
+the production profile with no credential, a revoked key, an expired JWT, a forged JWT, each
+role's key and a trader's JWT, agrees with the one policy table (policy.py).
 
 The apps are the platform's own (`build_apps`, served through `serving_app` as the runner
 serves them: guard and fast routes in front), over a real opened platform with the real
@@ -86,8 +86,11 @@ def world(tmp_path: Path) -> Iterator[World]:
     credentials.append(Credential("an admin JWT signed with another secret", _bearer(forged),
                                   None))
     for role in Role:  # every account: the roles alone decide (account scope: the routes' tests)
-        _, plaintext = keys.create(role, name=f"matrix-{role.label}", all_accounts=True)
+        record, plaintext = keys.create(role, name=f"matrix-{role.label}", all_accounts=True)
         credentials.append(Credential(f"a {role.label} key", _bearer(plaintext), role))
+        if role is Role.TRADER:  # a live JWT carries its key's role, no more
+            token = TokenIssuer(SECRET).issue(record.principal())
+            credentials.append(Credential("a trader JWT", _bearer(token), role))
     try:
         yield World(plat, build_apps(plat, lambda: dict.fromkeys(names(), True)), credentials)
     finally:
