@@ -13,6 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# the suite-wide secret scan (responses and log records): tests/secret_scan.py
+from tests.secret_scan import secret_scan, secret_scan_session  # noqa: F401
+
 # platforms built inside the test process project on a thread, not a child process each
 # (end-to-end tests start the real platform with its default, the child process)
 os.environ.setdefault("MCP_TRADING_PROJECTION", "thread")

@@ -23,7 +23,9 @@ def pg_bin() -> Path | None:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    """`password`: TCP logins need it (scram-sha-256), as on a real server; default: trust."""
+
+    def __init__(self, password: str | None = None) -> None:
         bindir = pg_bin()
         if bindir is None:
             raise RuntimeError("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
@@ -38,12 +40,21 @@ class PgServer:
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self._as:
             shutil.chown(self.directory, "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync",
+        self.password = password
+        auth = ["-A", "trust"]
+        if password is not None:
+            pwfile = self.directory / "pwfile"
+            pwfile.write_text(password + "\n")
+            if self._as:
+                shutil.chown(pwfile, "postgres")
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        self._run("initdb", "-D", str(self.data), *auth, "-U", "postgres", "--no-sync",
                   "-E", "UTF8")
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        login = "postgres" if self.password is None else f"postgres:{self.password}"
+        return f"postgresql://{login}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run([*self._as, str(self.bin / tool), *args], check=True,

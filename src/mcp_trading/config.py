@@ -24,6 +24,8 @@ from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_equity import EquitySettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
 from mcp_trading.config_reports import ReportSettings
+from mcp_trading.config_rotation import RotationSettings
+from mcp_trading.config_secrets import SecretsSettings, with_login
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
 from mcp_trading.kernel.kernel import KernelConfig
@@ -33,7 +35,7 @@ __all__ = ["Settings"]
 
 
 class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
-               EquitySettings):
+               EquitySettings, RotationSettings, SecretsSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -255,9 +257,19 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
 
     @property
     def resolved_database_url(self) -> str:
+        """DATABASE_URL with the secrets file's database login, else SQLite in data_dir."""
         if self.database_url:
+            if self.database_url.startswith(("postgresql", "postgres:")):
+                return with_login(self.database_url, self.secrets().database)
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'trading.db').resolve()}"
+
+    @property
+    def resolved_redis_url(self) -> str | None:
+        """REDIS_URL with the secrets file's Redis login (ACL user and password)."""
+        if self.redis_url and self.redis_url.startswith(("redis://", "rediss://")):
+            return with_login(self.redis_url, self.secrets().redis)
+        return self.redis_url
 
     @property
     def resolved_history_url(self) -> str:

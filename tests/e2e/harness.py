@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.secret_scan import check_text, remember
 
 from mcp_trading.services import registry
 
@@ -55,6 +57,11 @@ class RunningPlatform:
     def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([sys.executable, "-m", "mcp_trading", *args], env=self.env,
                                 capture_output=True, text=True, timeout=120, cwd=ROOT)
+        if tuple(args[:2]) == ("keys", "create"):  # shows its key once, by design
+            for key in re.findall(r"mcpt_[A-Za-z0-9_-]+", result.stdout):
+                remember(key)
+        else:
+            check_text(result.stdout + result.stderr, f"the output of mcp-trading {args[0]}")
         if check and result.returncode != 0:
             raise AssertionError(f"mcp-trading {' '.join(args)} failed ({result.returncode}):\n"
                                  f"{result.stdout}\n{result.stderr}")
@@ -111,6 +118,9 @@ class RunningPlatform:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 raise
+        for path in [self.data_dir / "platform.console", *(self.data_dir / "logs").glob("*")]:
+            if path.is_file():  # what the platform logged: no key, token or secret
+                check_text(path.read_text(errors="replace"), f"the platform's {path.name}")
 
 
 def make_platform(tmp_path: Path, **env: str) -> RunningPlatform:

@@ -30,6 +30,23 @@ def test_production_refuses_to_start_with_a_low_entropy_jwt_secret(tmp_path) -> 
     assert "a" * 40 not in out  # never echoed
 
 
+def test_production_refuses_to_start_with_a_secrets_file_others_may_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from mcp_trading.config import Settings
+    from mcp_trading.security.rotation import rotate_jwt
+
+    p = make_platform(tmp_path, MCP_TRADING_PROFILE="production", JWT_SECRET=SECRET)
+    settings = Settings(data_dir=p.data_dir)
+    rotate_jwt(settings, grace_s=0)
+    os.chmod(settings.resolved_secrets_file, 0o644)
+    result = subprocess.run([sys.executable, "-m", "mcp_trading", "start"], env=p.env,
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "0644" in out and "chmod 600" in out and "secrets" in out
+
+
 def test_role_by_route_matrix_in_production(platform_factory) -> None:  # type: ignore[no-untyped-def]
     p = platform_factory(start=False, MCP_TRADING_PROFILE="production", JWT_SECRET=SECRET)
     keys = {}

@@ -119,3 +119,64 @@ def test_a_key_may_name_an_account_opened_with_accounts_create(tmp_path: Path) -
 def test_a_key_cannot_name_an_internal_account(tmp_path: Path) -> None:
     code, out = _keys(tmp_path, "create", "--role", "trader", "--account", "_selftest")
     assert code == 1 and "no account" in out
+
+
+def _create(data_dir: Path, role: str) -> str:
+    scope = ["--account", "paper"] if role in ("viewer", "trader") else ["--all-accounts"]
+    code, out = _keys(data_dir, "create", "--role", role, *scope, "--json")
+    assert code == 0, out
+    key: str = json.loads(out)["key"]
+    return key
+
+
+def _verifies(data_dir: Path, key: str) -> bool:
+    from mcp_trading.adapters.store.engine import create_store_engine
+    from mcp_trading.config import Settings
+    from mcp_trading.security.keys import KeyStore
+
+    store = KeyStore(create_store_engine(Settings(data_dir=data_dir).resolved_database_url))
+    try:
+        return store.verify(key) is not None
+    finally:
+        store.close()
+
+
+def test_revoke_all_revokes_every_active_key_and_says_how_many(tmp_path: Path) -> None:
+    keys = [_create(tmp_path, role) for role in ("viewer", "trader", "operator", "admin")]
+    code, out = _keys(tmp_path, "revoke", "--all", "--yes", "--json")
+    assert code == 0, out
+    answer = json.loads(out)
+    assert answer["count"] == 4 and len(answer["revoked"]) == 4
+    code, out = _keys(tmp_path, "list", "--json")
+    assert [k["active"] for k in json.loads(out)] == [False] * 4
+    assert not any(_verifies(tmp_path, key) for key in keys)
+    code, out = _keys(tmp_path, "revoke", "--all", "--yes")  # nothing left: still exit 0
+    assert code == 0 and "revoked 0 active keys" in out, out
+
+
+def test_revoke_all_of_a_role_leaves_the_other_roles(tmp_path: Path) -> None:
+    trader, operator = _create(tmp_path, "trader"), _create(tmp_path, "operator")
+    code, out = _keys(tmp_path, "revoke", "--all", "--role", "trader", "--yes")
+    assert code == 0 and "revoked 1 active trader keys" in out, out
+    assert not _verifies(tmp_path, trader) and _verifies(tmp_path, operator)
+
+
+def test_revoke_all_asks_first_and_a_no_revokes_nothing(tmp_path: Path) -> None:
+    key = _create(tmp_path, "admin")
+    result = runner.invoke(app, ["keys", "revoke", "--all", "--data-dir", str(tmp_path)],
+                           input="n\n")
+    assert result.exit_code == 1 and "revoke all 1 active keys?" in result.output
+    assert "nothing revoked" in result.output and _verifies(tmp_path, key)
+    result = runner.invoke(app, ["keys", "revoke", "--all", "--data-dir", str(tmp_path)],
+                           input="y\n")
+    assert result.exit_code == 0 and "revoked 1 active keys" in result.output
+    assert "keys create" in result.output and not _verifies(tmp_path, key)
+
+
+@pytest.mark.parametrize("args", [["revoke"], ["revoke", "someid", "--all"],
+                                  ["revoke", "someid", "--role", "admin"],
+                                  ["revoke", "--all", "--role", "root", "--yes"]])
+def test_revoke_needs_an_id_or_all_and_role_only_with_all(tmp_path: Path, args: list[str]) -> None:
+    code, out = _keys(tmp_path, *args)
+    assert code == 2, out
+    assert "--all" in out or "role" in out

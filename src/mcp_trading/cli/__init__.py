@@ -18,11 +18,13 @@ from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.distributed import register as register_distributed
+from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
 from mcp_trading.cli.portfolio import portfolio_app
 from mcp_trading.cli.report import register as register_report
+from mcp_trading.cli.secrets import secrets_app
 from mcp_trading.cli.sweep import register as register_sweep
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
@@ -45,6 +47,7 @@ def _private_files() -> None:
 app.add_typer(db_app, name="db")
 app.add_typer(journal_app, name="journal")
 app.add_typer(keys_app, name="keys")
+app.add_typer(secrets_app, name="secrets")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
 app.add_typer(data_app, name="data")
@@ -57,6 +60,7 @@ register_dataops(app)
 register_backup(app)
 register_optimize(app)
 register_report(app)
+register_incident(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
@@ -85,7 +89,10 @@ def version() -> None:
 def settings(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     """Show the effective settings and where each comes from (no secrets)."""
     s = _settings(data_dir)
-    values = {name: str(getattr(s, name)) for name in type(s).model_fields}
+    from mcp_trading.adapters.bus.connection import redact_url
+
+    # any URL may carry a password (the admin URLs, history_url, service_urls): never shown
+    values = {name: redact_url(str(getattr(s, name))) for name in type(s).model_fields}
     values["database_url"] = _redact(s.resolved_database_url)
     values["redis_url"] = _redact(s.redis_url) if s.redis_url else "None"
     values["jwt_secret"] = "***"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the security module (argon2, jwt, sqlalchemy) loads only wh
 
 __all__ = ["create", "keys_app", "list_keys", "revoke"]
 
-keys_app = typer.Typer(help="API keys: create (the key is shown once), list, revoke.",
+keys_app = typer.Typer(help="API keys: create (the key is shown once), list, revoke (one or --all).",
                        no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
@@ -148,9 +148,34 @@ def list_keys(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 
 
 @keys_app.command("revoke")
-def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key id (`keys list`).")],
-           data_dir: DataDir = None) -> None:
-    """Revoke an API key; running servers stop accepting it within seconds."""
+def revoke(  # keyword-only after the id: typer passes options by name
+    key_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The key id (`keys list`).")
+                      ] = None,
+    *,
+    every: Annotated[bool, typer.Option(
+        "--all", help="Revoke every active key (a suspected breach); with --role, that role's.")
+    ] = False,
+    role: Annotated[str | None, typer.Option(
+        "--role", callback=lambda v: v if v is None else _role(v),
+        help="With --all: only keys of this role (viewer, trader, operator, admin).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --all.")] = False,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API key, or every key (--all [--role R]); running servers stop accepting
+    them within seconds, and their JWTs with them. Works with the platform stopped too.
+
+    After `--all` nobody holds a key: create one on this host with `mcp-trading keys create`.
+    """
+    if (key_id is None) == (not every) or (role is not None and not every):
+        errors.print("[red]error:[/red] give a key id (`keys revoke ID`) or --all (optionally "
+                     "with --role ROLE), not both; --role goes with --all")
+        raise typer.Exit(2)
+    if every:
+        _revoke_all(None if role is None else Role.parse(role), yes=yes, as_json=as_json,
+                    data_dir=data_dir)
+        return
+    assert key_id is not None
     with _key_store(data_dir) as keys:
         try:
             before = keys.get(key_id)
@@ -158,8 +183,30 @@ def revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key id 
         except LookupError as exc:  # security.UnknownKeyError
             errors.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
-    if before.active:
+    if as_json:
+        print(json.dumps({"revoked": [after.id] if before.active else [], "count": int(before.active)}))
+    elif before.active:
         console.print(f"revoked key {after.id} ({escape(after.name)})")
     else:
         console.print(f"key {after.id} ({escape(after.name)}) was already revoked at "
                       f"{_when(after.revoked_at)}")
+
+
+def _revoke_all(role: Role | None, *, yes: bool, as_json: bool, data_dir: Path | None) -> None:
+    which = "active keys" if role is None else f"active {role.label} keys"
+    with _key_store(data_dir) as keys:
+        active = [r for r in keys.list() if r.active and (role is None or r.role == role)]
+        if active and not yes and not typer.confirm(
+                f"revoke all {len(active)} {which}? Every client using them is locked out",
+                default=False, err=True):
+            errors.print("nothing revoked")
+            raise typer.Exit(1)
+        revoked = keys.revoke_all(role) if active else []
+    if as_json:
+        print(json.dumps({"revoked": [r.id for r in revoked], "count": len(revoked)}))
+        return
+    console.print(f"revoked {len(revoked)} {which}"
+                  + (": " + ", ".join(r.id for r in revoked) if revoked else ""))
+    if revoked:
+        console.print("regain access on this host with `mcp-trading keys create --role admin "
+                      "--all-accounts`")

@@ -23,9 +23,12 @@ __all__ = ["halt_offline"]
 ACTOR = "operator:offline"
 
 
-def halt_offline(settings: Settings, reason: str) -> dict[str, object]:
+def halt_offline(settings: Settings, reason: str, *, cancel_working: bool = False,
+                 actor: str = ACTOR) -> dict[str, object]:
     """Journal a platform-wide halt of new orders on a stopped platform; return what it did.
 
+    `cancel_working`: a full halt instead, which cancels every working order in the same
+    step (a suspected breach: nothing placed by a stolen key may fill after the start).
     The caller makes sure the platform is stopped (the journal has one writer)."""
     url = settings.resolved_database_url
     upgrade(url)
@@ -34,15 +37,22 @@ def halt_offline(settings: Settings, reason: str) -> dict[str, object]:
                       config=settings.kernel_config(), snapshot_every=0)
     try:
         kernel = runtime.kernel
+        level = TradingState.HALTED if cancel_working else TradingState.HALTED_NEW_ORDERS
         before = kernel.trading_state()
-        if before.rank < TradingState.HALTED_NEW_ORDERS.rank:
-            kernel.halt(level=TradingState.HALTED_NEW_ORDERS, reason=reason, actor=ACTOR)
+        working = sum(len(a.open_orders) for a in kernel.state.accounts.values()
+                      if not a.internal) if cancel_working else 0
+        canceled = 0
+        if before.rank < level.rank or working:
+            canceled = len(kernel.halt(level=level, reason=reason, actor=actor,
+                                       cancel_working=cancel_working))
             runtime.journal.flush()
         after = kernel.trading_state()
         seq = kernel.seq
     finally:
         runtime.close()
-    if after is not before:
+    if after is not before or canceled:
         EmergencyLog(settings.resolved_log_dir / "emergency.log").append(
-            "halt-new-orders", actor=ACTOR, reason=reason, offline=True, seq=seq)
-    return {"trading_status": after.value, "was": before.value, "seq": seq}
+            "halt:halted" if cancel_working else "halt-new-orders", actor=actor, reason=reason,
+            offline=True, seq=seq, canceled_count=canceled)
+    return {"trading_status": after.value, "was": before.value, "seq": seq,
+            "canceled_count": canceled}

@@ -93,6 +93,11 @@ class AlertCenter:
             task.add_done_callback(self._tasks.discard)
         return alert
 
+    async def drain(self) -> None:
+        """Wait for the webhook notifications in flight (a short-lived process's alerts)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     @property
     def capacity(self) -> int:
         """How many alerts are kept (the oldest go first)."""

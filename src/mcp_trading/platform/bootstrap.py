@@ -54,6 +54,9 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
     process that runs the feed (embedded, market-data) reads the bars. Bad replay settings
     raise ReplaySetupError, naming the setting.
     """
+    from mcp_trading.security.logins import install_database_login
+
+    install_database_login(settings)  # PostgreSQL logins from the secrets file, rotation-safe
     if authenticator is None:
         from mcp_trading.security.authenticator import build_authenticator
 

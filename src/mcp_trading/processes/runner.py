@@ -33,6 +33,7 @@ from mcp_trading.faces.rest.protocol import server_config
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.platform import Platform
+from mcp_trading.security.exposure import check_secret_files
 from mcp_trading.services import registry
 from mcp_trading.services.spec import load
 
@@ -138,6 +139,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     # so request latency on the event loop stays low
     sys.setswitchinterval(0.001)
     restrict_umask()  # key hashes, journal, logs and the PID file: the platform user's only
+    check_secret_files(settings)  # before the modes are tightened: an exposure is refused
     secure_data_dir(settings)
     platform = bootstrap(settings)  # refuses an insecure production setup first
     host = settings.bind_host

@@ -17,7 +17,7 @@ import sys
 from fastapi import FastAPI
 
 from mcp_trading.adapters.bus import BusError, EventBus, open_bus
-from mcp_trading.adapters.bus.connection import redact_url
+from mcp_trading.adapters.bus.connection import RedisOptions, redact_url
 from mcp_trading.config import Settings
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.faces.mcp import attach_mcp, mcp_lifespan
@@ -29,6 +29,7 @@ from mcp_trading.processes.distributed.forward import ForwardWrites, StampSeq, i
 from mcp_trading.processes.distributed.peers import PeerHealth
 from mcp_trading.processes.procs import lower_priority
 from mcp_trading.processes.runner import app_builders, bind_socket, http_server, stop_on_signals
+from mcp_trading.security.logins import redis_credentials
 from mcp_trading.services import registry
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
@@ -52,8 +53,10 @@ def open_checked_bus(settings: Settings, *, prefix: str | None = None) -> EventB
         raise ServeError("REDIS_URL is not set; distributed mode needs Redis for its bus "
                          "(e.g. REDIS_URL=redis://127.0.0.1:6379/0)")
     try:
+        # the secrets file's Redis login, asked at every new connection (rotation-safe)
         bus = open_bus(settings.redis_url,
-                       prefix=settings.redis_prefix if prefix is None else prefix)
+                       prefix=settings.redis_prefix if prefix is None else prefix,
+                       options=RedisOptions(credentials=redis_credentials(settings)))
         bus.ping()
     except ValueError as exc:
         raise ServeError(str(exc)) from None

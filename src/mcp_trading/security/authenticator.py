@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
+from mcp_trading.security.exposure import check_secret_files
 from mcp_trading.security.keys import KEY_PREFIX, KeyStore
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.rotation import jwt_ring
 from mcp_trading.security.tokens import TokenIssuer, check_jwt_secret
 
 __all__ = ["LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback"]
@@ -105,13 +107,20 @@ class Authenticator:
 
 
 def build_authenticator(settings: Settings, *, engine: Engine | None = None) -> Authenticator:
-    """The server's authenticator; refuses an insecure production JWT secret before anything else.
+    """The server's authenticator; in production refuses a secrets file others may read and
+    an insecure JWT secret before anything else.
+
+    JWTs are verified with the key ring of the secrets file (`security.rotation.jwt_ring`),
+    re-read when the file changes, so a rotation needs no restart.
 
     Without `engine` it opens one on the configured database (keys are read lazily, so the
     schema only has to be at head by the first authenticated request); `close()` disposes it.
     """
-    check_jwt_secret(settings.profile, settings.jwt_secret)
-    tokens = TokenIssuer(settings.jwt_secret)
+    check_secret_files(settings)
+    ring = jwt_ring(settings)
+    # the key that signs: JWT_SECRET until the first rotation, then the secrets file's newest
+    check_jwt_secret(settings.profile, ring(True)[0].secret)
+    tokens = TokenIssuer(ring=ring)
     keys = KeyStore(engine if engine is not None
                     else create_store_engine(settings.resolved_database_url),
                     legacy_account=settings.default_account)

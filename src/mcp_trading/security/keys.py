@@ -220,6 +220,28 @@ class KeyStore:
             self._rows.pop(key_id, None)
         return _record(row, self._legacy_account)
 
+    def revoke_all(self, role: Role | None = None) -> builtins.list[KeyRecord]:
+        """Revoke every active key (of `role` only, if given) in one transaction, for a
+        suspected breach; returns the keys it revoked, oldest first (none: an empty list).
+
+        Like `revoke`, other processes stop accepting them within their TTL, and JWTs die
+        with their keys (security/authenticator.py).
+        """
+        now = self._clock.now_ns()
+        active = api_keys.c.revoked_at.is_(None)
+        where = active if role is None else active & (api_keys.c.role == role.label)
+        with self._engine.begin() as conn:
+            ids = [r[0] for r in conn.execute(select(api_keys.c.id).where(where)).all()]
+            if ids:
+                conn.execute(update(api_keys).where(api_keys.c.id.in_(ids), active)
+                             .values(revoked_at=now))
+            rows = conn.execute(select(*_PUBLIC_COLUMNS).where(api_keys.c.id.in_(ids))
+                                .order_by(api_keys.c.created_at, api_keys.c.id)).mappings().all()
+        with self._lock:
+            for key_id in ids:
+                self._rows.pop(key_id, None)
+        return [_record(row, self._legacy_account) for row in rows]
+
     def verify(self, plaintext: str) -> Principal | None:
         """The key's principal; None for a malformed, unknown, wrong or revoked key.
 

@@ -11,17 +11,19 @@ No secret reaches an exception message, a repr or a log line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from mcp_trading.clocks import WallClock
+from mcp_trading.config_secrets import SigningKey
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.kernel.ports import Clock
 from mcp_trading.security.keys import MAX_CREDENTIAL_LENGTH
@@ -36,9 +38,12 @@ __all__ = [
     "MIN_JWT_SECRET_BITS",
     "MIN_JWT_SECRET_LENGTH",
     "InsecureSecretError",
+    "RingSource",
     "TokenIssuer",
     "check_jwt_secret",
     "estimate_secret_bits",
+    "fingerprint_kid",
+    "static_ring",
 ]
 
 ISSUER = "mcp-trading"
@@ -53,57 +58,114 @@ class InsecureSecretError(TradingError, ValueError):
     """The production profile was given a JWT secret anyone could guess."""
 
 
+@functools.lru_cache(maxsize=64)
 def _signing_key(secret: str) -> bytes:
     # A labelled HMAC-SHA256 derivation: always 32 bytes (PyJWT warns on shorter HMAC keys, and
     # the dev default is short), and separated from any other use of the same secret. It adds
-    # no entropy; production strength comes from `check_jwt_secret`.
+    # no entropy; production strength comes from `check_jwt_secret`. Cached: the ring is
+    # re-read on rotation, and a derivation per verify would be wasted work.
     return hmac.new(b"mcp-trading jwt hs256 v1", secret.encode(), hashlib.sha256).digest()
 
 
-class TokenIssuer:
-    """Short-lived HS256 JWTs for key-bound principals.
+def fingerprint_kid(secret: str) -> str:
+    """The key id of a secret given as such (JWT_SECRET, `previous_secrets`): 48 bits of a
+    labelled HMAC of it, which says nothing usable about a secret worth its name."""
+    return "s-" + hmac.new(b"mcp-trading jwt kid v1", secret.encode(), hashlib.sha256).hexdigest()[:12]
 
-    Signs with `secret`; verifies with it or any of `previous_secrets`, so tokens issued before
-    a rotation stay valid until they expire. The HMAC key is derived from the secret (see
-    `_signing_key`), so verify tokens through this class, not with the raw secret.
+
+def static_ring(secret: str, previous_secrets: Sequence[str] = ()) -> tuple[SigningKey, ...]:
+    """A ring of fixed secrets: the first signs, all verify, none retires."""
+    return tuple(SigningKey(fingerprint_kid(s), s) for s in (secret, *previous_secrets) if s)
+
+
+#: force -> the ring, signing key first; `force` asks for a fresh read (an unknown kid)
+RingSource = Callable[[bool], Sequence[SigningKey]]
+
+
+class TokenIssuer:
+    """Short-lived HS256 JWTs for key-bound principals, signed by a key ring with key ids.
+
+    Signs with the ring's first key and names it in the token's `kid` header; verifies a token
+    only with the key it names, and only while that key is not retired (`SigningKey.retire_at`,
+    the end of a rotation's grace). A token without `kid` (issued before key ids) is tried
+    against every unretired key. `ring` is re-read on every call (the secrets file's source
+    caches it by the file's stat) and once more, forced, when a token names a kid it lacks,
+    so another host's rotation is seen as soon as its file arrives. Without `ring`, the ring
+    is `secret` then `previous_secrets`, never retired. The HMAC key is derived from the
+    secret (see `_signing_key`), so verify tokens through this class, not with the raw secret.
     """
 
-    def __init__(self, secret: str, ttl_s: int = 900, *, previous_secrets: Sequence[str] = (),
-                 clock: Clock | None = None) -> None:
-        if not secret:
-            raise ValueError("the JWT secret is empty; set JWT_SECRET")
+    def __init__(self, secret: str | None = None, ttl_s: int = 900, *,
+                 previous_secrets: Sequence[str] = (), clock: Clock | None = None,
+                 ring: RingSource | None = None) -> None:
+        if ring is None:
+            if not secret:
+                raise ValueError("the JWT secret is empty; set JWT_SECRET")
+            fixed = static_ring(secret, previous_secrets)
+            ring = lambda _force: fixed  # noqa: E731 - a constant source
         if ttl_s <= 0:
             raise ValueError(f"token lifetime was {ttl_s} s; must be > 0")
-        self._key = _signing_key(secret)
-        self._keys = [self._key, *(_signing_key(s) for s in previous_secrets if s)]
+        self._ring = ring
         self._ttl_s = ttl_s
         self._clock: Clock = clock if clock is not None else WallClock()
+
+    def signing_key_id(self) -> str:
+        """The kid new tokens carry."""
+        return self._signer().kid
+
+    def _signer(self) -> SigningKey:
+        keys = self._ring(False)
+        now = self._clock.now_ns()
+        for key in keys:
+            if key.active(now):
+                return key
+        raise ValueError("every JWT key is retired; rotate with `mcp-trading secrets rotate "
+                         "--jwt`")
 
     def issue(self, principal: Principal) -> str:
         """A token carrying the principal's key id, role, account and name."""
         if principal.key_id is None:
             raise ValueError("only a key-bound principal can get a token (revoking its key is "
                              "what ends the token); create a key with `mcp-trading keys create`")
+        key = self._signer()
         now = self._clock.now_ns() // _NS
         claims = {"sub": principal.key_id, "role": principal.role.label,
                   "acct": principal.account_id, "name": principal.name,
                   "cfm": principal.confirm_orders,
                   "iat": now, "exp": now + self._ttl_s, "iss": ISSUER}
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        return jwt.encode(claims, _signing_key(key.secret), algorithm="HS256",
+                          headers={"kid": key.kid})
+
+    def _candidates(self, kid: object) -> list[SigningKey]:
+        now = self._clock.now_ns()
+        if kid is None:
+            return [k for k in self._ring(False) if k.active(now)]
+        if not isinstance(kid, str):
+            return []
+        for force in (False, True):
+            for key in self._ring(force):
+                if key.kid == kid:
+                    return [key] if key.active(now) else []
+        return []
 
     def verify(self, token: str) -> Principal | None:
-        """The token's principal; None if malformed, forged, expired or from another issuer."""
+        """The token's principal; None if malformed, forged, expired, from another issuer or
+        signed by a retired or unknown key."""
         if len(token) > MAX_CREDENTIAL_LENGTH:
             return None
-        for key in self._keys:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return None
+        for key in self._candidates(kid):
             try:
                 claims = jwt.decode(
-                    token, key, algorithms=["HS256"], issuer=ISSUER,
+                    token, _signing_key(key.secret), algorithms=["HS256"], issuer=ISSUER,
                     # expiry is checked below against the injected clock
                     options={"require": ["sub", "role", "iat", "exp", "iss"],
                              "verify_exp": False, "verify_iat": False, "verify_nbf": False})
             except jwt.InvalidSignatureError:
-                continue  # maybe signed with a previous secret
+                continue  # a kid-less token: maybe signed with another key
             except jwt.PyJWTError:
                 return None
             return self._principal(claims)

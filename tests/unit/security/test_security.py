@@ -69,7 +69,8 @@ def test_public_surface_is_pinned() -> None:
     }
     assert set(tokens_module.__all__) == {
         "DEV_DEFAULT_JWT_SECRET", "ISSUER", "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH",
-        "InsecureSecretError", "TokenIssuer", "check_jwt_secret", "estimate_secret_bits",
+        "InsecureSecretError", "RingSource", "TokenIssuer", "check_jwt_secret",
+        "estimate_secret_bits", "fingerprint_kid", "static_ring",
     }
     assert set(authenticator_module.__all__) == {
         "LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback",
@@ -171,6 +172,20 @@ def test_revoke_is_idempotent_and_unknown_ids_are_named(keys: KeyStore, clock: M
     assert keys.revoke(record.id).revoked_at == first.revoked_at
     with pytest.raises(UnknownKeyError, match="nosuchkey"):
         keys.revoke("nosuchkey")
+
+
+def test_revoke_all_ends_every_key_of_a_role_at_once_even_when_cached(keys: KeyStore) -> None:
+    trader, trader_key = keys.create(Role.TRADER, "acct-1")
+    admin, admin_key = keys.create(Role.ADMIN, all_accounts=True)
+    assert keys.verify(trader_key) is not None and keys.verify(admin_key) is not None  # cached
+
+    assert [r.id for r in keys.revoke_all(Role.TRADER)] == [trader.id]
+    assert keys.verify(trader_key) is None  # no waiting for the TTL in this process
+    assert keys.verify(admin_key) is not None
+    [last] = keys.revoke_all()
+    assert (last.id, last.active) == (admin.id, False)
+    assert keys.verify(admin_key) is None
+    assert keys.revoke_all() == []  # nothing active is left: nothing to do
 
 
 def test_the_stored_hash_never_is_or_contains_the_secret(keys: KeyStore, engine: Engine) -> None:

@@ -9,13 +9,14 @@ or message could carry the URL).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.credentials import CredentialProvider
 from redis.retry import Retry
 
 __all__ = ["REDIS_SCHEMES", "RedisOptions", "connect", "glob_escape", "redact_url", "redis_errors"]
@@ -36,6 +37,36 @@ class RedisOptions:
     retries: int = 3  # per command, on connection errors and timeouts
     backoff_base_s: float = 0.025  # sleeps double from this, up to the cap
     backoff_cap_s: float = 0.5
+    #: () -> (user, password) for each new connection, or None for the URL's own; the
+    #: platform passes the secrets file's Redis login (security/logins.py), so a rotated
+    #: password is used by the next connection without a restart
+    credentials: Callable[[], tuple[str | None, str] | None] | None = None
+
+
+class _Login(CredentialProvider):
+    """Asks `credentials` at every new connection; falls back to the URL's login."""
+
+    def __init__(self, credentials: Callable[[], tuple[str | None, str] | None],
+                 user: str | None, password: str | None) -> None:
+        self._credentials, self._user, self._password = credentials, user, password
+
+    def get_credentials(self) -> tuple[str] | tuple[str, str]:
+        login = self._credentials()
+        user, password = login if login is not None else (self._user, self._password or "")
+        # always the two-argument AUTH (Redis >= 6, which the bus's XAUTOCLAIM needs anyway):
+        # a passwordless `default` user accepts it, where a bare `AUTH ""` is an error
+        return (user or "default", password)
+
+
+def _split_login(url: str) -> tuple[str, str | None, str | None]:
+    """(the URL without user and password, the user, the password)."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, None, None
+    user, colon, password = userinfo.partition(":")
+    return (urlunsplit(parts._replace(netloc=host)), unquote(user) or None,
+            unquote(password) if colon else None)
 
 
 def redact_url(url: str) -> str:
@@ -74,8 +105,13 @@ def connect(url: str, options: RedisOptions, *, extra_timeout_s: float = 0.0) ->
     """
     retry = Retry(ExponentialBackoff(cap=options.backoff_cap_s, base=options.backoff_base_s),
                   options.retries)
+    extra: dict[str, object] = {}
+    if options.credentials is not None:
+        url, user, password = _split_login(url)  # redis-py takes a provider or a URL login
+        extra["credential_provider"] = _Login(options.credentials, user, password)
     return redis.Redis.from_url(
         url,
+        **extra,
         socket_timeout=options.socket_timeout_s + extra_timeout_s,
         socket_connect_timeout=options.connect_timeout_s,
         health_check_interval=options.health_check_interval_s,

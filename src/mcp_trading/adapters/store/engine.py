@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["create_store_engine", "normalize_url"]
+__all__ = ["LoginSource", "create_store_engine", "normalize_url", "set_login_source"]
+
+#: () -> the (user, password) PostgreSQL connections should log in with now, or None (the URL's)
+LoginSource = Callable[[], tuple[str | None, str] | None]
+_LOGIN: list[LoginSource | None] = [None]  # this process's source (one slot, no `global`)
+
+
+def set_login_source(source: LoginSource | None) -> None:
+    """Where this process's PostgreSQL engines take their login, read at each new connection.
+
+    The platform installs the secrets file's database login (security/db_rotation.py), so a
+    rotated password is used by the next connection without a restart, and a pooled
+    connection of the previous login is replaced at its next checkout (the pool recycle of a
+    rotation). None: every engine logs in with its URL's user and password.
+    """
+    _LOGIN[0] = source
 
 _BUSY_TIMEOUT_MS = 10_000
 _CONNECT_TIMEOUT_S = 10
@@ -43,7 +59,33 @@ def create_store_engine(database_url: str | URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = _CONNECT_TIMEOUT_S
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine, "do_connect", _pg_login)
+        event.listen(engine, "checkout", _pg_recycle_rotated)
+    return engine
+
+
+def _pg_login(_dialect: Any, record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+    source = _LOGIN[0]
+    login = source() if source is not None else None
+    if login is not None:
+        user, password = login
+        if user:
+            cparams["user"] = user
+        cparams["password"] = password
+    record.info["login_user"] = cparams.get("user")
+
+
+def _pg_recycle_rotated(_dbapi: Any, record: Any, _proxy: Any) -> None:
+    # A pooled connection of a login rotated away is replaced before use (the pool retries the
+    # checkout with a new connection). Its session would still work (the server checks a
+    # password only at login); recycling moves the pool to the new login, so the old one's
+    # sessions die out. One cached read of the secrets file: ~1 µs.
+    source = _LOGIN[0]
+    login = source() if source is not None else None
+    if login is not None and login[0] and record.info.get("login_user") != login[0]:
+        raise exc.DisconnectionError("the database login was rotated; reconnecting")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

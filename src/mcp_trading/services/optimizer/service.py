@@ -261,6 +261,7 @@ class OptimizerService:
                                 raw: Mapping[str, Any]) -> dict[str, Any]:
         from mcp_trading.services.optimizer.rebalance import confirm
 
+        require(principal, Role.TRADER)  # the caller first: no answer about the id before it
         _check_id(preview_id, "preview_id")
         return await confirm(self, principal, preview_id, raw)
 

@@ -204,6 +204,7 @@ class StrategiesService:
     async def compare(self, principal: Principal | None, ids: str | list[str]
                       ) -> list[BacktestResult]:
         """The stored runs named (comma-separated), in that order; 2 to 10 of them."""
+        require(principal, Role.VIEWER)  # the caller first: no answer about the ids before it
         names = [i.strip() for i in ids.split(",")] if isinstance(ids, str) else list(ids)
         names = [n for n in names if n]
         if not 2 <= len(names) <= views.MAX_COMPARE:

@@ -29,7 +29,8 @@ from mcp_trading.platform.errors import http_error
 from mcp_trading.platform.health import FailingChecks
 from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
-from mcp_trading.security.principal import Principal
+from mcp_trading.security.access import require
+from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.trading_engine.accounts import AccountsService
 from mcp_trading.services.trading_engine.service import BatchOutcome, OrderRejectedError, TradingService
 
@@ -86,6 +87,7 @@ def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Han
 
     async def submit_batch(principal: Principal | None, body: dict[str, Any] | None
                            ) -> tuple[int, Any]:
+        require(principal, Role.TRADER)  # the caller first: no answer about the body before it
         orders = (body or {}).get("orders")
         if not isinstance(orders, list):
             raise InvalidError("orders: must be a list of order objects", code="INVALID_BODY", field="orders")
@@ -175,6 +177,7 @@ def _account_routes(router: APIRouter, svc: TradingService, accounts: AccountsSe
                              "cash": {"type": "string", "description": "> 0, <= 1e12, cents"},
                          }}}}}})
     async def create_account(request: Request) -> Response:
+        caller = require(principal_of(request), Role.OPERATOR)  # before the body is judged
         body = await json_body(request)
         unknown = sorted(set(body) - _ACCOUNT_FIELDS)
         if unknown:
@@ -185,7 +188,7 @@ def _account_routes(router: APIRouter, svc: TradingService, accounts: AccountsSe
             raise InvalidError(f"{missing[0]}: required (e.g. "
                                '{"account_id": "swing-1", "cash": "250000"})', code="INVALID_BODY",
                                field=missing[0])
-        view = await accounts.create_account(principal_of(request), body["account_id"],
+        view = await accounts.create_account(caller, body["account_id"],
                                              body["cash"])
         return FastJSON(view, status_code=201)
 
