@@ -86,6 +86,8 @@ POLICY: Final[dict[str, Role | None]] = {
     "portfolio GET /portfolio/performance": VIEWER,
     "portfolio GET /portfolio/reports": VIEWER,
     "portfolio GET /portfolio/reports/{date}/{name}": VIEWER,
+    "portfolio GET /portfolio/equity": VIEWER,
+    "portfolio POST /portfolio/equity/snapshot": OPERATOR,
     # --- strategies -----------------------------------------------------------------------
     "strategies GET /strategies": VIEWER,
     "strategies GET /strategies/{name}": VIEWER,
@@ -151,6 +153,9 @@ POLICY: Final[dict[str, Role | None]] = {
     "* tool portfolio_summary": VIEWER,
     "* tool portfolio_positions": VIEWER,
     "* tool portfolio_performance": VIEWER,
+    "* tool get_equity_history": VIEWER,
+    "* tool list_reports": VIEWER,
+    "* tool get_report": VIEWER,
     "* tool list_strategies": VIEWER,
     "* tool run_backtest": TRADER,
     "* tool get_backtest": VIEWER,
