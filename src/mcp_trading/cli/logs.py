@@ -86,7 +86,8 @@ def logs(*, service: Annotated[str | None, typer.Option(
     emit = _printer(as_json)
     follower = Follower(live_files(log_dir, service)) if follow else None
     try:
-        for line in read_logs(log_files(log_dir, service), keep):
+        limits = follower.offsets() if follower is not None else None
+        for line in read_logs(log_files(log_dir, service), keep, limits):
             emit(line)
         if follower is not None:
             follower.run(LogFilter(service=service, pattern=keep.pattern), emit)

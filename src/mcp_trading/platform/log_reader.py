@@ -14,7 +14,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,18 +131,26 @@ def _open(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8", errors="replace")
 
 
-def _lines(path: Path) -> Iterator[LogLine]:
-    """A file's lines; a line without a time takes the time and service of the one above."""
+def _raw_lines(path: Path, limit: int | None) -> Iterator[str]:
+    if limit is None:
+        with _open(path) as fh:
+            yield from fh
+        return
+    with path.open("rb") as raw:  # only what was there when a follow began
+        yield from raw.read(limit).decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def _lines(path: Path, limit: int | None = None) -> Iterator[LogLine]:
+    """A file's lines (its first `limit` bytes); a line without a time takes the time and
+    service of the one above."""
     last: LogLine | None = None
     try:
-        with _open(path) as fh:
-            for raw in fh:
-                line = parse_line(raw.rstrip("\n"), path.name)
-                if line.ts is None and last is not None:
-                    line = LogLine(last.ts, last.service, last.logger, line.text, None,
-                                   path.name)
-                last = line
-                yield line
+        for raw in _raw_lines(path, limit):
+            line = parse_line(raw.rstrip("\n"), path.name)
+            if line.ts is None and last is not None:
+                line = LogLine(last.ts, last.service, last.logger, line.text, None, path.name)
+            last = line
+            yield line
     except (OSError, EOFError) as exc:  # a truncated archive: what could be read was shown
         yield LogLine(None, None, None, f"# {path.name}: could not be read further ({exc})",
                       None, path.name)
@@ -174,9 +182,13 @@ class LogFilter:
         return "services." + self.service.replace("-", "_") in line.logger
 
 
-def read_logs(files: Iterable[Path], keep: LogFilter) -> Iterator[LogLine]:
-    """The accepted lines of `files`, merged by time (each file is in time order)."""
-    merged = heapq.merge(*(_lines(p) for p in files), key=lambda line: line.ts or 0.0)
+def read_logs(files: Iterable[Path], keep: LogFilter,
+              limits: Mapping[Path, int] | None = None) -> Iterator[LogLine]:
+    """The accepted lines of `files`, merged by time (each file is in time order); `limits`:
+    read only so many bytes of those files (a follow reads the rest)."""
+    limits = limits or {}
+    merged = heapq.merge(*(_lines(p, limits.get(p)) for p in files),
+                         key=lambda line: line.ts or 0.0)
     return (line for line in merged if keep.accepts(line))
 
 
@@ -188,6 +200,7 @@ class Follower:
         self.paths = paths
         self._open: dict[Path, tuple[IO[str], int]] = {}  # path -> (handle, inode)
         self._partial: dict[Path, str] = {}
+        self._starts: dict[Path, int] = {}
         for path in paths:
             self._reopen(path, at_end=from_end)
 
@@ -200,7 +213,7 @@ class Follower:
         except OSError:
             return  # not there (yet): tried again on the next poll
         if at_end:
-            fh.seek(0, os.SEEK_END)
+            self._starts[path] = fh.seek(0, os.SEEK_END)
         self._open[path] = (fh, os.fstat(fh.fileno()).st_ino)
 
     def poll(self) -> list[LogLine]:
@@ -218,18 +231,18 @@ class Follower:
             if current is None:
                 return []
         fh, inode = current
-        lines = self._read(path, fh)
         try:
             stat = path.stat()
         except FileNotFoundError:
-            return lines  # moved, successor not yet created
-        if stat.st_ino != inode:  # rotated: the old file was read to its end above
-            self._reopen(path, at_end=False)
-            lines += self._read(path, self._open[path][0])
-        elif stat.st_size < fh.tell():  # truncated (copytruncate)
-            fh.seek(0)
-            lines += self._read(path, fh)
-        return lines
+            return self._read(path, fh)  # moved, successor not yet created
+        if stat.st_ino == inode:
+            if stat.st_size < fh.tell():  # truncated in place (copytruncate), as tail -F sees it
+                fh.seek(0)
+                self._partial.pop(path, None)
+            return self._read(path, fh)
+        lines = self._read(path, fh)  # rotated: the old file to its end, then the new one
+        self._reopen(path, at_end=False)
+        return lines + self._read(path, self._open[path][0])
 
     def _read(self, path: Path, fh: IO[str]) -> list[LogLine]:
         chunk = self._partial.pop(path, "") + fh.read()
@@ -248,6 +261,10 @@ class Follower:
                 if keep.accepts(line):
                     emit(line)
             time.sleep(interval)
+
+    def offsets(self) -> dict[Path, int]:
+        """Where each file's follow began: what a reading of the past stops at."""
+        return dict(self._starts)
 
     def close(self) -> None:
         for fh, _ in self._open.values():
