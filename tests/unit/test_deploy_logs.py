@@ -47,7 +47,8 @@ def test_the_logrotate_file_covers_only_the_platforms_directory() -> None:
     paths = re.findall(r"^(/\S+)\s*\{", text, flags=re.MULTILINE)
     assert paths == [f"{LOG_DIR}/*.log", f"{LOG_DIR}/*.out"]
     assert "dateformat .%Y%m%dT%H%M%S" in text  # the platform's copies' names (log_files.py)
-    assert "--signal=HUP" in text  # external mode reopens on SIGHUP
+    # every writer appends: copy-truncate needs no signal, and covers a child's inherited fd
+    assert text.count("copytruncate") == 2
 
 
 @pytest.mark.skipif(shutil.which("logrotate") is None, reason="logrotate not installed")
@@ -57,6 +58,7 @@ def test_logrotate_accepts_the_file_and_rotates_as_the_platform_names_copies(
     logs.mkdir()
     (logs / "platform.log").write_text("one\n")
     (logs / "platform.out").write_text("out\n")
+    writer = (logs / "platform.log").open("a")  # a service writing the file throughout
     # this host has no mcp-trading user and no units: root, and a postrotate that cannot fail
     conf = (LOGROTATE.read_text().replace(LOG_DIR, str(logs))
             .replace(" mcp-trading mcp-trading", " root root"))
@@ -69,3 +71,6 @@ def test_logrotate_accepts_the_file_and_rotates_as_the_platform_names_copies(
     assert "platform.log" in names and "platform.out.1.gz" in names
     assert [n for n in names if re.fullmatch(r"platform\.log\.\d{8}T\d{6}", n)]
     assert (logs / "platform.out").read_text() == ""  # copytruncate
+    writer.write("two\n")
+    writer.close()
+    assert (logs / "platform.log").read_text() == "two\n"  # it writes on, from the start

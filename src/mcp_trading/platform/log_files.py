@@ -10,8 +10,8 @@ internal (`RotatingLogFile`): `<name>.log` is rotated when it reaches `max_bytes
                then deletes this name's archives older than `keep_days`
 
 external (`ReopeningLogFile`): never renamed by the platform; reopened when logrotate moved
-it (WatchedFileHandler's check before each line) and on SIGHUP (logrotate's postrotate), so
-a `create` rotation and a `copytruncate` one both work. One mode per process, chosen by
+it (WatchedFileHandler's check before each line) and on SIGHUP, so a `create` rotation and a
+`copytruncate` one (what the shipped logrotate file does) both work. One mode per process, chosen by
 MCP_TRADING_LOG_ROTATION: never both on the same files.
 """
 
@@ -64,8 +64,17 @@ class RotatingLogFile(logging.handlers.BaseRotatingHandler):
         self.keep_days = keep_days
         self._rollover_at = time.time() + max_age_s
         self._archivers: list[threading.Thread] = []
+        self._reopen = False
+
+    def request_reopen(self) -> None:
+        """Reopen before the next line (SIGHUP: harmless here, and never fatal)."""
+        self._reopen = True
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 (logging's name)
+        if self._reopen and self.stream is not None:
+            self._reopen = False
+            self.stream.close()
+            self.stream = self._open()
         if time.time() >= self._rollover_at:
             return True
         if self.stream is None:
@@ -143,9 +152,10 @@ class ReopeningLogFile(logging.handlers.WatchedFileHandler):
         super().reopenIfNeeded()
 
 
-def install_sighup_reopen(handlers: list[ReopeningLogFile]) -> bool:
-    """SIGHUP asks each handler to reopen its file; False where it cannot be installed
-    (not the main thread, or no SIGHUP on this system)."""
+def install_sighup_reopen(handlers: list[RotatingLogFile | ReopeningLogFile]) -> bool:
+    """SIGHUP asks each handler to reopen its file, in either mode: logrotate's postrotate
+    in external mode, and a stray HUP never ends the process (Python's default would);
+    False where it cannot be installed (not the main thread, or no SIGHUP here)."""
     if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
         return False
 

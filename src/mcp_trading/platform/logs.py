@@ -131,8 +131,7 @@ def configure_logging(settings: Settings, level: int = logging.INFO, *,
                              json_lines=as_json)
     lifecycle.start()
     _process.active = _Active(name, handlers, lifecycle)
-    if isinstance(file_handler, ReopeningLogFile):
-        install_sighup_reopen([file_handler])
+    install_sighup_reopen([file_handler])
     if not _process.exit_registered:
         atexit.register(shutdown_logging)
         _process.exit_registered = True

@@ -121,3 +121,23 @@ def test_sighup_reopens_the_file_in_external_mode(tmp_path: Path) -> None:
     finally:
         signal.signal(signal.SIGHUP, previous)
         handler.close()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
+def test_a_stray_sighup_in_internal_mode_reopens_and_never_ends_the_process(
+        tmp_path: Path) -> None:
+    path = tmp_path / "platform.log"
+    handler = RotatingLogFile(path, max_bytes=10**6, max_age_s=3600, keep_days=30)
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        assert install_sighup_reopen([handler])
+        handler.handle(_record("one"))
+        opened = handler.stream
+        os.kill(os.getpid(), signal.SIGHUP)  # Python's default would end this process
+        time.sleep(0.05)
+        handler.handle(_record("two"))
+        assert handler.stream is not opened
+        assert path.read_text() == "one\ntwo\n"
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        handler.close()
