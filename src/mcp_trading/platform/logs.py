@@ -154,11 +154,13 @@ def _warn_double_rotation(settings: Settings, log_dir: Path) -> None:
                     logrotate_file=str(LOGROTATE_FILE), log_dir=str(log_dir))
 
 
-def attach_lifecycle(runtime: KernelRuntime) -> None:
+def attach_lifecycle(runtime: KernelRuntime, *, own_store: bool = True) -> None:
     """Log this kernel's durable events (from its journal's writer thread, through the
-    queue); nothing when logging is not configured (tests, benchmarks of the kernel)."""
+    queue). Nothing when logging is not configured, nor for a kernel over a store its caller
+    gave (`own_store=False`: a backtest's run inside the strategies service, a test's
+    in-memory journal): those orders are not the platform's trading."""
     active = _process.active
-    if active is not None:
+    if active is not None and own_store:
         active.lifecycle.watch(runtime.kernel.state.orders)
         runtime.journal.on_events = active.lifecycle.submit
 

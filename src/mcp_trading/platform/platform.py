@@ -196,7 +196,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
                                # distributed: a database restart is waited out, not fatal
                                journal_retry_s=0.1 if self.role == "engine" else None,
                                trace=self.ack_trace)
-        attach_lifecycle(self.runtime)  # its durable events logged, off the writer's path
+        attach_lifecycle(self.runtime, own_store=not given)  # logged off the writer's path
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)

@@ -12,7 +12,7 @@ from pathlib import Path
 from mcp_trading.config import Settings
 from mcp_trading.domain import events as ev
 from mcp_trading.domain.orders import OrderRequest
-from mcp_trading.platform.bootstrap import in_memory
+from mcp_trading.platform.bootstrap import bootstrap, in_memory
 from mcp_trading.platform.lifecycle_log import LifecycleLog
 from mcp_trading.platform.logs import (
     _process,
@@ -55,10 +55,11 @@ def test_a_full_queue_drops_and_counts_and_never_blocks_the_writer() -> None:
 
 
 def test_the_journal_keeps_committing_while_the_log_queue_is_full(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, log_queue=10)
+    settings = Settings(_env_file=None, data_dir=tmp_path, log_queue=10, projection="off")
     configure_logging(settings)
     try:
-        platform = in_memory(settings)
+        platform = bootstrap(settings)  # the store DATABASE_URL names: the platform's own
+        platform.open()
         runtime = platform.kernel_runtime
         assert _process.active is not None
         lifecycle = _process.active.lifecycle
@@ -87,3 +88,21 @@ def test_lines_are_rendered_by_the_listener_not_the_writer() -> None:
     queued = lifecycle.queue.get_nowait()
     assert queued.getMessage() == "batch"  # handed over as the events, unformatted
     assert out.getvalue() == ""
+
+
+def test_a_kernel_over_a_store_the_caller_gave_is_not_logged(tmp_path: Path) -> None:
+    """A backtest's kernel (inside the strategies service) or a test's in-memory journal:
+    not the platform's trading, so not in its log."""
+    configure_logging(Settings(_env_file=None, data_dir=tmp_path))
+    try:
+        platform = in_memory(Settings(_env_file=None, data_dir=tmp_path))
+        runtime = platform.kernel_runtime
+        assert getattr(runtime.journal, "on_events", None) is None
+        runtime.kernel.submit("paper", OrderRequest.parse(symbol="AAPL", qty="1", side="buy",
+                                                          type="limit", limit_price="1.00",
+                                                          time_in_force="day"))
+        runtime.journal.flush(5.0)
+        runtime.close()
+    finally:
+        shutdown_logging()
+    assert "order accepted" not in (tmp_path / "logs" / "platform.log").read_text()
