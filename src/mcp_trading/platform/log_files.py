@@ -108,6 +108,9 @@ class RotatingLogFile(logging.handlers.BaseRotatingHandler):
         return target
 
     def _archive(self, rotated: Path) -> None:
+        # the lifecycle writer process appends to this file too and sees the rename before its
+        # next batch (it checks before each write): let that batch land before compressing
+        time.sleep(0.5)
         try:
             gz = rotated.with_name(rotated.name + ".gz")
             with rotated.open("rb") as src, gzip.open(gz, "wb", compresslevel=6) as dst:

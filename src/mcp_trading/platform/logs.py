@@ -7,7 +7,8 @@ level, logger, UTC timestamp (`ts`), the process's `service`, exception text, se
 readable console lines in dev (MCP_TRADING_LOG_FORMAT overrides).
 
 The order lifecycle (platform/lifecycle_log.py) reaches the file from the journal writer's
-thread through a bounded queue; `attach_lifecycle` hooks a recovered kernel to it. The file
+thread through a bounded queue and a writer process; `attach_lifecycle` hooks a recovered
+kernel to it. The file
 rotates inside the process or by logrotate (platform/log_files.py; MCP_TRADING_LOG_ROTATION).
 The first line says the service started, the last (at exit) that it stopped.
 """
@@ -126,10 +127,12 @@ def configure_logging(settings: Settings, level: int = logging.INFO, *,
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=False)
-    # lifecycle lines go to the file only: the console of a detached platform is a file too
-    lifecycle = LifecycleLog([file_handler], capacity=settings.log_queue, service=name,
-                             json_lines=as_json)
-    lifecycle.start()
+    # lifecycle lines go to the file only (the console of a detached platform is a file too);
+    # their writer process starts when a kernel attaches
+    lifecycle = LifecycleLog(file_handler.path, capacity=settings.log_queue, service=name,
+                             json_lines=as_json,
+                             rotating=file_handler if isinstance(file_handler, RotatingLogFile)
+                             else None)
     _process.active = _Active(name, handlers, lifecycle)
     install_sighup_reopen([file_handler])
     if not _process.exit_registered:
@@ -162,7 +165,7 @@ def attach_lifecycle(runtime: KernelRuntime, *, own_store: bool = True) -> None:
     active = _process.active
     if active is not None and own_store:
         active.lifecycle.watch(runtime.kernel.state.orders)
-        runtime.journal.on_events = active.lifecycle.submit
+        runtime.journal.on_durable = active.lifecycle.submit
 
 
 def lifecycle_dropped() -> int:
@@ -188,6 +191,5 @@ def shutdown_logging() -> None:
     if active is None:
         return
     active.lifecycle.stop()
-    log.info("stopped", pid=os.getpid(), lifecycle_lines=active.lifecycle.writer.lines,
-             lifecycle_dropped=active.lifecycle.dropped)
+    log.info("stopped", pid=os.getpid(), lifecycle_dropped=active.lifecycle.dropped)
     _teardown()

@@ -1,10 +1,10 @@
-"""The lifecycle log's queue: the journal writer hands batches over without waiting; a full
-queue drops them and counts the dropped events (in /metrics too); lines render lazily."""
+"""The lifecycle log's hand-over: the journal writer puts each durable batch's encoded segment
+into a bounded queue without waiting; a full queue drops it and counts its events (in
+/metrics too); the writer process renders the lines, following the file's renames."""
 
 from __future__ import annotations
 
 import io
-import logging
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +12,10 @@ from pathlib import Path
 from mcp_trading.config import Settings
 from mcp_trading.domain import events as ev
 from mcp_trading.domain.orders import OrderRequest
+from mcp_trading.kernel import codec
 from mcp_trading.platform.bootstrap import bootstrap, in_memory
-from mcp_trading.platform.lifecycle_log import LifecycleLog
+from mcp_trading.platform.lifecycle_log import FRAME, LifecycleLog
+from mcp_trading.platform.lifecycle_writer import LineFile, run
 from mcp_trading.platform.logs import (
     _process,
     configure_logging,
@@ -23,34 +25,37 @@ from mcp_trading.platform.logs import (
 from mcp_trading.platform.metrics import Metrics
 
 
+def _request(n: int) -> OrderRequest:
+    return OrderRequest.parse(symbol="AAPL", qty="2", side="buy", type="limit",
+                              limit_price="90.00", time_in_force="day",
+                              client_order_id=f"c-{n}")
+
+
 def _accepted(n: int) -> ev.OrderAccepted:
-    request = OrderRequest.parse(symbol="AAPL", qty="1", side="buy", type="market",
-                                 time_in_force="day", client_order_id=f"c-{n}")
-    return ev.OrderAccepted(f"o-{n}", "paper", request, None, Decimal(0), True, 0, None,
+    return ev.OrderAccepted(f"o-{n}", "paper", _request(n), None, Decimal(0), True, 0, None,
                             "key:abc", 0)
 
 
-def _sink() -> tuple[logging.Handler, io.StringIO]:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    return handler, out
+def _frames(*frames: tuple[bytes, bytes]) -> io.BytesIO:
+    return io.BytesIO(b"".join(FRAME.pack(kind, 1_800_000_000.0, len(p)) + p
+                               for kind, p in frames))
 
 
-def test_a_full_queue_drops_and_counts_and_never_blocks_the_writer() -> None:
-    target, out = _sink()
-    lifecycle = LifecycleLog([target], capacity=10, service="t", json_lines=True)
-    # the listener is not started: nothing drains the queue, so it fills after 10 batches
+def test_a_full_queue_drops_and_counts_and_never_blocks_the_writer(tmp_path: Path) -> None:
+    lifecycle = LifecycleLog(tmp_path / "platform.log", capacity=10, service="t",
+                             json_lines=True)
+    # not started: nothing drains the queue, so it is full after 10 batches
     started = time.perf_counter()
     for n in range(1000):
-        lifecycle.submit(n * 2 + 1, [_accepted(n), ev.OrderRouted(f"o-{n}", 0)])
+        lifecycle.submit(n * 2 + 1, codec.segment_of(n * 2 + 1, [_accepted(n),
+                                                                  ev.OrderRouted(f"o-{n}", 0)]))
     elapsed = time.perf_counter() - started
     assert lifecycle.dropped == 990 * 2  # events, not batches
-    assert elapsed < 1.0  # 1,000 hand-overs without a wait (~µs each)
+    assert elapsed < 2.0  # 1,000 hand-overs and no wait (a few µs each on a quiet machine)
     lifecycle.start()
-    lifecycle.stop()  # drains what was queued
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 10  # the 10 queued batches' accepted orders; routed gets no line
+    lifecycle.stop()  # sends what was queued; the writer writes it and exits
+    lines = (tmp_path / "platform.log").read_text().splitlines()
+    assert len(lines) == 10  # the queued batches' accepted orders; routed gets no line
     assert '"client_order_id": "c-0"' in lines[0]
 
 
@@ -62,32 +67,21 @@ def test_the_journal_keeps_committing_while_the_log_queue_is_full(tmp_path: Path
         platform.open()
         runtime = platform.kernel_runtime
         assert _process.active is not None
-        lifecycle = _process.active.lifecycle
-        lifecycle.stop()  # nothing drains: the queue fills
+        _process.active.lifecycle.listener.stop()  # nothing drains: the queue fills
         metrics = Metrics()
         kernel = runtime.kernel
-        for _ in range(50):
-            kernel.submit("paper", OrderRequest.parse(symbol="AAPL", qty="1", side="buy",
-                                                      type="limit", limit_price="1.00",
-                                                      time_in_force="day"))
+        for n in range(50):
+            kernel.submit("paper", _request(n))
             runtime.journal.flush(5.0)  # one durable batch per order: 50 hand-overs
         assert runtime.journal.durable_seq == kernel.seq  # every order durable regardless
         assert lifecycle_dropped() >= 40
         scraped = metrics.render().decode()
         assert f"mcp_trading_log_lines_dropped {float(lifecycle_dropped())}" in scraped
         runtime.close()
+        _process.active.lifecycle.listener.start()  # so that stopping finds it running
     finally:
         shutdown_logging()
     assert lifecycle_dropped() == 0  # logging torn down: nothing counted any more
-
-
-def test_lines_are_rendered_by_the_listener_not_the_writer() -> None:
-    target, out = _sink()
-    lifecycle = LifecycleLog([target], capacity=100, service="t", json_lines=False)
-    lifecycle.submit(1, [_accepted(1)])
-    queued = lifecycle.queue.get_nowait()
-    assert queued.getMessage() == "batch"  # handed over as the events, unformatted
-    assert out.getvalue() == ""
 
 
 def test_a_kernel_over_a_store_the_caller_gave_is_not_logged(tmp_path: Path) -> None:
@@ -97,12 +91,49 @@ def test_a_kernel_over_a_store_the_caller_gave_is_not_logged(tmp_path: Path) -> 
     try:
         platform = in_memory(Settings(_env_file=None, data_dir=tmp_path))
         runtime = platform.kernel_runtime
-        assert getattr(runtime.journal, "on_events", None) is None
-        runtime.kernel.submit("paper", OrderRequest.parse(symbol="AAPL", qty="1", side="buy",
-                                                          type="limit", limit_price="1.00",
-                                                          time_in_force="day"))
+        assert getattr(runtime.journal, "on_durable", None) is None
+        runtime.kernel.submit("paper", _request(1))
         runtime.journal.flush(5.0)
         runtime.close()
     finally:
         shutdown_logging()
     assert "order accepted" not in (tmp_path / "logs" / "platform.log").read_text()
+
+
+def test_the_writer_names_orders_it_learned_from_the_open_orders_frame(tmp_path: Path) -> None:
+    """A fill of an order accepted before a restart: the kernel's book (sent once at start)
+    gives its symbol, side, account and client order id."""
+    known = (b'[{"order_id": "o-7", "account": "swing", "attribution": "agent:x", '
+             b'"filled": "1", "request": {"symbol": "MSFT", "qty": "3", "side": "sell", '
+             b'"type": "market", "time_in_force": "day", "client_order_id": "c-7"}}]')
+    fill = codec.segment_of(5, [ev.OrderFilled("o-7", Decimal(2), Decimal("410.5"),
+                                               Decimal(0), 0)]).payload
+    out = LineFile(tmp_path / "platform.log")
+    try:
+        assert run(_frames((b"O", known), (b"S", fill)), out, service="t", json_lines=False) == 1
+    finally:
+        out.close()
+    [line] = (tmp_path / "platform.log").read_text().splitlines()
+    for part in ("order filled", "seq=5", "order_id=o-7", "client_order_id=c-7",
+                 "account=swing", "symbol=MSFT", "side=sell", "price=410.5", "filled_qty=3"):
+        assert part in line
+    assert line.startswith("2027-01-15T08:00:00.000000Z")  # the frame's durable time
+
+
+def test_the_writer_follows_a_rename_and_masks_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "platform.log"
+    out = LineFile(path)
+    secret = "mcpt_AbCdEfGhIjKl_" + "s" * 30
+    try:
+        first = codec.segment_of(1, [_accepted(1)]).payload
+        run(_frames((b"S", first)), out, service="t", json_lines=True)
+        path.rename(tmp_path / "platform.log.20270101T000000")  # the parent rotated it
+        leaky = ev.OrderRejected("o-2", "paper", _request(2), "RISK_MAX_QTY",
+                                 f"refused for {secret}", "key:abc", 0)
+        run(_frames((b"S", codec.segment_of(2, [leaky]).payload)), out, service="t",
+            json_lines=True)
+    finally:
+        out.close()
+    assert "c-1" in (tmp_path / "platform.log.20270101T000000").read_text()
+    text = path.read_text()
+    assert '"code": "RISK_MAX_QTY"' in text and secret not in text and "AbCdEfGhIjKl" in text
