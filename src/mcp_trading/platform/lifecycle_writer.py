@@ -11,11 +11,13 @@ appended to the log file.
     done       stdin closed (the parent stops, or died): flush and exit 0
 
 Ctrl-C in a terminal reaches the whole process group: ignored here, the parent ends this
-process by closing the pipe once it has sent everything. SIGHUP reopens the file.
+process by closing the pipe once it has sent everything. SIGHUP reopens the file. It runs
+at a lower CPU priority (nice 10) than the services.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -116,6 +118,9 @@ def run(stream: BinaryIO, out: LineFile, *, service: str, json_lines: bool) -> i
 def main(argv: list[str] | None = None) -> int:
     path, service, fmt = (sys.argv[1:] if argv is None else argv)[:3]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # behind the services on a busy host: the pipe and the parent's queue hold what waits
+    with contextlib.suppress(OSError):
+        os.nice(10)
     out = LineFile(Path(path))
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: setattr(out, "reopen", True))
