@@ -37,7 +37,9 @@ def test_the_env_example_keeps_internal_rotation_unless_logrotate_is_installed(
     env = env_assignments(ENV_EXAMPLE.read_text())
     assert "MCP_TRADING_LOG_ROTATION" not in env  # documented, commented out
     assert "# MCP_TRADING_LOG_ROTATION=external" in ENV_EXAMPLE.read_text()
-    monkeypatch.setenv("MCP_TRADING_LOG_DIR", LOG_DIR)
+    assert env["MCP_TRADING_LOG_DIR"] == LOG_DIR  # the CLI and the scripts find the logs
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     settings = Settings(_env_file=None)
     assert (settings.resolved_log_dir, settings.log_rotation) == (Path(LOG_DIR), "internal")
 
