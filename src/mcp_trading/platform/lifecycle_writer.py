@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mcp_trading.domain.events import EVENT_TYPES
-from mcp_trading.domain.orders import OrderRequest
+from mcp_trading.domain.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.platform.lifecycle_log import FRAME, Book, Known, render_event
@@ -80,7 +80,10 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
 
 def _load_open_orders(book: Book, payload: bytes) -> None:
     for row in json.loads(payload):
-        request = OrderRequest.parse(**{k: v for k, v in row["request"].items() if v is not None})
+        r = row["request"]  # what the lines name, as the kernel holds it (not re-validated)
+        request = OrderRequest(r["symbol"], Decimal(r["qty"]), OrderSide(r["side"]),
+                               OrderType(r["type"]), TimeInForce(r["time_in_force"]),
+                               client_order_id=r["client_order_id"])
         known = book.open[row["order_id"]] = Known(row["account"], request, row["attribution"])
         known.filled = Decimal(row["filled"])
 
@@ -105,10 +108,15 @@ def run(stream: BinaryIO, out: LineFile, *, service: str, json_lines: bool) -> i
         payload = _read_exact(stream, size)
         if payload is None:
             break
-        if kind == b"O":
-            _load_open_orders(book, payload)
+        try:
+            if kind == b"O":
+                _load_open_orders(book, payload)
+                continue
+            text = _lines(payload, book, ts=ts, service=service, json_lines=json_lines)
+        except Exception as exc:  # one bad frame costs its lines, never the writer
+            print(f"lifecycle writer: a frame could not be rendered ({type(exc).__name__}: "
+                  f"{exc}); its lines are skipped", file=sys.stderr)
             continue
-        text = _lines(payload, book, ts=ts, service=service, json_lines=json_lines)
         if text:
             out.write(text)
         segments += 1

@@ -189,3 +189,26 @@ def test_production_lines_are_json_with_timestamp_level_and_service(tmp_path: Pa
         assert {"ts", "level", "event", "service"} <= set(record)
         assert record["ts"].endswith("Z")
     assert "abc.def-ghi" not in text and "Bearer ***" in text
+
+
+def test_an_order_accepted_before_a_restart_is_named_when_it_is_canceled_after(
+        tmp_path: Path) -> None:
+    first = Run(_settings(tmp_path, "production"))
+    try:
+        engine = TestClient(trading_engine.build(first.platform, failing_checks=list))
+        first.quote()
+        placed = engine.post("/orders", headers=first.headers(),
+                             json=_order(type="limit", limit_price="90.00",
+                                         client_order_id="before-restart"))
+        assert placed.status_code == 200, placed.text
+        first.finish()
+        second = Run(_settings(tmp_path, "production"))  # recovers the journal
+        engine = TestClient(trading_engine.build(second.platform, failing_checks=list))
+        assert engine.delete(f"/orders/{placed.json()['id']}",
+                             headers=second.headers()).status_code == 200
+        lines = _lines(second.finish(), "production")
+    finally:
+        shutdown_logging()
+    [canceled] = _events(lines, "order canceled")
+    assert (canceled["order_id"], canceled["client_order_id"], canceled["symbol"],
+            canceled["account"]) == (placed.json()["id"], "before-restart", "AAPL", "paper")

@@ -137,3 +137,16 @@ def test_the_writer_follows_a_rename_and_masks_secrets(tmp_path: Path) -> None:
     assert "c-1" in (tmp_path / "platform.log.20270101T000000").read_text()
     text = path.read_text()
     assert '"code": "RISK_MAX_QTY"' in text and secret not in text and "AbCdEfGhIjKl" in text
+
+
+def test_a_frame_that_cannot_be_rendered_costs_its_lines_not_the_writer(
+        tmp_path: Path) -> None:
+    out = LineFile(tmp_path / "platform.log")
+    good = codec.segment_of(1, [_accepted(1)]).payload
+    try:
+        written = run(_frames((b"O", b"not json"), (b"S", b"\x00garbage"), (b"S", good)), out,
+                      service="t", json_lines=True)
+    finally:
+        out.close()
+    assert written == 1
+    assert '"client_order_id": "c-1"' in (tmp_path / "platform.log").read_text()
