@@ -202,6 +202,7 @@ def render_event(event: Event, book: Book, *, ts: float, seq: int, service: str,
 #: a frame on the writer's pipe: kind (b"S" a journal segment, b"O" the open orders as JSON),
 #: when it became durable (epoch s: the lines' `ts`), payload length; then the payload
 FRAME = struct.Struct("<cdI")
+_RESPAWNS = 3  # a writer that keeps dying is given up on: its lines are counted as dropped
 log = logging.getLogger(__name__)
 
 
@@ -258,6 +259,9 @@ class _PipeSender(logging.Handler):
         self.args, self.rotating = args, rotating
         self.proc: subprocess.Popen[bytes] | None = None
         self.lost = 0  # events the writer could not be sent (it died)
+        self.respawns = 0
+        #: the open-orders frame a restarted writer is told first (LifecycleLog.watch)
+        self.greeting: Callable[[], bytes] | None = None
         self._checked = time.monotonic()
 
     def spawn(self) -> None:
@@ -265,18 +269,35 @@ class _PipeSender(logging.Handler):
                                       *self.args], stdin=subprocess.PIPE, close_fds=True)
 
     def send(self, kind: bytes, payload: bytes, ts: float) -> bool:
+        """One frame to the writer; a writer that died is started again (up to
+        `_RESPAWNS` times, told the open orders again) and the frame resent."""
+        if self._write(FRAME.pack(kind, ts, len(payload)) + payload):
+            return True
+        if self.proc is None or self.respawns >= _RESPAWNS:
+            return False
+        code = self.proc.poll()
+        self.respawns += 1
+        log.warning("the lifecycle log writer exited (code %s); starting it again (%d of %d)",
+                    code, self.respawns, _RESPAWNS)
+        self.spawn()
+        if self.greeting is not None:
+            self._write(FRAME.pack(b"O", ts, len(hello := self.greeting())) + hello)
+        if self._write(FRAME.pack(kind, ts, len(payload)) + payload):
+            return True
+        log.warning("the lifecycle log writer cannot be restarted; order lines are dropped "
+                    "from now on (counted in mcp_trading_log_lines_dropped)")
+        self.proc = None
+        return False
+
+    def _write(self, frame: bytes) -> bool:
         proc = self.proc
         if proc is None or proc.stdin is None:
             return False
-        data = memoryview(FRAME.pack(kind, ts, len(payload)) + payload)
+        data = memoryview(frame)
         try:
             while data:
                 data = data[os.write(proc.stdin.fileno(), data):]
-        except OSError:  # the writer is gone: say so once, count what it misses
-            if self.proc is not None:
-                log.warning("the lifecycle log writer exited (code %s); order lines are "
-                            "dropped from now on", proc.poll())
-            self.proc = None
+        except OSError:  # the writer is gone
             return False
         return True
 
@@ -334,6 +355,7 @@ class LifecycleLog:
         """Start (if not yet) and tell the writer the kernel's working orders, so a fill of
         an order accepted before this process started names its symbol and account."""
         self.start()
+        self.sender.greeting = lambda: open_orders_frame(kernel_orders)
         self.sender.send(b"O", open_orders_frame(kernel_orders), time.time())
 
     def submit(self, first_seq: int, record: JournalRecord) -> None:

@@ -150,3 +150,24 @@ def test_a_frame_that_cannot_be_rendered_costs_its_lines_not_the_writer(
         out.close()
     assert written == 1
     assert '"client_order_id": "c-1"' in (tmp_path / "platform.log").read_text()
+
+
+def test_a_writer_that_died_is_started_again_and_told_the_open_orders(tmp_path: Path) -> None:
+    path = tmp_path / "platform.log"
+    lifecycle = LifecycleLog(path, capacity=100, service="t", json_lines=True)
+    lifecycle.watch({})
+    try:
+        lifecycle.submit(1, codec.segment_of(1, [_accepted(1)]))
+        first = lifecycle.sender.proc
+        assert first is not None
+        deadline = time.monotonic() + 60
+        while "c-1" not in (path.read_text() if path.exists() else ""):
+            assert time.monotonic() < deadline, "the writer never wrote"
+            time.sleep(0.1)
+        first.kill()
+        first.wait()
+        lifecycle.submit(2, codec.segment_of(2, [_accepted(2)]))
+    finally:
+        lifecycle.stop()
+    assert lifecycle.sender.respawns == 1 and lifecycle.dropped == 0
+    assert '"client_order_id": "c-2"' in path.read_text()
