@@ -23,6 +23,7 @@ from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_equity import EquitySettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
+from mcp_trading.config_logs import LogSettings
 from mcp_trading.config_reports import ReportSettings
 from mcp_trading.config_rotation import RotationSettings
 from mcp_trading.config_secrets import SecretsSettings, with_login
@@ -35,7 +36,7 @@ __all__ = ["Settings"]
 
 
 class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
-               EquitySettings, RotationSettings, SecretsSettings):
+               EquitySettings, RotationSettings, SecretsSettings, LogSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 

@@ -20,6 +20,7 @@ from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
+from mcp_trading.cli.logs import register as register_logs
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
 from mcp_trading.cli.portfolio import portfolio_app
@@ -61,6 +62,7 @@ register_backup(app)
 register_optimize(app)
 register_report(app)
 register_incident(app)
+register_logs(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "

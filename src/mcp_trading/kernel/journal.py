@@ -93,6 +93,10 @@ class GroupCommitJournal:
         self._on_commit = on_commit
         self._on_record = on_record
         self._record: JournalRecord | None = None  # the batch just written, for on_record
+        #: called on the writer thread with (first seq, the encoded record) of each durable
+        #: batch, after the waiters are woken: the lifecycle log's hand-over
+        #: (platform/lifecycle_log.py); the bytes just stored, so it encodes nothing again
+        self.on_durable: Callable[[int, JournalRecord], None] | None = None
         self._running = True
         self.batches = 0
         #: opt-in stage timing (kernel/acktrace.py); None costs one test per batch
@@ -224,6 +228,8 @@ class GroupCommitJournal:
                     self._committed(self._writing)
                 if self._on_record is not None and self._record is not None:
                     self._on_record(self._record)  # durable: safe to hand on (e.g. publish)
+                if self.on_durable is not None and self._record is not None:
+                    self._hand_on(first, self._record)
             # snapshots wait behind the batches, so an outage delays them and never reorders
             while self._snapshots and self._snapshots[0].seq <= self._durable:
                 started = time.perf_counter()
@@ -233,6 +239,12 @@ class GroupCommitJournal:
                     log.warning("snapshot could not be saved", exc_info=True)
                 if trace is not None:
                     trace.mark("snapshot-save", started)
+
+    def _hand_on(self, first: int, record: JournalRecord) -> None:
+        try:
+            self.on_durable(first, record)  # type: ignore[misc]
+        except Exception:  # a log hand-over must never stop the journal
+            log.warning("on_durable failed for seq %d..", first, exc_info=True)
 
     def _write(self, first: int, batch: list[Event]) -> bool:
         """Make one batch (numbered from `first`) durable; False when the journal has failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from mcp_trading.platform.latency import FineHistogram
+from mcp_trading.platform.logs import lifecycle_dropped
 
 __all__ = ["Metrics"]
 
@@ -53,6 +54,11 @@ class Metrics:
         self.dedupe_entries = Gauge("mcp_trading_kernel_dedupe_entries",
                                     "Duplicate-check entries of released closed orders",
                                     registry=r)
+        #: read at scrape time: the process's lifecycle log queue (platform/lifecycle_log.py)
+        self.log_dropped = Gauge("mcp_trading_log_lines_dropped",
+                                 "Order-lifecycle log lines dropped because the log queue was "
+                                 "full (the writer never waits for the log)", registry=r)
+        self.log_dropped.set_function(lifecycle_dropped)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

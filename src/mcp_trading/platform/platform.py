@@ -41,6 +41,7 @@ from mcp_trading.platform.alert_center import AlertCenter, EmergencyLog, Severit
 from mcp_trading.platform.deadlines import Deadlines
 from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.intake import QuoteIntake
+from mcp_trading.platform.logs import attach_lifecycle
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.upkeep import PlatformUpkeep
 from mcp_trading.security.principal import Authenticates
@@ -159,11 +160,9 @@ class Platform(PlatformUpkeep, QuoteIntake):
 
     # ---- lifecycle ------------------------------------------------------------------------
     def open(self) -> None:
-        """Recover the kernel (or the replica) from the journal; start projections.
-
-        Embedded mode applies migrations; distributed processes require the schema at head
-        (`mcp-trading db upgrade`), so no two processes race to migrate.
-        """
+        """Recover the kernel (or the replica) from the journal; start projections. Embedded
+        mode applies migrations; distributed processes require the schema at head (`mcp-trading
+        db upgrade`), so no two processes race to migrate."""
         self._tune_malloc()
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -197,6 +196,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
                                # distributed: a database restart is waited out, not fatal
                                journal_retry_s=0.1 if self.role == "engine" else None,
                                trace=self.ack_trace)
+        attach_lifecycle(self.runtime, own_store=not given)  # logged off the writer's path
         report = self.runtime.report
         log.info("kernel recovered: last seq %d (snapshot %d, %d events replayed in %.3f s)",
                  report.last_seq, report.snapshot_seq, report.replayed, report.seconds)
