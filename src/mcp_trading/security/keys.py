@@ -6,7 +6,13 @@ security/authenticator.py; masking credentials in logs is security/redact.py.
 Errors (also derived from the root, domain/errors.py: TradingError)::
 
     LookupError, NotFoundError
-    └── UnknownKeyError       a key id that was never issued (revoke, get)
+    └── UnknownKeyError       a key id that was never issued (revoke, get, rotate)
+    ValueError
+    └── RevokedKeyError       rotating a revoked key
+
+A rotation (`rotate`) gives a key a new secret under the same id (its role, account and JWTs
+stay); the previous secret is accepted until the grace ends, then refused. Only one previous
+secret is kept: rotating again within a grace ends the older one at once.
 
 No secret reaches an exception message, a repr or a log line: `KeyRecord` has no hash field,
 errors name key ids only, and `redact` (security/redact.py) masks keys and tokens in free
@@ -33,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import WallClock
-from mcp_trading.domain.errors import NotFoundError
+from mcp_trading.domain.errors import NotFoundError, TradingError
 from mcp_trading.kernel.ports import Clock
 from mcp_trading.security.principal import Principal, Role
 
@@ -43,6 +49,7 @@ __all__ = [
     "MAX_CREDENTIAL_LENGTH",
     "KeyRecord",
     "KeyStore",
+    "RevokedKeyError",
     "UnknownKeyError",
 ]
 
@@ -74,6 +81,15 @@ class UnknownKeyError(NotFoundError, LookupError):
         self.key_id = key_id
 
 
+class RevokedKeyError(TradingError, ValueError):
+    """A revoked key cannot be rotated (create a new one)."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"API key {key_id!r} is revoked; a revoked key cannot be rotated. "
+                         "Create a new one with `mcp-trading keys create`")
+        self.key_id = key_id
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
     """An API key as listed: everything but the secret and its hash."""
@@ -102,6 +118,17 @@ class _Cached:
     record: KeyRecord
     secret_hash: str = field(repr=False)
     checked_ns: int  # when the row was read; re-read once older than the TTL
+    previous_hash: str | None = field(default=None, repr=False)  # accepted until previous_until
+    previous_until: int | None = None
+
+    def accepts(self, secret_hash: str, now: int) -> bool:
+        """Whether a secret that matched `secret_hash` is valid now (current, or in grace)."""
+        return secret_hash == self.secret_hash or (
+            secret_hash == self.previous_hash and now < (self.previous_until or 0))
+
+    def hashes(self, now: int) -> list[str]:
+        """The hashes a secret may match now: the current one, then the previous in grace."""
+        return [h for h in (self.secret_hash, self.previous_hash) if h and self.accepts(h, now)]
 
 
 _PUBLIC_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.account_id,
@@ -159,7 +186,8 @@ class KeyStore:
         self._clock: Clock = clock if clock is not None else WallClock()
         self._lock = threading.Lock()
         self._rows: dict[str, _Cached] = {}  # existing keys only, so bounded by the table
-        self._verified: dict[str, bytes] = {}  # id -> SHA-256 of the secret argon2 accepted
+        # id -> {SHA-256 of a secret argon2 accepted: the hash it matched}
+        self._verified: dict[str, dict[bytes, str]] = {}
         self._rejected: OrderedDict[tuple[str, bytes], int] = OrderedDict()  # -> expiry, ns
 
     def close(self) -> None:
@@ -220,6 +248,32 @@ class KeyStore:
             self._rows.pop(key_id, None)
         return _record(row, self._legacy_account)
 
+    def rotate(self, key_id: str, grace_s: float) -> tuple[KeyRecord, str, int | None]:
+        """A new secret under the same id; the current one stays valid `grace_s` seconds more.
+
+        Returns the record, the new plaintext (shown once) and when the previous secret stops
+        being accepted (None with grace 0). UnknownKeyError / RevokedKeyError otherwise.
+        """
+        if not 0 <= grace_s < float("inf"):
+            raise ValueError(f"grace was {grace_s!r} s; must be a finite number >= 0 (e.g. 1h)")
+        record = self.get(key_id)
+        if not record.active:
+            raise RevokedKeyError(key_id)
+        secret = secrets.token_urlsafe(_SECRET_BYTES)
+        secret_hash = self._hasher.hash(secret)  # slow by design: outside the transaction
+        now = self._clock.now_ns()
+        until = now + round(grace_s * _NS) if grace_s > 0 else None
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(previous_secret_hash=api_keys.c.secret_hash if until else None,
+                        previous_valid_until=until, secret_hash=secret_hash))
+        if done.rowcount != 1:
+            raise RevokedKeyError(key_id)  # revoked meanwhile: nothing was changed
+        with self._lock:
+            self._rows.pop(key_id, None)
+        return record, f"{KEY_PREFIX}{key_id}_{secret}", until
+
     def verify(self, plaintext: str) -> Principal | None:
         """The key's principal; None for a malformed, unknown, wrong or revoked key.
 
@@ -235,21 +289,28 @@ class KeyStore:
         digest = hashlib.sha256(secret.encode()).digest()
         now = self._clock.now_ns()
         with self._lock:
-            accepted = self._verified.get(key_id)
-            if accepted is None and self._is_rejected((key_id, digest), now):
+            accepted = dict(self._verified.get(key_id, {}))
+            matched = next((h for d, h in accepted.items() if hmac.compare_digest(d, digest)),
+                           None)
+            if matched is None and self._is_rejected((key_id, digest), now):
                 return None
-        if accepted is not None and not hmac.compare_digest(accepted, digest):
-            return None  # an id has exactly one secret, and this is not it: no argon2 needed
         cached = self._status(key_id, now)
         if cached is None or not cached.record.active:
             self._reject((key_id, digest), now)
             return None
-        if accepted is None:
-            if not self._hash_matches(cached.secret_hash, secret):
+        if matched is not None and not cached.accepts(matched, now):
+            matched = None  # rotated away, or its grace ended: judge it afresh
+        if matched is None:
+            if len(cached.hashes(now)) == 1 and cached.secret_hash in accepted.values():
+                return None  # the id has one secret now, and this is not it: no argon2 needed
+            matched = next((h for h in cached.hashes(now) if self._hash_matches(h, secret)), None)
+            if matched is None:
                 self._reject((key_id, digest), now)
                 return None
             with self._lock:
-                self._verified[key_id] = digest
+                kept = {d: h for d, h in self._verified.get(key_id, {}).items()
+                        if cached.accepts(h, now)}
+                self._verified[key_id] = {**kept, digest: matched}
         self._touch(cached, now)
         return cached.record.principal()
 
@@ -273,7 +334,9 @@ class KeyStore:
         if cached is not None and 0 <= now - cached.checked_ns < self._ttl_ns:
             return cached
         with self._engine.connect() as conn:
-            row = conn.execute(select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash)
+            row = conn.execute(select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash,
+                                      api_keys.c.previous_secret_hash,
+                                      api_keys.c.previous_valid_until)
                                .where(api_keys.c.id == key_id)).mappings().first()
         with self._lock:
             if row is None:
@@ -281,7 +344,9 @@ class KeyStore:
                 self._verified.pop(key_id, None)
                 return None
             fresh = _Cached(record=_record(row, self._legacy_account),
-                            secret_hash=row["secret_hash"], checked_ns=now)
+                            secret_hash=row["secret_hash"], checked_ns=now,
+                            previous_hash=row["previous_secret_hash"],
+                            previous_until=row["previous_valid_until"])
             self._rows[key_id] = fresh
             return fresh
 
