@@ -158,7 +158,7 @@ def _start(p: RunningPlatform, timeout: float = 240) -> None:
 def test_embedded_orders_flow_through_jwt_and_database_rotations(
         platform_factory: Callable[..., RunningPlatform], pg: PgServer) -> None:
     p = platform_factory(start=False, DATABASE_URL=_owner_url(pg, "trading"),
-                         MCP_TRADING_DATABASE_ADMIN_URL=pg.url, MCP_TRADING_PROJECTION="thread",
+                         MCP_TRADING_DATABASE_ADMIN_URL=pg.url,
                          MCP_TRADING_ROTATION_SETTLE_S="2", MCP_TRADING_DEFAULT_CASH="100000000")
     p.cli("db", "upgrade", check=True)
     _start(p)
