@@ -50,7 +50,7 @@ from pydantic_settings import (
 from mcp_trading.domain.errors import TradingError
 
 __all__ = ["RECHECK_S", "SECRETS_FILE_NAME", "Login", "SecretsDoc", "SecretsFileError",
-           "SecretsSettings", "SigningKey", "load_secrets", "locked_secrets", "mode_problem",
+           "SecretsSettings", "SigningKey", "load_secrets", "locked_secrets",
            "parse_secrets", "read_secrets", "update_secrets", "with_login", "write_secrets"]
 
 log = logging.getLogger("mcp_trading.secrets")
@@ -192,19 +192,6 @@ def write_secrets(path: Path, doc: SecretsDoc) -> None:
         os.fsync(dir_fd)  # the rename itself survives a power loss
     finally:
         os.close(dir_fd)
-
-
-def mode_problem(path: Path) -> str | None:
-    """What makes the file readable or writable beyond its owner's group, or None (also when
-    it does not exist)."""
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        return None
-    if mode & 0o007:
-        return (f"secrets file {path} has mode {mode:o}: others may read or write it; "
-                f"`chmod 600 {path}`")
-    return None
 
 
 @contextlib.contextmanager

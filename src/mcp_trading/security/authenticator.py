@@ -13,11 +13,10 @@ from sqlalchemy import Engine
 
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
-from mcp_trading.config_secrets import mode_problem
 from mcp_trading.security.keys import KEY_PREFIX, KeyStore
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.security.rotation import jwt_ring
-from mcp_trading.security.tokens import InsecureSecretError, TokenIssuer, check_jwt_secret
+from mcp_trading.security.tokens import TokenIssuer, check_jwt_secret
 
 __all__ = ["LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback"]
 
@@ -115,8 +114,6 @@ def build_authenticator(settings: Settings, *, engine: Engine | None = None) -> 
     Without `engine` it opens one on the configured database (keys are read lazily, so the
     schema only has to be at head by the first authenticated request); `close()` disposes it.
     """
-    if settings.profile == "production" and (problem := mode_problem(settings.resolved_secrets_file)):
-        raise InsecureSecretError(f"{problem}; the production profile will not start with it")
     ring = jwt_ring(settings)
     # the key that signs: JWT_SECRET until the first rotation, then the secrets file's newest
     check_jwt_secret(settings.profile, ring(True)[0].secret)
