@@ -30,17 +30,20 @@ import secrets
 import string
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, RowMapping, insert, or_, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import WallClock
 from mcp_trading.domain.errors import NotFoundError, TradingError
 from mcp_trading.kernel.ports import Clock
+from mcp_trading.security.key_rows import ALL_ACCOUNTS, CachedRow, KeyRecord
+from mcp_trading.security.key_rows import PUBLIC_COLUMNS as _PUBLIC_COLUMNS
+from mcp_trading.security.key_rows import record_from_row as _record
 from mcp_trading.security.principal import Principal, Role
 
 __all__ = [
@@ -67,12 +70,6 @@ _NS = 1_000_000_000
 _LAST_USED_EVERY_NS = 60 * _NS
 _MAX_REJECTIONS = 4096
 
-# Stored in api_keys.account_id for a key created with all_accounts=True (`--all-accounts`):
-# no account id can be "*", so it is told apart from a real account and from NULL, which
-# only keys from before accounts were required have (see `KeyStore`, "legacy keys").
-ALL_ACCOUNTS = "*"
-
-
 class UnknownKeyError(NotFoundError, LookupError):
     """No API key with this id was ever issued."""
 
@@ -88,68 +85,6 @@ class RevokedKeyError(TradingError, ValueError):
         super().__init__(f"API key {key_id!r} is revoked; a revoked key cannot be rotated. "
                          "Create a new one with `mcp-trading keys create`")
         self.key_id = key_id
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    """An API key as listed: everything but the secret and its hash."""
-
-    id: str
-    name: str
-    role: Role
-    account_id: str | None
-    created_at: int  # ns since the epoch
-    revoked_at: int | None
-    last_used_at: int | None  # advisory: written at most once a minute
-    confirm_orders: bool = True  # MCP orders need a preview_order confirmation token
-    legacy: bool = False  # created before a key had to name its account (see KeyStore)
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-    def principal(self) -> Principal:
-        return Principal(role=self.role, key_id=self.id, account_id=self.account_id,
-                         name=self.name, confirm_orders=self.confirm_orders)
-
-
-@dataclass(slots=True)
-class _Cached:
-    record: KeyRecord
-    secret_hash: str = field(repr=False)
-    checked_ns: int  # when the row was read; re-read once older than the TTL
-    previous_hash: str | None = field(default=None, repr=False)  # accepted until previous_until
-    previous_until: int | None = None
-
-    def accepts(self, secret_hash: str, now: int) -> bool:
-        """Whether a secret that matched `secret_hash` is valid now (current, or in grace)."""
-        return secret_hash == self.secret_hash or (
-            secret_hash == self.previous_hash and now < (self.previous_until or 0))
-
-    def hashes(self, now: int) -> list[str]:
-        """The hashes a secret may match now: the current one, then the previous in grace."""
-        return [h for h in (self.secret_hash, self.previous_hash) if h and self.accepts(h, now)]
-
-
-_PUBLIC_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.account_id,
-                   api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.last_used_at,
-                   api_keys.c.confirm_orders)
-
-
-def _record(row: RowMapping, legacy_account: str) -> KeyRecord:
-    role = Role.parse(row["role"])
-    stored: str | None = row["account_id"]
-    legacy = stored is None
-    if stored == ALL_ACCOUNTS or (legacy and role >= Role.OPERATOR):
-        account_id = None  # every account, said explicitly (or an operator's role says it)
-    elif legacy:
-        account_id = legacy_account  # a viewer/trader key that named none: the default only
-    else:
-        account_id = stored
-    return KeyRecord(id=row["id"], name=row["name"], role=role, account_id=account_id,
-                     created_at=row["created_at"], revoked_at=row["revoked_at"],
-                     last_used_at=row["last_used_at"], confirm_orders=bool(row["confirm_orders"]),
-                     legacy=legacy)
 
 
 def _split_key(plaintext: str) -> tuple[str, str] | None:
@@ -185,7 +120,7 @@ class KeyStore:
         self._negative_ttl_ns = int(negative_ttl * _NS)
         self._clock: Clock = clock if clock is not None else WallClock()
         self._lock = threading.Lock()
-        self._rows: dict[str, _Cached] = {}  # existing keys only, so bounded by the table
+        self._rows: dict[str, CachedRow] = {}  # existing keys only, so bounded by the table
         # id -> {SHA-256 of a secret argon2 accepted: the hash it matched}
         self._verified: dict[str, dict[bytes, str]] = {}
         self._rejected: OrderedDict[tuple[str, bytes], int] = OrderedDict()  # -> expiry, ns
@@ -327,7 +262,7 @@ class KeyStore:
         self._touch(cached, now)
         return cached.record
 
-    def _status(self, key_id: str, now: int) -> _Cached | None:
+    def _status(self, key_id: str, now: int) -> CachedRow | None:
         with self._lock:
             cached = self._rows.get(key_id)
         # `0 <=` also forces a re-read when the wall clock stepped backwards.
@@ -343,7 +278,7 @@ class KeyStore:
                 self._rows.pop(key_id, None)
                 self._verified.pop(key_id, None)
                 return None
-            fresh = _Cached(record=_record(row, self._legacy_account),
+            fresh = CachedRow(record=_record(row, self._legacy_account),
                             secret_hash=row["secret_hash"], checked_ns=now,
                             previous_hash=row["previous_secret_hash"],
                             previous_until=row["previous_valid_until"])
@@ -372,7 +307,7 @@ class KeyStore:
             while len(self._rejected) > _MAX_REJECTIONS:
                 self._rejected.popitem(last=False)
 
-    def _touch(self, cached: _Cached, now: int) -> None:
+    def _touch(self, cached: CachedRow, now: int) -> None:
         last = cached.record.last_used_at
         if last is not None and 0 <= now - last < _LAST_USED_EVERY_NS:
             return
