@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -51,6 +52,8 @@ from mcp_trading.domain.errors import TradingError
 __all__ = ["RECHECK_S", "SECRETS_FILE_NAME", "Login", "SecretsDoc", "SecretsFileError",
            "SecretsSettings", "SigningKey", "load_secrets", "locked_secrets",
            "parse_secrets", "read_secrets", "update_secrets", "with_login", "write_secrets"]
+
+log = logging.getLogger("mcp_trading.secrets")
 
 SECRETS_FILE_NAME = "secrets.json"
 RECHECK_S = 0.5  # hot-path re-check interval of the file's stat (a stat costs ~1 µs)
@@ -221,6 +224,7 @@ class _Watched:
         self.stamp: tuple[int, int, int] | None = None
         self.doc = SecretsDoc()
         self.checked = -1e18
+        self.good = False  # read successfully once: a later broken file keeps this content
 
     def current(self, *, force: bool) -> SecretsDoc:
         now = time.monotonic()
@@ -233,7 +237,15 @@ class _Watched:
             except FileNotFoundError:
                 stamp = None
             if stamp != self.stamp:
-                self.doc = read_secrets(self.path)
+                try:
+                    self.doc = read_secrets(self.path)
+                except SecretsFileError:
+                    if not self.good:
+                        raise  # at start-up: refuse to run on a broken file
+                    # a running process never fails requests over a hand-edited file
+                    log.warning("secrets file %s changed but cannot be used; keeping what was "
+                                "read before (fix the file)", self.path)
+                self.good = True
                 self.stamp = stamp
             self.checked = now
             return self.doc

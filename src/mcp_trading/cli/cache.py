@@ -81,7 +81,13 @@ def clear(
         raise _fail(2, f"--redis-url was {shown!r}; use redis://host:port/db or rediss://… "
                        "(an in-memory cache cannot be cleared from outside its process)")
 
-    cache = open_cache(redis_url, prefix=prefix)
+    from mcp_trading.adapters.bus.connection import RedisOptions
+    from mcp_trading.security.logins import redis_credentials
+
+    # the platform's own Redis: log in as the secrets file says (a rotated ACL user)
+    options = (RedisOptions(credentials=redis_credentials(settings))
+               if redis_url == settings.redis_url else None)
+    cache = open_cache(redis_url, prefix=prefix, options=options)
     try:
         cache.ping()  # an unreachable server fails here, before the operator is asked anything
         if not yes and not _confirmed(f"Delete every key under {prefix!r} on {shown}?"):

@@ -1,4 +1,4 @@
-"""`mcp-trading keys …`: create, list and revoke API keys in the configured database."""
+"""`mcp-trading keys …`: create, list, rotate and revoke API keys in the configured database."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from mcp_trading.security.principal import Role
 if TYPE_CHECKING:  # the security module (argon2, jwt, sqlalchemy) loads only when a verb runs
     from mcp_trading.security.keys import KeyRecord, KeyStore
 
-__all__ = ["create", "keys_app", "list_keys", "revoke"]
+__all__ = ["create", "keys_app", "list_keys", "revoke", "rotate"]
 
-keys_app = typer.Typer(help="API keys: create (the key is shown once), list, revoke (one or --all).",
+keys_app = typer.Typer(help="API keys: create (the key is shown once), list, rotate, revoke (one "
+                       "or --all).",
                        no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
@@ -210,3 +211,43 @@ def _revoke_all(role: Role | None, *, yes: bool, as_json: bool, data_dir: Path |
     if revoked:
         console.print("regain access on this host with `mcp-trading keys create --role admin "
                       "--all-accounts`")
+
+
+def _grace(value: str) -> str:
+    from mcp_trading.cli.secrets import parse_grace
+
+    try:
+        parse_grace(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+@keys_app.command("rotate")
+def rotate(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key id (`keys list`).")],
+           grace: Annotated[str, typer.Option("--grace", callback=_grace, help="How long the "
+                                              "current secret stays valid (0, 90s, 30m, 1h, "
+                                              "2d).")] = "1h",
+           as_json: AsJson = False, data_dir: DataDir = None) -> None:
+    """Give a key a new secret (shown once); the current one works until the grace ends.
+
+    The id, role, account and the key's JWTs stay; hand the new key to its client within the
+    grace period.
+    """
+    from mcp_trading.cli.secrets import parse_grace
+    from mcp_trading.security.rotation import iso_ns
+
+    with _key_store(data_dir) as keys:
+        try:
+            record, plaintext, until = keys.rotate(key_id, parse_grace(grace))
+        except (LookupError, ValueError) as exc:  # UnknownKeyError, RevokedKeyError
+            errors.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+    previous = iso_ns(until) if until is not None else None
+    if as_json:
+        print(json.dumps({"id": record.id, "key": plaintext, "previous_valid_until": previous}))
+        return
+    console.print(f"rotated key [bold]{record.id}[/bold] ({escape(record.name)}); the previous "
+                  "secret " + (f"works until {previous}" if previous else "no longer works"))
+    print(plaintext)  # plain print: rich could wrap or style the key
+    console.print("[yellow]this is the only time the new key is shown; store it now[/yellow]")

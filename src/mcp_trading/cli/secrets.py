@@ -122,6 +122,9 @@ def rotate(  # keyword-only: typer passes options by name
     reports = []
     for what in _chosen(settings, jwt=jwt, database=database, redis=redis,
                         everything=everything):
+        if what != "jwt" and not as_json:  # these wait for every process to switch: say so
+            errors.print(f"rotating the {what} login (waits {settings.rotation_settle_s:g} s "
+                         "for every process to switch)…")
         try:
             reports.append(_run(settings, what, grace_s))
         except (TradingError, ValueError) as exc:  # messages name no secret

@@ -43,6 +43,7 @@ from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.intake import QuoteIntake
 from mcp_trading.platform.logs import attach_lifecycle
 from mcp_trading.platform.metrics import Metrics
+from mcp_trading.platform.projector_main import projector_child
 from mcp_trading.platform.upkeep import PlatformUpkeep
 from mcp_trading.security.principal import Authenticates
 from mcp_trading.services import registry
@@ -226,9 +227,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
             self.projector = BackgroundProjector(Projector(reports, source=source),
                                                  interval=interval)
         elif s.projection == "process" and interval > 0:
-            s.resolved_log_dir.mkdir(parents=True, exist_ok=True)
-            self.projector_process = ProjectorProcess(
-                reports, interval, str(s.resolved_log_dir / "projector.log"), journal_url=url)
+            self.projector_process = projector_child(s, reports, url)  # the file's login too
             self.projector_process.start()
 
     def _open_store(self, url: str) -> JournalStore:

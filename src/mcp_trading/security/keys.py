@@ -6,7 +6,13 @@ security/authenticator.py; masking credentials in logs is security/redact.py.
 Errors (also derived from the root, domain/errors.py: TradingError)::
 
     LookupError, NotFoundError
-    └── UnknownKeyError       a key id that was never issued (revoke, get)
+    └── UnknownKeyError       a key id that was never issued (revoke, get, rotate)
+    ValueError
+    └── RevokedKeyError       rotating a revoked key
+
+A rotation (`rotate`) gives a key a new secret under the same id (its role, account and JWTs
+stay); the previous secret is accepted until the grace ends, then refused. Only one previous
+secret is kept: rotating again within a grace ends the older one at once.
 
 No secret reaches an exception message, a repr or a log line: `KeyRecord` has no hash field,
 errors name key ids only, and `redact` (security/redact.py) masks keys and tokens in free
@@ -24,17 +30,20 @@ import secrets
 import string
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, RowMapping, insert, or_, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from mcp_trading.adapters.store.schema import api_keys
 from mcp_trading.clocks import WallClock
-from mcp_trading.domain.errors import NotFoundError
+from mcp_trading.domain.errors import NotFoundError, TradingError
 from mcp_trading.kernel.ports import Clock
+from mcp_trading.security.key_rows import ALL_ACCOUNTS, CachedRow, KeyRecord
+from mcp_trading.security.key_rows import PUBLIC_COLUMNS as _PUBLIC_COLUMNS
+from mcp_trading.security.key_rows import record_from_row as _record
 from mcp_trading.security.principal import Principal, Role
 
 __all__ = [
@@ -43,6 +52,7 @@ __all__ = [
     "MAX_CREDENTIAL_LENGTH",
     "KeyRecord",
     "KeyStore",
+    "RevokedKeyError",
     "UnknownKeyError",
 ]
 
@@ -60,12 +70,6 @@ _NS = 1_000_000_000
 _LAST_USED_EVERY_NS = 60 * _NS
 _MAX_REJECTIONS = 4096
 
-# Stored in api_keys.account_id for a key created with all_accounts=True (`--all-accounts`):
-# no account id can be "*", so it is told apart from a real account and from NULL, which
-# only keys from before accounts were required have (see `KeyStore`, "legacy keys").
-ALL_ACCOUNTS = "*"
-
-
 class UnknownKeyError(NotFoundError, LookupError):
     """No API key with this id was ever issued."""
 
@@ -74,55 +78,13 @@ class UnknownKeyError(NotFoundError, LookupError):
         self.key_id = key_id
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    """An API key as listed: everything but the secret and its hash."""
+class RevokedKeyError(TradingError, ValueError):
+    """A revoked key cannot be rotated (create a new one)."""
 
-    id: str
-    name: str
-    role: Role
-    account_id: str | None
-    created_at: int  # ns since the epoch
-    revoked_at: int | None
-    last_used_at: int | None  # advisory: written at most once a minute
-    confirm_orders: bool = True  # MCP orders need a preview_order confirmation token
-    legacy: bool = False  # created before a key had to name its account (see KeyStore)
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-    def principal(self) -> Principal:
-        return Principal(role=self.role, key_id=self.id, account_id=self.account_id,
-                         name=self.name, confirm_orders=self.confirm_orders)
-
-
-@dataclass(slots=True)
-class _Cached:
-    record: KeyRecord
-    secret_hash: str = field(repr=False)
-    checked_ns: int  # when the row was read; re-read once older than the TTL
-
-
-_PUBLIC_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.account_id,
-                   api_keys.c.created_at, api_keys.c.revoked_at, api_keys.c.last_used_at,
-                   api_keys.c.confirm_orders)
-
-
-def _record(row: RowMapping, legacy_account: str) -> KeyRecord:
-    role = Role.parse(row["role"])
-    stored: str | None = row["account_id"]
-    legacy = stored is None
-    if stored == ALL_ACCOUNTS or (legacy and role >= Role.OPERATOR):
-        account_id = None  # every account, said explicitly (or an operator's role says it)
-    elif legacy:
-        account_id = legacy_account  # a viewer/trader key that named none: the default only
-    else:
-        account_id = stored
-    return KeyRecord(id=row["id"], name=row["name"], role=role, account_id=account_id,
-                     created_at=row["created_at"], revoked_at=row["revoked_at"],
-                     last_used_at=row["last_used_at"], confirm_orders=bool(row["confirm_orders"]),
-                     legacy=legacy)
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"API key {key_id!r} is revoked; a revoked key cannot be rotated. "
+                         "Create a new one with `mcp-trading keys create`")
+        self.key_id = key_id
 
 
 def _split_key(plaintext: str) -> tuple[str, str] | None:
@@ -158,8 +120,9 @@ class KeyStore:
         self._negative_ttl_ns = int(negative_ttl * _NS)
         self._clock: Clock = clock if clock is not None else WallClock()
         self._lock = threading.Lock()
-        self._rows: dict[str, _Cached] = {}  # existing keys only, so bounded by the table
-        self._verified: dict[str, bytes] = {}  # id -> SHA-256 of the secret argon2 accepted
+        self._rows: dict[str, CachedRow] = {}  # existing keys only, so bounded by the table
+        # id -> {SHA-256 of a secret argon2 accepted: the hash it matched}
+        self._verified: dict[str, dict[bytes, str]] = {}
         self._rejected: OrderedDict[tuple[str, bytes], int] = OrderedDict()  # -> expiry, ns
 
     def close(self) -> None:
@@ -242,6 +205,32 @@ class KeyStore:
                 self._rows.pop(key_id, None)
         return [_record(row, self._legacy_account) for row in rows]
 
+    def rotate(self, key_id: str, grace_s: float) -> tuple[KeyRecord, str, int | None]:
+        """A new secret under the same id; the current one stays valid `grace_s` seconds more.
+
+        Returns the record, the new plaintext (shown once) and when the previous secret stops
+        being accepted (None with grace 0). UnknownKeyError / RevokedKeyError otherwise.
+        """
+        if not 0 <= grace_s < float("inf"):
+            raise ValueError(f"grace was {grace_s!r} s; must be a finite number >= 0 (e.g. 1h)")
+        record = self.get(key_id)
+        if not record.active:
+            raise RevokedKeyError(key_id)
+        secret = secrets.token_urlsafe(_SECRET_BYTES)
+        secret_hash = self._hasher.hash(secret)  # slow by design: outside the transaction
+        now = self._clock.now_ns()
+        until = now + round(grace_s * _NS) if grace_s > 0 else None
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(previous_secret_hash=api_keys.c.secret_hash if until else None,
+                        previous_valid_until=until, secret_hash=secret_hash))
+        if done.rowcount != 1:
+            raise RevokedKeyError(key_id)  # revoked meanwhile: nothing was changed
+        with self._lock:
+            self._rows.pop(key_id, None)
+        return record, f"{KEY_PREFIX}{key_id}_{secret}", until
+
     def verify(self, plaintext: str) -> Principal | None:
         """The key's principal; None for a malformed, unknown, wrong or revoked key.
 
@@ -257,21 +246,28 @@ class KeyStore:
         digest = hashlib.sha256(secret.encode()).digest()
         now = self._clock.now_ns()
         with self._lock:
-            accepted = self._verified.get(key_id)
-            if accepted is None and self._is_rejected((key_id, digest), now):
+            accepted = dict(self._verified.get(key_id, {}))
+            matched = next((h for d, h in accepted.items() if hmac.compare_digest(d, digest)),
+                           None)
+            if matched is None and self._is_rejected((key_id, digest), now):
                 return None
-        if accepted is not None and not hmac.compare_digest(accepted, digest):
-            return None  # an id has exactly one secret, and this is not it: no argon2 needed
         cached = self._status(key_id, now)
         if cached is None or not cached.record.active:
             self._reject((key_id, digest), now)
             return None
-        if accepted is None:
-            if not self._hash_matches(cached.secret_hash, secret):
+        if matched is not None and not cached.accepts(matched, now):
+            matched = None  # rotated away, or its grace ended: judge it afresh
+        if matched is None:
+            if len(cached.hashes(now)) == 1 and cached.secret_hash in accepted.values():
+                return None  # the id has one secret now, and this is not it: no argon2 needed
+            matched = next((h for h in cached.hashes(now) if self._hash_matches(h, secret)), None)
+            if matched is None:
                 self._reject((key_id, digest), now)
                 return None
             with self._lock:
-                self._verified[key_id] = digest
+                kept = {d: h for d, h in self._verified.get(key_id, {}).items()
+                        if cached.accepts(h, now)}
+                self._verified[key_id] = {**kept, digest: matched}
         self._touch(cached, now)
         return cached.record.principal()
 
@@ -288,22 +284,26 @@ class KeyStore:
         self._touch(cached, now)
         return cached.record
 
-    def _status(self, key_id: str, now: int) -> _Cached | None:
+    def _status(self, key_id: str, now: int) -> CachedRow | None:
         with self._lock:
             cached = self._rows.get(key_id)
         # `0 <=` also forces a re-read when the wall clock stepped backwards.
         if cached is not None and 0 <= now - cached.checked_ns < self._ttl_ns:
             return cached
         with self._engine.connect() as conn:
-            row = conn.execute(select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash)
+            row = conn.execute(select(*_PUBLIC_COLUMNS, api_keys.c.secret_hash,
+                                      api_keys.c.previous_secret_hash,
+                                      api_keys.c.previous_valid_until)
                                .where(api_keys.c.id == key_id)).mappings().first()
         with self._lock:
             if row is None:
                 self._rows.pop(key_id, None)
                 self._verified.pop(key_id, None)
                 return None
-            fresh = _Cached(record=_record(row, self._legacy_account),
-                            secret_hash=row["secret_hash"], checked_ns=now)
+            fresh = CachedRow(record=_record(row, self._legacy_account),
+                            secret_hash=row["secret_hash"], checked_ns=now,
+                            previous_hash=row["previous_secret_hash"],
+                            previous_until=row["previous_valid_until"])
             self._rows[key_id] = fresh
             return fresh
 
@@ -329,7 +329,7 @@ class KeyStore:
             while len(self._rejected) > _MAX_REJECTIONS:
                 self._rejected.popitem(last=False)
 
-    def _touch(self, cached: _Cached, now: int) -> None:
+    def _touch(self, cached: CachedRow, now: int) -> None:
         last = cached.record.last_used_at
         if last is not None and 0 <= now - last < _LAST_USED_EVERY_NS:
             return

@@ -34,7 +34,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0011"
+    assert current_revision(sql_url) == head_revision() == "0012"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

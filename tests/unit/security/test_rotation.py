@@ -151,3 +151,28 @@ def test_a_broken_secrets_file_names_the_problem_not_the_content(settings: Setti
     with pytest.raises(SecretsFileError, match="is not valid JSON") as err:
         read_secrets(path)
     assert "hunter22" not in str(err.value)
+
+
+def test_production_signs_with_the_rotated_key(tmp_path: Path, clock: ManualClock) -> None:
+    from mcp_trading.security.authenticator import build_authenticator
+    from mcp_trading.security.tokens import InsecureSecretError
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    production = Settings(data_dir=tmp_path, profile="production", database_url=url)
+    with pytest.raises(InsecureSecretError, match="JWT_SECRET"):
+        build_authenticator(production)  # the development default signs: refused
+    rotate_jwt(production, grace_s=0, clock=clock)
+    build_authenticator(production).close()  # the file's fresh key signs now
+
+
+def test_a_broken_file_after_a_good_read_keeps_the_last_good_ring(settings: Settings,
+                                                                  clock: ManualClock) -> None:
+    tokens = _issuer(settings, clock)
+    rotate_jwt(settings, grace_s=60, clock=clock)
+    token = tokens.issue(TRADER)
+    settings.resolved_secrets_file.write_text("{ half a file")
+    kept = settings.secrets(force=True)  # re-read now: broken, so the last good content stays
+    assert kept.jwt_keys and kept.jwt_keys[0].kid == tokens.signing_key_id()
+    assert tokens.verify(token) == TRADER  # a running process keeps serving
+    with pytest.raises(SecretsFileError):
+        read_secrets(settings.resolved_secrets_file)

@@ -65,7 +65,7 @@ def _authenticator(keys: KeyStore, clock: ManualClock,
 def test_public_surface_is_pinned() -> None:
     assert set(keys_module.__all__) == {
         "ALL_ACCOUNTS", "KEY_PREFIX", "MAX_CREDENTIAL_LENGTH", "KeyRecord", "KeyStore",
-        "UnknownKeyError",
+        "RevokedKeyError", "UnknownKeyError",
     }
     assert set(tokens_module.__all__) == {
         "DEV_DEFAULT_JWT_SECRET", "ISSUER", "MIN_JWT_SECRET_BITS", "MIN_JWT_SECRET_LENGTH",

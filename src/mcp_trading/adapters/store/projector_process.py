@@ -90,9 +90,13 @@ class ProjectorProcess:
     """The platform's handle on the projector child: start, watch, restart, stop."""
 
     def __init__(self, url: str, interval: float, log_path: str | None = None, *,
-                 journal_url: str | None = None) -> None:
-        self._cmd = [sys.executable, "-m", "mcp_trading.adapters.store.projector_process",
-                     "--url", url, "--interval", str(interval)]
+                 journal_url: str | None = None,
+                 module: str = "mcp_trading.adapters.store.projector_process",
+                 env: dict[str, str] | None = None) -> None:
+        # `module`/`env`: the platform's entry point that installs its database login
+        # (platform/projector_main.py), so no password needs to be on the command line
+        self._cmd = [sys.executable, "-m", module, "--url", url, "--interval", str(interval)]
+        self._env = {**os.environ, **env} if env is not None else None
         if journal_url is not None:
             self._cmd += ["--journal-url", journal_url]
         self._log_path = log_path
@@ -104,7 +108,7 @@ class ProjectorProcess:
     def start(self) -> None:
         out = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(self._cmd, stdout=out, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL)
+                                      stdin=subprocess.DEVNULL, env=self._env)
 
     def check(self) -> bool:
         """Restart the child if it died (with backoff); True while it runs."""

@@ -199,6 +199,9 @@ api_keys = Table(
     Column("last_used_at", BigInteger),  # advisory, written at most once a minute per key
     # MCP submit_order needs a preview_order confirmation token (default on: agents confirm)
     Column("confirm_orders", Boolean, nullable=False, server_default=true()),
+    # `keys rotate`: the secret before the last rotation, accepted until previous_valid_until
+    Column("previous_secret_hash", String),
+    Column("previous_valid_until", BigInteger),  # ns since the epoch
 )
 
 bars = Table(
