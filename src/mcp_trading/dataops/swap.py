@@ -102,22 +102,26 @@ def write_plan(path: Path, plan: dict[str, Any]) -> None:
 
 
 def _move_forward(kind: str, src: Path, dst: Path) -> None:
-    if src.exists():
-        if kind == "keep" and dst.exists():
-            # kept already and `src` came back (SQLite recreates a file it is asked to
-            # open): set the newcomer aside rather than overwrite the kept original
-            rename(src, dst.with_name(dst.name + ".stray"))
-            return
-        dst.parent.mkdir(parents=True, exist_ok=True)
+    """Done-ness is read off the disk: a kept file is in the rollback copy (`dst`) — its old
+    place may by then hold the restored file — and a placed one's staged copy is gone."""
+    if kind == "keep":
+        if not dst.exists() and src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            rename(src, dst)
+    elif src.exists():
         rename(src, dst)
-    elif kind == "place" and not dst.exists():
+    elif not dst.exists():
         raise SwapError(f"swap: the restored copy {src} is gone and {dst} was never placed; "
                         "the replaced data is in the rollback copy the plan names")
 
 
 def _move_back(kind: str, src: Path, dst: Path) -> None:
-    del kind  # undoing is the same for both: what was moved comes back
-    if dst.exists() and not src.exists():
+    """Undone in reverse order: a placed file goes back to its staged place, then a kept
+    one back to its own."""
+    if kind == "keep":
+        if dst.exists():
+            rename(dst, src)
+    elif dst.exists() and not src.exists():
         rename(dst, src)
 
 

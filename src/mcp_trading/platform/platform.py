@@ -173,10 +173,6 @@ class Platform(PlatformUpkeep, QuoteIntake):
             return
         reports = s.resolved_reports_url
         given = self._store is not None  # a store of the caller's: not ours to migrate
-        if not given:  # a restore killed mid-swap is finished before any store opens
-            from mcp_trading.dataops.swap import finish_swap
-
-            finish_swap(s)
         if self.role == "embedded":
             if not given:
                 upgrade(url)
