@@ -18,7 +18,8 @@ from tests.integration.dataops.trading_days import trade_days
 
 from mcp_trading.dataops import checks, pgadmin
 
-pytestmark = pytest.mark.slow
+# nine service processes start in step 5: ~40 s on a quiet box, minutes on a loaded one
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _databases(p: DistributedPlatform) -> set[str]:
