@@ -46,8 +46,9 @@ def test_full_system_recovery_against_postgresql_restores_and_leaves_trading_hal
     trade_days(p.data_dir, start="2024-01-08", days=1, seed=9, database_url=url)  # moves on
     assert checks.journal_last_seq(url) > backed["journal_last_seq"]
 
-    script = subprocess.run(["bash", str(ROOT / "scripts" / "full_system_recovery.sh")],
-                            env=p.env, capture_output=True, text=True, timeout=400, cwd=ROOT)
+    script = subprocess.run(["bash", str(ROOT / "scripts" / "full_system_recovery.sh"),
+                             "--timeout", "600"],  # a loaded CI host starts services slowly
+                            env=p.env, capture_output=True, text=True, timeout=800, cwd=ROOT)
     try:
         out = script.stdout + script.stderr
         assert script.returncode == 0, out
