@@ -49,7 +49,10 @@ echo "4. Verifying data integrity..."
 "$PY" "$ROOT/scripts/verify_data_integrity.py" || fail 4 "integrity check (each failed check is named above)"
 
 echo "5. Starting the platform..."
-"$CLI" start --detach --timeout "$timeout" || fail 5 "the platform did not start healthy"
+if ! "$CLI" start --detach --timeout "$timeout"; then
+  "$CLI" stop >/dev/null 2>&1  # a half-started platform is not left running
+  fail 5 "the platform did not start healthy within $timeout s (stopped again; see the logs)"
+fi
 
 echo "6. Running the system integration test..."
 integration=("$PY" "$ROOT/tests/system_integration_test.py")
