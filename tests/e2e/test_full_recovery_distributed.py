@@ -65,10 +65,11 @@ def test_full_system_recovery_against_postgresql_restores_and_leaves_trading_hal
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         engine = p.client("trading-engine").get("/health").json()
         assert engine["trading_status"] == "active"
+        p.stop()
+        after = json.loads(p.cli("journal", "info", "--json", check=True).stdout)
+        assert after["accounts"]["paper"]["cash"] == before["accounts"]["paper"]["cash"]
+        assert after["last_seq"] > backed["journal_last_seq"]  # the halt, self-test, resume
     finally:
         p.stop()
-    after = json.loads(p.cli("journal", "info", "--json", check=True).stdout)
-    assert after["accounts"]["paper"]["cash"] == before["accounts"]["paper"]["cash"]
-    assert after["last_seq"] > backed["journal_last_seq"]  # the halt, self-test, resume
-    for name in _databases(p) - {pgadmin.database_of(url)}:  # the rollback copy
-        pgadmin.drop_database(url, name)
+        for name in _databases(p) - {pgadmin.database_of(url)}:  # the rollback copy
+            pgadmin.drop_database(url, name)
