@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 from tests.integration.dataops.trading_days import trade_days
+from tests.integration.platform.conftest import FakeAuthenticator
 
 from mcp_trading.config import Settings
 from mcp_trading.dataops import swap
 from mcp_trading.dataops.restore import RestoreFailedError, run_restore
+from mcp_trading.platform.bootstrap import bootstrap
 
 pytestmark = pytest.mark.slow
 
@@ -140,6 +142,17 @@ def test_the_next_command_finishes_an_interrupted_swap(template: tuple[Path, Pat
     info = _cli(where, "journal", "info", "--json")
     manifest = json.loads((template[1] / "manifest.json").read_text())
     assert json.loads(info.stdout)["last_seq"] == manifest["journal_last_seq"]
+
+
+def test_a_platform_built_on_an_interrupted_swap_finishes_it_first(
+        template: tuple[Path, Path], old_and_new: tuple[dict[str, str], dict[str, str]],
+        tmp_path: Path) -> None:
+    where = tmp_path / "var"
+    assert _kill_run(template, where, 5).returncode == -signal.SIGKILL
+    assert (where / swap.PLAN_NAME).exists()
+    bootstrap(Settings(data_dir=where), authenticator=FakeAuthenticator())  # before open()
+    assert not (where / swap.PLAN_NAME).exists()
+    assert _digest(where) == old_and_new[1]
 
 
 def test_restore_after_a_kill_before_the_plan_clears_the_leftovers(
