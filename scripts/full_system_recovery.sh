@@ -2,18 +2,23 @@
 # Full system recovery (runbook: Emergency Procedures). Restores the latest *verified* backup,
 # comes up halted (new orders refused until an operator resumes), verifies the data, starts
 # the platform and runs the system integration test against it.
-# Usage: full_system_recovery.sh [--data-dir DIR] [--no-restore] [BACKUP|latest]
+# Usage: full_system_recovery.sh [--data-dir DIR] [--no-restore] [--timeout S] [BACKUP|latest]
 #   --no-restore   the data in place is good (e.g. after a host failure): skip step 2
+#   --timeout S    how long step 5 waits for every service to answer healthy (default 180;
+#                  distributed mode starts one process per service)
+# Both modes: embedded (SQLite) or, with MCP_TRADING_DEPLOYMENT=distributed, PostgreSQL.
 # Exit: 0 recovered (trading halted), 1 a step failed (the step is named), 2 usage/unsupported.
 set -uo pipefail
 . "$(dirname "$0")/_common.sh"
 restore=1
 backup=latest
+timeout=180
 while [ $# -gt 0 ]; do
   case "$1" in
     --data-dir) export MCP_TRADING_DATA_DIR="$2"; shift 2 ;;
     --no-restore) restore=0; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) backup=$1; shift ;;
   esac
 done
@@ -44,7 +49,10 @@ echo "4. Verifying data integrity..."
 "$PY" "$ROOT/scripts/verify_data_integrity.py" || fail 4 "integrity check (each failed check is named above)"
 
 echo "5. Starting the platform..."
-"$CLI" start --detach || fail 5 "the platform did not start healthy"
+if ! "$CLI" start --detach --timeout "$timeout"; then
+  "$CLI" stop >/dev/null 2>&1  # a half-started platform is not left running
+  fail 5 "the platform did not start healthy within $timeout s (stopped again; see the logs)"
+fi
 
 echo "6. Running the system integration test..."
 integration=("$PY" "$ROOT/tests/system_integration_test.py")

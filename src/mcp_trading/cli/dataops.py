@@ -98,8 +98,10 @@ def verify(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     from mcp_trading.dataops.archive import archive_dir
     from mcp_trading.dataops.integrity import Locations
     from mcp_trading.dataops.integrity import verify as run
+    from mcp_trading.dataops.swap import finish_swap
 
     s = _settings(data_dir)
+    finish_swap(s)
     where = Locations(s.resolved_database_url, s.resolved_reports_url, archive_dir(s),
                       s.kernel_config().slippage)
     results = run(where)

@@ -78,7 +78,8 @@ def start_distributed(settings: Settings, *, detach: bool, timeout: float) -> No
             f"{r['name']} :{r['port']} pid {r['pid']}" for r in rows) + "  (Ctrl-C stops)")
 
     try:
-        run(settings, on_ready=ready)
+        # each service gets at least the 60 s it always had, more when the caller waits longer
+        run(settings, on_ready=ready, ready_timeout_s=max(60.0, timeout))
     except (LaunchError, RuntimeError) as exc:  # SupervisorError: a service failed to start
         err.print(f"[red]cannot start[/red]: {exc}")
         raise typer.Exit(1) from None
@@ -91,7 +92,7 @@ def _detach(settings: Settings, timeout: float) -> None:
     with out_path.open("ab") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", "mcp_trading", "start", "--distributed", "--data-dir",
-             str(settings.data_dir)], stdout=out, stderr=subprocess.STDOUT,
+             str(settings.data_dir), "--timeout", str(timeout)], stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, env=os.environ.copy())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -124,7 +124,12 @@ def start(detach: Annotated[bool, typer.Option("--detach", help="Return once eve
           ) -> None:
     """Start every service: in one process (embedded: SQLite, in-memory bus, simulator) or
     one process each (--distributed)."""
+    from mcp_trading.dataops.swap import finish_swap
+
     settings = _settings(data_dir)
+    if _running(settings) is None and finish_swap(settings) is not None:
+        console.print("[yellow]finished an interrupted restore[/yellow] (its swap plan) "
+                      "before starting")
     if distributed or settings.deployment == "distributed":
         from mcp_trading.cli.distributed import start_distributed
 

@@ -328,6 +328,9 @@ def archive(settings: Settings, before_ns: int, *, dry_run: bool = False,
             segment_records: int = SEGMENT_RECORDS, progress: Progress | None = None
             ) -> ArchiveReport:
     """Move what is older than `before_ns` to the archive (or count it, with dry_run)."""
+    from mcp_trading.dataops.swap import finish_swap
+
+    finish_swap(settings)
     stores = Stores.of(settings)
     report = ArchiveReport(before_ns, dry_run)
     moves = _moves(before_ns, sorted({s.upper() for s in history_symbols or []}))

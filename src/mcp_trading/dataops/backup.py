@@ -90,6 +90,9 @@ def _clean_leftovers(root: Path) -> list[str]:
 
 def run_backup(settings: Settings, to: Path | None = None, *, archive: bool = False,
                progress: Progress | None = None) -> dict[str, Any]:
+    from mcp_trading.dataops.swap import finish_swap
+
+    finish_swap(settings)  # never back up a half-swapped restore
     root = (to or settings.resolved_backup_dir).resolve()
     with backup_lock(root):
         _clean_leftovers(root)

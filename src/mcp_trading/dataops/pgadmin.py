@@ -6,8 +6,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-__all__ = ["create_database", "database_of", "drop_database", "drop_scratch", "swap_databases",
-           "with_database"]
+__all__ = ["create_database", "database_exists", "database_of", "drop_database", "drop_scratch",
+           "swap_databases", "with_database"]
 
 
 def _admin(url: str) -> str:
@@ -62,3 +62,9 @@ def drop_scratch(url: str) -> list[str]:
     for name in names:
         drop_database(url, name)
     return names
+
+
+def database_exists(url: str, database: str) -> bool:
+    with psycopg.connect(_admin(url), autocommit=True, connect_timeout=10) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            (database,)).fetchone() is not None

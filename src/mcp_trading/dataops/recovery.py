@@ -14,6 +14,7 @@ from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store import open_store, upgrade
 from mcp_trading.clocks import WallClock
 from mcp_trading.config import Settings
+from mcp_trading.dataops.swap import finish_swap
 from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.kernel.runtime import recover
 from mcp_trading.platform.alert_center import EmergencyLog
@@ -30,6 +31,7 @@ def halt_offline(settings: Settings, reason: str, *, cancel_working: bool = Fals
     `cancel_working`: a full halt instead, which cancels every working order in the same
     step (a suspected breach: nothing placed by a stolen key may fill after the start).
     The caller makes sure the platform is stopped (the journal has one writer)."""
+    finish_swap(settings)
     url = settings.resolved_database_url
     upgrade(url)
     runtime = recover(open_store(url), instruments=default_instruments(), clock=WallClock(),

@@ -10,22 +10,23 @@
    The same checks as the backup's verification run there (journal contiguity, replay ==
    the manifest's live state, projection == replay); a failure deletes the new location and
    raises RestoreFailedError — the current data is still untouched.
-3. Swap: each current SQLite file (with its -wal/-shm) is renamed into
-   <data_dir>/rollback-<stamp>/ and the restored one renamed into its place; PostgreSQL
-   renames <db> to <db>_rollback_<stamp> and the restored database to <db> in one
-   transaction. The archived journal (<data_dir>/archive) is swapped the same way, under
-   the archive run's lock: the one here into the rollback copy, the backup's (when it had
-   segments) into its place — a backup that predates this (no "archive" in its manifest)
-   leaves the archive here as it is. Then the swapped-in SQLite files' sha256 must be the
-   checked copies', the journal in place must end at the backup's seq without a gap, and
-   the archive in place must be intact and continued by the hot journal.
+3. Swap, atomically as a set (dataops/swap.py): every restored file is staged beside its
+   target and a swap plan written — the commit point — listing the moves: each current
+   SQLite file (with its -wal/-shm) into <data_dir>/rollback-<stamp>/, each restored one onto
+   its place, the archived journal (<data_dir>/archive, under the archive run's lock) the
+   same way (a backup that predates it, no "archive" in its manifest, leaves the one here),
+   and PostgreSQL's rename of <db> to <db>_rollback_<stamp> and the restored database to <db>
+   (one transaction). A crash after the commit point is finished at the next start (or
+   restore, backup, verify...); an error undoes the moves made. Old set or new, never a mix.
+   Then the swapped-in SQLite files' sha256 must be the checked copies', the journal in
+   place must end at the backup's seq without a gap, and the archive in place must be intact
+   and continued by the hot journal.
 
 The caller (the CLI) makes sure the platform is not running: see cli/backup.py.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import tarfile
@@ -36,8 +37,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from mcp_trading.config import Settings
-from mcp_trading.dataops import checks, pgadmin
+from mcp_trading.dataops import checks, pgadmin, swap
 from mcp_trading.dataops.archive import archive_dir
 from mcp_trading.dataops.archive_copy import archive_checks, archive_quiet
 from mcp_trading.dataops.backup import Progress, backup_lock
@@ -125,11 +128,13 @@ def _check_fits(settings: Settings, manifest: dict[str, Any]) -> None:
 
 def run_restore(settings: Settings, spec: str, progress: Progress | None = None
                 ) -> dict[str, Any]:
+    swap.finish_swap(settings)  # a restore killed mid-swap is finished first
     path = resolve_backup(settings, spec)
     data_dir = settings.data_dir.resolve()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with backup_lock(settings.resolved_backup_dir), opened(path, data_dir) as (directory,
                                                                                 manifest):
+        _clear_leftovers(data_dir)
         check_backup(directory, manifest)
         _check_fits(settings, manifest)
         new_dir = data_dir / f".restore-{stamp}"
@@ -153,8 +158,14 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
                 f"the restored copy of {manifest['name']} failed "
                 + "; ".join(f"{r.name}: {r.detail}" for r in failed)
                 + "; the current data is untouched")
-        with archive_quiet(archive_dir(settings), wait=False):
-            rollback = _swap(settings, manifest, new_dir, new_db, stamp)
+        try:
+            with archive_quiet(archive_dir(settings), wait=False):
+                rollback = _swap(settings, manifest, new_dir, new_db, stamp)
+        except (OSError, psycopg.Error) as exc:
+            _discard(new_dir, pg_url, new_db)
+            raise RestoreFailedError(f"swapping {manifest['name']} in failed ({exc}); every "
+                                     "move made was undone, the current data is as it was"
+                                     ) from None
         shutil.rmtree(new_dir, ignore_errors=True)
     after = _swapped_in(settings, manifest, rollback.pop("sha256"))
     return {"backup": manifest["name"], "path": str(path),
@@ -187,6 +198,13 @@ def _swapped_in(settings: Settings, manifest: dict[str, Any], checked: dict[str,
     return out
 
 
+def _clear_leftovers(data_dir: Path) -> None:
+    """What a restore killed before its swap plan was written left: restored copies that were
+    never swapped in (under the backup lock, so their writer is gone)."""
+    for path in data_dir.glob(".restore-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _discard(new_dir: Path, pg_url: str, new_db: str | None) -> None:
     shutil.rmtree(new_dir, ignore_errors=True)
     if new_db is not None:
@@ -195,77 +213,50 @@ def _discard(new_dir: Path, pg_url: str, new_db: str | None) -> None:
 
 def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: str | None,
           stamp: str) -> dict[str, Any]:
-    rollback_dir = settings.data_dir.resolve() / f"rollback-{stamp}"
-    moved: list[tuple[Path, Path]] = []  # (original place, where it went), to undo
-    placed: list[Path] = []
+    """Build the swap plan (every restored file staged beside its target) and run it."""
+    data_dir = settings.data_dir.resolve()
+    rollback_dir = data_dir / f"rollback-{stamp}"
+    steps: list[dict[str, Any]] = []
     out: dict[str, Any] = {"directory": None, "database": None, "sha256": {}}
-    try:
-        for entry in manifest["files"]:
-            if entry["kind"] != "sqlite":
-                continue
-            target = sqlite_path(url_of_role(settings, entry["roles"][0]))
-            if target is None:
-                raise RestoreFailedError(f"{entry['name']} is a SQLite backup but this "
-                                         f"platform keeps {entry['roles'][0]} elsewhere")
-            for suffix in ("", "-wal", "-shm"):
-                current = target.with_name(target.name + suffix)
-                if current.exists():
-                    rollback_dir.mkdir(parents=True, exist_ok=True)
-                    os.replace(current, rollback_dir / current.name)
-                    moved.append((current, rollback_dir / current.name))
-            checked = new_dir / entry["name"]
-            _self_contained(checked)
-            out["sha256"][entry["name"]] = sha256_file(checked)  # as the checks left it
-            _place(checked, target)
-            placed.append(target)
-            out["directory"] = str(rollback_dir)
-        if "archive" in manifest:  # the backup's archived journal replaces the one here
-            _swap_archive(archive_dir(settings), new_dir / "archive", rollback_dir, moved,
-                          placed)
-            if rollback_dir.exists():
-                out["directory"] = str(rollback_dir)
-        if new_db is not None:
-            url = settings.resolved_database_url
-            current_db = pgadmin.database_of(url)
-            out["database"] = f"{current_db}_rollback_{stamp.lower()}"
-            pgadmin.swap_databases(url, current_db, new_db, out["database"])
-    except BaseException:
-        for target in placed:
-            _remove(target)
-        for original, went in reversed(moved):
-            os.replace(went, original)
-        raise
+
+    def keep(current: Path) -> None:
+        if current.exists():
+            same = current.parent.stat().st_dev == data_dir.stat().st_dev
+            where = rollback_dir if same else current.parent / f"rollback-{stamp}"
+            steps.append({"kind": "keep", "src": str(current), "dst": str(where / current.name)})
+            out["directory"] = out["directory"] or str(where)
+
+    for entry in manifest["files"]:
+        if entry["kind"] != "sqlite":
+            continue
+        target = sqlite_path(url_of_role(settings, entry["roles"][0]))
+        if target is None:
+            raise RestoreFailedError(f"{entry['name']} is a SQLite backup but this "
+                                     f"platform keeps {entry['roles'][0]} elsewhere")
+        checked = new_dir / entry["name"]
+        _self_contained(checked)
+        out["sha256"][entry["name"]] = sha256_file(checked)  # as the checks left it
+        staged = swap.stage(checked, target, stamp)
+        for suffix in ("", "-wal", "-shm"):
+            keep(target.with_name(target.name + suffix))
+        steps.append({"kind": "place", "src": str(staged), "dst": str(target)})
+    if "archive" in manifest:  # the backup's archived journal replaces the one here
+        current = archive_dir(settings).resolve()
+        keep(current)
+        if (new_dir / "archive").is_dir():
+            steps.append({"kind": "place", "src": str(swap.stage(new_dir / "archive", current,
+                                                                  stamp)),
+                          "dst": str(current)})
+    if new_db is not None:
+        url = settings.resolved_database_url
+        current_db = pgadmin.database_of(url)
+        out["database"] = f"{current_db}_rollback_{stamp.lower()}"
+        steps.append({"pg": {"current": current_db, "new": new_db,
+                             "rollback": out["database"]}})
+    swap.run_plan(settings, {
+        "direction": "forward", "backup": manifest["name"], "staging": str(new_dir),
+        "steps": steps})
     return out
-
-
-def _swap_archive(current: Path, restored: Path, rollback_dir: Path,
-                  moved: list[tuple[Path, Path]], placed: list[Path]) -> None:
-    """Move the archive directory here into the rollback copy, the restored one (if the
-    backup had segments) into its place."""
-    if current.exists():
-        rollback_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(current, rollback_dir / "archive")
-        moved.append((current, rollback_dir / "archive"))
-    if restored.is_dir():
-        _place_tree(restored, current)
-        placed.append(current)
-
-
-def _place_tree(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.stat().st_dev == target.parent.stat().st_dev:
-        os.replace(source, target)
-        return
-    tmp = target.with_name(target.name + ".restoring")
-    shutil.copytree(source, tmp)
-    os.replace(tmp, target)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _self_contained(path: Path) -> None:
@@ -275,14 +266,3 @@ def _self_contained(path: Path) -> None:
         conn.execute("PRAGMA journal_mode=DELETE")
     finally:
         conn.close()
-
-
-def _place(source: Path, target: Path) -> None:
-    """Rename `source` onto `target`; across file systems copy beside it first, then rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.stat().st_dev == target.parent.stat().st_dev:
-        os.replace(source, target)
-        return
-    tmp = target.with_name(target.name + ".restoring")
-    shutil.copy2(source, tmp)
-    os.replace(tmp, target)

@@ -69,6 +69,10 @@ class SegmentInfo:
     bytes: int  # of the compressed file
     raw_bytes: int  # of the msgpack body (the codec needs it to decompress)
     sha256: str
+    # event times (ns) of its first and last record, so a reader of one order's history
+    # opens only the segments of its lifetime (None in an index written before they were)
+    first_ts: int | None = None
+    last_ts: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,7 +146,7 @@ def write_segment(directory: Path, records: list[JournalRecord]) -> SegmentInfo:
     _write_durably(path, data)
     again = path.read_bytes()
     info = SegmentInfo(name, first, last, len(records), len(again), len(body),
-                       hashlib.sha256(again).hexdigest())
+                       hashlib.sha256(again).hexdigest(), records[0].ts, records[-1].ts)
     if again != data or _decode(again, len(body), name) != records:
         raise SegmentError(f"segment {name} read back differs from what was written; "
                            "the disk is not keeping writes: nothing was deleted")

@@ -61,6 +61,10 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
         from mcp_trading.security.authenticator import build_authenticator
 
         authenticator = build_authenticator(settings)
+    if store is None and role != "replica":  # before any store opens: a restore killed
+        from mcp_trading.dataops.swap import finish_swap  # mid-swap is finished first
+
+        finish_swap(settings)
     replayed: dict[str, Instrument] = {}
     if feed is None and settings.feed == "replay":
         runs_feed = service is None or registry.get(service).distributed == "feed"

@@ -204,7 +204,7 @@ class PlatformUpkeep:
         s = self.settings
         if s.projection == "off" or s.projection_interval_s <= 0:
             return
-        self.order_reads = OrderReader(s.resolved_reports_url)
+        self.order_reads = OrderReader(s.resolved_reports_url, archive_dir=s.data_dir / "archive")
         self.kernel_runtime.kernel.archive_lookup = self._archived_entry
         try:
             self.release_closed(self.order_reads.watermark())

@@ -83,7 +83,7 @@ def preflight(settings: Settings) -> None:
         raise LaunchError(str(exc)) from None
 
 
-def service_specs(settings: Settings) -> list[ProcessSpec]:
+def service_specs(settings: Settings, ready_timeout_s: float = 60.0) -> list[ProcessSpec]:
     log_dir = settings.resolved_log_dir
     env = {"MCP_TRADING_DEPLOYMENT": "distributed", "PYTHONUNBUFFERED": "1"}
     # a service starts once everything its spec depends on is healthy
@@ -91,7 +91,7 @@ def service_specs(settings: Settings) -> list[ProcessSpec]:
                                               spec.name, "--data-dir", str(settings.data_dir)],
                         health_url=settings.service_url(spec.name) + "/health",
                         depends_on=spec.depends_on, env=env,
-                        log_file=log_dir / f"{spec.name}.out", ready_timeout_s=60.0)
+                        log_file=log_dir / f"{spec.name}.out", ready_timeout_s=ready_timeout_s)
             for spec in registry.specs()]
 
 
@@ -115,11 +115,12 @@ def _alerting(settings: Settings) -> Callable[[SupervisorEvent], None]:
 
 
 def run(settings: Settings, *, on_ready: Callable[[list[dict[str, Any]]], None] | None = None,
-        stop_event: threading.Event | None = None) -> None:
+        stop_event: threading.Event | None = None, ready_timeout_s: float = 60.0) -> None:
     """Preflight, start every service, supervise until SIGTERM / SIGINT, stop them all."""
     preflight(settings)
     settings.resolved_log_dir.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(service_specs(settings), on_event=_alerting(settings))
+    supervisor = Supervisor(service_specs(settings, ready_timeout_s),
+                            on_event=_alerting(settings))
     stop = stop_event or threading.Event()
     restart_wanted = threading.Event()
 

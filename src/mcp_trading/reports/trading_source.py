@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from mcp_trading.adapters.calendars import CalendarRangeError, NyseCalendar
 from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store.engine import create_store_engine
-from mcp_trading.adapters.store.schema import bars, journal, snapshots
+from mcp_trading.adapters.store.schema import archive_horizons, bars, journal, snapshots
 from mcp_trading.analytics.trading_day import DayRows, PositionRow
 from mcp_trading.domain.errors import InvalidError
 from mcp_trading.domain.models import SlippageModel
@@ -147,6 +147,19 @@ def _fold(conn: Connection, folder: DayFold, end_ns: int) -> None:
             gc.enable()
 
 
+def _archived_note(conn: Connection, rows: DayRows) -> None:
+    """A day before the journal's archive horizon is folded from what the hot journal still
+    holds: its events are in the archived segments, so the report says so."""
+    h = archive_horizons.c
+    horizon = conn.execute(select(h.before_ns, h.seq).where(h.name == "journal")).first()
+    if horizon is not None and horizon.seq and rows.start_ns < horizon.before_ns:
+        before = datetime.fromtimestamp(horizon.before_ns / 1e9, ZoneInfo("UTC")).date()
+        rows.notes.append(
+            f"the journal before {before.isoformat()} was archived (`mcp-trading archive`, "
+            "<data_dir>/archive): this day's events there are not in this report; restore a "
+            "backup from before the archive run to report on it")
+
+
 def read_day(database_url: str, day: date,
              fold: Callable[[KernelState, DayRows], DayFold] = LightFold) -> DayRows:
     """The rows of `day` (see the module docstring) from the store at `database_url`;
@@ -160,6 +173,7 @@ def read_day(database_url: str, day: date,
             folder = fold(base_state(conn, start_ns), rows)
             _fold(conn, folder, end_ns)
             _positions(conn, folder.held(), rows)
+            _archived_note(conn, rows)
     finally:
         engine.dispose()
     return rows

@@ -11,6 +11,7 @@ them off the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, not_, or_, select
@@ -33,7 +34,10 @@ _O = orders.c
 class OrderReader:
     """Point and page reads of projected orders, and the projector's durable watermark."""
 
-    def __init__(self, target: str | Engine, *, projector: str = "projections") -> None:
+    def __init__(self, target: str | Engine, *, projector: str = "projections",
+                 archive_dir: Path | None = None) -> None:
+        #: where `mcp-trading archive` keeps the archived journal segments (on this host)
+        self.archive_dir = archive_dir
         self._owns_engine = isinstance(target, str)
         self._engine = create_store_engine(target) if isinstance(target, str) else target
         self._projector = projector

@@ -10,6 +10,12 @@ The follower is idempotent by sequence number: an entry it already holds is skip
 (an entry lost, or published before this consumer existed) is filled from the store, and
 when the bus is down it keeps converging by polling the store. Its consumer group is the
 service's name, so a restarted service resumes from its last acknowledged entry.
+
+A replica that fell behind across an archive run finds the events it needs next gone from
+the hot journal (moved into archived segment files, which may be on another host). The
+archive run only moves what a snapshot covers, so the replica reloads: the latest snapshot
+plus the hot journal after it, checked to cover the gap, becomes its state (the quotes it
+held are re-applied); a gap that no snapshot covers is logged and reported as a store error.
 """
 
 from __future__ import annotations
@@ -97,8 +103,10 @@ class ReplicaRuntime:
     """The replica's kernel (reads only), its follower, and the waiters for a sequence number."""
 
     def __init__(self, kernel: Kernel, store: JournalStore, report: RecoveryReport, *,
-                 kinds: frozenset[int] | None = None) -> None:
+                 kinds: frozenset[int] | None = None,
+                 reload: Callable[[], tuple[Kernel, RecoveryReport]] | None = None) -> None:
         self.kernel = kernel
+        self._reload = reload  # a fresh kernel from the store's snapshot + journal
         # the event kinds folded (default: all); see CONTROL_KINDS
         self.kinds = frozenset(EVENT_TYPES) if kinds is None else kinds
         self.journal = ReplicaJournal(kernel.state, store)
@@ -153,8 +161,33 @@ class ReplicaRuntime:
         """Apply every journaled event the replica does not hold yet."""
         records = await asyncio.to_thread(lambda: list(self.store.read(after_seq=self.seq)))
         self._store_state(None)
-        if records:
-            self.apply_records(records)
+        if records and self.apply_records(records) is not None:
+            # the first event the store holds (a group-commit record holds several)
+            first, _ = next(codec.events_of_kinds(records[:1], 0, frozenset()))
+            await self._past_archived(first)
+
+    async def _past_archived(self, first_hot: int) -> None:
+        """The store's journal starts at `first_hot`, after the next event this replica needs:
+        an archive run moved the events between into segments. Take the snapshot covering
+        them (and the hot journal after it) as the state."""
+        if self._reload is None:
+            return
+        held = self.seq
+        kernel, report = await asyncio.to_thread(self._reload)
+        if report.snapshot_seq < first_hot - 1 or kernel.state.seq < self.seq:
+            self._store_state(LookupError(
+                f"events {held + 1}..{first_hot - 1} are neither in the journal nor in a "
+                f"snapshot (latest {report.snapshot_seq})"))
+            return
+        for book in self.kernel.state.venue.books.values():
+            if book.quote is not None and book.quote.symbol in kernel.state.instruments:
+                apply_quote(kernel.state, book.quote)
+        self.kernel = kernel
+        self.journal._state = kernel.state  # the same object: others may hold it
+        log.warning("replica was at seq %d, behind an archive run (journal now starts at %d): "
+                    "reloaded from the snapshot at %d, now at seq %d", held, first_hot,
+                    report.snapshot_seq, kernel.state.seq)
+        self._wake()
 
     def _wake(self) -> None:
         if not self._waiters:
@@ -218,7 +251,8 @@ class ReplicaRuntime:
             self.store_error = None
             return
         if self.store_error is None:
-            log.warning("journal store unavailable (%s); retrying", type(exc).__name__)
+            log.warning("journal store unavailable (%s); retrying", exc if isinstance(
+                exc, LookupError) else type(exc).__name__)
         self.store_error = type(exc).__name__
 
     def _bus_state(self, exc: BaseException | None) -> None:
@@ -253,7 +287,10 @@ def open_replica(store: JournalStore, *, instruments: dict[str, Instrument], clo
                  kinds: frozenset[int] | None = None) -> ReplicaRuntime:
     """Recover the state from the store (snapshot + journal after it), read-only; then fold
     only events of `kinds` (None: all)."""
-    state, report = load_state(store, instruments, config)
-    kernel = Kernel(instruments=instruments, clock=clock, calendar=calendar, journal=on_refused,
-                    config=config, state=state)
-    return ReplicaRuntime(kernel, store, report, kinds=kinds)
+    def reload() -> tuple[Kernel, RecoveryReport]:
+        state, report = load_state(store, instruments, config)
+        return Kernel(instruments=instruments, clock=clock, calendar=calendar,
+                      journal=on_refused, config=config, state=state), report
+
+    kernel, report = reload()
+    return ReplicaRuntime(kernel, store, report, kinds=kinds, reload=reload)

@@ -29,6 +29,7 @@ from mcp_trading.platform.alert_center import Severity
 from mcp_trading.security.access import parse_time, require, require_running
 from mcp_trading.security.principal import Principal, Role
 from mcp_trading.services.core import ServiceCore
+from mcp_trading.services.orders.archived import archived_events, order_of
 from mcp_trading.services.views import iso, order_row_view, order_view
 
 __all__ = ["MAX_PAGE", "STATUS_FILTERS", "OrderEventIndex", "OrdersService", "closed_order_row",
@@ -193,17 +194,30 @@ class OrdersService:
 
     # ---- history --------------------------------------------------------------------------
     async def history(self, principal: Principal | None, order_id: str) -> dict[str, Any]:
-        """Every journaled event of one order in the hot journal, oldest first; `archived`
-        (a note) when its first events were moved to the archived journal segments."""
+        """Every journaled event of one order, oldest first. When its first events were
+        moved to the archived journal segments they are read from there (only the segments
+        of its lifetime) and `archived` says which; where the segments are not on this host,
+        `archived` is a note saying so and the events are the hot journal's only."""
         caller = require(principal, Role.VIEWER)
         view = find_order_view(self.core, order_id, caller.account_id)
         await self.core.durable()  # what the kernel decided so far is in the store
         store = self.core.kernel_runtime.journal.store
         found = await asyncio.to_thread(self._history.events, store, view["id"])
+        archived: dict[str, Any] | None = None
+        if not found or not isinstance(found[0][1], (OrderAccepted, OrderRejected)):
+            archived = {"note": _ARCHIVED_HISTORY}
+            reader = self.core.order_reads
+            directory = None if reader is None else reader.archive_dir
+            if directory is not None and directory.is_dir():
+                earlier, files = await asyncio.to_thread(
+                    archived_events, directory, view["id"], _ns(view["created_at"]),
+                    _ns(view["updated_at"]), found[0][0] if found else None)
+                found = earlier + found
+                archived = {"segments": files, "events": len(earlier), "note": _FROM_SEGMENTS}
         result = {"order_id": view["id"], "order": view,
                   "events": [_event_entry(seq, event) for seq, event in found]}
-        if not found or not isinstance(found[0][1], (OrderAccepted, OrderRejected)):
-            result["archived"] = {"note": _ARCHIVED_HISTORY}
+        if archived is not None:
+            result["archived"] = archived
         return result
 
     # ---- emergency ------------------------------------------------------------------------
@@ -293,11 +307,6 @@ def _optional_text(body: Mapping[str, Any], name: str) -> str | None:
 
 # ---- the journal index behind /orders/{id}/history ---------------------------------------
 
-def _order_of(event: Event) -> str | None:
-    order_id = getattr(event, "order_id", None)
-    return order_id if isinstance(order_id, str) else None
-
-
 class OrderEventIndex:
     """Order id -> the journal records holding its events, built by tailing the journal.
 
@@ -319,7 +328,7 @@ class OrderEventIndex:
         where = self._where
         for rec in store.read(after_seq=self._after):
             for _, event in codec.events((rec,)):
-                order_id = _order_of(event)
+                order_id = order_of(event)
                 if order_id is None:
                     continue
                 seen = where.get(order_id)
@@ -344,9 +353,9 @@ class OrderEventIndex:
             upto = self._after
         if not records:  # not among the recent orders: scan what the index has passed
             return [(seq, event) for seq, event in codec.events(store.read(after_seq=0))
-                    if seq <= upto and _order_of(event) == order_id]
+                    if seq <= upto and order_of(event) == order_id]
         return [(seq, event) for record_seq in records
-                for seq, event in _events_in(store, record_seq) if _order_of(event) == order_id]
+                for seq, event in _events_in(store, record_seq) if order_of(event) == order_id]
 
 
 _ARCHIVED_HISTORY = (
@@ -355,6 +364,14 @@ _ARCHIVED_HISTORY = (
     "journal-*.seg.zst, listed in journal-index.json; msgpack journal records, zstd); the "
     "events listed are the hot journal's only. The `order` member is its final state; "
     "`mcp-trading verify` checks the segments and a backup holds them")
+
+
+_FROM_SEGMENTS = ("this order's first events were archived by `mcp-trading archive`; they "
+                  "are read from the archived journal segments named (<data_dir>/archive)")
+
+
+def _ns(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp).timestamp() * 1_000_000) * 1_000
 
 
 def _events_in(store: JournalStore, record_seq: int) -> Iterator[tuple[int, Event]]:
