@@ -151,3 +151,25 @@ def test_the_self_test_without_a_quote_fails_with_503_saying_why(client: TestCli
     assert response.json()["result"] == "fail"
     assert "no quote has arrived yet" in response.json()["detail"]
     assert client.post("/orders/test", headers=auth("trader")).status_code == 403
+
+
+# ---- health ---------------------------------------------------------------------------------
+
+
+def test_health_says_orders_are_refused_while_halted_or_in_maintenance(
+        client: TestClient, auth: Auth, platform: Platform) -> None:
+    body = client.get("/health").json()
+    assert (body["accepting_orders"], body["accepting_orders_reason"]) == (True, None)
+    client.post("/emergency/halt-new-orders", json={"reason": "drill"}, headers=auth("operator"))
+    halted = client.get("/health").json()
+    assert halted["accepting_orders"] is False
+    assert halted["accepting_orders_reason"] == "trading is halted_new_orders (drill)"
+    client.post("/emergency/resume-trading", headers=auth("operator"))
+    assert client.get("/health").json()["accepting_orders"] is True
+    kernel = platform.kernel_runtime.kernel
+    kernel.set_maintenance(True, reason="patching", actor="test")
+    during = client.get("/health").json()
+    assert during["accepting_orders"] is False
+    assert "maintenance (patching)" in during["accepting_orders_reason"]
+    kernel.set_maintenance(False, reason="done", actor="test")
+    assert client.get("/health").json()["accepting_orders"] is True
