@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
 from mcp_trading.security.keys import KEY_PREFIX, KeyStore
-from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.principal import Principal, Role, note_credential
 from mcp_trading.security.tokens import TokenIssuer, check_jwt_secret
 
 __all__ = ["LOOPBACK_PRINCIPAL", "Authenticator", "Profile", "build_authenticator", "is_loopback"]
@@ -84,7 +84,10 @@ class Authenticator:
         """
         presented, credential = _presented(authorization_header, api_key)
         if presented:
-            return None if credential is None else self._verify(credential)
+            principal = None if credential is None else self._verify(credential)
+            note_credential(principal is None)
+            return principal
+        note_credential(False)
         if loopback_trust and self._profile == "dev" and is_loopback(client_host):
             return LOOPBACK_PRINCIPAL
         return None
