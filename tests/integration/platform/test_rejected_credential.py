@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
@@ -44,7 +44,7 @@ def keyed(tmp_path: Path) -> Iterator[tuple[Platform, KeyStore]]:
         engine.dispose()
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: Any) -> str:
     assert response.status_code == 401, response.text
     return str(response.json()["message"])
 
