@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mcp_trading.cli.display import item_list
 from mcp_trading.config import Settings
 
 __all__ = ["live_record", "register", "start_distributed", "status_distributed",
@@ -74,8 +75,8 @@ def start_distributed(settings: Settings, *, detach: bool, timeout: float) -> No
     configure_logging(settings, name="supervisor")
 
     def ready(rows: list[dict[str, Any]]) -> None:
-        console.print("[green]platform up (distributed)[/green]: " + ", ".join(
-            f"{r['name']} :{r['port']} pid {r['pid']}" for r in rows) + "  (Ctrl-C stops)")
+        console.print(item_list("[green]platform up (distributed)[/green]:", (
+            f"{r['name']} :{r['port']} pid {r['pid']}" for r in rows), "(Ctrl-C stops)"))
 
     try:
         run(settings, on_ready=ready)
@@ -102,8 +103,9 @@ def _detach(settings: Settings, timeout: float) -> None:
         state = _live_state(settings)
         if state is not None and state["supervisor"]["pid"] == child.pid and all(
                 r["state"] == "healthy" for r in state["services"]):
-            console.print(f"[green]platform up (distributed)[/green], supervisor pid {child.pid}: "
-                          + ", ".join(f"{r['name']} :{r['port']}" for r in state["services"]))
+            console.print(item_list(f"[green]platform up (distributed)[/green], supervisor pid "
+                                    f"{child.pid}:", (f"{r['name']} :{r['port']}"
+                                                      for r in state["services"])))
             return
         time.sleep(0.2)
     err.print(f"[red]not all services healthy after {timeout} s[/red]; see {out_path}")
