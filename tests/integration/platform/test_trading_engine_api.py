@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -173,3 +174,31 @@ def test_health_says_orders_are_refused_while_halted_or_in_maintenance(
     assert "maintenance (patching)" in during["accepting_orders_reason"]
     kernel.set_maintenance(False, reason="done", actor="test")
     assert client.get("/health").json()["accepting_orders"] is True
+
+
+# ---- GET /orders: one by client_order_id, else the listing -----------------------------------
+
+
+def test_get_orders_without_client_order_id_lists_as_the_orders_service(
+        client: TestClient, auth: Auth, platform: Platform, feed_quote: Any) -> None:
+    from mcp_trading.services.orders import rest as orders
+
+    feed_quote()
+    for n in range(3):
+        body = {"symbol": "AAPL", "side": "buy", "qty": "1", "type": "limit",
+                "limit_price": "99.00", "client_order_id": f"list-{n}"}
+        assert client.post("/orders", json=body, headers=auth("trader")).status_code == 200
+    listed = client.get("/orders", headers=auth("viewer"))
+    assert listed.status_code == 200, listed.text
+    same = TestClient(orders.build(platform)).get("/orders", headers=auth("viewer")).json()
+    assert listed.json() == same
+    assert [o["client_order_id"] for o in listed.json()["orders"]] == ["list-2", "list-1", "list-0"]
+    page = client.get("/orders", params={"limit": 2}, headers=auth("viewer")).json()
+    assert len(page["orders"]) == 2 and page["next_cursor"]
+    one = client.get("/orders", params={"client_order_id": "list-1"}, headers=auth("viewer"))
+    assert one.status_code == 200 and one.json()["client_order_id"] == "list-1"
+    assert client.get("/orders", headers=auth("viewer@other")).status_code in (403, 404)
+    both = client.get("/orders", params={"client_order_id": "list-1", "status": "all"},
+                      headers=auth("viewer"))
+    assert both.status_code == 422 and both.json()["field"] == "status"
+    assert client.get("/orders").status_code == 401

@@ -30,6 +30,8 @@ from mcp_trading.platform.health import FailingChecks
 from mcp_trading.platform.health import failing_checks as platform_failing_checks
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.principal import Principal
+from mcp_trading.services.orders.rest import MAX_OFFSET
+from mcp_trading.services.orders.service import MAX_PAGE, OrdersService
 from mcp_trading.services.trading_engine.accounts import AccountsService
 from mcp_trading.services.trading_engine.service import BatchOutcome, OrderRejectedError, TradingService
 
@@ -113,11 +115,36 @@ def _order_routes(router: APIRouter, svc: TradingService) -> tuple[ItemHandler, 
     async def cancel_one(principal: Principal | None, order_id: str) -> tuple[int, Any]:
         return 200, await svc.cancel_order(principal, order_id)
 
-    @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
-    async def find(request: Request, client_order_id: str = Query(..., max_length=48),
-                   account_id: str | None = None) -> Response:
-        return FastJSON(svc.get_order_by_client_id(principal_of(request), client_order_id,
-                                                   account_id))
+    listing = OrdersService(svc.core)
+
+    @router.get("/orders", tags=["orders"],
+                summary="One order by client_order_id; without it, list orders as orders :8011")
+    async def find(
+        request: Request,
+        *,
+        client_order_id: str | None = Query(None, max_length=48,
+                                            description="Answer this one order (no listing)"),
+        account_id: str | None = Query(None, max_length=64),
+        status: str | None = Query(None, description="open (default) | closed | all | a status"),
+        symbol: str | None = Query(None, max_length=32),
+        after: str | None = Query(None, description="Created at or after (ISO 8601)"),
+        until: str | None = Query(None, description="Created at or before (ISO 8601)"),
+        limit: int | None = Query(None, ge=1, le=MAX_PAGE, description="Default 100"),
+        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        offset: int | None = Query(None, ge=0, le=MAX_OFFSET),
+    ) -> Response:
+        principal = principal_of(request)
+        filters = {"status": status, "symbol": symbol, "after": after, "until": until,
+                   "limit": limit, "cursor": cursor, "offset": offset}
+        if client_order_id is None:  # the same listing as GET :8011/orders, same scope
+            return FastJSON(listing.list_orders(
+                principal, status=status, symbol=symbol, account_id=account_id, after=after,
+                until=until, limit=100 if limit is None else limit, cursor=cursor, offset=offset))
+        extra = sorted(k for k, v in filters.items() if v is not None)
+        if extra:
+            raise InvalidError(f"{extra[0]}: lists orders, but client_order_id names one; send "
+                               "one or the other", code="INVALID_QUERY", field=extra[0])
+        return FastJSON(svc.get_order_by_client_id(principal, client_order_id, account_id))
 
     @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
     async def get(request: Request, order_id: str) -> Response:
