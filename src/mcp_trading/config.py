@@ -22,6 +22,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
+from mcp_trading.config_limits import LimitSettings
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
 from mcp_trading.kernel.kernel import KernelConfig
@@ -30,7 +31,7 @@ from mcp_trading.services import registry  # light: the specs name their code by
 __all__ = ["Settings"]
 
 
-class Settings(FeedSettings, BackupSettings, AlertMailSettings):
+class Settings(FeedSettings, BackupSettings, AlertMailSettings, LimitSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -287,4 +288,5 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings):
                                        minimum=self.commission_min),
             slippage=SlippageModel(bps=self.slippage_bps),
             latency=LatencyModel(order_ns=self.latency_ms * 1_000_000),
+            initial_limits=self.initial_limits(), account_limits=self.account_limits(),
         )
