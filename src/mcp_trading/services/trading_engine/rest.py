@@ -115,6 +115,35 @@ def _order_routes(router: APIRouter, svc: TradingService) -> tuple[ItemHandler, 
     async def cancel_one(principal: Principal | None, order_id: str) -> tuple[int, Any]:
         return 200, await svc.cancel_order(principal, order_id)
 
+    _find_route(router, svc)
+
+    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+    async def get(request: Request, order_id: str) -> Response:
+        # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
+        return FastJSON((await get_one(principal_of(request), order_id))[1])
+
+    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
+    async def cancel(request: Request, order_id: str) -> Response:
+        # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
+        return FastJSON((await cancel_one(principal_of(request), order_id))[1])
+
+    @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
+                  openapi_extra=schema_of(ReplaceBody))
+    async def replace(request: Request, order_id: str) -> Response:
+        return FastJSON(await svc.replace_order(principal_of(request), order_id,
+                                                await json_body(request)))
+
+    @router.post("/orders/test", tags=["operations"],
+                 summary="Self-test: one order through the whole pipeline on a test account")
+    async def test_order(request: Request) -> Response:
+        report = await svc.test_order(principal_of(request))
+        return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
+
+    return get_one, cancel_one
+
+
+def _find_route(router: APIRouter, svc: TradingService) -> None:
+    """GET /orders: one order by client_order_id, else the orders service's listing."""
     listing = OrdersService(svc.core)
 
     @router.get("/orders", tags=["orders"],
@@ -145,30 +174,6 @@ def _order_routes(router: APIRouter, svc: TradingService) -> tuple[ItemHandler, 
             raise InvalidError(f"{extra[0]}: lists orders, but client_order_id names one; send "
                                "one or the other", code="INVALID_QUERY", field=extra[0])
         return FastJSON(svc.get_order_by_client_id(principal, client_order_id, account_id))
-
-    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
-    async def get(request: Request, order_id: str) -> Response:
-        # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
-        return FastJSON((await get_one(principal_of(request), order_id))[1])
-
-    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
-    async def cancel(request: Request, order_id: str) -> Response:
-        # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
-        return FastJSON((await cancel_one(principal_of(request), order_id))[1])
-
-    @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
-                  openapi_extra=schema_of(ReplaceBody))
-    async def replace(request: Request, order_id: str) -> Response:
-        return FastJSON(await svc.replace_order(principal_of(request), order_id,
-                                                await json_body(request)))
-
-    @router.post("/orders/test", tags=["operations"],
-                 summary="Self-test: one order through the whole pipeline on a test account")
-    async def test_order(request: Request) -> Response:
-        report = await svc.test_order(principal_of(request))
-        return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
-
-    return get_one, cancel_one
 
 
 def _account_routes(router: APIRouter, svc: TradingService, accounts: AccountsService) -> None:
