@@ -180,13 +180,9 @@ def register(app: typer.Typer) -> None:
                 ] = None,
                 timeout: Annotated[float, typer.Option(help="Seconds to wait for health")] = 60.0,
                 ) -> None:
-        """Restart one service (distributed mode); the others keep running."""
-        from mcp_trading.processes.launcher import LaunchError, request_restart
+        """Restart one service; the others keep serving (embedded: inside the process;
+        trading-engine, the kernel's, restarts the process gracefully)."""
+        from mcp_trading.cli.restart import restart_service
 
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
-        try:
-            row = request_restart(settings, service, timeout_s=timeout)
-        except LaunchError as exc:
-            err.print(f"[red]cannot restart {service}[/red]: {exc}")
-            raise typer.Exit(1) from None
-        console.print(f"[green]restarted[/green] {service}: pid {row['pid']}, healthy")
+        restart_service(settings, service, timeout)
