@@ -3,11 +3,13 @@ process while orders keep flowing on :8010; trading-engine restarts the process.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import httpx
 import psutil
-from tests.e2e.harness import RunningPlatform
+from tests.e2e.harness import ROOT, RunningPlatform
 
 
 def _order_loop(running: RunningPlatform, stop: threading.Event, codes: list[int]) -> None:
@@ -44,6 +46,12 @@ def test_restart_market_data_while_orders_flow(running: RunningPlatform) -> None
                      == "streaming")
     quotes = httpx.get(running.url("market-data", "/quotes"), timeout=5).json()
     assert quotes["quotes"], quotes
+    # the runbook's line: with the platform running, the script restarts the service there
+    script = subprocess.run([sys.executable, str(ROOT / "mcp_servers" / "market_data_server.py")],
+                            env=running.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert script.returncode == 0, script.stdout + script.stderr
+    assert f"restarted market-data in pid {pid}" in " ".join(script.stdout.split())
+    assert running.process.poll() is None
 
 
 def test_restart_refuses_an_unknown_service_and_a_stopped_platform(
