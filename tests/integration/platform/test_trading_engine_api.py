@@ -202,3 +202,34 @@ def test_get_orders_without_client_order_id_lists_as_the_orders_service(
                       headers=auth("viewer"))
     assert both.status_code == 422 and both.json()["field"] == "status"
     assert client.get("/orders").status_code == 401
+
+
+# ---- OpenAPI: the real response models --------------------------------------------------------
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    found: dict[str, Any] = spec
+    for part in ref.removeprefix("#/").split("/"):
+        found = found[part]
+    return found
+
+
+@pytest.mark.parametrize(("method", "path", "status", "fields"), [
+    ("post", "/orders", "200", {"id", "symbol", "status", "filled_avg_price", "reject_code"}),
+    ("post", "/orders", "403", {"code", "message", "order"}),
+    ("get", "/orders/{order_id}", "200", {"id", "status"}),
+    ("delete", "/orders/{order_id}", "200", {"id", "status"}),
+    ("post", "/orders/test", "200", {"result", "total_ms", "stages"}),
+    ("post", "/orders/test", "503", {"result", "stages"}),
+    ("post", "/orders/batch", "200", {"results"}),
+])
+def test_openapi_documents_the_order_responses(client: TestClient, method: str, path: str,
+                                               status: str, fields: set[str]) -> None:
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"][path][method]["responses"][status]
+    schema = _resolve(spec, answer["content"]["application/json"]["schema"])
+    assert schema.get("type") != "string"
+    assert fields <= set(schema["properties"]), sorted(schema["properties"])

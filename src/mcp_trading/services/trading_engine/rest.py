@@ -17,6 +17,7 @@ from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.faces.rest.bodies import add_body_limit
 from mcp_trading.faces.rest.fastpath import Handler, ItemHandler, add_fast_item_route, add_fast_route
+from mcp_trading.faces.rest.responses import ORDER_RESPONSES, SELFTEST_RESPONSES, BatchResults
 from mcp_trading.faces.rest.schemas import (
     BatchBody,
     EmergencyBody,
@@ -80,7 +81,7 @@ def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Han
         raise OrderRejectedError(view)  # answered 403 {code, message, order} by the one mapping
 
     @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
-                 openapi_extra=schema_of(OrderBody))
+                 openapi_extra=schema_of(OrderBody), responses=ORDER_RESPONSES)
     async def submit(request: Request) -> Response:
         # served by the FastRoute in front of this app; kept for OpenAPI and as a fallback
         status, body = await submit_order(principal_of(request), await json_body(request))
@@ -96,7 +97,8 @@ def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Han
 
     @router.post("/orders/batch", tags=["orders"],
                  summary="Submit up to 500 independent orders, acknowledged together",
-                 openapi_extra=schema_of(BatchBody))
+                 openapi_extra=schema_of(BatchBody),
+                 responses={200: {"model": BatchResults, "description": "One per order"}})
     async def batch(request: Request) -> Response:
         # served by a FastRoute in front of this app; kept for OpenAPI and as a fallback
         status, body = await submit_batch(principal_of(request), await json_body(request))
@@ -117,24 +119,27 @@ def _order_routes(router: APIRouter, svc: TradingService) -> tuple[ItemHandler, 
 
     _find_route(router, svc)
 
-    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+    @router.get("/orders/{order_id}", tags=["orders"], summary="One order",
+                responses=ORDER_RESPONSES)
     async def get(request: Request, order_id: str) -> Response:
         # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
         return FastJSON((await get_one(principal_of(request), order_id))[1])
 
-    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
+    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order",
+                   responses=ORDER_RESPONSES)
     async def cancel(request: Request, order_id: str) -> Response:
         # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
         return FastJSON((await cancel_one(principal_of(request), order_id))[1])
 
     @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
-                  openapi_extra=schema_of(ReplaceBody))
+                  openapi_extra=schema_of(ReplaceBody), responses=ORDER_RESPONSES)
     async def replace(request: Request, order_id: str) -> Response:
         return FastJSON(await svc.replace_order(principal_of(request), order_id,
                                                 await json_body(request)))
 
     @router.post("/orders/test", tags=["operations"],
-                 summary="Self-test: one order through the whole pipeline on a test account")
+                 summary="Self-test: one order through the whole pipeline on a test account",
+                 responses=SELFTEST_RESPONSES)
     async def test_order(request: Request) -> Response:
         report = await svc.test_order(principal_of(request))
         return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
