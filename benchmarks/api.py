@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from launch import SERVICES, Distributed, free_ports, pct, platform_env, start_platform
+from launch import SERVICES, UNTHROTTLED, Distributed, free_ports, pct, platform_env, start_platform
 
 
 def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
@@ -229,7 +229,7 @@ def _embedded_round(args: argparse.Namespace) -> int:
     """One sustained-load figure (orders/s) from a fresh embedded platform."""
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
-        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports))
+        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports, **UNTHROTTLED))
         try:
             time.sleep(1.0)
             asyncio.run(_sequential(ports["trading-engine"], 200))  # warm-up
@@ -275,7 +275,7 @@ def main() -> int:
         embedded_runs.append(_embedded_round(args))
     with tempfile.TemporaryDirectory(prefix="mcp-trading-api-bench-") as tmp:
         extra = {"MCP_TRADING_PROJECTION_INTERVAL_S": "0"} if args.no_projection else {}
-        env = platform_env(Path(tmp), ports, **extra)
+        env = platform_env(Path(tmp), ports, **UNTHROTTLED, **extra)
         cluster = Distributed(Path(tmp), env) if args.distributed else None
         proc = None
         if cluster is not None:

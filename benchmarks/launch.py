@@ -11,9 +11,13 @@ from pathlib import Path
 
 from mcp_trading.services import registry
 
-__all__ = ["SERVICES", "Distributed", "calib", "free_ports", "pct", "platform_env", "start_platform"]
+__all__ = ["SERVICES", "UNTHROTTLED", "Distributed", "calib", "free_ports", "pct", "platform_env",
+           "resting_prices", "start_platform"]
 
 SERVICES = registry.names()
+# the closed-loop throughput benchmarks (api.py, mix.py) drive the one account past the
+# default 1,000 orders/s per account on purpose: they measure the order path, not the throttle
+UNTHROTTLED = {"MCP_TRADING_DEFAULT_MAX_ORDERS_PER_SECOND": "none"}
 
 
 def free_ports(n: int) -> list[int]:
@@ -40,6 +44,30 @@ def calib() -> float:
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+def resting_prices(port: int, symbols: list[str], *, below_pct: int = 5,
+                   timeout: float = 30.0) -> dict[str, str]:
+    """A limit buy price per symbol `below_pct` % under its bid (market-data on `port`): it
+    rests rather than fills, within the default 10 % price collar (config_limits.py)."""
+    import json
+    import urllib.request
+    from decimal import ROUND_DOWN, Decimal
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/quotes", timeout=2) as r:
+                quotes = json.load(r)["quotes"]
+        except OSError:
+            quotes = {}
+        if all(s in quotes for s in symbols):
+            factor = Decimal(100 - below_pct) / 100
+            return {s: str((Decimal(quotes[s]["bid"]) * factor).quantize(
+                Decimal("0.01"), rounding=ROUND_DOWN)) for s in symbols}
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no quotes for {sorted(set(symbols) - set(quotes))} in {timeout} s")
+        time.sleep(0.1)
 
 
 def platform_env(data_dir: Path, ports: dict[str, int], **extra: str) -> dict[str, str]:

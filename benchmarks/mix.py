@@ -6,7 +6,7 @@ moves less than throughput) and the mix's throughput.
 Starts the embedded platform as a user would (subprocess, temp data dir, free ports), then
 `--clients` keep-alive connections from one load process (nice 10, a session and niced
 autogroup of its own, as benchmarks/soak.py's) each repeat the soak's slots: 3 in 5 market
-buys (filled at once), 2 in 5 limit buys far below the market that the same connection
+buys (filled at once), 2 in 5 limit buys 5 % below the market that the same connection
 cancels two slots later, and every 4th slot a read by id of one of its earlier orders
 (closed ones included: the projections serve those). Reports (JSON):
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from api import request_bytes
-from launch import SERVICES, free_ports, platform_env, start_platform
+from launch import SERVICES, UNTHROTTLED, free_ports, platform_env, resting_prices, start_platform
 
 SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM"]
 
@@ -56,15 +56,17 @@ async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
     return int(head[9:12]), (await reader.readexactly(length) if length else b"")
 
 
-async def _client(port: int, k: int, stop: float, counts: dict[str, int]) -> None:
+async def _client(port: int, k: int, stop: float, counts: dict[str, int],
+                  resting: dict[str, str]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     mine: list[str] = []
     to_cancel: list[str] = []
     i = k
     while time.perf_counter() < stop:
         limit = i % 5 >= 3
-        body: dict[str, Any] = {"symbol": SYMBOLS[i % len(SYMBOLS)], "qty": 1, "side": "buy"}
-        body.update({"type": "limit", "limit_price": "1.00", "time_in_force": "gtc"} if limit
+        symbol = SYMBOLS[i % len(SYMBOLS)]
+        body: dict[str, Any] = {"symbol": symbol, "qty": 1, "side": "buy"}
+        body.update({"type": "limit", "limit_price": resting[symbol], "time_in_force": "gtc"} if limit
                     else {"type": "market", "time_in_force": "day"})
         status, answer = await _call(reader, writer, request_bytes(
             "POST", "/orders", port, json.dumps(body).encode()))
@@ -88,7 +90,8 @@ async def _client(port: int, k: int, stop: float, counts: dict[str, int]) -> Non
     writer.close()
 
 
-def _load(port: int, clients: int, warmup: float, seconds: float, out: Any) -> None:
+def _load(port: int, clients: int, warmup: float, seconds: float, out: Any, *,
+          resting: dict[str, str]) -> None:
     os.nice(10)
     try:
         os.setsid()
@@ -99,11 +102,11 @@ def _load(port: int, clients: int, warmup: float, seconds: float, out: Any) -> N
     async def run() -> None:
         stop = time.perf_counter() + warmup
         warm = {"orders": 0, "requests": 0, "errors": 0}
-        await asyncio.gather(*(_client(port, k, stop, warm) for k in range(clients)))
+        await asyncio.gather(*(_client(port, k, stop, warm, resting) for k in range(clients)))
         counts = {"orders": 0, "requests": 0, "errors": 0}
         out.put(("start", time.time()))
         stop = time.perf_counter() + seconds
-        await asyncio.gather(*(_client(port, k, stop, counts) for k in range(clients)))
+        await asyncio.gather(*(_client(port, k, stop, counts, resting) for k in range(clients)))
         out.put(("end", time.time(), counts))
 
     asyncio.run(run())
@@ -119,7 +122,8 @@ def main() -> int:
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     engine = ports["trading-engine"]
     with tempfile.TemporaryDirectory(prefix="mcp-trading-mix-") as tmp:
-        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports), new_session=True)
+        proc = start_platform(Path(tmp), platform_env(Path(tmp), ports, **UNTHROTTLED),
+                              new_session=True)
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -129,8 +133,10 @@ def main() -> int:
                 except OSError:
                     time.sleep(0.1)
             out: Any = mp.Queue()
+            resting = resting_prices(ports["market-data"], SYMBOLS)
             load = mp.Process(target=_load, args=(engine, args.clients, args.warmup,
-                                                  args.seconds, out))
+                                                  args.seconds, out),
+                               kwargs={"resting": resting})
             load.start()
             out.get()
             t0, cpu0 = time.perf_counter(), cpu_ns(proc.pid)

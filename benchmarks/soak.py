@@ -5,7 +5,7 @@
 
 Starts the embedded platform as a user would (subprocess, temp data dir, free ports; a low
 snapshot interval so several snapshots happen), then drives an open-loop schedule at `--rate`
-orders/s: 3 in 5 are market buys (filled at once), 2 in 5 limit buys far below the market
+orders/s: 3 in 5 are market buys (filled at once), 2 in 5 limit buys 5 % below the market
 that are canceled ~2 s later; every 4th order slot also reads one earlier order by id
 (closed ones included). Each order has a client_order_id. The load comes from `--processes`
 client processes (each `--connections` keep-alive connections) sharing one schedule: slot i
@@ -67,7 +67,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from launch import SERVICES, calib, free_ports, pct, platform_env, start_platform
+from launch import SERVICES, calib, free_ports, pct, platform_env, resting_prices, start_platform
 from mcp_trading.platform.latency import percentile_of
 
 SYMBOLS = ["AAPL", "MSFT", "SPY", "QQQ", "AMZN", "NVDA", "GOOGL", "META", "TSLA", "JPM"]
@@ -134,6 +134,7 @@ class Soak:
                  start: float, share: tuple[int, int] = (0, 1)) -> None:
         self.engine = ports["trading-engine"]
         self.orders_port = ports["orders"]
+        self.resting = resting_prices(ports["market-data"], SYMBOLS)  # within the price collar
         self.rate = rate
         self.seconds = seconds
         self.warmup = warmup
@@ -174,9 +175,10 @@ class Soak:
             while cancels and cancels[0][0] <= loop.time():
                 self.jobs.put_nowait((loop.time(), "cancel", cancels.pop(0)[1]))
             limit = i % 5 >= 3
-            body = {"symbol": SYMBOLS[i % len(SYMBOLS)], "qty": 1, "side": "buy",
-                    "client_order_id": f"soak-{i:09d}"}
-            body.update({"type": "limit", "limit_price": "1.00", "time_in_force": "gtc"} if limit
+            symbol = SYMBOLS[i % len(SYMBOLS)]
+            body = {"symbol": symbol, "qty": 1, "side": "buy", "client_order_id": f"soak-{i:09d}"}
+            body.update({"type": "limit", "limit_price": self.resting[symbol],
+                         "time_in_force": "gtc"} if limit
                         else {"type": "market", "time_in_force": "day"})
             self.jobs.put_nowait((due, "order", (body, limit, cancels, loop)))
             if i % 4 == 0 and self.ids:
@@ -523,7 +525,9 @@ def restart(data_dir: Path, env: dict[str, str], port: int) -> tuple[float, floa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--rate", type=int, default=500, help="orders per second (>= 500)")
+    parser.add_argument("--rate", type=int, default=500,
+                        help="orders per second (>= 500; one account, so under the default "
+                             "per-account limit of 1,000/s)")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
     parser.add_argument("--processes", type=int, default=2,
                         help="client processes sharing the schedule")

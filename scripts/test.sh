@@ -23,7 +23,8 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 echo "== ruff"
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks mcp_servers reports scripts start_platform.py \
+  system_health_monitor.py
 echo "== mypy"
 .venv/bin/mypy
 echo "== lint-imports (the layers: [tool.importlinter] in pyproject.toml)"

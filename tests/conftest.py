@@ -19,6 +19,14 @@ from tests.secret_scan import secret_scan, secret_scan_session  # noqa: F401
 # platforms built inside the test process project on a thread, not a child process each
 # (end-to-end tests start the real platform with its default, the child process)
 os.environ.setdefault("MCP_TRADING_PROJECTION", "thread")
+# The suite predates the shipped default risk limits (config_limits.py: a 10 % price collar,
+# max order notional and quantity, 1,000 orders/s per account), and its tests of listings,
+# recovery, replaces, benchmarks-like bursts... place far-off limit prices and big orders on
+# purpose: they run with the defaults off, here and in the platforms they start. The
+# defaults themselves are tested with the shipped values passed explicitly
+# (tests/integration/platform/test_default_limits.py); export a value to run any test with it.
+for _limit in ("PRICE_COLLAR_PCT", "MAX_ORDER_NOTIONAL", "MAX_ORDER_QTY", "MAX_ORDERS_PER_SECOND"):
+    os.environ.setdefault(f"MCP_TRADING_DEFAULT_{_limit}", "none")
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

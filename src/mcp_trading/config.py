@@ -23,6 +23,7 @@ from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.config_backup import BackupSettings
 from mcp_trading.config_equity import EquitySettings
 from mcp_trading.config_feeds import FeedSettings, config_error, listed
+from mcp_trading.config_limits import LimitSettings
 from mcp_trading.config_logs import LogSettings
 from mcp_trading.config_reports import ReportSettings
 from mcp_trading.config_rotation import RotationSettings
@@ -36,7 +37,7 @@ __all__ = ["Settings"]
 
 
 class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
-               EquitySettings, RotationSettings, SecretsSettings, LogSettings):
+               EquitySettings, RotationSettings, SecretsSettings, LogSettings, LimitSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -304,4 +305,5 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
             slippage=SlippageModel(bps=self.slippage_bps),
             latency=LatencyModel(order_ns=self.latency_ms * 1_000_000),
             equity_at_close=self.equity_close_snapshot,
+            initial_limits=self.initial_limits(), account_limits=self.account_limits(),
         )

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import TEST_DATABASE_URL, require_service
-from tests.e2e.harness import ROOT, SERVICES, free_ports
+from tests.e2e.harness import LIMITS_OFF, ROOT, SERVICES, free_ports
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -123,6 +123,7 @@ def distributed_factory(tmp_path: Path) -> Iterator[Callable[..., DistributedPla
         prefix = f"mcpt-test:{uuid.uuid4().hex[:8]}:"
         ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         full = {k: v for k, v in os.environ.items() if not k.startswith("MCP_TRADING_")}
+        full.update({k: v for k, v in os.environ.items() if k in LIMITS_OFF})  # conftest.py
         full.pop("JWT_SECRET", None)
         full.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p)
                      for s, p in ports.items()})

@@ -23,6 +23,9 @@ from mcp_trading.services import registry
 #: every registered service (a new one gets a free port and is expected in `status` too)
 SERVICES = registry.names()
 ROOT = Path(__file__).resolve().parents[2]
+#: the default risk limits the suite turns off (tests/conftest.py), kept for the platforms here
+LIMITS_OFF = frozenset(f"MCP_TRADING_DEFAULT_{name}" for name in (
+    "PRICE_COLLAR_PCT", "MAX_ORDER_NOTIONAL", "MAX_ORDER_QTY", "MAX_ORDERS_PER_SECOND"))
 
 
 def free_ports(n: int) -> list[int]:
@@ -126,6 +129,7 @@ class RunningPlatform:
 def make_platform(tmp_path: Path, **env: str) -> RunningPlatform:
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_TRADING_")}
+    full_env.update({k: v for k, v in os.environ.items() if k in LIMITS_OFF})  # conftest.py
     full_env.update({f"MCP_TRADING_PORT_{s.upper().replace('-', '_')}": str(p)
                      for s, p in ports.items()})
     full_env.update({"MCP_TRADING_DATA_DIR": str(tmp_path / "var"),

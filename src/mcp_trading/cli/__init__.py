@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from mcp_trading import __version__
 from mcp_trading.cli.accounts import accounts_app
@@ -17,6 +17,7 @@ from mcp_trading.cli.backup import register as register_backup
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
+from mcp_trading.cli.display import plain_flags
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
@@ -33,6 +34,7 @@ from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 __all__ = ["app", "db_upgrade", "journal_info", "journal_project", "main", "mcp", "serve", "settings",
            "version"]
 
+plain_flags()
 app = typer.Typer(help="MCP Trading Platform: operate the platform from one command.",
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -101,8 +103,11 @@ def settings(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     if as_json:
         print(json.dumps(values))
         return
-    table = Table("setting", "value", "meaning")
-    for name, field in type(s).model_fields.items():
+    fields = type(s).model_fields
+    # at 80 columns the names stay whole and long values wrap (rich's min_width over-widens)
+    table = Table(Column("setting", no_wrap=True), Column("value", overflow="fold"),
+                  Column("meaning", overflow="fold"))
+    for name, field in fields.items():
         table.add_row(name, values[name], field.description or "")
     console.print(table)
 

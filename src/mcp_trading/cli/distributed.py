@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mcp_trading.cli.display import item_list
 from mcp_trading.config import Settings
 
 __all__ = ["live_record", "register", "start_distributed", "status_distributed",
@@ -74,8 +75,8 @@ def start_distributed(settings: Settings, *, detach: bool, timeout: float) -> No
     configure_logging(settings, name="supervisor")
 
     def ready(rows: list[dict[str, Any]]) -> None:
-        console.print("[green]platform up (distributed)[/green]: " + ", ".join(
-            f"{r['name']} :{r['port']} pid {r['pid']}" for r in rows) + "  (Ctrl-C stops)")
+        console.print(item_list("[green]platform up (distributed)[/green]:", (
+            f"{r['name']} :{r['port']} pid {r['pid']}" for r in rows), "(Ctrl-C stops)"))
 
     try:
         # each service gets at least the 60 s it always had, more when the caller waits longer
@@ -103,8 +104,9 @@ def _detach(settings: Settings, timeout: float) -> None:
         state = _live_state(settings)
         if state is not None and state["supervisor"]["pid"] == child.pid and all(
                 r["state"] == "healthy" for r in state["services"]):
-            console.print(f"[green]platform up (distributed)[/green], supervisor pid {child.pid}: "
-                          + ", ".join(f"{r['name']} :{r['port']}" for r in state["services"]))
+            console.print(item_list(f"[green]platform up (distributed)[/green], supervisor pid "
+                                    f"{child.pid}:", (f"{r['name']} :{r['port']}"
+                                                      for r in state["services"])))
             return
         time.sleep(0.2)
     err.print(f"[red]not all services healthy after {timeout} s[/red]; see {out_path}")
@@ -179,13 +181,9 @@ def register(app: typer.Typer) -> None:
                 ] = None,
                 timeout: Annotated[float, typer.Option(help="Seconds to wait for health")] = 60.0,
                 ) -> None:
-        """Restart one service (distributed mode); the others keep running."""
-        from mcp_trading.processes.launcher import LaunchError, request_restart
+        """Restart one service; the others keep serving (embedded: inside the process;
+        trading-engine, the kernel's, restarts the process gracefully)."""
+        from mcp_trading.cli.restart import restart_service
 
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
-        try:
-            row = request_restart(settings, service, timeout_s=timeout)
-        except LaunchError as exc:
-            err.print(f"[red]cannot restart {service}[/red]: {exc}")
-            raise typer.Exit(1) from None
-        console.print(f"[green]restarted[/green] {service}: pid {row['pid']}, healthy")
+        restart_service(settings, service, timeout)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
@@ -60,10 +61,11 @@ def _key_store(data_dir: Path | None) -> Iterator[KeyStore]:
         engine.dispose()
 
 
-def _when(ns: int | None) -> str:
+def _when(ns: int | None, *, lines: int = 1) -> str:
     if ns is None:
         return "-"
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime(
+        "%Y-%m-%d %H:%M:%SZ" if lines == 1 else "%Y-%m-%d\n%H:%M:%SZ")
 
 
 def _as_dict(record: KeyRecord) -> dict[str, object]:
@@ -136,15 +138,19 @@ def list_keys(as_json: AsJson = False, data_dir: DataDir = None) -> None:
     if as_json:
         print(json.dumps([_as_dict(r) for r in records]))
         return
-    table = Table("name", "role", "account", "confirm", "created", "last used", "status")
-    table.columns.insert(0, Column("id", no_wrap=True, min_width=12))  # never cut a key id
+    # fits 80 columns whole: times on two lines, names and accounts wrap, nothing cut to "…"
+    whole, wraps = {"no_wrap": True}, {"overflow": "fold"}
+    table = Table(*(Column(h, **kind) for h, kind in (
+        ("id", whole), ("name", wraps), ("role", whole), ("account", wraps), ("confirm", whole),
+        ("created", whole), ("last used", whole), ("status", whole))),
+        box=box.SIMPLE_HEAD, padding=(0, 0))
     for r in records:
-        status = "active" if r.active else f"revoked {_when(r.revoked_at)}"
+        status = "active" if r.active else f"revoked\n{_when(r.revoked_at, lines=2)}"
         scope = r.account_id or "all"
         table.add_row(r.id, escape(r.name), r.role.label,
                       escape(f"{scope} (legacy)" if r.legacy else scope),
-                      "yes" if r.confirm_orders else "no", _when(r.created_at),
-                      _when(r.last_used_at), status)
+                      "yes" if r.confirm_orders else "no", _when(r.created_at, lines=2),
+                      _when(r.last_used_at, lines=2), status)
     console.print(table)
 
 

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mcp_trading.cli.display import item_list
 from mcp_trading.config import Settings
 from mcp_trading.services import registry
 
@@ -149,8 +150,8 @@ def start(detach: Annotated[bool, typer.Option("--detach", help="Return once eve
     configure_logging(settings)
 
     def ready(ports: dict[str, int]) -> None:
-        console.print("[green]platform up[/green]: " + ", ".join(
-            f"{name} :{port}" for name, port in ports.items()) + "  (Ctrl-C stops)")
+        console.print(item_list("[green]platform up[/green]:", (
+            f"{name} :{port}" for name, port in ports.items()), "(Ctrl-C stops)"))
 
     try:
         run_embedded(settings, on_ready=ready)
@@ -373,8 +374,8 @@ def _start_detached(settings: Settings, timeout: float) -> None:
             urls = _base_urls(settings, record)
             states = {s: _get_health(u).get("status") for s, u in urls.items()}
             if all(v == "healthy" for v in states.values()):
-                console.print(f"[green]platform up[/green] (pid {child.pid}): " + ", ".join(
-                    f"{s} :{u.rsplit(':', 1)[1]}" for s, u in urls.items()))
+                console.print(item_list(f"[green]platform up[/green] (pid {child.pid}):", (
+                    f"{s} :{u.rsplit(':', 1)[1]}" for s, u in urls.items())))
                 return
         time.sleep(0.1)
     err.print(f"[red]not all services healthy after {timeout} s[/red]; see "

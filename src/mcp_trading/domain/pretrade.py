@@ -4,7 +4,7 @@
    instrument tradable, session open for market orders
 2. maximum order quantity and order notional (account, then global)
 3. maximum position per symbol and maximum gross exposure
-4. price collar for limit prices; quote age for market orders
+4. price collar for limit and stop prices; quote age for market orders
 5. order rate throttle (orders per second)
 6. buying power / short-sale permission
 (duplicate client_order_id is decided before, by the kernel's idempotency index; daily loss
@@ -52,7 +52,7 @@ class Exposure(Protocol):
 
 #: an order's figures, as `check_order` works them out once for both scopes' limits
 _Figures = tuple[str, Decimal, Decimal, bool, Decimal, Decimal, bool, Decimal, Decimal | None,
-                 Quote | None, bool, int]
+                 Quote | None, bool, int, Decimal | None]
 
 
 class PreTradeResult(NamedTuple):
@@ -142,7 +142,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
                        f"the market for {req.symbol} is closed; market orders are refused outside "
                        "the session (use a limit order, or wait for the open)")
     # the request's fields as locals (one unpack instead of an attribute read per use)
-    symbol, qty, side, kind, _, limit_price, _, _, _, _, _ = req
+    symbol, qty, side, kind, _, limit_price, stop_price, _, _, _, _ = req
     buy = side is _BUY
     price = reference_price(req, quote)
     if price is None:
@@ -163,7 +163,7 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
         mark = last if last is not None else (quote.bid + quote.ask) / 2
     # one tuple for both scopes' calls rather than a dozen positional arguments each
     order: _Figures = (symbol, qty, notional, buy, signed, current, opening, mark, limit_price,
-                       quote, is_market, ts)
+                       quote, is_market, ts, stop_price)
     refused = _scope_refusal(account.limits, True, account, platform, order)
     if refused is None:
         refused = _scope_refusal(platform.global_limits, False, account, platform, order)
@@ -177,7 +177,8 @@ def check_order(req: OrderRequest, account: Account, instrument: Instrument, quo
 def _scope_refusal(limits: RiskLimits, is_account: bool, account: Account, platform: Exposure,
                    order: _Figures) -> PreTradeResult | None:
     """Checks 2-5 against one scope's limits: the account's, or the global ones."""
-    symbol, qty, notional, _buy, _signed, _current, opening, mark, limit_price, quote, is_market, ts = order
+    (symbol, qty, notional, _buy, _signed, _current, opening, mark, limit_price, quote, is_market,
+     ts, stop_price) = order
     scope = "account" if is_account else "global"
     limit = limits.max_order_qty
     if limit is not None and qty > limit:
@@ -193,15 +194,11 @@ def _scope_refusal(limits: RiskLimits, is_account: bool, account: Account, platf
         if refused is not None:
             return refused
     limit = limits.price_collar_pct
-    if limit is not None and limit_price is not None:
-        if quote is None:
-            return _refuse(Reason.NO_QUOTE,
-                           f"no quote for {symbol}: the price collar needs a reference price")
-        if abs(limit_price - mark) * _HUNDRED > limit * mark:
-            deviation = abs(limit_price - mark) / mark * _HUNDRED
-            return _refuse(Reason.PRICE_COLLAR,
-                           f"limit price {limit_price} is {deviation:.2f}% from the reference "
-                           f"price {mark}; {scope} collar is {limit}%")
+    if limit is not None and (limit_price is not None or stop_price is not None):
+        refused = _collar_refusal(limit, scope, symbol, mark, quote, limit_price=limit_price,
+                                  stop_price=stop_price)
+        if refused is not None:
+            return refused
     max_age = limits.max_quote_age_ns
     if max_age is not None and is_market:
         if quote is None:
@@ -221,6 +218,23 @@ def _scope_refusal(limits: RiskLimits, is_account: bool, account: Account, platf
             return _refuse(Reason.RATE_LIMIT, f"{len(window)} orders in the last second; {scope} "
                                               f"limit is {rate} per second")
     return None
+
+
+def _collar_refusal(limit: Decimal, scope: str, symbol: str, mark: Decimal, quote: Quote | None,
+                    *, limit_price: Decimal | None, stop_price: Decimal | None
+                    ) -> PreTradeResult | None:
+    """Check 4's collar: the limit and the stop price within `limit` % of the reference."""
+    if quote is None:
+        return _refuse(Reason.NO_QUOTE,
+                       f"no quote for {symbol}: the price collar needs a reference price")
+    for what, price in (("limit", limit_price), ("stop", stop_price)):
+        if price is not None and abs(price - mark) * _HUNDRED > limit * mark:
+            deviation = abs(price - mark) / mark * _HUNDRED
+            return _refuse(Reason.PRICE_COLLAR,
+                           f"{what} price {price} is {deviation:.2f}% from the reference "
+                           f"price {mark}; {scope} collar is {limit}%")
+    return None
+
 
 def _opening_refusal(limits: RiskLimits, is_account: bool, account: Account, platform: Exposure,
                      order: _Figures) -> PreTradeResult | None:

@@ -57,7 +57,9 @@ if TYPE_CHECKING:
     from mcp_trading.kernel.ports import Clock
     from mcp_trading.kernel.state import KernelState
 
-__all__ = ["CloseResult", "KernelCommands", "OrderRefusedError"]
+__all__ = ["DEFAULTS_ACTOR", "CloseResult", "KernelCommands", "OrderRefusedError"]
+
+DEFAULTS_ACTOR = "platform:defaults"  # who set the limits a journal or an account starts with
 
 _ACCEPTED = OrderStatus.ACCEPTED
 _ACTIVE = TradingState.ACTIVE
@@ -117,6 +119,12 @@ class KernelCommands(InstanceCommands, EquityCommands):
 
     # ---- accounts and limits --------------------------------------------------------------
     def ensure_default_account(self) -> None:
+        """Open the default account if missing; a fresh journal (nothing recorded yet) first
+        records the configured initial limits, so they show in the limits audit."""
+        fresh = self.state.seq == 0
+        initial = self.config.initial_limits
+        if fresh and initial:
+            self.set_limits(None, initial, actor=DEFAULTS_ACTOR)
         if self.config.default_account not in self.state.accounts:
             self.open_account(self.config.default_account, self.config.default_cash)
 
@@ -131,6 +139,9 @@ class KernelCommands(InstanceCommands, EquityCommands):
             raise InvalidOrderError("cash", f"must be >= 0, got {cash}")
         self._emit(AccountOpened(account_id, currency or self.config.currency, cash, allow_short,
                                  self.clock.now_ns(), internal))
+        defaults = self.config.account_limits
+        if defaults and not internal:
+            self.set_limits(account_id, defaults, actor=DEFAULTS_ACTOR)
         return self.state.accounts[account_id]
 
     def set_limits(self, account_id: str | None, changes: dict[str, object], *, actor: str) -> RiskLimits:

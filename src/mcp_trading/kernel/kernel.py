@@ -58,6 +58,11 @@ _TWO = Decimal(2)
 class KernelConfig:
     default_account: str = "paper"
     default_cash: Decimal = Decimal(100_000)
+    # the limits a fresh journal starts with (journaled as its first LimitsSet; the platform's
+    # come from the settings, config_limits.py); None: every limit off, as in a bare kernel
+    initial_limits: dict[str, object] | None = None
+    # and each account opened (not internal ones) starts with, e.g. its order rate
+    account_limits: dict[str, object] | None = None
     currency: str = "USD"
     commission: CommissionModel = field(default_factory=CommissionModel)
     slippage: SlippageModel = field(default_factory=SlippageModel)

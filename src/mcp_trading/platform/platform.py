@@ -44,11 +44,12 @@ from mcp_trading.platform.intake import QuoteIntake
 from mcp_trading.platform.logs import attach_lifecycle
 from mcp_trading.platform.metrics import Metrics
 from mcp_trading.platform.projector_main import projector_child
+from mcp_trading.platform.service_work import ServiceWork
 from mcp_trading.platform.upkeep import PlatformUpkeep
 from mcp_trading.security.principal import Authenticates
 from mcp_trading.services import registry
 from mcp_trading.services.core import ServiceCore
-from mcp_trading.services.spec import Background, Distributed, ServiceSpec, TaskSpec, load
+from mcp_trading.services.spec import Background, Distributed, ServiceSpec, TaskSpec
 
 if TYPE_CHECKING:  # distributed mode's parts are imported where its roles use them
     from mcp_trading.adapters.history.contract import HistoryStore
@@ -98,7 +99,7 @@ class Health:
     checks: dict[str, Any] = field(default_factory=dict)
 
 
-class Platform(PlatformUpkeep, QuoteIntake):
+class Platform(PlatformUpkeep, QuoteIntake, ServiceWork):
     def __init__(self, settings: Settings, *, role: Role = "embedded", service: str | None = None,
                  bus: EventBus | None = None, quote_bus: EventBus | None = None,
                  store: JournalStore | None = None, feed: Feed | None = None,
@@ -143,7 +144,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
         #: the process's own background coroutines (peer probes, alert relay); run from
         #: start(), beside the tasks the services' specs declare
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self._services_work: list[Background] = []
+        self._service_work: dict[str, list[tuple[Background, asyncio.Task[None]]]] = {}
         self.runtime: Runtime | None = None
         self.projector: BackgroundProjector | None = None
         self.projector_process: ProjectorProcess | None = None
@@ -271,12 +272,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
                                            self._quotes_bus))
         self._tasks = [asyncio.create_task(t) for t in tasks]
         self._tasks += [asyncio.create_task(self._supervised(factory)) for factory in self.background]
-        # each service's declared background work, whatever face serves it
-        for spec, task in self._declared_tasks():
-            work: Background = load(task.factory)(self)
-            self._services_work.append(work)
-            self._tasks.append(asyncio.create_task(self._supervised(work.run),
-                                                   name=f"{spec.name}:{task.name}"))
+        self._start_service_work()  # each service's declared work, whatever face serves it
 
     def _declared_tasks(self) -> list[tuple[ServiceSpec, TaskSpec]]:
         """The services' tasks this process runs: embedded, all of them; distributed, its
@@ -299,9 +295,7 @@ class Platform(PlatformUpkeep, QuoteIntake):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        for work in self._services_work:
-            await work.stop()
-        self._services_work = []
+        await self._stop_service_work()
         if self.runtime is not None:
             await asyncio.to_thread(self.runtime.journal.flush)
         if self.publisher is not None:  # what is durable reaches the bus before we go

@@ -33,6 +33,7 @@ from mcp_trading.faces.rest.protocol import server_config
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.platform import Platform
+from mcp_trading.processes.restart import EmbeddedServers
 from mcp_trading.security.exposure import check_secret_files
 from mcp_trading.services import registry
 from mcp_trading.services.spec import load
@@ -148,27 +149,19 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     sockets = {name: bind_socket(host, port, name) for name, port in ports.items()}
     ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}  # port 0: picked
     platform.open()
-    servers: dict[str, SignalFreeServer] = {}
-
-    def services_up() -> dict[str, bool]:
-        return {name: bool(s.started and not s.should_exit) for name, s in servers.items()}
-
-    apps = build_apps(platform, services_up)
-    for name in names:
-        servers[name] = http_server(apps[name])
+    apps: dict[str, FastAPI] = {}
+    embedded = EmbeddedServers(platform, apps, sockets)
+    apps.update(build_apps(platform, embedded.up))
     stop = stop_on_signals(stop)
     await platform.start()
     mcp_sessions = mcp_lifespan(apps)
     await mcp_sessions.__aenter__()
-    tasks = {name: asyncio.create_task(server.serve(sockets=[sockets[name]]), name=name)
-             for name, server in servers.items()}
+    for name in names:
+        embedded.start(name)
     try:
-        while not all(s.started for s in servers.values()):
-            failed = [n for n, t in tasks.items() if t.done()]
-            if failed:
-                raise RuntimeError(f"service {failed[0]} failed to start; see the log")
-            await asyncio.sleep(0.01)
+        await embedded.wait_started(list(names), timeout=float("inf"))
         _write_pid_file(settings, ports)
+        embedded.listen(settings)  # mcp-trading restart SERVICE (processes/restart.py)
         log.info("all services up: %s", ", ".join(f"{n}:{p}" for n, p in ports.items()))
         if on_ready is not None:
             on_ready(ports)
@@ -176,9 +169,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
         log.info("stopping: refusing new orders, draining, flushing the journal")
     finally:
         platform.accepting = False
-        for server in servers.values():
-            server.should_exit = True
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await embedded.stop_all()
         await mcp_sessions.__aexit__(None, None, None)
         await platform.stop()
         for sock in sockets.values():

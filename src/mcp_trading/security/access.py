@@ -13,7 +13,7 @@ from mcp_trading.domain.errors import (
     UnauthenticatedError,
     UnavailableError,
 )
-from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.principal import Principal, Role, credential_rejected
 
 if TYPE_CHECKING:
     from mcp_trading.services.core import ServiceCore
@@ -27,6 +27,10 @@ _MAX_NS = 2**63
 def require(principal: Principal | None, role: Role) -> Principal:
     """The caller, if it holds at least `role`; 401 without a credential, 403 below the role."""
     if principal is None:
+        if credential_rejected():  # never echo what was sent
+            raise UnauthenticatedError(
+                "the credential sent is invalid, expired or revoked: check the key or token, "
+                "or create a key with `mcp-trading keys create`", code="UNAUTHENTICATED")
         raise UnauthenticatedError("a credential is required: send 'Authorization: Bearer <api key or JWT>' "
                                    "(create a key with `mcp-trading keys create`)", code="UNAUTHENTICATED")
     if not principal.may(role):

@@ -15,7 +15,7 @@ from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.config import Settings
 from mcp_trading.security.exposure import check_secret_files
 from mcp_trading.security.keys import KEY_PREFIX, KeyStore
-from mcp_trading.security.principal import Principal, Role
+from mcp_trading.security.principal import Principal, Role, note_credential
 from mcp_trading.security.rotation import jwt_ring
 from mcp_trading.security.tokens import TokenIssuer, check_jwt_secret
 
@@ -86,7 +86,10 @@ class Authenticator:
         """
         presented, credential = _presented(authorization_header, api_key)
         if presented:
-            return None if credential is None else self._verify(credential)
+            principal = None if credential is None else self._verify(credential)
+            note_credential(principal is None)
+            return principal
+        note_credential(False)
         if loopback_trust and self._profile == "dev" and is_loopback(client_host):
             return LOOPBACK_PRINCIPAL
         return None

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
-__all__ = ["Authenticates", "Principal", "Role"]
+__all__ = ["Authenticates", "Principal", "Role", "credential_rejected", "note_credential"]
+
+# Whether the credential the current request presented was refused (set by every
+# authenticate call), so a 401 says "invalid or revoked" rather than "required".
+_rejected: ContextVar[bool] = ContextVar("credential_rejected", default=False)
+
+
+def note_credential(rejected: bool) -> None:
+    """Record, for this request's context, whether its presented credential was refused."""
+    _rejected.set(rejected)
+
+
+def credential_rejected() -> bool:
+    """Whether this request presented a credential that was refused (see note_credential)."""
+    return _rejected.get()
 
 
 class Role(IntEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from mcp_trading.adapters.calendars import NyseCalendar
+from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.platform.bootstrap import bootstrap
@@ -221,9 +224,23 @@ def test_clock_reports_the_session_of_the_calendar(client: TestClient) -> None:
     assert body["is_open"] is True
     session = body["session"]
     assert session["open"] <= body["timestamp"] < session["close"]
-    assert body["next_close"] == session["close"]
-    assert body["next_open"] == session["close"]  # always open: the next session opens at the roll
+    assert (body["next_open"], body["next_close"]) == (None, None)  # it never closes
+    assert "never closes" in body["note"] and "session.close" in body["note"]
     assert session["day"] == body["timestamp"][:10]
+
+
+@pytest.mark.parametrize(("now", "is_open", "next_open", "next_close"), [
+    ("2026-01-02T15:00:00", True, "2026-01-05T14:30:00", "2026-01-02T21:00:00"),  # Friday, open
+    ("2026-01-03T15:00:00", False, "2026-01-05T14:30:00", "2026-01-05T21:00:00"),  # Saturday
+])
+def test_clock_on_the_nyse_names_distinct_next_open_and_close(
+        platform: Platform, now: str, is_open: bool, next_open: str, next_close: str) -> None:
+    svc = MarketDataService.for_platform(platform)
+    svc.calendar = NyseCalendar()
+    svc.clock = ManualClock(int(datetime.fromisoformat(now + "+00:00").timestamp()) * 10**9)
+    body = svc.market_clock(Principal(Role.VIEWER, "k1", None, "test"))
+    assert (body["calendar"], body["is_open"], body["note"]) == ("nyse", is_open, None)
+    assert body["next_open"].startswith(next_open) and body["next_close"].startswith(next_close)
 
 
 # ---- bars --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -151,3 +152,84 @@ def test_the_self_test_without_a_quote_fails_with_503_saying_why(client: TestCli
     assert response.json()["result"] == "fail"
     assert "no quote has arrived yet" in response.json()["detail"]
     assert client.post("/orders/test", headers=auth("trader")).status_code == 403
+
+
+# ---- health ---------------------------------------------------------------------------------
+
+
+def test_health_says_orders_are_refused_while_halted_or_in_maintenance(
+        client: TestClient, auth: Auth, platform: Platform) -> None:
+    body = client.get("/health").json()
+    assert (body["accepting_orders"], body["accepting_orders_reason"]) == (True, None)
+    client.post("/emergency/halt-new-orders", json={"reason": "drill"}, headers=auth("operator"))
+    halted = client.get("/health").json()
+    assert halted["accepting_orders"] is False
+    assert halted["accepting_orders_reason"] == "trading is halted_new_orders (drill)"
+    client.post("/emergency/resume-trading", headers=auth("operator"))
+    assert client.get("/health").json()["accepting_orders"] is True
+    kernel = platform.kernel_runtime.kernel
+    kernel.set_maintenance(True, reason="patching", actor="test")
+    during = client.get("/health").json()
+    assert during["accepting_orders"] is False
+    assert "maintenance (patching)" in during["accepting_orders_reason"]
+    kernel.set_maintenance(False, reason="done", actor="test")
+    assert client.get("/health").json()["accepting_orders"] is True
+
+
+# ---- GET /orders: one by client_order_id, else the listing -----------------------------------
+
+
+def test_get_orders_without_client_order_id_lists_as_the_orders_service(
+        client: TestClient, auth: Auth, platform: Platform, feed_quote: Any) -> None:
+    from mcp_trading.services.orders import rest as orders
+
+    feed_quote()
+    for n in range(3):
+        body = {"symbol": "AAPL", "side": "buy", "qty": "1", "type": "limit",
+                "limit_price": "99.00", "client_order_id": f"list-{n}"}
+        assert client.post("/orders", json=body, headers=auth("trader")).status_code == 200
+    listed = client.get("/orders", headers=auth("viewer"))
+    assert listed.status_code == 200, listed.text
+    same = TestClient(orders.build(platform)).get("/orders", headers=auth("viewer")).json()
+    assert listed.json() == same
+    assert [o["client_order_id"] for o in listed.json()["orders"]] == ["list-2", "list-1", "list-0"]
+    page = client.get("/orders", params={"limit": 2}, headers=auth("viewer")).json()
+    assert len(page["orders"]) == 2 and page["next_cursor"]
+    one = client.get("/orders", params={"client_order_id": "list-1"}, headers=auth("viewer"))
+    assert one.status_code == 200 and one.json()["client_order_id"] == "list-1"
+    assert client.get("/orders", headers=auth("viewer@other")).status_code in (403, 404)
+    both = client.get("/orders", params={"client_order_id": "list-1", "status": "all"},
+                      headers=auth("viewer"))
+    assert both.status_code == 422 and both.json()["field"] == "status"
+    assert client.get("/orders").status_code == 401
+
+
+# ---- OpenAPI: the real response models --------------------------------------------------------
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    found: dict[str, Any] = spec
+    for part in ref.removeprefix("#/").split("/"):
+        found = found[part]
+    return found
+
+
+@pytest.mark.parametrize(("method", "path", "status", "fields"), [
+    ("post", "/orders", "200", {"id", "symbol", "status", "filled_avg_price", "reject_code"}),
+    ("post", "/orders", "403", {"code", "message", "order"}),
+    ("get", "/orders/{order_id}", "200", {"id", "status"}),
+    ("delete", "/orders/{order_id}", "200", {"id", "status"}),
+    ("post", "/orders/test", "200", {"result", "total_ms", "stages"}),
+    ("post", "/orders/test", "503", {"result", "stages"}),
+    ("post", "/orders/batch", "200", {"results"}),
+])
+def test_openapi_documents_the_order_responses(client: TestClient, method: str, path: str,
+                                               status: str, fields: set[str]) -> None:
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"][path][method]["responses"][status]
+    schema = _resolve(spec, answer["content"]["application/json"]["schema"])
+    assert schema.get("type") != "string"
+    assert fields <= set(schema["properties"]), sorted(schema["properties"])

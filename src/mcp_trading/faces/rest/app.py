@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,8 +98,10 @@ def create_app(platform: Platform, service: str, *, routers: list[APIRouter],
     if health is None:
         rule = registry.get(service).health
         health = load(rule)(platform) if rule is not None else _no_rule(platform)
-    app = FastAPI(title=f"MCP Trading Platform — {service}", version=__version__,
-                  description=description, default_response_class=FastJSON, lifespan=lifespan)
+    # /docs loads Swagger UI from the package's own files (a host without internet sees it)
+    app = FastAPIOffline(title=f"MCP Trading Platform — {service}", version=__version__,
+                         description=description, default_response_class=FastJSON,
+                         lifespan=lifespan)
     app.state.platform = platform
     app.state.service = service
     health_body = _health_body(platform, service, health)

@@ -29,6 +29,7 @@ from mcp_trading.processes.distributed.engine_link import (
     engine_url,
     internal_prefix,
 )
+from mcp_trading.security.principal import credential_rejected
 from mcp_trading.services import registry
 
 __all__ = ["SEQ_HEADER", "EngineLink", "ForwardWrites", "StampSeq", "engine_url", "internal_prefix",
@@ -73,8 +74,9 @@ class ForwardWrites:
         if authenticator is None or authenticator.authenticate(
                 request.headers.get("authorization"), client,
                 api_key=request.headers.get("x-api-key")) is None:
-            return _error(401, "UNAUTHENTICATED", "a valid API key or JWT is required "
-                          "(Authorization: Bearer <key>)")
+            return _error(401, "UNAUTHENTICATED", "the credential sent is invalid, expired or "
+                          "revoked" if credential_rejected() else "a valid API key or JWT is "
+                          "required (Authorization: Bearer <key>)")
         path = request.url.path
         if request.url.query:
             path += "?" + request.url.query

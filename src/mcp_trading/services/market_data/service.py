@@ -24,7 +24,7 @@ from mcp_trading.clocks import WallClock
 from mcp_trading.domain.errors import InvalidError, NotFoundError, UnavailableError
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.market import Quote
-from mcp_trading.domain.sessions import SessionCalendar
+from mcp_trading.domain.sessions import AlwaysOpen, SessionCalendar
 from mcp_trading.platform.alert_center import Severity
 from mcp_trading.platform.history import PlatformHistory
 from mcp_trading.platform.platform import Platform
@@ -45,11 +45,13 @@ from mcp_trading.services.market_data.history import HistoryReads, bars_reply
 from mcp_trading.services.market_data.stream import QuoteHub
 from mcp_trading.services.views import iso, quote_view
 
-__all__ = ["FEED_STATUS_TO_HEALTH", "MarketDataService", "background"]
+__all__ = ["ALWAYS_OPEN_NOTE", "FEED_STATUS_TO_HEALTH", "MarketDataService", "background"]
 
 log = logging.getLogger("mcp_trading.market_data")
 
 #: market_data_status -> the service's overall status.
+ALWAYS_OPEN_NOTE = ("the always_open calendar never closes, so there is no next open or close "
+                    "(null); a session is one UTC day and day orders expire at session.close")
 FEED_STATUS_TO_HEALTH = {"streaming": "healthy", "stale": "degraded", "down": "down"}
 _QUEUE_SIZE = 10_000  # quotes buffered for this consumer; the pump drops the oldest beyond
 _FLUSH_S = 1.0
@@ -182,10 +184,13 @@ class MarketDataService:
             next_open = calendar.session_at(session.close_ns).open_ns if is_open else session.open_ns
         except CalendarRangeError as exc:
             raise UnavailableError(str(exc), code="CALENDAR_RANGE") from None
-        return {"calendar": calendar.name, "timestamp": iso(now), "is_open": is_open,
+        body = {"calendar": calendar.name, "timestamp": iso(now), "is_open": is_open,
                 "session": {"day": session.day, "open": iso(session.open_ns),
                             "close": iso(session.close_ns)},
-                "next_open": iso(next_open), "next_close": iso(session.close_ns)}
+                "next_open": iso(next_open), "next_close": iso(session.close_ns), "note": None}
+        if calendar.name == AlwaysOpen.name:  # never closes: a session's end is no close
+            body.update(next_open=None, next_close=None, note=ALWAYS_OPEN_NOTE)
+        return body
 
     # ---- bars ----------------------------------------------------------------------------
     async def history(self, principal: Principal | None, symbol: str, *, timeframe: str | None,

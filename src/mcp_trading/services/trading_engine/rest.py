@@ -17,6 +17,7 @@ from mcp_trading.domain.trading_state import TradingState
 from mcp_trading.faces.rest.app import FastJSON, create_app, json_body, principal_of
 from mcp_trading.faces.rest.bodies import add_body_limit
 from mcp_trading.faces.rest.fastpath import Handler, ItemHandler, add_fast_item_route, add_fast_route
+from mcp_trading.faces.rest.responses import ORDER_RESPONSES, SELFTEST_RESPONSES, BatchResults
 from mcp_trading.faces.rest.schemas import (
     BatchBody,
     EmergencyBody,
@@ -31,6 +32,8 @@ from mcp_trading.platform.health import failing_checks as platform_failing_check
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
+from mcp_trading.services.orders.rest import MAX_OFFSET
+from mcp_trading.services.orders.service import MAX_PAGE, OrdersService
 from mcp_trading.services.trading_engine.accounts import AccountsService
 from mcp_trading.services.trading_engine.service import BatchOutcome, OrderRejectedError, TradingService
 
@@ -79,7 +82,7 @@ def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Han
         raise OrderRejectedError(view)  # answered 403 {code, message, order} by the one mapping
 
     @router.post("/orders", tags=["orders"], summary="Submit an order (acknowledged = journaled)",
-                 openapi_extra=schema_of(OrderBody))
+                 openapi_extra=schema_of(OrderBody), responses=ORDER_RESPONSES)
     async def submit(request: Request) -> Response:
         # served by the FastRoute in front of this app; kept for OpenAPI and as a fallback
         status, body = await submit_order(principal_of(request), await json_body(request))
@@ -96,7 +99,8 @@ def _submit_routes(router: APIRouter, svc: TradingService) -> tuple[Handler, Han
 
     @router.post("/orders/batch", tags=["orders"],
                  summary="Submit up to 500 independent orders, acknowledged together",
-                 openapi_extra=schema_of(BatchBody))
+                 openapi_extra=schema_of(BatchBody),
+                 responses={200: {"model": BatchResults, "description": "One per order"}})
     async def batch(request: Request) -> Response:
         # served by a FastRoute in front of this app; kept for OpenAPI and as a fallback
         status, body = await submit_batch(principal_of(request), await json_body(request))
@@ -115,35 +119,68 @@ def _order_routes(router: APIRouter, svc: TradingService) -> tuple[ItemHandler, 
     async def cancel_one(principal: Principal | None, order_id: str) -> tuple[int, Any]:
         return 200, await svc.cancel_order(principal, order_id)
 
-    @router.get("/orders", tags=["orders"], summary="Find an order by client_order_id")
-    async def find(request: Request, client_order_id: str = Query(..., max_length=48),
-                   account_id: str | None = None) -> Response:
-        return FastJSON(svc.get_order_by_client_id(principal_of(request), client_order_id,
-                                                   account_id))
+    _find_route(router, svc)
 
-    @router.get("/orders/{order_id}", tags=["orders"], summary="One order")
+    @router.get("/orders/{order_id}", tags=["orders"], summary="One order",
+                responses=ORDER_RESPONSES)
     async def get(request: Request, order_id: str) -> Response:
         # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
         return FastJSON((await get_one(principal_of(request), order_id))[1])
 
-    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order")
+    @router.delete("/orders/{order_id}", tags=["orders"], summary="Cancel a working order",
+                   responses=ORDER_RESPONSES)
     async def cancel(request: Request, order_id: str) -> Response:
         # served by a FastItemRoute in front of this app; kept for OpenAPI and as a fallback
         return FastJSON((await cancel_one(principal_of(request), order_id))[1])
 
     @router.patch("/orders/{order_id}", tags=["orders"], summary="Replace (cancel/replace)",
-                  openapi_extra=schema_of(ReplaceBody))
+                  openapi_extra=schema_of(ReplaceBody), responses=ORDER_RESPONSES)
     async def replace(request: Request, order_id: str) -> Response:
         return FastJSON(await svc.replace_order(principal_of(request), order_id,
                                                 await json_body(request)))
 
     @router.post("/orders/test", tags=["operations"],
-                 summary="Self-test: one order through the whole pipeline on a test account")
+                 summary="Self-test: one order through the whole pipeline on a test account",
+                 responses=SELFTEST_RESPONSES)
     async def test_order(request: Request) -> Response:
         report = await svc.test_order(principal_of(request))
         return FastJSON(report, status_code=200 if report["result"] == "pass" else 503)
 
     return get_one, cancel_one
+
+
+def _find_route(router: APIRouter, svc: TradingService) -> None:
+    """GET /orders: one order by client_order_id, else the orders service's listing."""
+    listing = OrdersService(svc.core)
+
+    @router.get("/orders", tags=["orders"],
+                summary="One order by client_order_id; without it, list orders as orders :8011")
+    async def find(
+        request: Request,
+        *,
+        client_order_id: str | None = Query(None, max_length=48,
+                                            description="Answer this one order (no listing)"),
+        account_id: str | None = Query(None, max_length=64),
+        status: str | None = Query(None, description="open (default) | closed | all | a status"),
+        symbol: str | None = Query(None, max_length=32),
+        after: str | None = Query(None, description="Created at or after (ISO 8601)"),
+        until: str | None = Query(None, description="Created at or before (ISO 8601)"),
+        limit: int | None = Query(None, ge=1, le=MAX_PAGE, description="Default 100"),
+        cursor: str | None = Query(None, description="next_cursor of the previous page"),
+        offset: int | None = Query(None, ge=0, le=MAX_OFFSET),
+    ) -> Response:
+        principal = principal_of(request)
+        filters = {"status": status, "symbol": symbol, "after": after, "until": until,
+                   "limit": limit, "cursor": cursor, "offset": offset}
+        if client_order_id is None:  # the same listing as GET :8011/orders, same scope
+            return FastJSON(listing.list_orders(
+                principal, status=status, symbol=symbol, account_id=account_id, after=after,
+                until=until, limit=100 if limit is None else limit, cursor=cursor, offset=offset))
+        extra = sorted(k for k, v in filters.items() if v is not None)
+        if extra:
+            raise InvalidError(f"{extra[0]}: lists orders, but client_order_id names one; send "
+                               "one or the other", code="INVALID_QUERY", field=extra[0])
+        return FastJSON(svc.get_order_by_client_id(principal, client_order_id, account_id))
 
 
 def _account_routes(router: APIRouter, svc: TradingService, accounts: AccountsService) -> None:
