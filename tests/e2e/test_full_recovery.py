@@ -35,6 +35,13 @@ def test_full_system_recovery_restores_verifies_and_leaves_trading_halted(
         resumed = p.cli("resume", "--reason", "operator approved the recovery")
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert p.health("trading-engine")["trading_status"] == "active"
+        # the runbook's "full system test" after an incident, on the resumed platform: the
+        # self-test trades on the internal account only
+        full = subprocess.run(["python3", str(ROOT / "tests" / "integration_test.py"), "--json"],
+                              env=p.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert full.returncode == 0, full.stdout + full.stderr
+        assert json.loads(full.stdout)["ok"] is True
+        assert p.health("trading-engine")["trading_status"] == "active"
     finally:
         p.cli("stop")
     after = json.loads(p.cli("journal", "info", "--json", check=True).stdout)
