@@ -17,6 +17,7 @@ from mcp_trading.cli.backup import register as register_backup
 from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
+from mcp_trading.cli.db_maintain import register as register_db_maintain
 from mcp_trading.cli.display import plain_flags
 from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.incident import register as register_incident
@@ -37,7 +38,8 @@ __all__ = ["app", "db_upgrade", "journal_info", "journal_project", "main", "mcp"
 plain_flags()
 app = typer.Typer(help="MCP Trading Platform: operate the platform from one command.",
                   no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations) and maintenance.",
+                    no_args_is_help=True)
 journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=True)
 
 
@@ -60,6 +62,7 @@ register_backtest(app)
 register_distributed(app)
 register_sweep(app)
 register_dataops(app)
+register_db_maintain(db_app)
 register_backup(app)
 register_optimize(app)
 register_report(app)
