@@ -52,12 +52,18 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
     MCP_TRADING_FEED=replay without a given `feed`: the replay of `history` (default the bar
     store of the settings), whose symbols become instruments of every process's venue; only a
     process that runs the feed (embedded, market-data) reads the bars. Bad replay settings
-    raise ReplaySetupError, naming the setting.
+    raise ReplaySetupError, naming the setting. A bad alerting file (processes that collect
+    alerts) raises AlertingFileError, naming the rule and field.
     """
     if authenticator is None:
         from mcp_trading.security.authenticator import build_authenticator
 
         authenticator = build_authenticator(settings)
+    if service is None or registry.get(service).collects_alerts:
+        from mcp_trading.services.alerts.alerting_file import load_alerting
+
+        # a bad alerting file stops here, before a port is bound (AlertingFileError)
+        load_alerting(settings.alerting_file, lists=settings.recipient_lists())
     replayed: dict[str, Instrument] = {}
     if feed is None and settings.feed == "replay":
         runs_feed = service is None or registry.get(service).distributed == "feed"

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from mcp_trading.config_alerts import AlertMailSettings
 from mcp_trading.platform.alert_center import Alert, Severity
-from mcp_trading.platform.notify_email import EmailNotifier, route
+from mcp_trading.platform.alert_routing import Route, Routing
+from mcp_trading.platform.notify_email import EmailNotifier
 
 
 class _Sink:
@@ -61,7 +62,20 @@ def test_halt_resume_maintenance_mail_the_trading_desk() -> None:
         assert f"{kind} by operator" in text and "hunter2" not in text
 
 
-def test_routing() -> None:
-    assert route(_alert("halt", "critical", "x")) == "trading-desk"
-    assert route(_alert("security_breach", "critical", "x")) == "security-team"
-    assert route(_alert("disk_full", "warning", "x")) == "ops-team"
+def test_standard_routing_is_the_runbooks_lists() -> None:
+    standard = Routing.standard()
+    assert standard.lists(_alert("halt", "critical", "x")) == ["trading-desk"]
+    assert standard.lists(_alert("security_breach", "critical", "x")) == ["security-team"]
+    assert standard.lists(_alert("disk_full", "warning", "x")) == ["ops-team"]
+
+
+def test_routing_by_kind_and_severity() -> None:
+    routing = Routing(routes=(Route(to="trading-desk", kinds=("halt",)),
+                              Route(to="ops-team", severities=(Severity.CRITICAL,))),
+                      default="ops-team", default_severities=(Severity.WARNING,
+                                                              Severity.CRITICAL))
+    assert routing.lists(_alert("halt", "critical", "x")) == ["trading-desk", "ops-team"]
+    assert routing.lists(_alert("halt", "info", "x")) == ["trading-desk"]
+    assert routing.lists(_alert("disk", "critical", "x")) == ["ops-team"]
+    assert routing.lists(_alert("disk", "warning", "x")) == ["ops-team"]  # the default
+    assert routing.lists(_alert("disk", "info", "x")) == []  # the default takes no info
