@@ -5,6 +5,7 @@ them to; without an SMTP server no sender runs; the sender stops with the platfo
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from tests.integration.platform.conftest import FakeAuthenticator
 from tests.smtp_server import smtp_server
 
+from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
@@ -104,3 +106,33 @@ def test_no_smtp_server_no_sender(tmp_path: Path) -> None:
         assert platform.alerts.notifiers == []  # detached at stop
 
     asyncio.run(scenario())
+
+
+def test_an_unacknowledged_halt_escalates_by_mail_after_15_minutes(tmp_path: Path) -> None:
+    async def scenario(platform: Platform) -> None:
+        await platform.start()
+        try:
+            task = next(w for w in platform._services_work if isinstance(w, AlertingTask))
+            engine = httpx.AsyncClient(transport=httpx.ASGITransport(app=engine_rest.build(
+                platform, failing_checks=list)), base_url="http://engine")
+            async with engine:
+                response = await engine.post("/emergency/halt-new-orders",
+                                             json={"reason": "drill"}, headers=OPERATOR)
+                assert response.status_code == 200, response.text
+            clock = ManualClock(time.time_ns())  # the alert's time or later
+            task.escalator.clock = clock
+            clock.advance(14 * 60 * 1_000_000_000)
+            assert task.escalator.poll() == []
+            clock.advance(60 * 1_000_000_000)
+            assert [level for _, level in task.escalator.poll()] == [2]
+        finally:
+            await platform.stop()
+
+    with smtp_server() as sink:
+        settings = _settings(tmp_path, sink.port, alert_recipients_senior_ops="senior@example.com",
+                             alert_recipients_dev_lead="lead@example.com")
+        asyncio.run(scenario(bootstrap(settings, authenticator=FakeAuthenticator())))
+        escalated = [m for m in sink.mails if m.subject.startswith("[ESCALATED]")]
+        assert len(escalated) == 1
+        assert sorted(escalated[0].rcpt_tos) == ["lead@example.com", "senior@example.com"]
+        assert "level 2" in escalated[0].body and "halt" in escalated[0].subject
