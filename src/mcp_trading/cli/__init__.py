@@ -18,6 +18,7 @@ from mcp_trading.cli.cache import cache_app
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.distributed import register as register_distributed
+from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
@@ -55,6 +56,7 @@ register_dataops(app)
 register_backup(app)
 register_optimize(app)
 register_report(app)
+register_incident(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "
