@@ -21,7 +21,6 @@ from mcp_trading.services.views import iso
 __all__ = ["EmailNotifier"]
 
 _log = logging.getLogger(__name__)
-MAIL_FAILURES = Counter("mcp_trading_alert_email_failures", "Alert e-mails not delivered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +35,11 @@ class EmailNotifier:
     `notify(alert, to=..., note=...)` mails given addresses (escalation)."""
 
     def __init__(self, settings: AlertMailSettings, *, routing: Routing | None = None,
-                 maxsize: int = 1000, retries: int = 3, backoff_s: float = 0.5) -> None:
+                 failures: Counter | None = None, maxsize: int = 1000, retries: int = 3,
+                 backoff_s: float = 0.5) -> None:
         self._s = settings
+        self._failures = failures  # the platform's mcp_trading_alert_email_failures
+        self.failed = 0  # e-mails given up on (or dropped: queue full)
         self.routing = routing or Routing.standard()
         self._queue: asyncio.Queue[_Mail] = asyncio.Queue(maxsize)
         self._retries, self._backoff = retries, backoff_s
@@ -60,7 +62,7 @@ class EmailNotifier:
         try:
             self._queue.put_nowait(_Mail(alert, None if to is None else tuple(to), note))
         except asyncio.QueueFull:
-            MAIL_FAILURES.inc()
+            self._failed()
             _log.warning("alert e-mail queue full, dropped %s", alert.kind)
             return False
         return True
@@ -105,7 +107,12 @@ class EmailNotifier:
                              type(exc).__name__)
                 if attempt + 1 < self._retries:  # no wait after the last try
                     await asyncio.sleep(self._backoff * 2 ** attempt)
-        MAIL_FAILURES.inc()
+        self._failed()
+
+    def _failed(self) -> None:
+        self.failed += 1
+        if self._failures is not None:
+            self._failures.inc()
 
     async def _run(self) -> None:
         while True:

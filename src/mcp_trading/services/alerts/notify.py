@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mcp_trading.clocks import WallClock
 from mcp_trading.kernel.ports import Clock
-from mcp_trading.platform.alert_center import Alert, AlertsFile
+from mcp_trading.platform.alert_center import Alert, AlertsFile, Severity
 from mcp_trading.platform.notify_email import EmailNotifier
 from mcp_trading.services.alerts.alerting_file import AlertingConfig, load_alerting
 from mcp_trading.services.alerts.escalation import Escalator
@@ -43,7 +43,9 @@ class AlertingTask:
         self.platform = platform
         self.config = config or load_alerting(s.alerting_file, lists=s.recipient_lists())
         center = platform.alerts
-        self.mailer = (EmailNotifier(s, routing=self.config.routing) if s.smtp_host else None)
+        self.mailer = (EmailNotifier(s, routing=self.config.routing,
+                                     failures=platform.metrics.alert_email_failures)
+                       if s.smtp_host else None)
         self.file = AlertsFile(s.resolved_log_dir / "alerts.log")
         self.clock: Clock = clock or WallClock()
         self.rules = RuleEvaluator(self.config.rules, center, self.clock)
@@ -78,10 +80,20 @@ class AlertingTask:
         """Measure, evaluate the rules, escalate what is due; the rule alerts raised."""
         if self.figures is None:
             self.figures = Figures(self.platform)
-        raised = self.rules.evaluate(await self.figures.collect())
+        figures = await self.figures.collect()
+        metrics = self.platform.metrics
+        for name, value in figures.items():
+            if value is not None:
+                metrics.alert_figure.labels(name).set(value)
+        raised = self.rules.evaluate(figures)
         for alert in raised:
-            self.platform.metrics.alerts.labels(alert.kind).inc()
+            metrics.alerts.labels(alert.kind).inc()
         self.escalator.poll()
+        center = self.platform.alerts
+        unacknowledged = center.list(include_acknowledged=False, limit=center.capacity)
+        for severity in Severity:
+            metrics.alerts_open.labels(severity.value).set(
+                sum(a.severity is severity for a in unacknowledged))
         return raised
 
     async def run(self) -> None:
