@@ -48,9 +48,18 @@ class EmailNotifier:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def stop(self) -> None:
-        """Send what is queued, then stop."""
-        await self._queue.join()
+    async def stop(self, *, drain_s: float = 30.0) -> None:
+        """Send what is queued (for at most `drain_s`: an unreachable server never holds up
+        the platform's stop; what is left is counted as failed), then stop."""
+        try:
+            async with asyncio.timeout(drain_s):
+                await self._queue.join()
+        except TimeoutError:
+            left = self._queue.qsize()
+            for _ in range(left):
+                self._failed()
+            _log.warning("alert e-mail: %d messages not sent within %g s of stopping", left,
+                         drain_s)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -119,5 +128,8 @@ class EmailNotifier:
             mail = await self._queue.get()
             try:
                 await self._deliver(mail)
+            except asyncio.CancelledError:  # stopped while trying: not delivered
+                self._failed()
+                raise
             finally:
                 self._queue.task_done()

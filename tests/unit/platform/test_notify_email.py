@@ -79,3 +79,19 @@ def test_routing_by_kind_and_severity() -> None:
     assert routing.lists(_alert("disk", "critical", "x")) == ["ops-team"]
     assert routing.lists(_alert("disk", "warning", "x")) == ["ops-team"]  # the default
     assert routing.lists(_alert("disk", "info", "x")) == []  # the default takes no info
+
+
+def test_an_unreachable_server_does_not_hold_up_the_stop() -> None:
+    settings = AlertMailSettings(smtp_host="127.0.0.1", smtp_port=_free_port(),
+                                 smtp_starttls=False, alert_recipients_ops_team="ops@example.com")
+
+    async def go() -> EmailNotifier:
+        n = EmailNotifier(settings, retries=50, backoff_s=0.2)
+        n.start()
+        for i in range(3):
+            n.notify(_alert("disk", "warning", f"mail {i}"))
+        await asyncio.wait_for(n.stop(drain_s=0.5), timeout=5)
+        return n
+
+    notifier = asyncio.run(go())
+    assert notifier.failed == 3  # the one being tried and the two queued, counted

@@ -6,8 +6,9 @@ level (the alerting file's `[escalation]`).
     level 3   30+ min     CTO + all hands
 
 Levels, their delays and contacts are configuration. Each level is notified once per alert;
-acknowledging stops the climb. An alert's reached level is kept in its details
-(`escalated_level`), so the alerts API shows it. Time is the injected clock's.
+acknowledging stops the climb, and so does the alert's rule clearing (`details.resolved`).
+An alert's reached level is kept in its details (`escalated_level`), so the alerts API
+shows it. Time is the injected clock's.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class Escalator:
         now = self.clock.now_ns()
         done = []
         for alert in self.center.list(include_acknowledged=False, limit=self.center.capacity):
-            if alert.severity not in self.policy.severities:
-                continue
+            if alert.severity not in self.policy.severities or alert.details.get("resolved"):
+                continue  # not escalated, or its rule cleared it
             reached = int(alert.details.get("escalated_level", 1))
             for level in self.policy.levels:
                 if level.level > reached and now - alert.ts >= level.after_s * _NS:

@@ -7,7 +7,8 @@ Each rule is a small state machine, moved by `RuleEvaluator.evaluate(figures)`:
     pending   above since `since`; fires once it has been above for `for_s`
     firing    the alert was raised; raised again only every `repeat_s` while it stays above
               (0: never again in this episode: the de-duplication); when the figure drops
-              back, one INFO "resolved" alert and the rule is ok again
+              back, one INFO "resolved" alert, the episode's alerts are marked
+              `details.resolved` (escalation skips them) and the rule is ok again
 
 Time is the injected clock's, so tests move it by hand.
 """
@@ -15,7 +16,7 @@ Time is the injected clock's, so tests move it by hand.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mcp_trading.kernel.ports import Clock
@@ -54,6 +55,7 @@ class _State:
     phase: Literal["ok", "pending", "firing"] = "ok"
     since: int = 0  # ns: above since
     raised_at: int = 0  # ns: the last alert
+    fired: list[Alert] = field(default_factory=list)  # this episode's alerts
 
 
 class RuleEvaluator:
@@ -80,20 +82,24 @@ class RuleEvaluator:
         if value is None or value <= rule.above:
             was_firing, st.phase = st.phase == "firing", "ok"
             if was_firing:
+                for alert in st.fired:  # resolved: nothing left to escalate
+                    alert.details["resolved"] = True
+                st.fired = []
                 shown = "unknown" if value is None else _fmt(value)
                 return self._raise(rule, Severity.INFO, f"resolved: {rule.metric} is {shown} "
                                    f"(threshold {_fmt(rule.above)})", value, resolved=True)
             return None
         if st.phase == "ok":
             st.phase, st.since = "pending", now
-        if st.phase == "pending" and now - st.since >= rule.for_s * _NS:
-            st.phase, st.raised_at = "firing", now
-            return self._fire(rule, value, now - st.since)
-        if (st.phase == "firing" and rule.repeat_s > 0
-                and now - st.raised_at >= rule.repeat_s * _NS):
-            st.raised_at = now
-            return self._fire(rule, value, now - st.since)
-        return None
+        due = st.phase == "pending" and now - st.since >= rule.for_s * _NS
+        again = (st.phase == "firing" and rule.repeat_s > 0
+                 and now - st.raised_at >= rule.repeat_s * _NS)
+        if not (due or again):
+            return None
+        st.phase, st.raised_at = "firing", now
+        alert = self._fire(rule, value, now - st.since)
+        st.fired.append(alert)
+        return alert
 
     def _fire(self, rule: Rule, value: float, above_ns: int) -> Alert:
         what = rule.message or f"{rule.metric} above {_fmt(rule.above)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp_trading.clocks import ManualClock
 from mcp_trading.platform.alert_center import Alert, AlertCenter, Severity
 from mcp_trading.services.alerts.escalation import Escalation, EscalationLevel, Escalator
+from mcp_trading.services.alerts.rules import Rule, RuleEvaluator
 
 MIN = 60 * 1_000_000_000
 LISTS = {"senior-ops": ["senior@example.com"], "dev-lead": ["lead@example.com"],
@@ -86,3 +87,16 @@ def test_without_e_mail_the_climb_is_still_recorded() -> None:
     assert escalator.poll() == [(alert.id, 2), (alert.id, 3)]
     assert alert.details["escalated_level"] == 3
     assert alert.view()["details"]["escalated_level"] == 3  # shown by GET /alerts
+
+
+def test_a_rule_alert_that_cleared_is_not_escalated() -> None:
+    clock, center, escalator, sent = _setup()
+    rule = Rule(name="store_connection", metric="store_down", above=0,
+                severity=Severity.CRITICAL)
+    rules = RuleEvaluator((rule,), center, clock)
+    [fired] = rules.evaluate({"store_down": 1})
+    clock.advance(5 * MIN)
+    rules.evaluate({"store_down": 0})  # back
+    clock.advance(20 * MIN)
+    assert escalator.poll() == [] and sent == []
+    assert fired.details["resolved"] is True
