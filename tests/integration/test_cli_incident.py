@@ -16,13 +16,16 @@ runner = CliRunner()
 
 def _record(logs: Path) -> None:
     center = AlertCenter()
-    center.notifiers.append(AlertsFile(logs / "alerts.log").append)
+    file = AlertsFile(logs / "alerts.log")
+    center.notifiers.append(file.append)
+    center.on_acknowledge.append(file.acknowledged)
     emergency = EmergencyLog(logs / "emergency.log")
     center.raise_alert("high_cpu", "CPU use above 90 %: 97 for 300 s", source="alerts",
                        details={"rule": "high_cpu"})
     emergency.append("halt", actor="key:ops1", reason="runaway strategy")
     center.raise_alert("halt", "halt by key:ops1: runaway | strategy",
                        severity=Severity.CRITICAL, source="trading-engine")
+    center.acknowledge(center.list()[0].id, "key:ops1")
     emergency.append("resume", actor="key:ops1", reason="strategy stopped")
 
 
@@ -40,11 +43,12 @@ def test_the_report_is_the_runbooks_template_with_the_timeline(tmp_path: Path) -
         assert heading in text
     assert "[Identified cause]" in text  # left for a person
     rows = [line for line in text.splitlines() if line.startswith("| 20")]
-    assert len(rows) == 4
+    assert len(rows) == 5
     assert "| health |" in rows[0] and "high_cpu" in rows[0]  # a rule's alert: a health change
     assert "| emergency |" in rows[1] and "runaway strategy" in rows[1]
     assert "| alert | critical |" in rows[2] and "runaway \\| strategy" in rows[2]
-    assert "resume by key:ops1" in rows[3]
+    assert "| ack |" in rows[3] and "(halt) acknowledged by key:ops1" in rows[3]
+    assert "resume by key:ops1" in rows[4]
     assert "1 halts" in text and "resumed" in text
     assert "1 unreadable log lines" in text
 

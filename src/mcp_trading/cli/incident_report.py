@@ -1,7 +1,8 @@
 """`mcp-trading incident report [--since ...] [--out FILE]`: the runbook's post-incident
 template (duration, impact, root cause, resolution, prevention) as Markdown, pre-filled with
 the timeline from the log directory's `emergency.log` (emergency actions, maintenance) and
-`alerts.log` (every alert, health changes among them), for a person to complete.
+`alerts.log` (every alert, health changes among them, and acknowledgements), for a person
+to complete.
 
 The files are read, never changed, so this works with the platform stopped; when it runs,
 the alerts service's `/health` adds the health as it is now.
@@ -38,7 +39,7 @@ class Entry:
     """One line of the timeline."""
 
     ts: datetime
-    source: str  # emergency, alert, health
+    source: str  # emergency, alert, health, ack
     what: str
     severity: str = ""
 
@@ -83,12 +84,15 @@ def timeline(log_dir: Path, since: datetime) -> tuple[list[Entry], int]:
     for r in alerts:
         if r["_ts"] < since:
             continue
+        if r.get("event") == "acknowledged":
+            entries.append(Entry(r["_ts"], "ack", f"alert {r.get('id')} ({r.get('kind')}) "
+                                                  f"acknowledged by {r.get('acknowledged_by')}"))
+            continue
         raw = r.get("details")
         details: dict[str, Any] = raw if isinstance(raw, dict) else {}
         health = r.get("kind") in _HEALTH_KINDS or "rule" in details
-        ack = f" (acknowledged by {r['acknowledged_by']})" if r.get("acknowledged_by") else ""
         entries.append(Entry(r["_ts"], "health" if health else "alert",
-                             f"{r.get('kind')}: {r.get('message')}{ack}",
+                             f"{r.get('kind')}: {r.get('message')} (alert {r.get('id')})",
                              str(r.get("severity", ""))))
     entries.sort(key=lambda e: e.ts)
     return entries, bad_e + bad_a

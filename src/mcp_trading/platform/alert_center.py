@@ -67,6 +67,8 @@ class AlertCenter:
         self.forward: Callable[[Alert], None] | None = None
         #: called with every alert raised here (e-mail, the alerts file); each must not block
         self.notifiers: list[Callable[[Alert], object]] = []
+        #: called with an alert once it is acknowledged (the alerts file records it)
+        self.on_acknowledge: list[Callable[[Alert], object]] = []
 
     def raise_alert(self, kind: str, message: str, *, severity: Severity = Severity.WARNING,
                     source: str = "platform", details: dict[str, Any] | None = None,
@@ -120,6 +122,11 @@ class AlertCenter:
         if alert is not None and alert.acknowledged_by is None:
             alert.acknowledged_by = actor
             alert.acknowledged_at = self.now_ns()
+            for listener in self.on_acknowledge:
+                try:
+                    listener(alert)
+                except Exception:  # the acknowledgement stands
+                    log.exception("acknowledgement listener %r failed", listener)
         return alert
 
     @property
@@ -166,5 +173,14 @@ class AlertsFile:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, alert: Alert) -> None:
+        self._write({**alert.view(), "event": "raised"})
+
+    def acknowledged(self, alert: Alert) -> None:
+        """A line of its own, stamped when it was acknowledged (the raised line stays)."""
+        self._write({"ts": iso(alert.acknowledged_at), "event": "acknowledged", "id": alert.id,
+                     "kind": alert.kind, "severity": alert.severity.value,
+                     "message": alert.message, "acknowledged_by": alert.acknowledged_by})
+
+    def _write(self, row: dict[str, Any]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(alert.view(), default=str) + "\n")
+            fh.write(json.dumps(row, default=str) + "\n")

@@ -31,7 +31,7 @@ def _settings(tmp_path: Path, port: int, **extra: Any) -> Settings:
 
 
 async def _until_streaming(platform: Platform) -> None:
-    for _ in range(200):
+    for _ in range(600):  # 30 s: the machine may be loaded
         if platform.health.feed_status == "streaming":
             return
         await asyncio.sleep(0.05)

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
@@ -95,3 +96,45 @@ def test_an_unreachable_server_does_not_hold_up_the_stop() -> None:
 
     notifier = asyncio.run(go())
     assert notifier.failed == 3  # the one being tried and the two queued, counted
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_authentication_with_the_configured_login(caplog: Any) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == b"hunter2-secret"
+        if isinstance(data, LoginPassword):
+            logins.append((data.login, data.password))
+        return AuthResult(success=ok)
+
+    def run(password: str) -> _Sink:
+        sink, port = _Sink(), _free_port()
+        ctl = Controller(sink, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                         auth_required=True, auth_require_tls=False)
+        ctl.start()
+        try:
+            settings = AlertMailSettings(smtp_host="127.0.0.1", smtp_port=port,
+                                         smtp_starttls=False, smtp_user="alerts",
+                                         smtp_password=SecretStr(password),
+                                         alert_recipients_ops_team="ops@example.com")
+
+            async def go() -> None:
+                n = EmailNotifier(settings, retries=1)
+                n.start()
+                n.notify(_alert("disk", "warning", "disk filling"))
+                await n.stop()
+
+            asyncio.run(go())
+        finally:
+            ctl.stop()
+        return sink
+
+    assert len(run("hunter2-secret").mails) == 1
+    assert logins == [(b"alerts", b"hunter2-secret")]
+    with caplog.at_level("WARNING"):
+        assert run("wrong-password").mails == []  # refused: logged and counted, not sent
+    assert "failed" in caplog.text and "wrong-password" not in caplog.text

@@ -68,6 +68,7 @@ class AlertingTask:
             return
         center = self.platform.alerts
         center.notifiers.append(self.file.append)
+        center.on_acknowledge.append(self.file.acknowledged)
         if self.mailer is not None:
             self.mailer.start()
             center.notifiers.append(self.mailer.notify)
@@ -115,6 +116,8 @@ class AlertingTask:
         for notify in (self.file.append, self.mailer.notify if self.mailer else None):
             if notify in center.notifiers:
                 center.notifiers.remove(notify)
+        if self.file.acknowledged in center.on_acknowledge:
+            center.on_acknowledge.remove(self.file.acknowledged)
         if self.mailer is not None and self._attached:
             await self.mailer.stop()
         self._attached = False
