@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from tests.integration.platform.conftest import FakeAuthenticator
-from tests.smtp_server import smtp_server
+from tests.smtp_server import Received, smtp_server
 
 from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
@@ -28,6 +28,12 @@ def _settings(tmp_path: Path, port: int, **extra: Any) -> Settings:
     return Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port,
                     smtp_starttls=False, alert_recipients_trading_desk="desk@example.com",
                     alert_recipients_ops_team="ops@example.com", **extra)
+
+
+def _driven(mails: list[Received]) -> list[Received]:
+    """The mails of the alerts the test drives (a loaded machine may add a stale feed's)."""
+    return [m for m in mails if any(f"] {k}" in m.subject for k in ("halt", "resume",
+                                                                     "maintenance"))]
 
 
 async def _until_streaming(platform: Platform) -> None:
@@ -72,7 +78,7 @@ def test_halt_resume_and_maintenance_mail_the_trading_desk(tmp_path: Path) -> No
         assert "drill /emergency/halt-new-orders" in desk[0].body
         assert "raised by: trading-engine" in desk[0].body
         # the shipped routing: operations hear of every critical alert too (the halt)
-        ops = sink.to("ops@example.com")
+        ops = _driven(sink.to("ops@example.com"))
         assert [m.subject for m in ops] == [subjects[0]]
     # the alerts file keeps the timeline for `mcp-trading incident report`
     lines = (tmp_path / "logs" / "alerts.log").read_text().splitlines()
@@ -89,8 +95,9 @@ def test_routing_comes_from_the_alerting_file(tmp_path: Path) -> None:
                              alert_recipients_security_team="sec@example.com")
         asyncio.run(_drive(bootstrap(settings, authenticator=FakeAuthenticator())))
         # the halt (critical) to security only; resume (warning) and maintenance: nobody
-        assert [m.rcpt_tos for m in sink.mails] == [["sec@example.com"]]
-        assert "halt" in sink.mails[0].subject
+        driven = _driven(sink.mails)
+        assert [m.rcpt_tos for m in driven] == [["sec@example.com"]]
+        assert "halt" in driven[0].subject
 
 
 def test_no_smtp_server_no_sender(tmp_path: Path) -> None:
