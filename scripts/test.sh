@@ -2,7 +2,8 @@
 # Set up (own virtualenv, dev dependencies) and run the whole test suite: ruff, mypy,
 # lint-imports, pytest.
 # Under CI=true the PostgreSQL tests must reach the server (they fail loudly otherwise);
-# elsewhere they skip with a message; the same holds for the browser test's Chromium.
+# elsewhere they skip with a message; the same holds for the browser test's Chromium and the
+# Prometheus rules test's promtool.
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,16 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   else
     echo "== /usr/bin/chromium is missing (not root): the browser test will skip (fail under CI=true)"
+  fi
+fi
+# the Prometheus rules test runs Debian's promtool (the `prometheus` package) the same way
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "== installing prometheus for promtool (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends prometheus
+  else
+    echo "== promtool is missing (not root): the Prometheus rules test will skip (fail under CI=true)"
   fi
 fi
 echo "== ruff"

@@ -27,10 +27,10 @@ from mcp_trading.platform.filemodes import secure_data_dir
 
 __all__ = ["EXTENSIONS", "breach", "collect", "incident_app", "register"]
 
-incident_app = typer.Typer(help="Security incidents: respond to a suspected breach, collect "
-                                "evidence.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents: respond to a suspected breach, collect evidence, "
+                                "write the post-incident report.", no_args_is_help=True)
 #: modules adding verbs to `incident` (each defines add_commands(group)); e.g. `incident report`
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("mcp_trading.cli.incident_report",)
 
 console = Console()
 err = Console(stderr=True)

@@ -18,7 +18,7 @@ import httpx
 
 from mcp_trading.services.views import iso
 
-__all__ = ["Alert", "AlertCenter", "EmergencyLog", "Severity"]
+__all__ = ["Alert", "AlertCenter", "AlertsFile", "EmergencyLog", "Severity"]
 
 log = logging.getLogger("mcp_trading.alerts")
 
@@ -55,14 +55,20 @@ class Alert:
 class AlertCenter:
     """Keeps recent alerts (bounded), notifies the log and configured webhooks."""
 
-    def __init__(self, *, webhooks: list[str] | None = None, keep: int = 10_000) -> None:
+    def __init__(self, *, webhooks: list[str] | None = None, keep: int = 10_000,
+                 now_ns: Callable[[], int] = time.time_ns) -> None:
         self._alerts: deque[Alert] = deque(maxlen=keep)
+        self.now_ns = now_ns  # a test's manual clock stamps the alerts (escalation tests)
         self._ids = itertools.count(1)
         self._webhooks = list(webhooks or [])
         self._tasks: set[asyncio.Task[None]] = set()
         self.webhook_failures = 0
         #: distributed mode: alerts raised in this process also go to the alerts service
         self.forward: Callable[[Alert], None] | None = None
+        #: called with every alert raised here (e-mail, the alerts file); each must not block
+        self.notifiers: list[Callable[[Alert], object]] = []
+        #: called with an alert once it is acknowledged (the alerts file records it)
+        self.on_acknowledge: list[Callable[[Alert], object]] = []
 
     def raise_alert(self, kind: str, message: str, *, severity: Severity = Severity.WARNING,
                     source: str = "platform", details: dict[str, Any] | None = None,
@@ -72,7 +78,7 @@ class AlertCenter:
         details = details or {}
         if account_id is None and isinstance(details.get("account_id"), str):
             account_id = details["account_id"]
-        alert = Alert(next(self._ids), kind, severity, message, source, time.time_ns(),
+        alert = Alert(next(self._ids), kind, severity, message, source, self.now_ns(),
                       details=details, account_id=account_id)
         self._alerts.append(alert)
         if self.forward is not None:
@@ -83,6 +89,11 @@ class AlertCenter:
         level = logging.CRITICAL if severity is Severity.CRITICAL else (
             logging.WARNING if severity is Severity.WARNING else logging.INFO)
         log.log(level, "alert %s [%s] %s", kind, severity.value, message)
+        for notify in self.notifiers:
+            try:
+                notify(alert)
+            except Exception:  # one notifier failing never loses the alert or the others
+                log.exception("alert notifier %r failed for %s", notify, kind)
         if self._webhooks:
             try:
                 loop = asyncio.get_running_loop()
@@ -115,7 +126,12 @@ class AlertCenter:
         alert = self.get(alert_id)
         if alert is not None and alert.acknowledged_by is None:
             alert.acknowledged_by = actor
-            alert.acknowledged_at = time.time_ns()
+            alert.acknowledged_at = self.now_ns()
+            for listener in self.on_acknowledge:
+                try:
+                    listener(alert)
+                except Exception:  # the acknowledgement stands
+                    log.exception("acknowledgement listener %r failed", listener)
         return alert
 
     @property
@@ -150,3 +166,26 @@ class EmergencyLog:
             fh.write(json.dumps(entry, default=str) + "\n")
             fh.flush()
         return entry
+
+
+class AlertsFile:
+    """`alerts.log` beside emergency.log: one JSON line per alert raised (an AlertCenter
+    notifier of the process that collects alerts), so `mcp-trading incident report` has the
+    timeline after the platform stopped or restarted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, alert: Alert) -> None:
+        self._write({**alert.view(), "event": "raised"})
+
+    def acknowledged(self, alert: Alert) -> None:
+        """A line of its own, stamped when it was acknowledged (the raised line stays)."""
+        self._write({"ts": iso(alert.acknowledged_at), "event": "acknowledged", "id": alert.id,
+                     "kind": alert.kind, "severity": alert.severity.value,
+                     "message": alert.message, "acknowledged_by": alert.acknowledged_by})
+
+    def _write(self, row: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, default=str) + "\n")

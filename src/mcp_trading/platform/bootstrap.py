@@ -52,7 +52,8 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
     MCP_TRADING_FEED=replay without a given `feed`: the replay of `history` (default the bar
     store of the settings), whose symbols become instruments of every process's venue; only a
     process that runs the feed (embedded, market-data) reads the bars. Bad replay settings
-    raise ReplaySetupError, naming the setting.
+    raise ReplaySetupError, naming the setting. A bad alerting file (processes that collect
+    alerts) raises AlertingFileError, naming the rule and field.
     """
     from mcp_trading.security.logins import install_database_login
 
@@ -65,6 +66,11 @@ def bootstrap(settings: Settings, *, role: Role = "embedded", service: str | Non
         from mcp_trading.dataops.swap import finish_swap  # mid-swap is finished first
 
         finish_swap(settings)
+    if service is None or registry.get(service).collects_alerts:
+        from mcp_trading.services.alerts.alerting_file import load_alerting
+
+        # a bad alerting file stops here, before a port is bound (AlertingFileError)
+        load_alerting(settings.alerting_file, lists=settings.recipient_lists())
     replayed: dict[str, Instrument] = {}
     if feed is None and settings.feed == "replay":
         runs_feed = service is None or registry.get(service).distributed == "feed"

@@ -42,6 +42,14 @@ class Metrics:
                                      "Group commits since start", registry=r)
         self.open_orders = Gauge("mcp_trading_open_orders", "Working orders", registry=r)
         self.alerts = Counter("mcp_trading_alerts", "Alerts raised", ["kind"], registry=r)
+        # the alerting task's (services/alerts/notify.py): what its rules watch, open alerts
+        self.alert_figure = Gauge("mcp_trading_alert_figure", "A figure the alert rules watch "
+                                  "(cpu_percent, memory_percent, ...; services/alerts/rules.py)",
+                                  ["metric"], registry=r)
+        self.alerts_open = Gauge("mcp_trading_alerts_open", "Alerts not yet acknowledged",
+                                 ["severity"], registry=r)
+        self.alert_email_failures = Counter("mcp_trading_alert_email_failures",
+                                            "Alert e-mails not delivered", registry=r)
         self.feed_age = Gauge("mcp_trading_feed_age_seconds", "Age of the newest quote", registry=r)
         # measured by Platform._watch_loop: how late a 10 ms timer fires on the event loop
         self.loop_lag = Gauge("mcp_trading_event_loop_lag_seconds",

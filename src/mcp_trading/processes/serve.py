@@ -31,6 +31,7 @@ from mcp_trading.processes.procs import lower_priority
 from mcp_trading.processes.runner import app_builders, bind_socket, http_server, stop_on_signals
 from mcp_trading.security.logins import redis_credentials
 from mcp_trading.services import registry
+from mcp_trading.services.alerts.alerting_file import AlertingFileError
 
 __all__ = ["ServeError", "build_service_app", "cache_prefix", "open_checked_bus", "run_service",
            "serve_service"]
@@ -110,7 +111,7 @@ async def serve_service(settings: Settings, service: str, *,
             lower_priority(settings.replica_nice)
     try:
         platform = bootstrap(settings, role=role, service=service, bus=bus, quote_bus=quotes)
-    except (InsecureSecretError, ReplaySetupError) as exc:
+    except (InsecureSecretError, ReplaySetupError, AlertingFileError) as exc:
         raise ServeError(str(exc)) from None
     sock = bind_socket(settings.bind_host, settings.port(service), service)
     try:

@@ -194,7 +194,7 @@ def test_maintenance_survives_a_restart(tmp_path: Path) -> None:
 def test_the_watcher_is_the_specs_task_not_the_faces(platform: Platform) -> None:
     alerts.build(platform)
     assert not platform.background  # building a face starts nothing
-    assert [t.name for t in registry.get("alerts").tasks] == ["watcher"]
+    assert [t.name for t in registry.get("alerts").tasks] == ["watcher", "alerting"]
 
 
 # ---- the watcher ----------------------------------------------------------------------------

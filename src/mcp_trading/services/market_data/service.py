@@ -326,7 +326,11 @@ class MarketDataService:
         try:
             while True:
                 try:
-                    self.on_quote(await asyncio.wait_for(queue.get(), _FLUSH_S))
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                    # cancel that lands as the quote arrives, and the platform's stop hung
+                    async with asyncio.timeout(_FLUSH_S):
+                        quote = await queue.get()
+                    self.on_quote(quote)
                     while not queue.empty():
                         self.on_quote(queue.get_nowait())
                 except TimeoutError:
