@@ -57,6 +57,11 @@ class ServiceWork:
                 await task
             await work.stop()
 
+    def service_work(self, service: str | None = None) -> list[Background]:
+        """The running work objects (of `service`, or of every service), for checks."""
+        names = list(self._service_work) if service is None else [service]
+        return [work for name in names for work, _ in self._service_work.get(name, [])]
+
     async def restart_service_work(self, service: str) -> int:
         """Stop `service`'s background work and start it afresh; the number of tasks started."""
         await self._stop_service_work(service)

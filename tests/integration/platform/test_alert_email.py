@@ -105,7 +105,7 @@ def test_no_smtp_server_no_sender(tmp_path: Path) -> None:
         platform = bootstrap(Settings(data_dir=tmp_path), authenticator=FakeAuthenticator())
         await platform.start()
         try:
-            works = [w for w in platform._services_work if isinstance(w, AlertingTask)]
+            works = [w for w in platform.service_work() if isinstance(w, AlertingTask)]
             assert len(works) == 1 and works[0].mailer is None
             assert works[0].file.append in platform.alerts.notifiers
         finally:
@@ -119,7 +119,7 @@ def test_an_unacknowledged_halt_escalates_by_mail_after_15_minutes(tmp_path: Pat
     async def scenario(platform: Platform) -> None:
         await platform.start()
         try:
-            task = next(w for w in platform._services_work if isinstance(w, AlertingTask))
+            task = next(w for w in platform.service_work() if isinstance(w, AlertingTask))
             engine = httpx.AsyncClient(transport=httpx.ASGITransport(app=engine_rest.build(
                 platform, failing_checks=list)), base_url="http://engine")
             async with engine:

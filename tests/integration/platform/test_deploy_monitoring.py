@@ -85,7 +85,7 @@ def _live_metrics(tmp_path: Path) -> str:
         platform = bootstrap(Settings(data_dir=tmp_path), authenticator=FakeAuthenticator())
         await platform.start()
         try:
-            task = next(w for w in platform._services_work if isinstance(w, AlertingTask))
+            task = next(w for w in platform.service_work() if isinstance(w, AlertingTask))
             await task.evaluate()
             app = engine_rest.build(platform, failing_checks=list)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

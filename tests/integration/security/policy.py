@@ -32,6 +32,7 @@ POLICY: Final[dict[str, Role | None]] = {
     "* GET /docs/oauth2-redirect": PUBLIC,
     "* GET /openapi.json": PUBLIC,
     "* GET /redoc": PUBLIC,
+    "* GET /static-offline-docs": PUBLIC,  # the packaged Swagger UI assets /docs loads
     "* GET /.well-known/oauth-protected-resource/mcp": PUBLIC,  # RFC 9728: where to get a token
     "* GET /metrics": VIEWER,
     # --- market-data ----------------------------------------------------------------------
