@@ -113,3 +113,13 @@ def test_the_runbook_script_wraps_it(tmp_path: Path) -> None:
                           "--vacuum", "sometimes", "--data-dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Database maintenance failed" in bad.stdout
+
+
+def test_the_monitor_reads_postgres_connections(postgres_schema_url: str) -> None:
+    from mcp_trading.dataops.monitor import store_figures
+
+    upgrade(postgres_schema_url)
+    (pg,) = store_figures(Settings(database_url=postgres_schema_url))
+    assert pg["kind"] == "postgres" and "error" not in pg, pg
+    assert pg["connections"] >= 1 and pg["active_connections"] >= 1  # our own query's
+    assert pg["size_bytes"] > 0

@@ -23,6 +23,7 @@ from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.logs import register as register_logs
+from mcp_trading.cli.monitor import register as register_monitor
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
 from mcp_trading.cli.portfolio import portfolio_app
@@ -63,6 +64,7 @@ register_distributed(app)
 register_sweep(app)
 register_dataops(app)
 register_db_maintain(db_app)
+register_monitor(app)
 register_backup(app)
 register_optimize(app)
 register_report(app)
