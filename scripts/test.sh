@@ -35,7 +35,7 @@ if ! command -v promtool >/dev/null; then
 fi
 echo "== ruff"
 .venv/bin/ruff check src tests benchmarks mcp_servers reports scripts start_platform.py \
-  system_health_monitor.py
+  system_health_monitor.py memory_profiler.py
 echo "== mypy"
 .venv/bin/mypy
 echo "== lint-imports (the layers: [tool.importlinter] in pyproject.toml)"

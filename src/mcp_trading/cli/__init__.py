@@ -23,6 +23,7 @@ from mcp_trading.cli.distributed import register as register_distributed
 from mcp_trading.cli.incident import register as register_incident
 from mcp_trading.cli.keys import keys_app
 from mcp_trading.cli.logs import register as register_logs
+from mcp_trading.cli.memory import memory_app
 from mcp_trading.cli.monitor import register as register_monitor
 from mcp_trading.cli.ops import register as register_ops
 from mcp_trading.cli.optimize import register as register_optimize
@@ -58,6 +59,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(cache_app, name="cache")
 app.add_typer(data_app, name="data")
 app.add_typer(portfolio_app, name="portfolio")
+app.add_typer(memory_app, name="memory")
 register_ops(app)
 register_backtest(app)
 register_distributed(app)

@@ -33,6 +33,7 @@ POLICY: Final[dict[str, Role | None]] = {
     "* GET /openapi.json": PUBLIC,
     "* GET /redoc": PUBLIC,
     "* GET /static-offline-docs": PUBLIC,  # the packaged Swagger UI assets /docs loads
+    "* GET /admin/memory": ADMIN,  # a tracemalloc trace: costs the process while it runs
     "* GET /.well-known/oauth-protected-resource/mcp": PUBLIC,  # RFC 9728: where to get a token
     "* GET /metrics": VIEWER,
     # --- market-data ----------------------------------------------------------------------

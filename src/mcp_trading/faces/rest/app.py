@@ -146,7 +146,8 @@ def _health_body(platform: Platform, service: str, health: Callable[[], dict[str
 
 def _add_operations(app: FastAPI, platform: Platform,
                     health_body: Callable[[], dict[str, Any]]) -> None:
-    """GET /health (public) and GET /metrics (viewer), as OpenAPI documents them."""
+    """GET /health (public), GET /metrics (viewer) and GET /admin/memory (admin), as OpenAPI
+    documents them."""
 
     @app.get("/health", tags=["operations"], summary="Health (public, answered from cache)")
     async def get_health() -> Response:
@@ -159,6 +160,18 @@ def _add_operations(app: FastAPI, platform: Platform,
         caller(request, Role.VIEWER)
         return Response(platform.metrics.render(),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/admin/memory", tags=["operations"],
+             summary="Where this process's memory grows: a tracemalloc trace over "
+                     "?interval_s=S (0.5-600) with the ?top=N (1-100, 15) growing sites and "
+                     "the RSS (admin)")
+    async def get_memory(request: Request) -> Response:
+        from mcp_trading.platform.memory_trace import parse_trace_args, trace
+
+        caller(request, Role.ADMIN)  # before the arguments: an anonymous caller learns nothing
+        interval_s, top = parse_trace_args(request.query_params.get("interval_s"),
+                                           request.query_params.get("top"))
+        return FastJSON(await trace(interval_s, top))
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> Response:
