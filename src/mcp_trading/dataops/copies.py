@@ -9,10 +9,13 @@ budget for 1 GB; the files are standard zstd frames (`zstd -d` reads them).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import signal
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -149,9 +152,25 @@ def pg_env(parsed: URL) -> dict[str, str]:
     return env
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the pg tool's child, before exec (Linux): the kernel SIGKILLs it when the backup or
+    restore that started it dies, `kill -9` included, so no orphan pg_dump keeps writing into
+    a killed backup's .partial nor a pg_restore keeps a scratch database in use."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    parent = os.getpid()
+    preexec = (lambda: _die_with_parent(parent)) if sys.platform == "linux" else None
     try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False,
+                              preexec_fn=preexec)
     except OSError as exc:
         raise CopyError(f"{what}: cannot run {cmd[0]} ({exc}); install the PostgreSQL "
                         "client tools (pg_dump, pg_restore)") from exc
