@@ -19,8 +19,9 @@
    (one transaction). A crash after the commit point is finished at the next start (or
    restore, backup, verify...); an error undoes the moves made. Old set or new, never a mix.
    Then the swapped-in SQLite files' sha256 must be the checked copies', the journal in
-   place must end at the backup's seq without a gap, and the archive in place must be intact
-   and continued by the hot journal.
+   place must end at the backup's seq without a gap, and the verification's checks run
+   again on the stores in place (replay == live state, projection == replay, the archive in
+   place intact and continued by the hot journal): the platform's state is the backup's.
 
 The caller (the CLI) makes sure the platform is not running: see cli/backup.py.
 """
@@ -42,7 +43,7 @@ import psycopg
 from mcp_trading.config import Settings
 from mcp_trading.dataops import checks, pgadmin, swap
 from mcp_trading.dataops.archive import archive_dir
-from mcp_trading.dataops.archive_copy import archive_checks, archive_quiet
+from mcp_trading.dataops.archive_copy import archive_quiet
 from mcp_trading.dataops.backup import Progress, backup_lock
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.dataops.copies import CopyError, sqlite_path
@@ -176,8 +177,9 @@ def run_restore(settings: Settings, spec: str, progress: Progress | None = None
 def _swapped_in(settings: Settings, manifest: dict[str, Any], checked: dict[str, str]
                 ) -> list[CheckResult]:
     """The stores in place are the checked copies: each SQLite file's sha256 is the one the
-    checks passed on (a rename changes no byte), and the journal ends at the backup's seq with no gap.
-    (The full replay ran on the new location just before the swap.)"""
+    checks passed on (a rename changes no byte), the journal ends at the backup's seq with no
+    gap, and the verification's semantic checks pass again on the stores in place (replay ==
+    the backup's live state, projection == replay, the archive intact and continued)."""
     out = []
     for entry in manifest["files"]:
         if entry["kind"] != "sqlite":
@@ -189,8 +191,12 @@ def _swapped_in(settings: Settings, manifest: dict[str, Any], checked: dict[str,
                                f"{target} differs from the verified copy"))
     journal = url_of_role(settings, "journal")
     out.append(checks.journal_contiguity(journal))
+    urls = {role: url_of_role(settings, role) for entry in manifest["files"]
+            if entry["kind"] in ("sqlite", "postgres") for role in entry["roles"]}
     if manifest.get("archive", {}).get("segments"):
-        out.extend(archive_checks(archive_dir(settings), journal))
+        urls["archive"] = str(archive_dir(settings))
+    out.extend(CheckResult(f"in-place:{r.name}", r.ok, r.detail)
+               for r in stores_checks(urls, manifest.get("live_state")))
     seq = checks.journal_last_seq(journal)
     out.append(CheckResult("journal-last-seq", seq == manifest["journal_last_seq"],
                            f"journal ends at seq {seq} (the backup's: "
