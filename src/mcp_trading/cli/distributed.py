@@ -29,6 +29,7 @@ __all__ = ["live_record", "register", "start_distributed", "status_distributed",
 
 console = Console()
 err = Console(stderr=True)
+STOP_GRACE_S = 60.0  # a timed-out --detach start: how long the supervisor gets to stop
 
 
 def _state(settings: Settings) -> dict[str, Any] | None:
@@ -109,8 +110,26 @@ def _detach(settings: Settings, timeout: float) -> None:
                                                       for r in state["services"])))
             return
         time.sleep(0.2)
-    err.print(f"[red]not all services healthy after {timeout} s[/red]; see {out_path}")
+    if _stop_child(child, STOP_GRACE_S):
+        err.print(f"[red]not all services healthy after {timeout} s[/red]: stopped the "
+                  f"supervisor (pid {child.pid}) and the services it had started; see "
+                  f"{out_path} (a longer --timeout may help)")
+    else:
+        err.print(f"[red]not all services healthy after {timeout} s[/red], and the supervisor "
+                  f"(pid {child.pid}) did not stop within {STOP_GRACE_S:.0f} s of SIGTERM; "
+                  f"`mcp-trading stop` once it is up, see {out_path}")
     raise typer.Exit(1)
+
+
+def _stop_child(child: subprocess.Popen[bytes], grace: float) -> bool:
+    """SIGTERM the supervisor a timed-out start left: it stops every service it started, in
+    reverse order. True once it is gone."""
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def stop_distributed(settings: Settings, timeout: float) -> bool:

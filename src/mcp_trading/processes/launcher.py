@@ -125,7 +125,11 @@ def run(settings: Settings, *, on_ready: Callable[[list[dict[str, Any]]], None] 
     restart_wanted = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        (restart_wanted if signum == signal.SIGUSR1 else stop).set()
+        if signum == signal.SIGUSR1:
+            restart_wanted.set()
+            return
+        stop.set()
+        supervisor.cancel_start()  # a SIGTERM while the services start: stop now, not after
 
     previous = {sig: signal.signal(sig, on_signal)
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)}

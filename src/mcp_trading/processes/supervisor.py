@@ -124,6 +124,7 @@ class Supervisor:
         self._health_interval_s, self._poll_interval_s = health_interval_s, poll_interval_s
         self._lock = threading.Lock()  # guards every _Child and _phase
         self._phase = "idle"  # idle -> starting -> running -> stopping -> stopped
+        self._cancel = threading.Event()  # cancel_start(): a stop asked for during start()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -136,6 +137,7 @@ class Supervisor:
             if self._phase not in ("idle", "stopped"):
                 raise SupervisorError(f"supervisor is {self._phase}; stop() it before start()")
             self._phase = "starting"
+        self._cancel.clear()
         try:
             for level in self._levels:
                 children = [self._children[name] for name in level]
@@ -150,6 +152,11 @@ class Supervisor:
             raise
         with self._lock:
             self._phase = "running"
+
+    def cancel_start(self) -> None:
+        """Make a start() under way give up (it stops what it started and raises); safe from
+        a signal handler. A no-op once the services are up."""
+        self._cancel.set()
 
     def stop(self, grace_s: float | None = None) -> None:
         """Stop every service in reverse start order (SIGTERM, wait, SIGKILL); idempotent."""
@@ -317,6 +324,8 @@ class Supervisor:
         """Block until every child answers 2xx; raise SupervisorError on an exit or a timeout."""
         pending = list(children)
         while pending:
+            if self._cancel.is_set():
+                raise SupervisorError("start-up canceled: a stop was asked for")
             for child in list(pending):
                 proc, spec = child.proc, child.spec
                 code = proc.poll() if proc is not None else None

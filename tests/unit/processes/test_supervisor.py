@@ -248,6 +248,22 @@ def test_a_service_that_never_gets_healthy_fails_start_with_its_log_tail(
     assert [e.service for e in events if e.kind == "stopped"] == ["engine", "feed"]
 
 
+def test_cancel_start_stops_a_start_that_waits_for_a_slow_service(
+        service: Any, supervise: Any) -> None:
+    """A SIGTERM during start-up (launcher: cancel_start) stops it now, not after the wait."""
+    import threading
+
+    sup, events = supervise([service("feed"), service("engine", "feed", ready_after=60,
+                                                      ready_timeout_s=30)])
+    threading.Timer(0.5, sup.cancel_start).start()
+    began = time.monotonic()
+    with pytest.raises(SupervisorError, match="start-up canceled"):
+        sup.start()
+    assert time.monotonic() - began < 10
+    assert all(gone(pid) for pid in started_pids(events))
+    assert [e.service for e in events if e.kind == "stopped"] == ["engine", "feed"]
+
+
 @slow
 def test_a_service_that_exits_during_start_reports_its_exit_code(service: Any, supervise: Any) -> None:
     sup, events = supervise([service("feed", ready_after=60, exit_after=0.2, exit_code=7)])
