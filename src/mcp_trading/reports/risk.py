@@ -130,7 +130,7 @@ def risk_document(day: RiskDay, histories: dict[str, History], query: VarQuery,
     sections = [_account_section(a, histories[a.id], query, day, scenarios)
                 for a in day.accounts if any(p.qty for p in a.positions.values())]
     breaches = _breaches(day)
-    notes = []
+    notes = list(day.notes)
     if any(s["excluded"] for s in sections):
         notes.append("some positions are left out of the history-based figures (VaR/ES, "
                      "historical stress): named under each account's `excluded`")

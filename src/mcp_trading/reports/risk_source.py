@@ -27,7 +27,12 @@ from mcp_trading.domain.accounts import Account
 from mcp_trading.domain.events import OrderFilled, OrderRejected, TradingStateChanged
 from mcp_trading.kernel import codec
 from mcp_trading.kernel.state import KernelState
-from mcp_trading.reports.trading_source import base_state, day_window, journal_records
+from mcp_trading.reports.trading_source import (
+    archived_note,
+    base_state,
+    day_window,
+    journal_records,
+)
 
 __all__ = ["LIMIT_OF_CODE", "Refusal", "RiskDay", "StateChange", "is_risk_code", "read_risk_day"]
 
@@ -74,6 +79,7 @@ class RiskDay:
     mark_sources: dict[str, str] = field(default_factory=dict)  # symbol -> bar|last_fill|fold
     refusals: list[Refusal] = field(default_factory=list)
     state_changes: list[StateChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. the day reaches an archived range
 
 
 class _Fold:
@@ -142,6 +148,9 @@ def read_risk_day(database_url: str, day: date) -> RiskDay:
                     break
                 fold.apply(seq, event)
             _remark(conn, fold)
+            note = archived_note(conn, start_ns)
+            if note is not None:
+                out.notes.append(note)
     finally:
         engine.dispose()
     out.accounts = sorted((a for a in fold.state.accounts.values()

@@ -37,7 +37,8 @@ from mcp_trading.kernel.ports import JournalRecord, Snapshot
 from mcp_trading.kernel.state import KernelState
 from mcp_trading.reports.day_fold import DayFold, LightFold
 
-__all__ = ["TIMEZONE", "base_state", "day_window", "journal_records", "parse_day", "read_day"]
+__all__ = ["TIMEZONE", "archived_note", "base_state", "day_window", "journal_records", "parse_day",
+           "read_day"]
 
 TIMEZONE = "America/New_York"  # the NYSE calendar's (adapters/calendars.py)
 _ZONE = ZoneInfo(TIMEZONE)
@@ -147,15 +148,15 @@ def _fold(conn: Connection, folder: DayFold, end_ns: int) -> None:
             gc.enable()
 
 
-def _archived_note(conn: Connection, rows: DayRows) -> None:
+def archived_note(conn: Connection, start_ns: int) -> str | None:
     """A day before the journal's archive horizon is folded from what the hot journal still
-    holds: its events are in the archived segments, so the report says so."""
+    holds: its events are in the archived segments, so a report of it says so (this text)."""
     h = archive_horizons.c
     horizon = conn.execute(select(h.before_ns, h.seq).where(h.name == "journal")).first()
-    if horizon is not None and horizon.seq and rows.start_ns < horizon.before_ns:
-        before = datetime.fromtimestamp(horizon.before_ns / 1e9, ZoneInfo("UTC")).date()
-        rows.notes.append(
-            f"the journal before {before.isoformat()} was archived (`mcp-trading archive`, "
+    if horizon is None or not horizon.seq or start_ns >= horizon.before_ns:
+        return None
+    before = datetime.fromtimestamp(horizon.before_ns / 1e9, ZoneInfo("UTC")).date()
+    return (f"the journal before {before.isoformat()} was archived (`mcp-trading archive`, "
             "<data_dir>/archive): this day's events there are not in this report; restore a "
             "backup from before the archive run to report on it")
 
@@ -173,7 +174,9 @@ def read_day(database_url: str, day: date,
             folder = fold(base_state(conn, start_ns), rows)
             _fold(conn, folder, end_ns)
             _positions(conn, folder.held(), rows)
-            _archived_note(conn, rows)
+            note = archived_note(conn, start_ns)
+            if note is not None:
+                rows.notes.append(note)
     finally:
         engine.dispose()
     return rows
