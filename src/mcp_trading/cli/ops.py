@@ -71,7 +71,8 @@ def _base_urls(settings: Settings, record: dict[str, Any] | None) -> dict[str, s
         host = "127.0.0.1"
     names = registry.names()
     ports = (record or {}).get("ports") or {s: settings.port(s) for s in names}
-    return {s: f"http://{host}:{ports.get(s) or settings.port(s)}" for s in names}
+    scheme = "https" if settings.tls_cert is not None else "http"
+    return {s: f"{scheme}://{host}:{ports.get(s) or settings.port(s)}" for s in names}
 
 
 def _get_health(url: str) -> dict[str, Any]:
