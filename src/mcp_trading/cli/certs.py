@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mcp_trading.cli.ops import AsJson, DataDir, _base_urls, _running, _settings
+from mcp_trading.cli.ops import AsJson, DataDir, _base_urls, _host_port, _running, _settings
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.security.cert_ops import backup_certificates, configured, renew, wait_served
 from mcp_trading.security.certs import describe
@@ -71,10 +71,7 @@ def renew_command(
     record = _running(settings)
     pending: list[str] = []
     if record is not None:
-        ports = {}
-        for name, url in _base_urls(settings, record).items():
-            host, _, port = url.split("://", 1)[1].rstrip("/").rpartition(":")
-            ports[name] = (host, int(port))
+        ports = {name: _host_port(url) for name, url in _base_urls(settings, record).items()}
         pending = wait_served(ports, info.serial, timeout,
                               on_wait=lambda p: err.print(f"waiting for {', '.join(p)}"))
     if as_json:
