@@ -83,8 +83,15 @@ class CertificateReloader:
             return
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self.watch(interval_s, stop), name="tls-reload")
+        previous = signal.getsignal(signal.SIGHUP)  # the log files' reopen (log_files.py)
+
+        def on_hup() -> None:
+            self.reload(force=True)
+            if callable(previous):  # chained: SIGHUP still reopens the log files
+                previous(signal.SIGHUP, None)
+
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: self.reload(force=True))
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
 
 
 def server_context(settings: Settings) -> CertificateReloader | None:
@@ -156,10 +163,14 @@ def trust_platform_ca(settings: Settings) -> Path | None:
     except OSError as exc:
         raise ValueError(f"MCP_TRADING_TLS_CA {settings.tls_ca} or the system CA file {base} "
                          f"cannot be read ({exc.strerror}); point it at a PEM CA bundle") from None
-    bundle.parent.mkdir(parents=True, exist_ok=True)
     tmp = bundle.with_name(f".ca-bundle.{os.getpid()}.tmp")
-    tmp.write_bytes(system + b"\n" + ca)
-    tmp.replace(bundle)
+    try:
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(system + b"\n" + ca)
+        tmp.replace(bundle)
+    except OSError as exc:
+        raise ValueError(f"cannot write the CA bundle {bundle} ({exc.strerror}); check the "
+                         "data directory's permissions") from None
     os.environ[_SYSTEM_CA] = base  # a child re-bundles from the system's, not from ours
     os.environ["SSL_CERT_FILE"] = str(bundle)
     return bundle

@@ -172,3 +172,51 @@ def test_renew_runs_the_configured_command_and_checks_its_result(tmp_path: Path)
         renew(_settings(tmp_path, tls_renew_command=f"{sys.executable} -c 'raise SystemExit(3)'"))
     with pytest.raises(RenewError, match="same certificate"):
         renew(_settings(tmp_path, tls_renew_command="true"))
+
+
+def test_sighup_reloads_and_still_reaches_the_previous_handler(tmp_path: Path) -> None:
+    import signal
+
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    issue_server(cert, key, hosts=["localhost"])
+    reloader = CertificateReloader(cert, key)
+    reopened: list[int] = []
+    original = signal.signal(signal.SIGHUP, lambda signum, _frame: reopened.append(signum))
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        reloader.start(60.0, stop)  # mtime check far away: only the signal reloads
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(100):
+            if reloader.reloads:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        signal.signal(signal.SIGHUP, original)
+    assert reloader.reloads == 1 and reopened == [signal.SIGHUP]
+
+
+def test_clients_trust_the_platform_ca_besides_the_system_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_trading.security.tls import trust_platform_ca
+
+    system = tmp_path / "system.pem"
+    system.write_bytes(b"# the system's CAs\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(system))
+    monkeypatch.delenv("MCP_TRADING_SYSTEM_CA_FILE", raising=False)
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(b"# the platform's CA\n")
+    settings = Settings(data_dir=tmp_path / "var", tls_ca=ca)
+    bundle = trust_platform_ca(settings)
+    assert bundle is not None and os.environ["SSL_CERT_FILE"] == str(bundle)
+    assert bundle.read_bytes() == b"# the system's CAs\n\n# the platform's CA\n"
+    assert trust_platform_ca(settings) == bundle  # a child process: built from the system's
+    assert bundle.read_bytes() == b"# the system's CAs\n\n# the platform's CA\n"
+    assert trust_platform_ca(Settings(data_dir=tmp_path / "var")) is None
+    with pytest.raises(ValueError, match="MCP_TRADING_TLS_CA"):
+        trust_platform_ca(Settings(data_dir=tmp_path / "var", tls_ca=tmp_path / "missing.pem"))
