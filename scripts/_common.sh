@@ -13,6 +13,15 @@ PORT_OPTIMIZER="${MCP_TRADING_PORT_OPTIMIZER:-8052}"
 PORT_ALERTS="${MCP_TRADING_PORT_ALERTS:-8100}"
 ALL_PORTS="$PORT_MARKET_DATA $PORT_TRADING_ENGINE $PORT_ORDERS $PORT_RISK $PORT_PORTFOLIO $PORT_PROVIDERS $PORT_STRATEGIES $PORT_OPTIMIZER $PORT_ALERTS"
 
+# HTTPS when the platform serves it (MCP_TRADING_TLS_CERT), verified with MCP_TRADING_TLS_CA
+SCHEME=http
+TLS_ARGS=()
+if [ -n "${MCP_TRADING_TLS_CERT:-}" ]; then
+  SCHEME=https
+  [ -n "${MCP_TRADING_TLS_CA:-}" ] && TLS_ARGS=(--cacert "$MCP_TRADING_TLS_CA")
+fi
+BASE_URL="$SCHEME://$HOST"
+
 if [ -x "$ROOT/.venv/bin/mcp-trading" ]; then
   CLI="$ROOT/.venv/bin/mcp-trading"
   PY="$ROOT/.venv/bin/python"
@@ -27,10 +36,10 @@ api() {
   local auth=()
   [ -n "${MCP_TRADING_API_KEY:-}" ] && auth=(-H "Authorization: Bearer ${MCP_TRADING_API_KEY}")
   if [ -n "$body" ]; then
-    curl -fsS --max-time 15 -X "$method" "${auth[@]}" -H 'Content-Type: application/json' \
-      -d "$body" "http://$HOST:$port$path"
+    curl -fsS --max-time 15 "${TLS_ARGS[@]}" -X "$method" "${auth[@]}" \
+      -H 'Content-Type: application/json' -d "$body" "$BASE_URL:$port$path"
   else
-    curl -fsS --max-time 15 -X "$method" "${auth[@]}" "http://$HOST:$port$path"
+    curl -fsS --max-time 15 "${TLS_ARGS[@]}" -X "$method" "${auth[@]}" "$BASE_URL:$port$path"
   fi
 }
 

@@ -4,7 +4,7 @@ set -uo pipefail
 . "$(dirname "$0")/_common.sh"
 failed=0
 for port in $ALL_PORTS; do
-  if body=$(curl -fsS --max-time 5 "http://$HOST:$port/health"); then
+  if body=$(curl -fsS --max-time 5 "${TLS_ARGS[@]}" "$BASE_URL:$port/health"); then
     status=$(printf '%s' "$body" | field status)
     echo "port $port: $status"
     [ "$status" = "healthy" ] || failed=1

@@ -28,6 +28,7 @@ from mcp_trading.config_logs import LogSettings
 from mcp_trading.config_reports import ReportSettings
 from mcp_trading.config_rotation import RotationSettings
 from mcp_trading.config_secrets import SecretsSettings, with_login
+from mcp_trading.config_tls import TLSSettings
 from mcp_trading.domain.models import CommissionModel, LatencyModel, SlippageModel
 from mcp_trading.domain.numbers import BPS, CASH, parse_decimal
 from mcp_trading.kernel.kernel import KernelConfig
@@ -37,7 +38,8 @@ __all__ = ["Settings"]
 
 
 class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
-               EquitySettings, RotationSettings, SecretsSettings, LogSettings, LimitSettings):
+               EquitySettings, RotationSettings, SecretsSettings, LogSettings, LimitSettings,
+               TLSSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_TRADING_", env_file=".env", extra="ignore",
                                       frozen=True)
 
@@ -237,7 +239,8 @@ class Settings(FeedSettings, BackupSettings, AlertMailSettings, ReportSettings,
         host = self.bind_host
         if host in ("0.0.0.0", "::", ""):  # a wildcard bind is reached on loopback locally
             host = "127.0.0.1"
-        return f"http://{host}:{self.port(service)}"
+        scheme = "https" if self.tls_cert is not None else "http"
+        return f"{scheme}://{host}:{self.port(service)}"
 
     @property
     def bind_host(self) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -47,14 +48,21 @@ class RunningPlatform:
     clients: dict[str, httpx.Client] = field(default_factory=dict)
 
     def url(self, service: str, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.ports[service]}{path}"
+        scheme = "https" if self.env.get("MCP_TRADING_TLS_CERT") else "http"
+        return f"{scheme}://127.0.0.1:{self.ports[service]}{path}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx verifies the platform's certificate with (MCP_TRADING_TLS_CA)."""
+        ca = self.env.get("MCP_TRADING_TLS_CA")
+        return ssl.create_default_context(cafile=ca) if ca else True
 
     def client(self, service: str, key: str | None = None) -> httpx.Client:
         name = f"{service}:{key}"
         if name not in self.clients:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
             self.clients[name] = httpx.Client(base_url=self.url(service), headers=headers,
-                                              timeout=15.0)
+                                              timeout=15.0, verify=self.verify)
         return self.clients[name]
 
     def cli(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -94,7 +102,8 @@ class RunningPlatform:
 
     def _all_answer(self) -> bool:
         try:
-            return all(httpx.get(self.url(s, "/health"), timeout=1).status_code == 200
+            return all(httpx.get(self.url(s, "/health"), timeout=1,
+                                 verify=self.verify).status_code == 200
                        for s in SERVICES)
         except httpx.HTTPError:
             return False
@@ -108,7 +117,8 @@ class RunningPlatform:
         raise AssertionError("condition not reached in time")
 
     def health(self, service: str) -> dict[str, Any]:
-        body: dict[str, Any] = httpx.get(self.url(service, "/health"), timeout=5).json()
+        body: dict[str, Any] = httpx.get(self.url(service, "/health"), timeout=5,
+                                         verify=self.verify).json()
         return body
 
     def stop(self) -> None:

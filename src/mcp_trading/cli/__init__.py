@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from mcp_trading.cli.accounts import accounts_app
 from mcp_trading.cli.backtest import register as register_backtest
 from mcp_trading.cli.backup import register as register_backup
 from mcp_trading.cli.cache import cache_app
+from mcp_trading.cli.certs import register as register_certs
 from mcp_trading.cli.data import data_app
 from mcp_trading.cli.dataops import register as register_dataops
 from mcp_trading.cli.db_maintain import register as register_db_maintain
@@ -33,6 +35,7 @@ from mcp_trading.cli.secrets import secrets_app
 from mcp_trading.cli.sweep import register as register_sweep
 from mcp_trading.config import Settings
 from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
+from mcp_trading.security.tls import trust_platform_ca
 
 __all__ = ["app", "db_upgrade", "journal_info", "journal_project", "main", "mcp", "serve", "settings",
            "version"]
@@ -49,6 +52,9 @@ journal_app = typer.Typer(help="The kernel's event journal.", no_args_is_help=Tr
 def _private_files() -> None:
     # first in every verb: the files it or its children create (keys, logs, PID) are private
     restrict_umask()
+    # and its HTTPS clients (and its children's curl) trust MCP_TRADING_TLS_CA
+    with contextlib.suppress(ValueError):  # bad settings: the verb itself says what is wrong
+        trust_platform_ca(Settings())
 
 
 app.add_typer(db_app, name="db")
@@ -72,6 +78,7 @@ register_optimize(app)
 register_report(app)
 register_incident(app)
 register_logs(app)
+register_certs(app)
 console = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default ./var or "

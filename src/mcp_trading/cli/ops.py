@@ -71,7 +71,13 @@ def _base_urls(settings: Settings, record: dict[str, Any] | None) -> dict[str, s
         host = "127.0.0.1"
     names = registry.names()
     ports = (record or {}).get("ports") or {s: settings.port(s) for s in names}
-    return {s: f"http://{host}:{ports.get(s) or settings.port(s)}" for s in names}
+    scheme = "https" if settings.tls_cert is not None else "http"
+    return {s: f"{scheme}://{host}:{ports.get(s) or settings.port(s)}" for s in names}
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, _, port = url.split("://", 1)[-1].rstrip("/").rpartition(":")
+    return host, int(port)
 
 
 def _get_health(url: str) -> dict[str, Any]:
@@ -254,6 +260,10 @@ def health(check_all: Annotated[bool, typer.Option("--check-all",
 
         backup = backup_check(settings.resolved_backup_dir, settings.backup_max_age_hours)
         checks.append({k: backup[k] for k in ("check", "status", "detail")})
+        from mcp_trading.security.cert_health import certificate_check
+
+        cert = certificate_check(settings, _host_port(urls["trading-engine"]) if record else None)
+        checks.extend([] if cert is None else [cert])
     overall = max((c["status"] for c in checks), key=lambda s: _STATUS_EXIT.get(s, 2))
     overall = overall if overall in _STATUS_EXIT else "down"
     if as_json:

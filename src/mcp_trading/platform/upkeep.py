@@ -186,6 +186,19 @@ class PlatformUpkeep:
         if message is not None:
             self.alerts.raise_alert("backup_age", message, severity=Severity.WARNING,
                                     source="platform")
+        self._watch_certificate()
+
+    def _watch_certificate(self) -> None:
+        """One alert per certificate when it gets within MCP_TRADING_TLS_WARN_DAYS of expiry."""
+        watch = getattr(self, "_cert_watch", None)
+        if watch is None:
+            from mcp_trading.security.cert_health import CertificateWatch
+
+            watch = self._cert_watch = CertificateWatch(self.settings)
+        message = watch.poll()
+        if message is not None:
+            self.alerts.raise_alert("certificate_expiry", message, severity=Severity.WARNING,
+                                    source="platform")
 
     def _bus_problem(self) -> str | None:
         runtime = self.runtime

@@ -35,6 +35,12 @@ from mcp_trading.platform.filemodes import restrict_umask, secure_data_dir
 from mcp_trading.platform.platform import Platform
 from mcp_trading.processes.restart import EmbeddedServers
 from mcp_trading.security.exposure import check_secret_files
+from mcp_trading.security.tls import (
+    plain_http_warning,
+    server_context,
+    ssl_context_factory,
+    trust_platform_ca,
+)
 from mcp_trading.services import registry
 from mcp_trading.services.spec import load
 
@@ -47,6 +53,7 @@ __all__ = [
     "http_server",
     "run_embedded",
     "serve_embedded",
+    "start_tls",
     "stop_on_signals",
 ]
 
@@ -101,7 +108,23 @@ def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
 def http_server(app: FastAPI) -> SignalFreeServer:
     """The uvicorn server of one service app (lifespan and signals are the runner's), with
     the header deadline, connection cap and keep-alive of rest/protocol.py."""
-    return SignalFreeServer(server_config(serving_app(app), app.state.platform.settings))
+    settings = app.state.platform.settings
+    return SignalFreeServer(server_config(serving_app(app), settings,
+                                          ssl_context_factory(settings)))
+
+
+def start_tls(settings: Settings, stop: asyncio.Event) -> asyncio.Event:
+    """Warn loudly about plain HTTP beyond loopback in production; with TLS, watch the
+    certificate files (and SIGHUP) so a renewal reaches new handshakes without a restart.
+    Until `stop` (returned) is set."""
+    trust_platform_ca(settings)  # peers' health probes, the engine link: over HTTPS too
+    warning = plain_http_warning(settings)
+    if warning:
+        log.warning(warning)
+    reloader = server_context(settings)
+    if reloader is not None:
+        reloader.start(settings.tls_reload_interval_s, stop)
+    return stop
 
 
 def bind_socket(host: str, port: int, service: str) -> socket.socket:
@@ -152,7 +175,7 @@ async def serve_embedded(settings: Settings, *, stop: asyncio.Event | None = Non
     apps: dict[str, FastAPI] = {}
     embedded = EmbeddedServers(platform, apps, sockets)
     apps.update(build_apps(platform, embedded.up))
-    stop = stop_on_signals(stop)
+    stop = start_tls(settings, stop_on_signals(stop))
     await platform.start()
     mcp_sessions = mcp_lifespan(apps)
     await mcp_sessions.__aenter__()

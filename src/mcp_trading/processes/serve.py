@@ -28,7 +28,7 @@ from mcp_trading.processes.distributed.alerts_relay import follow_alerts, forwar
 from mcp_trading.processes.distributed.forward import ForwardWrites, StampSeq, internal_prefix
 from mcp_trading.processes.distributed.peers import PeerHealth
 from mcp_trading.processes.procs import lower_priority
-from mcp_trading.processes.runner import app_builders, bind_socket, http_server, stop_on_signals
+from mcp_trading.processes.runner import app_builders, bind_socket, http_server, start_tls, stop_on_signals
 from mcp_trading.security.logins import redis_credentials
 from mcp_trading.services import registry
 from mcp_trading.services.alerts.alerting_file import AlertingFileError
@@ -128,7 +128,7 @@ async def serve_service(settings: Settings, service: str, *,
         platform.alerts.forward = forwarder(bus)
     app = build_service_app(platform, service)
     server = http_server(app)
-    stop = stop_on_signals(stop)
+    stop = start_tls(settings, stop_on_signals(stop))
     await platform.start()
     sessions = mcp_lifespan(app)
     await sessions.__aenter__()

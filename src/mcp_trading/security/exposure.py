@@ -50,7 +50,10 @@ def check_private_file(profile: Profile, path: Path, what: str, setting: str) ->
 
 
 def check_secret_files(settings: Settings) -> None:
-    """Every secret-holding file the settings name (today the secrets file; the TLS key
-    joins here when the platform serves TLS)."""
+    """Every secret-holding file the settings name: the secrets file and the TLS key (the
+    certificate is public; its key is not)."""
     check_private_file(settings.profile, settings.resolved_secrets_file, "the secrets file",
                        "MCP_TRADING_SECRETS_FILE")
+    if settings.tls_key is not None:
+        check_private_file(settings.profile, settings.tls_key, "the TLS private key",
+                           "MCP_TRADING_TLS_KEY")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,8 +121,10 @@ def _describe(exc: BaseException) -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_routes(urls: Mapping[str, str], key: str) -> AsyncIterator[ServiceRoutes]:
-    """Connect to each service's /mcp (`urls`: service -> base URL) and list what it offers.
+async def open_routes(urls: Mapping[str, str], key: str,
+                      verify: ssl.SSLContext | bool = True) -> AsyncIterator[ServiceRoutes]:
+    """Connect to each service's /mcp (`urls`: service -> base URL) and list what it offers;
+    an https URL's certificate is checked with `verify` (security/tls.py client_verify).
 
     Raises ProxyConnectError naming the first service that cannot be reached or refuses the
     key. The sessions stay open until the context exits.
@@ -132,7 +135,8 @@ async def open_routes(urls: Mapping[str, str], key: str) -> AsyncIterator[Servic
             endpoint = f"{base.rstrip('/')}/mcp"
             try:
                 http = await stack.enter_async_context(httpx2.AsyncClient(
-                    headers={"Authorization": f"Bearer {key}"}, timeout=_TIMEOUT))
+                    headers={"Authorization": f"Bearer {key}"}, timeout=_TIMEOUT,
+                    verify=verify))
                 client = await stack.enter_async_context(
                     Client(streamable_http_client(endpoint, http_client=http)))
                 upstream = _Upstream(service, endpoint, client)
@@ -210,9 +214,10 @@ def _lost(params: CallToolRequestParams, upstream: _Upstream, exc: Exception) ->
                         client_order_id=coid)
 
 
-async def serve_stdio(urls: Mapping[str, str], key: str) -> None:
+async def serve_stdio(urls: Mapping[str, str], key: str,
+                      verify: ssl.SSLContext | bool = True) -> None:
     """Serve the merged MCP face on stdin/stdout until the client disconnects."""
-    async with open_routes(urls, key) as routes:
+    async with open_routes(urls, key, verify) as routes:
         server = _build_proxy_server(routes)
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

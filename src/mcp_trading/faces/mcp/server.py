@@ -79,7 +79,8 @@ def build_server(platform: Platform, service: str, *, base_url: str | None = Non
     if not spec.mcp:
         raise ValueError(f"service {service!r} has no MCP face")
     settings = platform.settings
-    base = base_url or f"http://{settings.bind_host}:{settings.port(service)}"
+    scheme = "https" if settings.tls_cert is not None else "http"
+    base = base_url or f"{scheme}://{settings.bind_host}:{settings.port(service)}"
     server = PlatformMCPServer(
         f"mcp-trading-{service}", version=__version__, instructions=instructions(service),
         token_verifier=PlatformTokenVerifier(platform),

@@ -33,6 +33,7 @@ from mcp_trading.platform.bootstrap import bootstrap
 from mcp_trading.platform.platform import Platform
 from mcp_trading.security.authenticator import build_authenticator
 from mcp_trading.security.principal import Principal
+from mcp_trading.security.tls import client_verify
 from mcp_trading.security.tokens import InsecureSecretError
 from mcp_trading.services import registry
 
@@ -91,7 +92,7 @@ async def _proxy(settings: Settings, key: str) -> None:
     print(f"mcp-trading mcp: forwarding to the running platform "
           f"({urls['trading-engine']} and its other services)", file=sys.stderr)
     try:
-        await serve_stdio(urls, key)
+        await serve_stdio(urls, key, client_verify(settings))  # MCP_TRADING_TLS_CA
     except ProxyConnectError as exc:
         raise _fail(str(exc)) from None
 

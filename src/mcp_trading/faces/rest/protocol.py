@@ -216,8 +216,9 @@ def guarded_protocol(*, header_timeout_s: float, body_timeout_s: float, max_conn
         "max_connections": max_connections, "max_header_bytes": max_header_bytes})
 
 
-def server_config(app: Any, settings: Any) -> uvicorn.Config:
-    """The uvicorn config of one service app (lifespan and signals are the runner's)."""
+def server_config(app: Any, settings: Any, ssl_context_factory: Any = None) -> uvicorn.Config:
+    """The uvicorn config of one service app (lifespan and signals are the runner's); HTTPS
+    with the context `ssl_context_factory` returns (security/tls.py), else plain HTTP."""
     protocol = guarded_protocol(header_timeout_s=settings.header_timeout_s,
                                 body_timeout_s=settings.body_timeout_s,
                                 max_connections=settings.max_connections)
@@ -225,4 +226,4 @@ def server_config(app: Any, settings: Any) -> uvicorn.Config:
                           loop="asyncio", http=protocol,
                           proxy_headers=False,  # never trust X-Forwarded-For for loopback
                           timeout_keep_alive=settings.keep_alive_timeout_s,
-                          timeout_graceful_shutdown=10)
+                          timeout_graceful_shutdown=10, ssl_context_factory=ssl_context_factory)
