@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from mcp_trading.adapters.store.schema import metadata
 from mcp_trading.config import Settings
+from mcp_trading.dataops.pgadmin import libpq_url
 from mcp_trading.dataops.sources import Source, sources_of
 from mcp_trading.domain.errors import InvalidError
 
@@ -126,7 +126,7 @@ def _sqlite_vacuum(conn: sqlite3.Connection, result: StoreResult, *, vacuum: str
 
 
 def _postgres(source: Source, result: StoreResult) -> None:
-    url = make_url(source.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    url = libpq_url(source.url)
     with psycopg.connect(url, autocommit=True, connect_timeout=15) as conn:
         present = {row[0] for row in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import psutil
 import psycopg
-from sqlalchemy.engine import make_url
 
 from mcp_trading.config import Settings
+from mcp_trading.dataops.pgadmin import libpq_url
 from mcp_trading.dataops.sources import sources_of
 from mcp_trading.domain.errors import InvalidError
 
@@ -80,7 +80,7 @@ def store_figures(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _postgres(name: str, url: str, roles: list[str]) -> dict[str, Any]:
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    plain = libpq_url(url)
     try:
         with psycopg.connect(plain, connect_timeout=5) as conn:
             active, total = conn.execute(

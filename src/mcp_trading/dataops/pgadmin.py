@@ -7,7 +7,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 __all__ = ["create_database", "database_exists", "database_of", "drop_database", "drop_scratch",
-           "swap_databases", "with_database"]
+           "libpq_url", "swap_databases", "with_database"]
+
+
+def libpq_url(url: str) -> str:
+    """The store's SQLAlchemy URL as psycopg (libpq) takes it: the same server, login and
+    database, no driver suffix."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _admin(url: str) -> str:
