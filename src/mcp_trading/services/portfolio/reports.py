@@ -10,6 +10,7 @@ Reports cover every account, so they need a viewer that is not bound to one acco
 
 from __future__ import annotations
 
+import builtins
 import threading
 from typing import Any
 
@@ -18,8 +19,10 @@ from mcp_trading.reports.store import FORMATS, ReportStore
 from mcp_trading.security.access import require
 from mcp_trading.security.principal import Principal, Role
 
-__all__ = ["MEDIA_TYPES", "ReportsService"]
+__all__ = ["EOD_ORDER", "MEDIA_TYPES", "ReportsService"]
 
+#: the reports the EOD procedure writes, in the order it writes (and a briefing reads) them
+EOD_ORDER = ("daily_trading", "daily_risk", "performance_summary")
 MEDIA_TYPES = {"json": "application/json", "html": "text/html; charset=utf-8",
                "txt": "text/plain; charset=utf-8"}
 
@@ -59,6 +62,19 @@ class ReportsService:
             name, fmt = stem, ext
         fmt = fmt or "json"
         return self._open().get(day, name, fmt), MEDIA_TYPES.get(fmt, "application/json")
+
+    def newest_day(self, principal: Principal | None
+                   ) -> tuple[str, builtins.list[tuple[str, str]]] | None:
+        """The newest stored day and the text form of each of its reports, in EOD order
+        (others after, by name); None when no report is stored."""
+        listed = self.list(principal)["reports"]
+        if not listed:
+            return None
+        day = str(listed[0]["date"])
+        names = sorted({str(r["name"]) for r in listed if r["date"] == day},
+                       key=lambda n: (EOD_ORDER.index(n) if n in EOD_ORDER else len(EOD_ORDER),
+                                      n))
+        return day, [(name, self.get(principal, day, name, "txt")[0]) for name in names]
 
     def close(self) -> None:
         if self._store is not None:

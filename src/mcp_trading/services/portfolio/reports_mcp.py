@@ -33,8 +33,6 @@ __all__ = ["BRIEFING_REPORT_CHARS", "briefing_text", "register"]
 
 #: each quoted report is cut at this many characters (the txt forms are a few KB)
 BRIEFING_REPORT_CHARS = 6_000
-#: the reports the EOD procedure writes, in the order a briefing reads them
-_ORDER = ("daily_trading", "daily_risk", "performance_summary")
 
 
 def register(server: MCPServer, platform: Platform) -> None:
@@ -71,23 +69,20 @@ def register(server: MCPServer, platform: Platform) -> None:
 
 
 def _newest_reports(stored: ReportsService, principal: Principal | None
-                    ) -> tuple[str | None, list[tuple[str, str]]] | str:
+                    ) -> tuple[str, list[tuple[str, str]]] | str:
     """(day, [(name, text)]) of the newest stored day, or why there are none to quote."""
     try:
-        listed = stored.list(principal)["reports"]
-        if not listed:
-            return ("no end-of-day report is stored yet (scripts/daily_eod_procedures.sh or "
-                    "`mcp-trading report trading|risk|performance` makes them)")
-        day = str(listed[0]["date"])
-        names = sorted({str(r["name"]) for r in listed if r["date"] == day},
-                       key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
-        return day, [(name, stored.get(principal, day, name, "txt")[0]) for name in names]
+        newest = stored.newest_day(principal)
     except TradingError as exc:
         return f"the stored reports are not readable with this key: {exc.message}"
+    if newest is None:
+        return ("no end-of-day report is stored yet (scripts/daily_eod_procedures.sh or "
+                "`mcp-trading report trading|risk|performance` makes them)")
+    return newest
 
 
 def briefing_text(account_id: str | None,
-                  quoted: tuple[str | None, list[tuple[str, str]]] | str) -> str:
+                  quoted: tuple[str, list[tuple[str, str]]] | str) -> str:
     scope = f"account {account_id}" if account_id else "your account"
     who = f"account_id={account_id!r}" if account_id else "no account_id"
     plan = (
