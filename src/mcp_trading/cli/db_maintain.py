@@ -37,8 +37,7 @@ def maintain(vacuum: Annotated[str, typer.Option(
                  "--vacuum", help="auto (when >= 20 % of pages are free), always or never; "
                                   "skipped while the platform runs")] = "auto",
              as_json: AsJson = False, data_dir: DataDir = None) -> None:
-    """Database maintenance on every store the settings name (safe while trading: VACUUM of
-    SQLite waits for a stopped platform)."""
+    """WAL checkpoint, integrity check, ANALYZE and VACUUM when worth it, on every store."""
     from mcp_trading.cli.ops import _running
     from mcp_trading.dataops.maintain import maintain as run
     from mcp_trading.dataops.swap import finish_swap

@@ -160,8 +160,7 @@ def leaks(*, interval: Annotated[float, typer.Option("--interval", min=5, max=60
               help="RSS growth rate above which a process is reported leaking.")] = 50.0,
           top: Top = 15, key: Key = None, as_json: AsJson = False,
           data_dir: DataDir = None) -> None:
-    """Watch every process for the interval; exit 1 when one's RSS grows faster than the
-    threshold (its top growing sites say where)."""
+    """Watch every process for the interval; exit 1 when one's RSS grows too fast."""
     results = _trace_all(_settings(data_dir), key, interval, top)
     for r in results:
         if "error" not in r:

@@ -51,12 +51,12 @@ def _print(report: dict[str, Any]) -> None:
         else:
             figures = (f"{st['active_connections']} active of {st['connections']} connections, "
                        f"size {_mib(st['size_bytes'])}")
-        stores.add_row(str(st.get("store")), str(st.get("kind", "-")), figures)
+        stores.add_row(str(st.get("store") or "-"), str(st.get("kind", "-")), figures)
     console.print(stores)
 
 
 def monitor(as_json: AsJson = False, data_dir: DataDir = None) -> None:
-    """Host, services' /health answer times and store figures, now (embedded or distributed)."""
+    """Host figures, each service's /health answer time and the stores' figures."""
     from mcp_trading.cli.ops import _base_urls, _running
     from mcp_trading.dataops.monitor import host_figures, service_times, store_figures
 
