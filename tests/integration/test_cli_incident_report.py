@@ -74,5 +74,5 @@ def test_bad_options_are_named(tmp_path: Path) -> None:
     nowhere = tmp_path / "missing" / "r.md"
     result = runner.invoke(app, ["incident", "report", "--out", str(nowhere),
                                  "--data-dir", str(tmp_path)])
-    assert result.exit_code == 1 and "does not exist" in result.output
+    assert result.exit_code == 1 and "does not exist" in " ".join(result.output.split())
     assert not nowhere.parent.exists()

@@ -52,7 +52,7 @@ def archive(*, before: Annotated[str, typer.Option("--before", help="Move what i
             batch: Annotated[int, typer.Option("--batch", min=1, help="Rows per transaction."
                                                )] = 5_000,
             as_json: AsJson = False, data_dir: DataDir = None) -> None:
-    """Move closed orders, fills, feed-built bars and the old journal out of the hot store."""
+    """Move old closed orders, fills, feed-built bars, alerts and journal to the archive."""
     from mcp_trading.dataops.archive import archive as run
 
     settings = _settings(data_dir)

@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 
 from mcp_trading.config import Settings
+from mcp_trading.dataops.archive_alerts import ALERTS_ARCHIVE
 
 __all__ = ["Entry", "add_commands", "parse_since", "render", "timeline"]
 
@@ -57,12 +58,16 @@ def parse_since(value: str, now: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The JSON objects of a JSON-lines file and how many lines were unreadable."""
+def _lines(path: Path, *, skip: frozenset[str] = frozenset()
+           ) -> tuple[list[dict[str, Any]], int]:
+    """The JSON objects of a JSON-lines file (less the lines in `skip`) and how many lines
+    were unreadable."""
     if not path.exists():
         return [], 0
     rows, bad = [], 0
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line in skip:
+            continue
         try:
             row = json.loads(line)
             if not isinstance(row, dict) or "ts" not in row:
@@ -74,10 +79,20 @@ def _lines(path: Path) -> tuple[list[dict[str, Any]], int]:
     return rows, bad
 
 
-def timeline(log_dir: Path, since: datetime) -> tuple[list[Entry], int]:
-    """Emergency actions and alerts since `since`, oldest first; and the unreadable lines."""
+def timeline(log_dir: Path, since: datetime, archive: Path | None = None
+             ) -> tuple[list[Entry], int, int]:
+    """Emergency actions and alerts since `since`, oldest first; the unreadable lines; and
+    how many of the alerts came from the archive (`archive`/alerts.jsonl: an archive run
+    moved them out of alerts.log)."""
     emergency, bad_e = _lines(log_dir / "emergency.log")
     alerts, bad_a = _lines(log_dir / "alerts.log")
+    archived: list[dict[str, Any]] = []
+    if archive is not None:  # a line in both (a run that died midway) is counted once
+        hot = frozenset((log_dir / "alerts.log").read_text(encoding="utf-8", errors="replace")
+                        .splitlines()) if (log_dir / "alerts.log").exists() else frozenset()
+        archived, bad_r = _lines(archive / ALERTS_ARCHIVE, skip=hot)
+        archived = [r for r in archived if r["_ts"] >= since]
+        alerts, bad_a = alerts + archived, bad_a + bad_r
     entries = [Entry(r["_ts"], "emergency", f"{r.get('action')} by {r.get('actor')}: "
                                             f"{r.get('reason')}")
                for r in emergency if r["_ts"] >= since]
@@ -95,7 +110,7 @@ def timeline(log_dir: Path, since: datetime) -> tuple[list[Entry], int]:
                              f"{r.get('kind')}: {r.get('message')} (alert {r.get('id')})",
                              str(r.get("severity", ""))))
     entries.sort(key=lambda e: e.ts)
-    return entries, bad_e + bad_a
+    return entries, bad_e + bad_a, len(archived)
 
 
 def _cell(text: str) -> str:
@@ -117,7 +132,7 @@ def _facts(entries: list[Entry]) -> list[str]:
 
 
 def render(entries: list[Entry], *, since: datetime, now: datetime, unreadable: int = 0,
-           health_now: str | None = None) -> str:
+           health_now: str | None = None, archived: int = 0) -> str:
     """The runbook's template, its blanks kept as `[...]` for a person to fill."""
     start = entries[0].ts if entries else since
     end = entries[-1].ts if entries else now
@@ -127,6 +142,9 @@ def render(entries: list[Entry], *, since: datetime, now: datetime, unreadable: 
     actions = "\n".join(f"- {e.ts:%H:%M:%S} {e.what}" for e in entries
                         if e.source == "emergency") or "- (no emergency action recorded)"
     notes = [f"Window: {since:%Y-%m-%d %H:%M} UTC to {now:%Y-%m-%d %H:%M} UTC."]
+    if archived:
+        notes.append(f"{archived} alert lines of this window come from the alerts archive "
+                     "(an archive run moved them out of alerts.log).")
     if unreadable:
         notes.append(f"{unreadable} unreadable log lines were left out.")
     if health_now:
@@ -183,13 +201,16 @@ def add_commands(group: typer.Typer) -> None:
                    "--data-dir", help="Data directory (default ./var or MCP_TRADING_DATA_DIR).")
                ] = None) -> None:
         """The post-incident template as Markdown, with the timeline filled in."""
+        from mcp_trading.dataops.archive import archive_dir
+
         settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
         now = datetime.now(UTC)
         try:
             start = parse_since(since, now)
-            entries, unreadable = timeline(settings.resolved_log_dir, start)
+            entries, unreadable, archived = timeline(settings.resolved_log_dir, start,
+                                                     archive_dir(settings))
             text = render(entries, since=start, now=now, unreadable=unreadable,
-                          health_now=_health_now(settings))
+                          health_now=_health_now(settings), archived=archived)
             if out is None:
                 typer.echo(text, nl=False)
                 return

@@ -11,7 +11,8 @@ never needs them, and a full replay reads segments then the hot journal.
 
 A run's states: planned (counts only; `dry_run`) → rows moved, batch by batch → base
 snapshot saved → segments written and hot journal rows deleted, segment by segment →
-horizons recorded. Any state is a valid place to die; the next run finishes.
+horizons recorded → alert lines out of alerts.log (dataops.archive_alerts). Any state is
+a valid place to die; the next run finishes.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from mcp_trading.adapters.store.schema import (
 )
 from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
+from mcp_trading.dataops.archive_alerts import archive_alerts
 from mcp_trading.domain.errors import ConflictError
 from mcp_trading.domain.orders import TERMINAL
 from mcp_trading.kernel import codec
@@ -343,4 +345,6 @@ def archive(settings: Settings, before_ns: int, *, dry_run: bool = False,
         if moves["history"]:
             _move_rows(stores.history, moves["history"], report, batch, progress)
         _archive_journal(stores, settings, report, segment_records, progress)
+        report.rows["alerts"] = archive_alerts(settings.resolved_log_dir / "alerts.log",
+                                               stores.directory, before_ns, dry_run=dry_run)
     return report

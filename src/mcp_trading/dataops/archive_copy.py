@@ -4,8 +4,9 @@
                                          by a backup while it copies the journal and the
                                          segments (no archive run moves rows meanwhile) and
                                          by a restore while it swaps (wait=False: refuse)
-    copy_archive(directory, work)        the index, SHA256SUMS and every segment the index
-                                         lists into work/files/archive/ -> manifest entries
+    copy_archive(directory, work)        the index, SHA256SUMS, every segment the index lists
+                                         and the archived alerts (alerts.jsonl) into
+                                         work/files/archive/ -> manifest entries
                                          (kind "archive", with size and sha256) and a summary
     materialize_archive(backup, manifest, target)
                                          the backed-up archive files into `target`
@@ -30,6 +31,7 @@ from sqlalchemy import func, select
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import journal
 from mcp_trading.dataops import segments
+from mcp_trading.dataops.archive_alerts import ALERTS_ARCHIVE
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.dataops.manifest import sha256_file
 from mcp_trading.domain.errors import ConflictError
@@ -73,11 +75,16 @@ def copy_archive(directory: Path, work: Path) -> tuple[list[dict[str, Any]], dic
     summary: dict[str, Any] = {"segments": len(infos),
                                "first_seq": infos[0].first_seq if infos else None,
                                "last_seq": infos[-1].last_seq if infos else 0}
-    if not infos:
+    alerts = directory / ALERTS_ARCHIVE
+    if not infos and not alerts.exists():
         return [], summary
     dest = work / "files" / "archive"
     dest.mkdir(parents=True, exist_ok=True)
     out = []
+    if alerts.exists():  # appended only by an archive run, which waits for this copy
+        shutil.copyfile(alerts, dest / ALERTS_ARCHIVE)
+        out.append(_entry(dest / ALERTS_ARCHIVE, f"files/archive/{ALERTS_ARCHIVE}",
+                          "archive-alerts"))
     for name in (segments.INDEX_NAME, _SUMS):
         if (directory / name).exists():
             shutil.copyfile(directory / name, dest / name)

@@ -14,7 +14,8 @@
    target and a swap plan written — the commit point — listing the moves: each current
    SQLite file (with its -wal/-shm) into <data_dir>/rollback-<stamp>/, each restored one onto
    its place, the archived journal (<data_dir>/archive, under the archive run's lock) the
-   same way (a backup that predates it, no "archive" in its manifest, leaves the one here),
+   same way (a backup that predates it, no "archive" in its manifest, leaves the one here;
+   the alert lines archived here since the backup are merged in: dataops.archive_alerts),
    and PostgreSQL's rename of <db> to <db>_rollback_<stamp> and the restored database to <db>
    (one transaction). A crash after the commit point is finished at the next start (or
    restore, backup, verify...); an error undoes the moves made. Old set or new, never a mix.
@@ -43,6 +44,7 @@ import psycopg
 from mcp_trading.config import Settings
 from mcp_trading.dataops import checks, pgadmin, swap
 from mcp_trading.dataops.archive import archive_dir
+from mcp_trading.dataops.archive_alerts import merge_archived
 from mcp_trading.dataops.archive_copy import archive_quiet
 from mcp_trading.dataops.backup import Progress, backup_lock
 from mcp_trading.dataops.checks import CheckResult
@@ -249,7 +251,8 @@ def _swap(settings: Settings, manifest: dict[str, Any], new_dir: Path, new_db: s
     if "archive" in manifest:  # the backup's archived journal replaces the one here
         current = archive_dir(settings).resolve()
         keep(current)
-        if (new_dir / "archive").is_dir():
+        # the archived alerts are the audit trail: lines archived since the backup stay
+        if merge_archived(current, new_dir / "archive") or (new_dir / "archive").is_dir():
             steps.append({"kind": "place", "src": str(swap.stage(new_dir / "archive", current,
                                                                   stamp)),
                           "dst": str(current)})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +20,7 @@ import httpx
 
 from mcp_trading.services.views import iso
 
-__all__ = ["Alert", "AlertCenter", "AlertsFile", "EmergencyLog", "Severity"]
+__all__ = ["Alert", "AlertCenter", "AlertsFile", "EmergencyLog", "Severity", "alerts_lock"]
 
 log = logging.getLogger("mcp_trading.alerts")
 
@@ -168,6 +170,15 @@ class EmergencyLog:
         return entry
 
 
+@contextmanager
+def alerts_lock(path: Path) -> Iterator[None]:
+    """The lock beside `alerts.log` (`alerts.log.lock`) that a writer holds per line and an
+    archive run while it moves old lines out: no line is appended to a file being replaced."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the kernel drops it when the holder dies
+        yield
+
+
 class AlertsFile:
     """`alerts.log` beside emergency.log: one JSON line per alert raised (an AlertCenter
     notifier of the process that collects alerts), so `mcp-trading incident report` has the
@@ -187,5 +198,5 @@ class AlertsFile:
                      "message": alert.message, "acknowledged_by": alert.acknowledged_by})
 
     def _write(self, row: dict[str, Any]) -> None:
-        with self.path.open("a", encoding="utf-8") as fh:
+        with alerts_lock(self.path), self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, default=str) + "\n")

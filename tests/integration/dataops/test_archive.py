@@ -102,7 +102,7 @@ def test_archive_moves_old_rows_and_journal_and_loses_nothing(traded: Settings) 
     assert digest(traded) == state_before  # recovery: snapshot + later journal
     assert all(r.ok for r in verify(where(traded))), verify(where(traded))
     again = archive(traded, BEFORE)  # idempotent
-    assert again.rows == {"orders": 0, "fills": 0, "bars": 0} and not again.journal["segments"]
+    assert again.rows == {"orders": 0, "fills": 0, "bars": 0, "alerts": 0} and not again.journal["segments"]
     assert counts(traded) == after
 
 
