@@ -1,12 +1,15 @@
 """The order lifecycle and the platform's control changes as INFO lines, off the writer's path.
 
-    journal writer thread   a batch is durable -> `submit(first_seq, record)`: one LogRecord
+    journal writer thread   a batch is durable -> `submit(first_seq, record)`: one frame
                             holding the batch's encoded segment (the bytes the journal just
-                            stored), put without waiting into a bounded queue (a
-                            QueueHandler); a full queue drops it and counts its events
-    listener thread         (QueueListener) writes each segment to the lifecycle writer's
-                            pipe (os.write releases the GIL); every second it also lets the
-                            log file rotate by size or age (internal rotation)
+                            stored) written straight into the lifecycle writer's pipe
+                            (non-blocking os.write, which releases the GIL; 1 MiB of pipe
+                            for bursts); what a full pipe does not take waits in a bounded
+                            queue (`log_queue` frames), beyond that it is dropped and its
+                            events counted — the journal never waits
+    flusher thread          wakes only when frames wait (writes them once the pipe has room)
+                            and once a second to let the log file rotate by size or age
+                            (internal rotation)
     lifecycle writer        a child process (platform/lifecycle_writer.py): decodes the
                             segments, renders one line per event of interest (JSON or
                             console), masks secrets, and appends them to the same log file,
@@ -15,8 +18,9 @@
 Why a process: rendering and masking a line costs more CPU than the kernel's whole decision
 for an order (measured on the shared 2-core box: ~75-100 us per line against ~20 us per
 kernel submit), and in this process every microsecond of it would hold the GIL the event
-loop serves requests with. Here the writer thread pays one small record per group commit and
-the listener one pipe write per commit, whatever the batch's size.
+loop serves requests with. Here the writer thread pays one frame and one pipe write per
+group commit, whatever the batch's size, and no other thread is woken for it (a queue and a
+listener thread cost a thread switch per commit, which the API benchmark measured).
 
 Lines say what is durable: an accepted order is in the journal when its line is written.
 Fills, cancels and replacements name only the order: its account, symbol, side and client
@@ -26,16 +30,18 @@ process started, from the kernel's book, sent to the writer once at start).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
-import logging.handlers
 import os
-import queue
+import select
 import struct
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -87,9 +93,7 @@ class Book:
         return self.open.get(order_id)
 
     def close(self, order_id: str) -> Known | None:
-        known = self.get(order_id)
-        self.open.pop(order_id, None)
-        return known
+        return self.open.pop(order_id, None)
 
 
 def _accepted(e: ev.OrderAccepted, book: Book) -> tuple[str, dict[str, Any]]:
@@ -203,40 +207,9 @@ def render_event(event: Event, book: Book, *, ts: float, seq: int, service: str,
 #: when it became durable (epoch s: the lines' `ts`), payload length; then the payload
 FRAME = struct.Struct("<cdI")
 _RESPAWNS = 3  # a writer that keeps dying is given up on: its lines are counted as dropped
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_PIPE_BYTES = 1 << 20
 log = logging.getLogger(__name__)
-
-
-class _SegmentRecord(logging.LogRecord):
-    """One durable batch, as the journal encoded it, carried to the listener.
-
-    Only what the queue's handlers read is set: LogRecord's own __init__ (thread and process
-    names, the caller's module) cost ~5 us per group commit on the writer thread (measured
-    on the shared box), more than the rest of the hand-over.
-    """
-
-    def __init__(self, first_seq: int, record: JournalRecord) -> None:
-        self.name, self.levelno, self.levelname = LOGGER, logging.INFO, "INFO"
-        self.msg, self.args, self.exc_info, self.exc_text = "segment", None, None, None
-        self.created = time.time()
-        self.events = record.seq - first_seq + 1
-        self.payload = record.payload
-
-
-class _BoundedQueueHandler(logging.handlers.QueueHandler):
-    """Never waits: a full queue drops the batch and counts its events."""
-
-    def __init__(self, q: queue.Queue[logging.LogRecord]) -> None:
-        super().__init__(q)
-        self.dropped = 0
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record  # rendered by the writer process, not here
-
-    def enqueue(self, record: logging.LogRecord) -> None:
-        try:
-            self.queue.put_nowait(record)
-        except queue.Full:
-            self.dropped += record.events if isinstance(record, _SegmentRecord) else 1
 
 
 def open_orders_frame(orders: Mapping[str, Order]) -> bytes:
@@ -251,29 +224,80 @@ def open_orders_frame(orders: Mapping[str, Order]) -> bytes:
     return json.dumps(rows).encode()
 
 
-class _PipeSender(logging.Handler):
-    """The listener's handler: each segment to the writer process; rotation checks."""
+class _PipeSender:
+    """Frames to the writer process's pipe: written straight from the caller's thread
+    (os.write on a non-blocking pipe releases the GIL; no thread is woken), the rest of a
+    frame the full pipe did not take queued (at most `capacity` frames, then dropped and
+    counted) and written by the flusher thread when the pipe has room again. The flusher
+    also lets the log file rotate by size or age once a second (internal rotation)."""
 
-    def __init__(self, args: list[str], rotating: logging.Handler | None) -> None:
-        super().__init__()
-        self.args, self.rotating = args, rotating
+    def __init__(self, args: list[str], rotating: logging.Handler | None, capacity: int) -> None:
+        self.args, self.rotating, self.capacity = args, rotating, capacity
         self.proc: subprocess.Popen[bytes] | None = None
-        self.lost = 0  # events the writer could not be sent (it died)
+        self.fd = -1
+        self.lost = 0  # events dropped: the queue was full, or the writer died
         self.respawns = 0
         #: the open-orders frame a restarted writer is told first (LifecycleLog.watch)
         self.greeting: Callable[[], bytes] | None = None
-        self._checked = time.monotonic()
+        #: frames not (wholly) written yet: (frame, bytes of it written, its events)
+        self._pending: deque[tuple[bytes, int, int]] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def spawn(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "mcp_trading.platform.lifecycle_writer",
                                       *self.args], stdin=subprocess.PIPE, close_fds=True)
+        assert self.proc.stdin is not None
+        self.fd = self.proc.stdin.fileno()
+        os.set_blocking(self.fd, False)
+        with contextlib.suppress(OSError):  # Linux: room for bursts (up to pipe-max-size)
+            fcntl.fcntl(self.fd, _F_SETPIPE_SZ, _PIPE_BYTES)
 
-    def send(self, kind: bytes, payload: bytes, ts: float) -> bool:
-        """One frame to the writer; a writer that died is started again (up to
-        `_RESPAWNS` times, told the open orders again) and the frame resent."""
-        if self._write(FRAME.pack(kind, ts, len(payload)) + payload):
-            return True
+    def start(self) -> None:
+        self.spawn()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._flusher, name="lifecycle-log", daemon=True)
+        self._thread.start()
+        self.offer(b"", 0)  # what was queued before the writer ran
+
+    def offer(self, frame: bytes, events: int) -> None:
+        """Queue one frame and write what the pipe takes now; never waits, never raises."""
+        with self._lock:
+            if frame:
+                if len(self._pending) >= self.capacity:
+                    self.lost += events
+                    return
+                self._pending.append((frame, 0, events))
+            if self.proc is not None:
+                self._drain()
+            if self._pending:
+                self._wake.set()
+
+    def _drain(self) -> None:
+        """Write queued frames until the pipe is full (call with the lock held)."""
+        pending = self._pending
+        while pending:
+            frame, offset, events = pending[0]
+            try:
+                written = os.write(self.fd, memoryview(frame)[offset:])
+            except BlockingIOError:
+                return
+            except OSError:  # the writer is gone: start it again, resend this frame whole
+                pending[0] = (frame, 0, events)
+                if not self._respawn():
+                    self.lost += sum(e for _, _, e in pending)
+                    pending.clear()
+                    return
+                continue
+            pending[0] = (frame, offset + written, events)
+            if offset + written == len(frame):
+                pending.popleft()
+
+    def _respawn(self) -> bool:
         if self.proc is None or self.respawns >= _RESPAWNS:
+            self.proc = None
             return False
         code = self.proc.poll()
         self.respawns += 1
@@ -281,51 +305,43 @@ class _PipeSender(logging.Handler):
                     code, self.respawns, _RESPAWNS)
         self.spawn()
         if self.greeting is not None:
-            self._write(FRAME.pack(b"O", ts, len(hello := self.greeting())) + hello)
-        if self._write(FRAME.pack(kind, ts, len(payload)) + payload):
-            return True
-        log.warning("the lifecycle log writer cannot be restarted; order lines are dropped "
-                    "from now on (counted in mcp_trading_log_lines_dropped)")
-        self.proc = None
-        return False
-
-    def _write(self, frame: bytes) -> bool:
-        proc = self.proc
-        if proc is None or proc.stdin is None:
-            return False
-        data = memoryview(frame)
-        try:
-            while data:
-                data = data[os.write(proc.stdin.fileno(), data):]
-        except OSError:  # the writer is gone
-            return False
+            self._pending.appendleft((_frame(b"O", self.greeting()), 0, 0))
         return True
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record, _SegmentRecord) and not self.send(b"S", record.payload,
-                                                                 record.created):
-            self.lost += record.events
-        now = time.monotonic()
-        if self.rotating is not None and now - self._checked >= 1.0:
-            self._checked = now
-            self._rotate_if_due(self.rotating)
-
-    @staticmethod
-    def _rotate_if_due(handler: logging.Handler) -> None:
-        should = getattr(handler, "shouldRollover", None)
-        if should is None:
-            return
-        with handler.lock or threading.RLock():
-            if should(None):
-                handler.doRollover()  # type: ignore[attr-defined]
+    def _flusher(self) -> None:
+        checked = time.monotonic()
+        while not self._stopping:
+            if self._wake.wait(1.0):
+                self._wake.clear()
+                if self.fd >= 0 and self._pending:
+                    with contextlib.suppress(OSError, ValueError):
+                        select.select([], [self.fd], [], 1.0)
+                    self.offer(b"", 0)
+            now = time.monotonic()
+            if self.rotating is not None and now - checked >= 1.0:
+                checked = now
+                _rotate_if_due(self.rotating)
 
     def finish(self, timeout: float = 10.0) -> None:
-        """Close the pipe; the writer writes what it holds and exits."""
-        proc, self.proc = self.proc, None
-        if proc is None:
+        """Write what is queued (waiting up to `timeout`), close the pipe; the writer
+        writes what it holds and exits."""
+        deadline = time.monotonic() + timeout
+        while self._pending and self.proc is not None and time.monotonic() < deadline:
+            self.offer(b"", 0)
+            with contextlib.suppress(OSError, ValueError):
+                select.select([], [self.fd], [], 0.1)
+        self._stopping = True
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+        with self._lock:
+            self.lost += sum(e for _, _, e in self._pending)
+            self._pending.clear()
+            proc, self.proc, self.fd = self.proc, None, -1
+        if proc is None or proc.stdin is None:
             return
-        if proc.stdin is not None:
-            proc.stdin.close()
+        proc.stdin.close()
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -333,44 +349,52 @@ class _PipeSender(logging.Handler):
             proc.wait()
 
 
+def _frame(kind: bytes, payload: bytes) -> bytes:
+    return FRAME.pack(kind, time.time(), len(payload)) + payload
+
+
+def _rotate_if_due(handler: logging.Handler) -> None:
+    should = getattr(handler, "shouldRollover", None)
+    if should is None:
+        return
+    with handler.lock or threading.RLock():
+        if should(None):
+            handler.doRollover()  # type: ignore[attr-defined]
+
+
 class LifecycleLog:
-    """The queue, its listener, the writer process and the counters (module docstring);
-    `submit` is the journal's `on_durable`."""
+    """The writer process, its pipe and the counters (module docstring); `submit` is the
+    journal's `on_durable`."""
 
     def __init__(self, path: Path, *, capacity: int, service: str, json_lines: bool,
                  rotating: logging.Handler | None = None) -> None:
-        self.queue: queue.Queue[logging.LogRecord] = queue.Queue(capacity)
-        self.handler = _BoundedQueueHandler(self.queue)
         args = [str(path), service, "json" if json_lines else "console"]
-        self.sender = _PipeSender(args, rotating)
-        self.listener = logging.handlers.QueueListener(self.queue, self.sender)
+        self.sender = _PipeSender(args, rotating, capacity)
         self.running = False
 
     @property
     def dropped(self) -> int:
         """Events whose lines were dropped: the queue was full, or the writer gone."""
-        return self.handler.dropped + self.sender.lost
+        return self.sender.lost
 
     def watch(self, kernel_orders: Mapping[str, Order]) -> None:
         """Start (if not yet) and tell the writer the kernel's working orders, so a fill of
         an order accepted before this process started names its symbol and account."""
         self.start()
         self.sender.greeting = lambda: open_orders_frame(kernel_orders)
-        self.sender.send(b"O", open_orders_frame(kernel_orders), time.time())
+        self.sender.offer(_frame(b"O", open_orders_frame(kernel_orders)), 0)
 
     def submit(self, first_seq: int, record: JournalRecord) -> None:
         """Hand a durable batch over (journal writer thread): never blocks, never raises."""
-        self.handler.handle(_SegmentRecord(first_seq, record))
+        self.sender.offer(_frame(b"S", record.payload), record.seq - first_seq + 1)
 
     def start(self) -> None:
         if not self.running:
-            self.sender.spawn()
-            self.listener.start()
+            self.sender.start()
             self.running = True
 
     def stop(self) -> None:
         """Send what is queued, let the writer write it and exit."""
         if self.running:
-            self.listener.stop()
             self.sender.finish()
             self.running = False

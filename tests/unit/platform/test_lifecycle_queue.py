@@ -1,10 +1,14 @@
-"""The lifecycle log's hand-over: the journal writer puts each durable batch's encoded segment
-into a bounded queue without waiting; a full queue drops it and counts its events (in
-/metrics too); the writer process renders the lines, following the file's renames."""
+"""The lifecycle log's hand-over: the journal writer writes each durable batch's encoded segment
+into the writer process's pipe without waiting; what a full pipe does not take waits in a
+bounded queue, beyond which it is dropped and its events counted (in /metrics too); the
+writer process renders the lines, following the file's renames."""
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import signal
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -67,18 +71,21 @@ def test_the_journal_keeps_committing_while_the_log_queue_is_full(tmp_path: Path
         platform.open()
         runtime = platform.kernel_runtime
         assert _process.active is not None
-        _process.active.lifecycle.listener.stop()  # nothing drains: the queue fills
+        sender = _process.active.lifecycle.sender
+        assert sender.proc is not None
+        os.kill(sender.proc.pid, signal.SIGSTOP)  # a writer that reads nothing any more,
+        fcntl.fcntl(sender.fd, fcntl.F_SETPIPE_SZ, 4096)  # behind the smallest pipe
         metrics = Metrics()
         kernel = runtime.kernel
         for n in range(50):
             kernel.submit("paper", _request(n))
             runtime.journal.flush(5.0)  # one durable batch per order: 50 hand-overs
         assert runtime.journal.durable_seq == kernel.seq  # every order durable regardless
-        assert lifecycle_dropped() >= 40
+        assert lifecycle_dropped() >= 10  # 50 batches: a page of pipe, 10 queued, dropped
         scraped = metrics.render().decode()
         assert f"mcp_trading_log_lines_dropped {float(lifecycle_dropped())}" in scraped
         runtime.close()
-        _process.active.lifecycle.listener.start()  # so that stopping finds it running
+        os.kill(sender.proc.pid, signal.SIGCONT)
     finally:
         shutdown_logging()
     assert lifecycle_dropped() == 0  # logging torn down: nothing counted any more
@@ -171,3 +178,27 @@ def test_a_writer_that_died_is_started_again_and_told_the_open_orders(tmp_path: 
         lifecycle.stop()
     assert lifecycle.sender.respawns == 1 and lifecycle.dropped == 0
     assert '"client_order_id": "c-2"' in path.read_text()
+
+
+def test_a_frame_larger_than_the_pipe_is_written_whole_when_the_writer_reads_again(
+        tmp_path: Path) -> None:
+    path = tmp_path / "platform.log"
+    lifecycle = LifecycleLog(path, capacity=100, service="t", json_lines=True)
+    lifecycle.watch({})
+    sender = lifecycle.sender
+    assert sender.proc is not None
+    os.kill(sender.proc.pid, signal.SIGSTOP)
+    try:
+        fcntl.fcntl(sender.fd, fcntl.F_SETPIPE_SZ, 4096)
+        big = codec.segment_of(1, [_accepted(n) for n in range(200)])  # pages of it
+        assert len(big.payload) > 3 * 4096
+        started = time.perf_counter()
+        lifecycle.submit(1, big)  # a page goes now, the rest waits
+        lifecycle.submit(201, codec.segment_of(201, [_accepted(200)]))
+        assert time.perf_counter() - started < 1.0  # never waits for the stopped reader
+    finally:
+        os.kill(sender.proc.pid, signal.SIGCONT)
+        lifecycle.stop()
+    lines = path.read_text().splitlines()
+    assert [f'"client_order_id": "c-{n}"' in line for n, line in enumerate(lines)] == [True] * 201
+    assert lifecycle.dropped == 0
