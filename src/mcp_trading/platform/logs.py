@@ -7,8 +7,8 @@ level, logger, UTC timestamp (`ts`), the process's `service`, exception text, se
 readable console lines in dev (MCP_TRADING_LOG_FORMAT overrides).
 
 The order lifecycle (platform/lifecycle_log.py) reaches the file from the journal writer's
-thread through a bounded queue and a writer process; `attach_lifecycle` hooks a recovered
-kernel to it. The file
+thread through a pipe (a bounded queue behind it) and a writer process; `attach_lifecycle`
+hooks a recovered kernel to it. The file
 rotates inside the process or by logrotate (platform/log_files.py; MCP_TRADING_LOG_ROTATION).
 The first line says the service started, the last (at exit) that it stopped.
 """
@@ -40,7 +40,7 @@ log = structlog.get_logger("mcp_trading.platform")
 
 
 class _Active:
-    """This process's logging: its handlers and the lifecycle queue."""
+    """This process's logging: its handlers and the lifecycle log."""
 
     def __init__(self, name: str, handlers: list[logging.Handler], lifecycle: LifecycleLog) -> None:
         self.name, self.handlers, self.lifecycle = name, handlers, lifecycle
@@ -54,14 +54,6 @@ class _Process:
 
 
 _process = _Process()
-
-
-class _LineFormatter(structlog.stdlib.ProcessorFormatter):
-    """The processor chain; a record the lifecycle listener rendered already is written as is."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        rendered = getattr(record, "rendered", None)
-        return rendered if isinstance(rendered, str) else super().format(record)
 
 
 def json_lines(settings: Settings) -> bool:
@@ -84,7 +76,7 @@ def _formatter(service: str, *, as_json: bool, colors: bool) -> logging.Formatte
     renderer: Any = (structlog.processors.JSONRenderer(default=str) if as_json else
                      structlog.dev.ConsoleRenderer(colors=colors, timestamp_key="ts",
                                                    exception_formatter=structlog.dev.plain_traceback))
-    return _LineFormatter(
+    return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_chain(service),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,  # as text, so it is masked too
@@ -102,7 +94,7 @@ def _file_handler(settings: Settings, path: Path) -> RotatingLogFile | Reopening
 def configure_logging(settings: Settings, level: int = logging.INFO, *,
                       name: str = "platform") -> None:
     """Log to <log dir>/<name>.log and stderr (one file per process: distributed services
-    log apart), and start the lifecycle queue's listener."""
+    log apart); the lifecycle writer starts when a kernel attaches."""
     _teardown()
     log_dir = settings.resolved_log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
