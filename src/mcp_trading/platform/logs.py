@@ -151,7 +151,7 @@ def _warn_double_rotation(settings: Settings, log_dir: Path) -> None:
 
 def attach_lifecycle(runtime: KernelRuntime, *, own_store: bool = True) -> None:
     """Log this kernel's durable events (from its journal's writer thread, through the
-    queue). Nothing when logging is not configured, nor for a kernel over a store its caller
+    pipe). Nothing when logging is not configured, nor for a kernel over a store its caller
     gave (`own_store=False`: a backtest's run inside the strategies service, a test's
     in-memory journal): those orders are not the platform's trading."""
     active = _process.active
