@@ -19,6 +19,7 @@ from mcp_trading.config import Settings
 from mcp_trading.domain.market import Quote
 from mcp_trading.domain.orders import OrderRequest
 from mcp_trading.platform.bootstrap import bootstrap
+from mcp_trading.services.orders.service import find_order_view
 
 runner = CliRunner()
 JWT_SECRET = "incident-test-secret-" + "Zq8Wm3Rt6Yp1Ux4Ks7Vb0Nd2"
@@ -91,7 +92,8 @@ def test_breach_on_a_stopped_platform_runs_every_step_and_records_each(tmp_path:
     plat = bootstrap(Settings(data_dir=data_dir))
     plat.open()
     try:
-        assert plat.kernel_runtime.kernel.state.orders[order_id].status.value == "canceled"
+        # the kernel's memory, or (closed, released once projected) the projections: as a read
+        assert find_order_view(plat, order_id, None)["status"] == "canceled"  # type: ignore[arg-type]
     finally:
         plat.runtime.close()  # type: ignore[union-attr]
     listed = json.loads(_cli("keys", "list", "--json").stdout)
