@@ -4,7 +4,8 @@
 # Under CI=true the PostgreSQL tests must reach the server (they fail loudly otherwise);
 # elsewhere they skip with a message; the same holds for the browser test's Chromium and the
 # Prometheus rules test's promtool.
-# Extra arguments go to pytest.
+# Extra arguments go to pytest. The suite runs on PYTEST_WORKERS pytest-xdist workers (default
+# 2; 0 runs it in this process), each test file whole on one worker (module fixtures once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -41,4 +42,8 @@ echo "== mypy"
 echo "== lint-imports (the layers: [tool.importlinter] in pyproject.toml)"
 .venv/bin/lint-imports --no-logo
 echo "== pytest"
-exec .venv/bin/python -m pytest "$@"
+WORKERS=${PYTEST_WORKERS:-2}
+if [ "$WORKERS" = "0" ]; then
+  exec .venv/bin/python -m pytest "$@"
+fi
+exec .venv/bin/python -m pytest -n "$WORKERS" --dist loadfile "$@"
