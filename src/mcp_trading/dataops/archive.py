@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, delete, func, insert, inspect, select
 
 from mcp_trading.adapters.feeds.universe import default_instruments
+from mcp_trading.adapters.history.sql_blocks import rebuild_symbol_blocks
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import upgrade
 from mcp_trading.adapters.store.schema import (
@@ -99,6 +100,9 @@ class _Move:
     cold: Table
     key: Any  # the column batches are cut along
     where: tuple[ColumnElement[bool], ...]
+    #: history: the symbol whose blocks (sql_blocks) each batch rebuilds in its transaction
+    blocks_of: str | None = None
+    before_ns: int = 0
 
 
 def _moves(before_ns: int, history_symbols: list[str]) -> dict[str, list[_Move]]:
@@ -110,7 +114,8 @@ def _moves(before_ns: int, history_symbols: list[str]) -> dict[str, list[_Move]]
     ]
     journal_db = [_Move("bars", bars, bars_archive, bars.c.ts, (bars.c.ts < before_ns,))]
     history = [_Move(f"history:{sym}", history_bars, history_bars_archive, history_bars.c.ts,
-                     (history_bars.c.symbol == sym, history_bars.c.ts < before_ns))
+                     (history_bars.c.symbol == sym, history_bars.c.ts < before_ns),
+                     blocks_of=sym, before_ns=before_ns)
                for sym in history_symbols]
     return {"reports": reports, "journal": journal_db, "history": history}
 
@@ -152,6 +157,10 @@ def _move_batch(engine: Engine, move: _Move, batch: int) -> int:
             raise ConflictError(f"{move.name}: copied {copied} rows but deleted {deleted} "
                                 "(rows changed under the archive); run it again",
                                 code="ARCHIVE_RACE")
+        if move.blocks_of is not None and deleted:
+            upto = move.before_ns - 1 if edge is None else min(int(edge), move.before_ns - 1)
+            rebuild_symbol_blocks(engine.dialect.name, conn.connection.driver_connection,
+                                  move.blocks_of, upto)
     return int(deleted)
 
 

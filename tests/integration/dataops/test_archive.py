@@ -10,11 +10,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from tests.integration.dataops.trading_days import day_ns, trade_days
 
 from mcp_trading.adapters.feeds.universe import default_instruments
+from mcp_trading.adapters.history import BarColumns, open_history_store
 from mcp_trading.adapters.store import open_store
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.order_reads import OrderReader
@@ -188,11 +190,14 @@ def test_feed_bars_move_and_imported_history_stays_unless_named(traded: Settings
     bar = {"open": "1", "high": "1", "low": "1", "close": "1", "n": 1, "volume": None}
     _insert(traded.resolved_database_url, bars,
             [{"symbol": "AAPL", "ts": BEFORE + k * day, **bar} for k in (-3, -2, -1, 0, 1)])
-    hist = {"source": "sample", "timeframe": "1Day", "open": 1.0, "high": 1.0, "low": 1.0,
-            "close": 1.0, "volume": None, "adj_factor": None}
-    _insert(traded.resolved_history_url, history_bars,
-            [{"symbol": s, "ts": BEFORE + k * day, **hist} for s in ("AAPL", "MSFT")
-             for k in (-2, -1, 0)])
+    history = open_history_store(traded.resolved_history_url)
+    with history.writer() as writer:  # as an import writes them (rows and their blocks)
+        for symbol in ("AAPL", "MSFT"):
+            ts = np.array([BEFORE + k * day for k in (-2, -1, 0)], dtype=np.int64)
+            ones = np.ones(3)
+            writer.add(symbol, "sample", "1Day", BarColumns(ts, ones, ones, ones, ones,
+                                                            ones * np.nan, ones * np.nan))
+    history.close()
     report = archive(traded, BEFORE)
     assert report.rows["bars"] == 3 and "history:AAPL" not in report.rows
     assert _count(traded.resolved_database_url, bars) == 2
@@ -201,6 +206,13 @@ def test_feed_bars_move_and_imported_history_stays_unless_named(traded: Settings
     named = archive(traded, BEFORE, history_symbols=["aapl"])
     assert named.rows["history:AAPL"] == 2
     assert _count(traded.resolved_history_url, history_bars) == 4  # MSFT's and AAPL's newest
+    history = open_history_store(traded.resolved_history_url)
+    try:  # reads see it at once: the archive batch rebuilt AAPL's blocks in its transaction
+        assert history.read("AAPL", "sample", "1Day").ts.tolist() == [BEFORE]
+        assert history.read("MSFT", "sample", "1Day").size == 3
+        assert [(s.symbol, s.bars) for s in history.series()] == [("AAPL", 1), ("MSFT", 3)]
+    finally:
+        history.close()
 
 
 def _insert(url: str, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from mcp_trading.adapters.store.engine import create_store_engine, normalize_url
 from mcp_trading.adapters.store.schema import metadata
 
 TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "api_keys", "bars",
-          "projection_checkpoint", "history_bars", "history_instruments", "backtests",
+          "projection_checkpoint", "history_bars", "history_blocks", "history_instruments", "backtests",
           "orders_archive", "fills_archive", "bars_archive", "history_bars_archive",
           "archive_horizons", "optimizer_runs", "optimizer_previews", "reports", "equity_samples",
           "alembic_version"}
@@ -34,7 +34,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0012"
+    assert current_revision(sql_url) == head_revision() == "0013"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

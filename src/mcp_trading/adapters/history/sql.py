@@ -1,7 +1,9 @@
 """The SQL history store: SQLite (the default, a file of its own) and PostgreSQL.
 
-Bulk paths (a writer's adds, reads into columns) and series ranges go through the raw DBAPI
-connection (`sql_rows`); the small ones (delete, instruments) through SQLAlchemy Core. On
+Bulk paths go through the raw DBAPI connection: a writer's adds into the rows (`sql_rows`),
+then the blocks they touched rebuilt from them (`sql_blocks`), in the same transaction; reads
+and series ranges from the blocks. The small ones (delete, instruments) through SQLAlchemy
+Core. On
 SQLite the series ranges and reads of up to _READ_KEPT bars are kept until any connection
 (any process) commits a change to the file (changes.py): a repeated read, e.g. a chart's ten
 years of daily bars, costs no query; copies are handed out, never the kept arrays.
@@ -33,10 +35,11 @@ from mcp_trading.adapters.history.contract import (
     SeriesRange,
     UpsertCounts,
 )
-from mcp_trading.adapters.history.sql_rows import read_rows, series_rows, write_postgres, write_sqlite
+from mcp_trading.adapters.history.sql_blocks import read_blocks, rebuild_blocks, series_from_blocks
+from mcp_trading.adapters.history.sql_rows import write_postgres, write_sqlite
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import check_schema, upgrade
-from mcp_trading.adapters.store.schema import history_bars, history_instruments
+from mcp_trading.adapters.store.schema import history_bars, history_blocks, history_instruments
 
 __all__ = ["SqlHistoryStore"]
 
@@ -85,8 +88,8 @@ class SqlHistoryStore(HistoryStore):
             return _copy(kept)
         conn = self._engine.raw_connection()
         try:
-            bars = read_rows(self.dialect, conn.driver_connection, (symbol, source, timeframe),
-                             start=start, end=end, limit=limit, latest=latest)
+            bars = read_blocks(self.dialect, conn.driver_connection, (symbol, source, timeframe),
+                               start=start, end=end, limit=limit, latest=latest)
         finally:
             conn.close()
         if version is not None and bars.size <= _READ_KEPT:  # a big read is not kept, nor copied
@@ -104,7 +107,7 @@ class SqlHistoryStore(HistoryStore):
             return list(kept)
         conn = self._engine.raw_connection()
         try:
-            rows = series_rows(self.dialect, conn.driver_connection, symbol)
+            rows = series_from_blocks(self.dialect, conn.driver_connection, symbol)
         finally:
             conn.close()
         ranges = [SeriesRange(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5])) for r in rows]
@@ -114,10 +117,14 @@ class SqlHistoryStore(HistoryStore):
 
     def delete(self, symbol: str, source: str | None = None) -> int:
         statement = delete(history_bars).where(history_bars.c.symbol == symbol)
+        blocks = delete(history_blocks).where(history_blocks.c.symbol == symbol)
         if source is not None:
             statement = statement.where(history_bars.c.source == source)
+            blocks = blocks.where(history_blocks.c.source == source)
         with self._engine.begin() as conn:
-            return int(conn.execute(statement).rowcount)
+            deleted = int(conn.execute(statement).rowcount)
+            conn.execute(blocks)
+            return deleted
 
     def register_instruments(self, instruments: Sequence[HistoryInstrument]) -> None:
         if not instruments:
@@ -175,8 +182,12 @@ class _SqlWriter(HistoryWriter):
             if sqlite_dialect:
                 self._conn.driver_connection.execute("BEGIN IMMEDIATE")
         write = write_sqlite if sqlite_dialect else write_postgres
+        key, driver = (symbol, source, timeframe), self._conn.driver_connection
         try:
-            counts = write(self._conn.driver_connection, (symbol, source, timeframe), bars)
+            counts = write(driver, key, bars)
+            if counts.inserted or counts.updated:
+                rebuild_blocks(self._store.dialect, driver, key, int(bars.ts[0]),
+                               int(bars.ts[-1]))
         except BaseException as exc:
             self._failed = exc
             self._finish(commit=False)

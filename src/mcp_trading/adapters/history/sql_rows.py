@@ -1,4 +1,6 @@
-"""The bulk paths of the SQL history store, on raw DBAPI connections (sqlite3, psycopg).
+"""The bulk paths of the SQL history store over its rows, on raw DBAPI connections (sqlite3,
+psycopg): the upserts, and the reads of rows that rebuild the blocks reads are served from
+(sql_blocks.py); `series_rows` is the rows' own answer the blocks' one is checked against.
 
 Why raw: SQLAlchemy's result rows cost several times the driver's own tuples at a million
 bars. Measured on the calibration machine (calib 0.93 s): 1M bars `executemany` into SQLite

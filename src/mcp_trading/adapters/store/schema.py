@@ -41,6 +41,7 @@ __all__ = [
     "fills_archive",
     "history_bars",
     "history_bars_archive",
+    "history_blocks",
     "history_instruments",
     "journal",
     "metadata",
@@ -237,6 +238,23 @@ history_bars = Table(
     Column("adj_factor", Double),  # adjusted close / close; NULL: none known
     # The rows are only ever read by primary-key range: a clustered table saves the rowid
     # b-tree and its second index (see benchmarks/history_store.py for the measurement).
+    sqlite_with_rowid=False,
+)
+
+# History blocks (0013): each series' bars packed per block of time, what reads are served
+# from; rebuilt from history_bars by every writer in its transaction (adapters/history/
+# sql_blocks.py has the layout).
+history_blocks = Table(
+    "history_blocks",
+    metadata,
+    Column("symbol", String, primary_key=True),
+    Column("source", String, primary_key=True),
+    Column("timeframe", String, primary_key=True),
+    Column("block", BigInteger, primary_key=True),  # bar start >> sql_blocks.block_shift
+    Column("first_ts", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )
 
