@@ -37,6 +37,7 @@ def _write(store: HistoryStore, key: tuple[str, str, str], bars: BarColumns) -> 
 def _same(a: BarColumns, b: BarColumns) -> None:
     for name, x, y in zip(BarColumns._fields, a, b, strict=True):
         assert np.array_equal(x, y, equal_nan=True), name
+        assert np.array_equal(np.signbit(x), np.signbit(y)), name  # -0.0 prints as "-0.0"
 
 
 def _agrees(store: SqlHistoryStore, keys: list[tuple[str, str, str]],
@@ -90,6 +91,12 @@ def test_reads_from_blocks_equal_reads_of_the_rows_through_every_kind_of_write(
         edge = (t0 // block + 1) * block
         _write(store, minute, _bars(np.arange(edge - 30 * MINUTE, edge + 30 * MINUTE, MINUTE),
                                     rng))
+        # an overlapping import: some bars new, some corrected, some unchanged, a -0.0
+        days_again = days[::3][:4_000]
+        corrected = _bars(days_again, rng)
+        corrected.open[::7] = -0.0
+        _write(store, day, corrected)
+        _agrees(store, [minute, day, other], rng)
         # a re-import of what is stored changes no block
         _write(store, other, store.read(*other))
         _agrees(store, [minute, day, other], rng)

@@ -181,13 +181,15 @@ class _SqlWriter(HistoryWriter):
             self._conn = self._store.engine.raw_connection()
             if sqlite_dialect:
                 self._conn.driver_connection.execute("BEGIN IMMEDIATE")
-        write = write_sqlite if sqlite_dialect else write_postgres
         key, driver = (symbol, source, timeframe), self._conn.driver_connection
         try:
-            counts = write(driver, key, bars)
+            if sqlite_dialect:
+                counts, now = write_sqlite(driver, key, bars)
+            else:
+                counts, now = write_postgres(driver, key, bars), None
             if counts.inserted or counts.updated:
                 rebuild_blocks(self._store.dialect, driver, key, int(bars.ts[0]),
-                               int(bars.ts[-1]))
+                               int(bars.ts[-1]), inside=now)
         except BaseException as exc:
             self._failed = exc
             self._finish(commit=False)

@@ -61,13 +61,26 @@ def _series_where(dialect: str) -> str:
 
 
 def rebuild_blocks(dialect: str, conn: Any, key: tuple[str, str, str], lo_ts: int,
-                   hi_ts: int) -> None:
+                   hi_ts: int, *, inside: BarColumns | None = None) -> None:
     """Re-pack, from `history_bars`, every block of the series holding a time in [lo, hi]
-    (inside the caller's transaction); a block left without bars is deleted."""
+    (inside the caller's transaction); a block left without bars is deleted. `inside`, when
+    the caller has them: the series' bars in [lo, hi] as stored now (only the blocks' parts
+    outside the range are read back)."""
     shift = block_shift(key[2])
     first, last = lo_ts >> shift, hi_ts >> shift
-    rows = read_rows(dialect, conn, key, start=first << shift, end=((last + 1) << shift) - 1,
-                     limit=None, latest=False)
+    begin, finish = first << shift, ((last + 1) << shift) - 1
+    if inside is None:
+        rows = read_rows(dialect, conn, key, start=begin, end=finish, limit=None, latest=False)
+    else:
+        parts = [inside]
+        if begin < lo_ts:
+            parts.insert(0, read_rows(dialect, conn, key, start=begin, end=lo_ts - 1,
+                                      limit=None, latest=False))
+        if hi_ts < finish:
+            parts.append(read_rows(dialect, conn, key, start=hi_ts + 1, end=finish, limit=None,
+                                   latest=False))
+        rows = parts[0] if len(parts) == 1 else BarColumns._make(
+            np.concatenate(columns) for columns in zip(*parts, strict=True))
     m = _mark(dialect)
     cursor = conn.cursor()
     try:

@@ -134,8 +134,11 @@ def _changed_rows(bars: BarColumns, stored: BarColumns) -> tuple[BarColumns, Ups
     return take_bars(bars, np.flatnonzero(changed)), counts
 
 
-def write_sqlite(conn: Any, key: tuple[str, str, str], bars: BarColumns) -> UpsertCounts:
-    """Upsert one series' bars inside the caller's open transaction; only changed rows."""
+def write_sqlite(conn: Any, key: tuple[str, str, str],
+                 bars: BarColumns) -> tuple[UpsertCounts, BarColumns]:
+    """Upsert one series' bars inside the caller's open transaction; only changed rows. Also
+    returns the series' bars in [first, last] of `bars` as stored now (the new ones over the
+    old: the blocks are rebuilt from them without reading them back)."""
     stored = read_rows("sqlite", conn, key, start=int(bars.ts[0]), end=int(bars.ts[-1]),
                        limit=None, latest=False)
     rows, counts = _changed_rows(bars, stored)
@@ -146,7 +149,21 @@ def write_sqlite(conn: Any, key: tuple[str, str, str], bars: BarColumns) -> Upse
             [symbol] * rows.size, [source] * rows.size, [timeframe] * rows.size,
             rows.ts.tolist(), rows.open.tolist(), rows.high.tolist(), rows.low.tolist(),
             rows.close.tolist(), rows.volume.tolist(), rows.adj_factor.tolist(), strict=True))
-    return counts
+    return counts, _merged(stored, bars)
+
+
+def _merged(stored: BarColumns, bars: BarColumns) -> BarColumns:
+    """`stored` with `bars` written over it: ascending, a new bar replacing an old one's ts;
+    as SQLite reads them back (it stores -0.0 as 0.0: `+ 0.0` does the same)."""
+    bars = BarColumns(bars.ts, *(column + 0.0 for column in bars[1:]))
+    if stored.size == 0:
+        return bars
+    ts = np.concatenate((stored.ts, bars.ts))
+    order = np.argsort(ts, kind="stable")  # an old bar sorts before the new one of its ts
+    ordered = ts[order]
+    keep = order[np.append(ordered[1:] != ordered[:-1], True)]  # the last of each ts
+    return BarColumns._make(np.concatenate(columns)[keep] for columns in zip(stored, bars,
+                                                                              strict=True))
 
 
 def write_postgres(conn: Any, key: tuple[str, str, str], bars: BarColumns) -> UpsertCounts:
