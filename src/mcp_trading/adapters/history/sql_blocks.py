@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from mcp_trading.adapters.history.contract import HISTORY_TIMEFRAMES, BarColumns
-from mcp_trading.adapters.history.sql_rows import read_rows
+from mcp_trading.adapters.history.sql_rows import read_rows, series_rows
 
 __all__ = ["block_shift", "delete_blocks", "pack", "read_blocks", "rebuild_blocks",
            "rebuild_symbol_blocks", "series_from_blocks", "unpack"]
@@ -137,13 +137,7 @@ _SERIES = ("SELECT symbol, source, timeframe, MIN(first_ts), MAX(last_ts), SUM(n
 
 def series_from_blocks(dialect: str, conn: Any, symbol: str | None) -> list[tuple[Any, ...]]:
     """(symbol, source, timeframe, first, last, bars) of every series, or one symbol's."""
-    sql = _SERIES.format(where="" if symbol is None else f"WHERE symbol = {_mark(dialect)} ")
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, () if symbol is None else (symbol,))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return series_rows(dialect, conn, symbol, _SERIES)
 
 
 def read_blocks(dialect: str, conn: Any, key: tuple[str, str, str], *, start: int | None,

@@ -73,12 +73,14 @@ _SERIES = ("SELECT symbol, source, timeframe, MIN(ts), MAX(ts), COUNT(*) FROM hi
            "{where}GROUP BY symbol, source, timeframe ORDER BY symbol, source, timeframe")
 
 
-def series_rows(dialect: str, conn: Any, symbol: str | None) -> list[tuple[Any, ...]]:
+def series_rows(dialect: str, conn: Any, symbol: str | None,
+                template: str = _SERIES) -> list[tuple[Any, ...]]:
     """(symbol, source, timeframe, first, last, bars) of every series, or one symbol's: plain
     SQL on the driver connection (SQLAlchemy's statement building cost more than the query
-    itself on the read path of one symbol's daily bars)."""
+    itself on the read path of one symbol's daily bars). `template`: the rows' GROUP BY, or
+    another table's query of the same shape with its `{where}`."""
     mark = "?" if dialect == "sqlite" else "%s"
-    sql = _SERIES.format(where="" if symbol is None else f"WHERE symbol = {mark} ")
+    sql = template.format(where="" if symbol is None else f"WHERE symbol = {mark} ")
     cursor = conn.cursor()
     try:
         cursor.execute(sql, () if symbol is None else (symbol,))
