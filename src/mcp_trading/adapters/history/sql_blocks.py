@@ -9,7 +9,10 @@ row: `np.frombuffer` over its bytes, whatever its length; the ranges sum the blo
 A block holds the bars of one series whose start falls in [block << shift, (block + 1) <<
 shift), shift by timeframe so a full block holds ~4,096 bars (1Day: ~9 years; 1Min: ~3 days).
 Its bytes: the n starts (int64), then open, high, low, close, volume, adj_factor (float64, n
-each, NaN for NULL), little-endian. `history_bars` stays the source of truth: every writer
+each, NaN for NULL), little-endian, zstd level 1 over the whole (pyarrow's codec). Measured on
+a block of 4,096 random-walk minute bars: 229 KB -> 43 KB, decompressed in ~0.4 ms on this
+machine under load; uncompressed blocks made a history file of 1M minute bars 78 % bigger
+than its rows alone (72.9 -> 129.7 MB). `history_bars` stays the source of truth: every writer
 (an import's add, a delete, an archive batch) rebuilds the blocks its rows touched from the
 rows, in the same transaction, so no reader ever sees the two disagree.
 """
@@ -20,6 +23,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from mcp_trading.adapters.history.contract import HISTORY_TIMEFRAMES, BarColumns
 from mcp_trading.adapters.history.sql_rows import read_rows, series_rows
@@ -31,6 +35,8 @@ _BARS_PER_BLOCK = 4096
 _MINUTE_NS = 60_000_000_000
 _BATCH = 16  # blocks per query of a read (a forward read stops once it has `limit` bars)
 _LE_I8, _LE_F8 = np.dtype("<i8"), np.dtype("<f8")
+_CODEC = pa.Codec("zstd", compression_level=1)
+_BAR_BYTES = 7 * 8
 _EMPTY = BarColumns(np.empty(0, np.int64), *(np.empty(0, np.float64) for _ in range(6)))
 
 
@@ -40,14 +46,17 @@ def block_shift(timeframe: str) -> int:
 
 
 def pack(bars: BarColumns) -> bytes:
-    return b"".join([bars.ts.astype(_LE_I8, copy=False).tobytes()] + [
+    raw = b"".join([bars.ts.astype(_LE_I8, copy=False).tobytes()] + [
         np.asarray(column, dtype=_LE_F8).tobytes() for column in bars[1:]])
+    packed: bytes = _CODEC.compress(raw, asbytes=True)
+    return packed
 
 
 def unpack(n: int, data: bytes | memoryview) -> BarColumns:
-    """The block's bars (read-only views of `data`: copy before handing them out)."""
-    ts = np.frombuffer(data, dtype=_LE_I8, count=n)
-    values = np.frombuffer(data, dtype=_LE_F8, count=6 * n, offset=8 * n).reshape(6, n)
+    """The block's bars (read-only arrays over one buffer: copy before handing them out)."""
+    raw = _CODEC.decompress(data, decompressed_size=_BAR_BYTES * n)
+    ts = np.frombuffer(raw, dtype=_LE_I8, count=n)
+    values = np.frombuffer(raw, dtype=_LE_F8, count=6 * n, offset=8 * n).reshape(6, n)
     return BarColumns(ts, *values)
 
 
