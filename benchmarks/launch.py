@@ -14,6 +14,7 @@ from mcp_trading.services import registry
 __all__ = ["SERVICES", "UNTHROTTLED", "Distributed", "calib", "free_ports", "pct", "platform_env",
            "resting_prices", "start_platform"]
 
+_CALIB = Path(__file__).resolve().parents[2] / "shared" / "tools" / "calib.py"
 SERVICES = registry.names()
 # the closed-loop throughput benchmarks (api.py, mix.py) drive the one account past the
 # default 1,000 orders/s per account on purpose: they measure the order path, not the throttle
@@ -31,13 +32,21 @@ def free_ports(n: int) -> list[int]:
 
 
 def calib() -> float:
-    """The machine's speed now: ../shared/tools/calib.py's best-of-3 seconds (a 10M-add loop)."""
+    """The machine's speed now: ../shared/tools/calib.py's best-of-3 seconds (a 10M-add loop).
+
+    Run as that script, in a process of its own: its loop is module-level code (global
+    names), which takes about twice as long as the same loop inside a function, and the
+    targets are stated at the script's 0.40 s."""
+    if _CALIB.exists():
+        out = subprocess.run([sys.executable, str(_CALIB)], check=True, capture_output=True,
+                             text=True).stdout
+        return float(out.strip())
     best = 9e9
-    for _ in range(3):
-        t0, total = time.perf_counter(), 0
-        for i in range(10_000_000):
-            total += i
-        best = min(best, time.perf_counter() - t0)
+    for _ in range(3):  # the same loop, at module level (see above)
+        scope: dict[str, float] = {}
+        exec("import time\nt0, total = time.perf_counter(), 0\nfor i in range(10_000_000):\n"
+             "    total += i\nt = time.perf_counter() - t0", scope)
+        best = min(best, scope["t"])
     return round(best, 4)
 
 

@@ -25,7 +25,15 @@ log = logging.getLogger(__name__)
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
-__all__ = ["SNAPSHOT_MODES", "KernelRuntime", "RecoveryReport", "load_state", "recover", "tune_gc_for_kernel"]
+__all__ = [
+    "SNAPSHOT_MODES",
+    "KernelRuntime",
+    "RecoveryReport",
+    "freeze_survivors",
+    "load_state",
+    "recover",
+    "tune_gc_for_kernel",
+]
 
 
 def tune_gc_for_kernel() -> None:
@@ -38,6 +46,19 @@ def tune_gc_for_kernel() -> None:
     gc.collect()
     gc.freeze()  # recovered state: never re-scanned
     gc.set_threshold(20_000, 10, 10)
+
+
+def freeze_survivors() -> None:
+    """Exempt what lives now from the cyclic collector, after collecting the young garbage.
+
+    `gc.freeze()` moves every tracked object into the permanent generation, garbage too: a
+    reference cycle that died since the last young collection (a finished request's objects,
+    an HTTP client's connection graph) would never be freed. Collecting generations 0 and 1
+    first costs what one automatic collection of them costs (only objects born since the
+    last freeze), and what is frozen afterwards is only what is still reachable.
+    """
+    gc.collect(1)
+    gc.freeze()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import gc
 import logging
 import shutil
 import time
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_trading.adapters.store.order_reads import OrderReader, request_of
 from mcp_trading.kernel.dedupe import DAY_NS, DedupeIndex, pack, request_digest
-from mcp_trading.kernel.runtime import KernelRuntime
+from mcp_trading.kernel.runtime import KernelRuntime, freeze_survivors
 from mcp_trading.platform.alert_center import Severity
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ class PlatformUpkeep:
                             runtime.snapshot_off_loop(self.ack_trace))
                 # what survived half a second is long-lived (orders, positions): exempt it
                 # from the cyclic collector, so collections stay short (request latency)
-                gc.freeze()
+                freeze_survivors()
             self._refresh_health()
 
     async def _watch_loop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+import weakref
 from collections.abc import Callable
 
 from mcp_trading.kernel import snapshot
@@ -108,3 +109,28 @@ def test_closed_orders_stay_until_the_projections_hold_them(h: Harness) -> None:
     assert state.release(closed_at) == 1
     assert set(state.orders) == {working.id}
     assert state.dedupe.get("paper", "a") is not None and "a" not in h.account.by_client_id
+
+
+def test_the_periodic_freeze_does_not_make_dead_cycles_permanent() -> None:
+    # the platform freezes what survived each half second (fewer objects to re-scan); garbage
+    # cycles that have not been collected yet must not be frozen with them, or every
+    # finished request's cycle (an HTTP client's connection graph) stays for good
+    from mcp_trading.kernel.runtime import freeze_survivors
+
+    class Node:
+        other: object = None
+
+    gc.collect()
+    before = gc.get_freeze_count()
+    try:
+        alive, dead = Node(), Node()
+        alive.other = alive  # a cycle still referenced
+        dead.other = dead
+        watch = weakref.ref(dead)
+        del dead  # only the collector can free it now
+        freeze_survivors()
+        assert watch() is None, "a dead cycle was frozen"
+        assert gc.get_freeze_count() > before  # what lives was frozen
+        assert alive.other is alive
+    finally:
+        gc.unfreeze()
