@@ -120,6 +120,8 @@ class AlertingTask:
             center.on_acknowledge.remove(self.file.acknowledged)
         if self.mailer is not None and self._attached:
             await self.mailer.stop()
+        if self.figures is not None:
+            await self.figures.close()
         self._attached = False
 
 

@@ -9,6 +9,7 @@ from mcp_trading.clocks import ManualClock
 from mcp_trading.config import Settings
 from mcp_trading.platform.alert_center import AlertCenter, Severity
 from mcp_trading.platform.bootstrap import bootstrap
+from mcp_trading.services import registry
 from mcp_trading.services.alerts.alerting_file import load_alerting
 from mcp_trading.services.alerts.figures import Figures
 from mcp_trading.services.alerts.rules import METRICS, Rule, RuleEvaluator
@@ -113,3 +114,34 @@ def test_the_figures_measured_are_the_rules_metrics(tmp_path: Path) -> None:
     assert asyncio.run(figures.collect())["order_reject_percent"] == 25.0
     platform.health.journal_ok = False
     assert asyncio.run(figures.collect())["store_down"] == 1
+
+
+def test_the_health_probe_keeps_its_connections_between_evaluations(tmp_path: Path) -> None:
+    # every 10 s the alerting task probes each service's /health; a client made anew each
+    # time costs a TLS context (~40 ms of the event loop) and a connection per service
+    accepted: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+
+    async def twice() -> tuple[int, int]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        urls = dict.fromkeys(registry.names(), f"http://127.0.0.1:{port}")
+        figures = Figures(bootstrap(Settings(data_dir=tmp_path, service_urls=urls)))
+        try:
+            await figures.collect()
+            first = len(accepted)
+            got = await figures.collect()
+            assert got["health_latency_ms"] is not None
+            return first, len(accepted)
+        finally:
+            await figures.close()
+            server.close()
+
+    first, after = asyncio.run(twice())
+    assert first >= 1
+    assert after == first, "the second evaluation opened new connections"
