@@ -118,6 +118,7 @@ class AckTrace:
             for name in _REQUEST_STAGES:
                 if name in row:
                     stages[name].append(row[name])
+            row["at"] = start
             rows.append(row)
         rows.sort(key=lambda r: r["total"])
         tail = rows[-max(1, len(rows) // 1000):] if rows else []
@@ -133,7 +134,35 @@ class AckTrace:
                 for name in names} if tail else {},
             "gc_pauses_ms": _percentiles(self.gc_pauses) | {"count": len(self.gc_pauses)},
             "stalls": self._stalls(),
+            "marks_ms": self._marks(),
+            "slowest_acks": self._slowest_acks(rows[-15:]),
         }
+
+    def _marks(self) -> dict[str, dict[str, float]]:
+        """Each kind of mark but the loop lags (collections, snapshot steps): count and
+        percentiles of its durations."""
+        kinds: dict[str, list[float]] = {}
+        for _, length, what in self.marks:
+            if not what.startswith("lag"):
+                kinds.setdefault(what, []).append(length)
+        return {what: _percentiles(lengths) | {"count": len(lengths)}
+                for what, lengths in sorted(kinds.items())}
+
+    def _slowest_acks(self, slowest: list[dict[str, float]]) -> list[dict[str, Any]]:
+        """The slowest acknowledgements (rows of `summary`), each with its stages and the
+        marks (a collection, a snapshot step, a loop lag) that overlapped it: what it waited
+        behind."""
+        marks = sorted(self.marks)
+        out = []
+        for row in reversed(slowest):
+            start, end = row["at"], row["at"] + row["total"]
+            overlap = [f"{w} {1000 * d:.1f} ms" for e, d, w in marks
+                       if e >= start and e - d <= end and d > 0.002]
+            out.append({"at_s": round(start - self.started, 2),
+                        "stages_ms": {k: round(1000 * v, 1) for k, v in row.items()
+                                      if k != "at" and v > 0.0005},
+                        "with": overlap[:8]})
+        return out
 
     def _stalls(self) -> list[dict[str, Any]]:
         """The 15 longest loop lags over 15 ms, each with the marks that overlapped it."""

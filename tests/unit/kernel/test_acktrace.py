@@ -51,6 +51,27 @@ def test_a_traced_journal_times_every_batch_and_joins_requests_to_them() -> None
     assert summary["slowest_0_1pct_mean_ms"]["total"] > 0
 
 
+def test_the_slowest_acknowledgements_name_what_overlapped_them() -> None:
+    # the soak reads this to tell a snapshot step from a collection or a slow commit
+    trace = AckTrace()
+    t = time.perf_counter()  # a request's answer is timed when it is recorded: now
+    trace.mark("snapshot-save", t - 5.010, t - 5)
+    trace.mark("gc1", t - 2.001, t - 2)
+    trace.mark("snapshot-save", t - 0.045, t - 0.005)
+    trace.request(t - 0.05, 0, t - 0.049, t - 0.0001)  # ~50 ms, behind that snapshot step
+    for _ in range(20):
+        now = time.perf_counter()
+        trace.request(now - 0.0002, 0, now - 0.0001, now)
+    summary = trace.summary()
+    slowest = summary["slowest_acks"][0]
+    assert 50 <= slowest["stages_ms"]["total"] < 100
+    assert slowest["with"] == ["snapshot-save 40.0 ms"]
+    assert len(summary["slowest_acks"]) == 15
+    assert summary["marks_ms"]["snapshot-save"]["count"] == 2
+    assert summary["marks_ms"]["snapshot-save"]["max"] == 40.0
+    assert set(summary["marks_ms"]) == {"snapshot-save", "gc1"}
+
+
 def test_an_untraced_journal_keeps_the_plain_append() -> None:
     journal = GroupCommitJournal(MemoryJournalStore())
     try:
