@@ -155,9 +155,8 @@ class AckTrace:
         marks = sorted(self.marks)
         out = []
         for row in reversed(slowest):
-            start, end = row["at"], row["at"] + row["total"]
-            overlap = [f"{w} {1000 * d:.1f} ms" for e, d, w in marks
-                       if e >= start and e - d <= end and d > 0.002]
+            start = row["at"]
+            overlap = _overlapping(marks, start, start + row["total"], 0.002)
             out.append({"at_s": round(start - self.started, 2),
                         "stages_ms": {k: round(1000 * v, 1) for k, v in row.items()
                                       if k != "at" and v > 0.0005},
@@ -172,14 +171,20 @@ class AckTrace:
         out = []
         for end, length, what in lags[:15]:
             begin = end - length
-            overlap = [f"{w} {1000 * d:.1f} ms" for e, d, w in marks
-                       if not w.startswith("lag") and e >= begin and e - d <= end and d > 0.001]
+            overlap = _overlapping(marks, begin, end, 0.001, lags=False)
             out.append({"at_s": round(end - self.started, 2), "lag_ms": round(1000 * length, 1),
                         "cpu_ms_loop_thread/process": what[4:], "with": overlap})
         return out
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.summary(), indent=2))
+
+
+def _overlapping(marks: list[tuple[float, float, str]], begin: float, end: float,
+                 longer_than: float, *, lags: bool = True) -> list[str]:
+    """The marks longer than `longer_than` seconds that overlapped [begin, end], as text."""
+    return [f"{w} {1000 * d:.1f} ms" for e, d, w in marks
+            if e >= begin and e - d <= end and d > longer_than and (lags or not w.startswith("lag"))]
 
 
 _MALLINFO2 = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
