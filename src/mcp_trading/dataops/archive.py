@@ -45,6 +45,7 @@ from mcp_trading.adapters.store.schema import (
     projection_checkpoint,
     snapshots,
 )
+from mcp_trading.adapters.store.snapshot_rows import read_snapshot, write_snapshot
 from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive_alerts import archive_alerts
@@ -52,7 +53,7 @@ from mcp_trading.domain.errors import ConflictError
 from mcp_trading.domain.orders import TERMINAL
 from mcp_trading.kernel import codec
 from mcp_trading.kernel import snapshot as snapshot_codec
-from mcp_trading.kernel.ports import JournalRecord, Snapshot
+from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.kernel.state import KernelState
 
 __all__ = ["ArchiveReport", "Stores", "archive", "archive_dir", "horizon"]
@@ -235,10 +236,9 @@ def _journal_target(engine: Engine, reports: Engine, before_ns: int) -> tuple[in
 def _fold_to(conn: Any, upto: int, settings: Settings) -> KernelState:
     """The kernel state at seq `upto`: the newest snapshot at or below it, then the journal."""
     slippage = settings.kernel_config().slippage
-    row = conn.execute(select(snapshots.c.seq, snapshots.c.payload).where(
-        snapshots.c.seq <= upto).order_by(snapshots.c.seq.desc()).limit(1)).first()
-    state = (snapshot_codec.load(Snapshot(row[0], bytes(row[1])), default_instruments(), slippage)
-             if row is not None else KernelState(default_instruments(), slippage))
+    base = read_snapshot(conn, upto=upto)
+    state = (snapshot_codec.load(base, default_instruments(), slippage)
+             if base is not None else KernelState(default_instruments(), slippage))
     records = _hot_records(conn, state.seq, upto, None)
     for seq, event in codec.events(records, state.seq):
         state.apply(seq, event)
@@ -265,9 +265,7 @@ def _save_base(engine: Engine, target: int, before_ns: int, settings: Settings) 
             # like the kernel's own snapshots: closed orders the projections hold are left
             # to them (only their duplicate-check entries stay)
             state.release(target)
-            snap = snapshot_codec.dump(state)
-            conn.execute(insert(snapshots).values(seq=snap.seq, created_at=time.time_ns(),
-                                                  payload=bytes(snap.payload)))
+            write_snapshot(conn, snapshot_codec.dump(state))
         h = archive_horizons.c
         conn.execute(delete(archive_horizons).where(h.name == "journal"))
         conn.execute(insert(archive_horizons).values(name="journal", before_ns=before_ns,

@@ -43,6 +43,7 @@ from mcp_trading.adapters.store.schema import (
     projection_checkpoint,
     snapshots,
 )
+from mcp_trading.adapters.store.snapshot_rows import read_snapshot
 from mcp_trading.domain.instruments import Instrument
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.domain.orders import WORKING
@@ -162,9 +163,7 @@ def _fold_on(conn: Any, state: KernelState, upto: int | None) -> None:
 
 
 def _snapshot_at_or_below(conn: Any, seq: int) -> Snapshot | None:
-    row = conn.execute(select(snapshots.c.seq, snapshots.c.payload).where(
-        snapshots.c.seq <= seq).order_by(snapshots.c.seq.desc()).limit(1)).first()
-    return None if row is None else Snapshot(row[0], bytes(row[1]))
+    return read_snapshot(conn, upto=seq)
 
 
 def replay_state(url: str, upto: int | None = None,

@@ -40,13 +40,14 @@ from mcp_trading.adapters.store.schema import (
     projection_checkpoint,
     snapshots,
 )
+from mcp_trading.adapters.store.snapshot_rows import read_snapshot
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.domain.models import SlippageModel
 from mcp_trading.kernel import codec
 from mcp_trading.kernel import snapshot as snapshot_codec
-from mcp_trading.kernel.ports import JournalRecord, Snapshot
+from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.kernel.state import KernelState
 
 __all__ = ["CHECKS", "CheckResult", "Locations", "archive_segments", "cash_reconciled",
@@ -152,11 +153,9 @@ def _replay(where: Locations, engine: Engine, upto: int) -> KernelState:
     else:
         with engine.connect() as conn:
             low = conn.execute(select(func.min(journal.c.seq))).scalar() or 0
-            row = conn.execute(select(snapshots.c.seq, snapshots.c.payload).where(
-                snapshots.c.seq < low).order_by(snapshots.c.seq.desc()).limit(1)).first()
-        if low > 1 and row is not None:
-            state = snapshot_codec.load(Snapshot(row[0], bytes(row[1])), default_instruments(),
-                                        where.slippage)
+            base = read_snapshot(conn, upto=low - 1) if low > 1 else None
+        if base is not None:
+            state = snapshot_codec.load(base, default_instruments(), where.slippage)
             done = state.seq
     for seq, event in codec.events(records):
         if seq > upto:

@@ -12,8 +12,14 @@ client_order_id (the key string ~62 B, the value 61 B, the dict slot ~30-40 B).
 
 `DedupeIndex` holds the entries in generations so a snapshot never copies them on the
 writer's thread: `seal` (O(1)) freezes the current generation and starts a new one; frozen
-generations are never changed again, so a worker thread can encode them and merge those of
-one day into one (`compact`), which `swap` then puts in place. Generations older than the
+generations are never changed again, so a worker thread can encode them and merge small ones
+of one day (`compact`, up to `SEAL_AT` entries), which `swap` then puts in place. A writer
+whose snapshots are forked seals by `roll`: at `SEAL_AT` entries and at the end of a UTC day.
+
+A sealed generation is stored once, as a segment of its own addressed by the digest of its
+bytes (`Generation.digest`, set once the store holds it); a snapshot references the stored
+ones and carries only the entries not yet in one, so what it writes does not grow with the
+day (kernel.snapshot). Generations older than the
 configured memory window are dropped (`expire`): their orders are in the projections'
 `orders` table, and a Bloom filter of their keys (~1.2 B per entry, ~1 % false positives)
 says when a new client_order_id needs that table asked (`maybe_archived`), so a new order
@@ -27,12 +33,11 @@ import math
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
 
 from mcp_trading.domain.orders import OrderRequest
 
-__all__ = ["DAY_NS", "DIGEST_SIZE", "BloomFilter", "DedupeIndex", "Generation", "pack", "request_digest",
-           "unpack"]
+__all__ = ["DAY_NS", "DIGEST_SIZE", "SEAL_AT", "BloomFilter", "DedupeIndex", "Generation", "pack",
+           "request_digest", "unpack"]
 
 DIGEST_SIZE = 12
 _UUID_MARK = b"\x00"  # an ASCII order id never starts with NUL
@@ -78,12 +83,30 @@ def unpack(entry: bytes) -> tuple[str, bytes]:
 
 
 DAY_NS = 86_400 * 1_000_000_000
+#: entries a generation is sealed at (and compacted up to): a stored segment of ~2 MB, so a
+#: snapshot re-encodes at most that many entries; a new client_order_id costs one dict probe
+#: per generation (~70 ns), ~20 generations a million orders
+SEAL_AT = 50_000
 Entries = dict[str, dict[str, bytes]]  # account id -> client_order_id -> packed entry
 
 
-class Generation(NamedTuple):
-    sealed_at: int  # ns: its entries were released before this time
-    entries: Entries
+class Generation:
+    """Entries released before `sealed_at` (ns); never changed once sealed."""
+
+    __slots__ = ("digest", "entries", "sealed_at")
+
+    def __init__(self, sealed_at: int, entries: Entries, digest: bytes | None = None) -> None:
+        self.sealed_at = sealed_at
+        self.entries = entries
+        #: the stored segment's digest once the store holds it (set by the snapshot's saver:
+        #: one attribute store, safe from another thread); None: not stored yet
+        self.digest = digest
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.entries.values())
+
+    def __repr__(self) -> str:
+        return f"Generation(sealed_at={self.sealed_at}, entries={len(self)})"
 
 
 class BloomFilter:
@@ -115,10 +138,11 @@ class BloomFilter:
 class DedupeIndex:
     """The duplicate-check entries of released orders, in generations (see the module doc)."""
 
-    __slots__ = ("archived", "current", "current_day", "sealed")
+    __slots__ = ("archived", "current", "current_day", "current_size", "sealed")
 
     def __init__(self) -> None:
         self.current: Entries = {}
+        self.current_size = 0  # entries added to `current` (a rewrite counts twice: a bound)
         self.current_day: int | None = None  # UTC day `roll` saw the current generation in
         self.sealed: list[Generation] = []  # oldest first; never mutated
         self.archived: list[BloomFilter] = []
@@ -140,6 +164,7 @@ class DedupeIndex:
         if entries is None:
             entries = self.current[account_id] = {}
         entries[client_order_id] = entry
+        self.current_size += 1
 
     def get(self, account_id: str, client_order_id: str) -> bytes | None:
         entries = self.current.get(account_id)
@@ -164,19 +189,20 @@ class DedupeIndex:
         if self.current:
             self.sealed.append(Generation(now_ns, self.current))
             self.current = {}
+        self.current_size = 0
         return list(self.sealed)
 
     def roll(self, now_ns: int) -> bool:
-        """Seal the current generation once its UTC day is over, so there is one generation a
-        day and nothing to merge. Only for a writer whose generations no thread reads meanwhile
-        (snapshots by a forked child, or none); returns whether it sealed."""
+        """Seal the current generation once it holds `SEAL_AT` entries or its UTC day is over,
+        so generations need no merging. Only for a writer whose generations no thread reads
+        meanwhile (snapshots by a forked child, or none); returns whether it sealed."""
         day = now_ns // DAY_NS
         if not self.current:
             self.current_day = day
             return False
         if self.current_day is None:
             self.current_day = day
-        if day == self.current_day:
+        if day == self.current_day and self.current_size < SEAL_AT:
             return False
         self.seal(now_ns)
         self.current_day = day
@@ -184,14 +210,22 @@ class DedupeIndex:
 
     @staticmethod
     def compact(generations: list[Generation]) -> list[Generation]:
-        """Generations of one UTC day merged into a new one (a worker thread's job: a Python
-        loop, so the GIL passes to the writer every few ms; the inputs are not changed)."""
+        """Consecutive small generations of one UTC day merged into new ones of up to about
+        `SEAL_AT` entries (a worker thread's job: a Python loop, so the GIL passes to the
+        writer every few ms; the inputs are not changed). A full generation stays as it is, so
+        its stored segment is written once."""
         groups: list[list[Generation]] = []
+        size = 0  # entries in the last group
         for generation in generations:
-            if groups and groups[-1][-1].sealed_at // DAY_NS == generation.sealed_at // DAY_NS:
-                groups[-1].append(generation)
+            n = len(generation)
+            last = groups[-1] if groups else None
+            if (last is not None and size < SEAL_AT and n < SEAL_AT
+                    and last[-1].sealed_at // DAY_NS == generation.sealed_at // DAY_NS):
+                last.append(generation)
+                size += n
             else:
                 groups.append([generation])
+                size = n
         merged: list[Generation] = []
         for group in groups:
             if len(group) == 1:

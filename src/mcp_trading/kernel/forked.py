@@ -5,8 +5,10 @@ with the event loop for the one GIL; each handover waits up to the switch interv
 50 ms encode showed up as 50 ms of loop lag and slow acknowledgements. `fork()` gives the
 child a copy-on-write image of the state at one instant, between two kernel commands (it is
 called on the writer's thread), so nothing needs to be captured, copied or sealed first: the
-child encodes its copy on the other core and writes the bytes to a pipe; the parent reads them
-on a worker thread (a blocking `read` releases the GIL) and hands them to the journal.
+child encodes its copy on the other core and writes the bytes to a pipe (the snapshot, the
+duplicate-check segments it encoded for the store, the digests it references); the parent
+reads them on a worker thread (a blocking `read` releases the GIL) and hands them to the
+journal, and marks the sealed generations stored once the journal's writer saved them.
 
 States of one job:
     forked   -> the child encodes and writes; the parent reads the pipe to its end
@@ -28,8 +30,11 @@ import sys
 import warnings
 from typing import NamedTuple
 
+import msgspec
+
 from mcp_trading.domain.errors import TradingError
 from mcp_trading.kernel import snapshot
+from mcp_trading.kernel.dedupe import Generation
 from mcp_trading.kernel.ports import Snapshot
 from mcp_trading.kernel.state import KernelState
 
@@ -38,6 +43,7 @@ __all__ = ["CAN_FORK", "ForkedSnapshot", "SnapshotChildError", "collect", "fork_
 #: Where `fork()` exists (Linux, macOS); elsewhere snapshots are encoded on a thread.
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 _READ = 1 << 20
+_WIRE = msgspec.msgpack.Decoder(tuple[bytes, list[tuple[bytes, bytes]], list[bytes]])
 
 
 class SnapshotChildError(TradingError, RuntimeError):
@@ -48,10 +54,12 @@ class ForkedSnapshot(NamedTuple):
     pid: int
     fd: int  # the read end of the child's pipe
     seq: int  # the state the child encodes includes every event up to this one
+    sealed: tuple[Generation, ...]  # the sealed generations at the fork: the child's refs' order
 
 
 def fork_snapshot(state: KernelState) -> ForkedSnapshot:
     """Fork a child that encodes `state` as it is now (call on the writer's thread)."""
+    sealed = tuple(state.dedupe.sealed)
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns on fork() in a threaded process; the child is safe (module doc)
@@ -60,7 +68,7 @@ def fork_snapshot(state: KernelState) -> ForkedSnapshot:
     if pid == 0:  # pragma: no cover - the child (its exit code is what the parent checks)
         _child(state, read_fd, write_fd)
     os.close(write_fd)
-    return ForkedSnapshot(pid, read_fd, state.seq)
+    return ForkedSnapshot(pid, read_fd, state.seq, sealed)
 
 
 def _child(state: KernelState, read_fd: int, write_fd: int) -> None:  # pragma: no cover
@@ -68,7 +76,9 @@ def _child(state: KernelState, read_fd: int, write_fd: int) -> None:  # pragma: 
     try:
         os.close(read_fd)
         gc.disable()  # a collection would touch (copy) pages for nothing: the child is brief
-        view = memoryview(snapshot.dump(state).payload)
+        taken = snapshot.dump(state)
+        wire = msgspec.msgpack.encode((taken.payload, taken.segments, taken.refs))
+        view = memoryview(wire)
         while view:
             view = view[os.write(write_fd, view):]
         status = 0
@@ -91,4 +101,5 @@ def collect(job: ForkedSnapshot) -> Snapshot:
     if code != 0:
         raise SnapshotChildError(f"the snapshot child (pid {job.pid}) exited with {code}; "
                                  "no snapshot was saved this time")
-    return Snapshot(job.seq, b"".join(chunks))
+    payload, segments, refs = _WIRE.decode(b"".join(chunks))
+    return Snapshot(job.seq, payload, tuple(segments), tuple(refs))

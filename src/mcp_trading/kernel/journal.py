@@ -80,7 +80,7 @@ class GroupCommitJournal:
         # events only: their sequence numbers are contiguous (append checks), so the writer
         # numbers a batch from the last seq it took, with no tuple per event to allocate
         self._queue: deque[Event] = deque()
-        self._snapshots: deque[Snapshot] = deque()
+        self._snapshots: deque[tuple[Snapshot, Callable[[], None] | None]] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()  # cuts a retry backoff short when close() gives up
         self._cond = threading.Condition()
@@ -124,9 +124,11 @@ class GroupCommitJournal:
             self._appended_at = time.perf_counter()
         GroupCommitJournal.append(self, seq, event)
 
-    def save_snapshot(self, snapshot: Snapshot) -> None:
-        """Store a snapshot once every event up to its sequence number is durable."""
-        self._snapshots.append(snapshot)
+    def save_snapshot(self, snapshot: Snapshot, on_saved: Callable[[], None] | None = None
+                      ) -> None:
+        """Store a snapshot once every event up to its sequence number is durable; `on_saved`
+        runs on the writer's thread once the store holds it (not if saving failed)."""
+        self._snapshots.append((snapshot, on_saved))
         self._wake.set()
 
     # ---- waiting --------------------------------------------------------------------------
@@ -231,12 +233,16 @@ class GroupCommitJournal:
                 if self.on_durable is not None and self._record is not None:
                     self._hand_on(first, self._record)
             # snapshots wait behind the batches, so an outage delays them and never reorders
-            while self._snapshots and self._snapshots[0].seq <= self._durable:
+            while self._snapshots and self._snapshots[0][0].seq <= self._durable:
                 started = time.perf_counter()
+                snapshot, on_saved = self._snapshots.popleft()
                 try:
-                    self.store.save_snapshot(self._snapshots.popleft())
+                    self.store.save_snapshot(snapshot)
                 except Exception:  # a failed snapshot only costs restart time
                     log.warning("snapshot could not be saved", exc_info=True)
+                else:
+                    if on_saved is not None:
+                        on_saved()
                 if trace is not None:
                     trace.mark("snapshot-save", started)
 

@@ -24,8 +24,17 @@ class JournalRecord(NamedTuple):
 
 
 class Snapshot(NamedTuple):
+    """A snapshot as saved and loaded (kernel.snapshot).
+
+    `refs` names, by digest, the stored segments of duplicate-check entries its payload
+    references. Saving: `segments` are the ones the store may not hold yet (digest, body),
+    stored with it. Loading: the store fills `segments` with every one in `refs`.
+    """
+
     seq: int  # the state includes every event up to and including this sequence number
     payload: bytes
+    segments: tuple[tuple[bytes, bytes], ...] = ()
+    refs: tuple[bytes, ...] = ()
 
 
 class JournalStore(Protocol):
@@ -39,7 +48,10 @@ class JournalStore(Protocol):
     def append(self, records: Iterable[JournalRecord]) -> None: ...
     def read(self, after_seq: int = 0, limit: int | None = None) -> Iterator[JournalRecord]: ...
     def last_seq(self) -> int: ...
-    def save_snapshot(self, snapshot: Snapshot) -> None: ...
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep `snapshot` and its new segments in one step; refuse (ValueError, nothing
+        saved) one whose `refs` name a segment neither stored nor in `segments`."""
+        ...
     def latest_snapshot(self) -> Snapshot | None: ...
     def close(self) -> None: ...
 

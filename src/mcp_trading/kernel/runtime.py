@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from mcp_trading.domain.instruments import Instrument
@@ -92,7 +93,9 @@ class KernelRuntime:
         """Take a snapshot when enough events have passed since the last one (blocking: the
         whole encode runs on the caller's thread; the platform uses `snapshot_off_loop`)."""
         if self.snapshot_due():
-            self.journal.save_snapshot(snapshot.dump(self.kernel.state))
+            sealed = list(self.kernel.state.dedupe.sealed)
+            taken = snapshot.dump(self.kernel.state)
+            self.journal.save_snapshot(taken, partial(snapshot.mark_stored, sealed, taken))
             self._snapshot_seq = self.kernel.seq
             return True
         return False
@@ -111,9 +114,9 @@ class KernelRuntime:
         if trace is not None:
             trace.mark("snapshot-capture", started)
         self._snapshot_seq = cap.state.seq
-        self.journal.save_snapshot(await asyncio.to_thread(_timed, trace, "snapshot-encode",
-                                                           snapshot.encode, cap))
-        # one generation of duplicate-check entries per day: merged off the loop as well
+        taken = await asyncio.to_thread(_timed, trace, "snapshot-encode", snapshot.encode, cap)
+        self.journal.save_snapshot(taken, partial(snapshot.mark_stored, cap.generations, taken))
+        # small generations of duplicate-check entries merged (off the loop as well)
         merged = await asyncio.to_thread(_timed, trace, "dedupe-compact", DedupeIndex.compact,
                                          cap.generations)
         started = time.perf_counter()
@@ -134,7 +137,7 @@ class KernelRuntime:
             self._snapshot_seq = previous  # due again; the journal holds every event
             log.warning("snapshot skipped: %s", exc)
             return False
-        self.journal.save_snapshot(taken)
+        self.journal.save_snapshot(taken, partial(snapshot.mark_stored, job.sealed, taken))
         return True
 
     def close(self) -> None:

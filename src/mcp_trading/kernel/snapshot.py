@@ -7,14 +7,18 @@ body, the entries in chunks so no single C call holds the GIL for long). `dump` 
 
 Format 2 carries, instead of closed orders, the duplicate-check entries of the closed orders
 the kernel released (kernel.dedupe); the orders it lists are the working ones and the closed
-ones not yet released. Format 1 (every order) still loads: its closed orders are released as
-the projections catch up, like any recently closed order.
+ones not yet released. Format 3 carries inline only the entries not yet in a stored segment
+(the current generation, a sealed one the store does not hold yet goes to `Snapshot.segments`
+to be stored with it) and references the rest by digest, so a snapshot's size does not grow
+with the day's orders. Formats 1 (every order) and 2 (every entry inline) still load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -40,14 +44,16 @@ from mcp_trading.domain.positions import Position
 from mcp_trading.domain.risk import RiskLimits
 from mcp_trading.domain.sessions import Session
 from mcp_trading.domain.trading_state import TradingState
-from mcp_trading.kernel.dedupe import BloomFilter, Generation
+from mcp_trading.kernel.dedupe import BloomFilter, Entries, Generation
 from mcp_trading.kernel.ports import Snapshot
 from mcp_trading.kernel.state import KernelState
 
-__all__ = ["FORMAT_VERSION", "Capture", "capture", "dump", "encode", "load", "rebuild_books"]
+__all__ = ["FORMAT_VERSION", "Capture", "capture", "dump", "encode", "load", "mark_stored",
+           "rebuild_books"]
 
-FORMAT_VERSION = 2
-_READABLE = (1, 2)
+FORMAT_VERSION = 3
+_READABLE = (1, 2, 3)
+SEGMENT_DIGEST = 16  # bytes of BLAKE2b naming a stored segment
 D = Decimal
 _CHUNK = 20_000  # duplicate-check entries per encode call (~2 ms each)
 
@@ -143,17 +149,21 @@ class _State(msgspec.Struct):
     marks: dict[str, D]
     accounts: list[_Account]
     orders: list[_Order]
-    #: format 2: msgpack chunks, each [sealed_at, account id, [[client_order_id, entry], ...]]
+    #: msgpack chunks, each [sealed_at, account id, [[client_order_id, entry], ...]]: format 2
+    #: every entry, format 3 those in no stored segment
     dedupe: list[bytes] = []
     #: format 2: Bloom filters of entries aged out to the store: [size, hashes, bits]
     archived: list[tuple[int, int, bytes]] = []
     #: live strategy instances (a later field: a snapshot without it has none)
     instances: list[_Instance] = []
+    #: format 3: the stored segments of sealed entries, oldest first: [sealed_at, digest]
+    segments: list[tuple[int, bytes]] = []
 
 
 _ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
 _DECODER = msgspec.msgpack.Decoder(_State)
 _ENTRIES = msgspec.msgpack.Decoder(tuple[int, str, list[tuple[str, bytes]]])
+_SEGMENT = msgspec.msgpack.Decoder(list[bytes])  # a stored segment: chunks as in `dedupe`
 _ORDER_FIELDS = [f for f in _Order.__struct_fields__ if f != "request_stop_price"]
 _ORDER_TUPLE = attrgetter(*_ORDER_FIELDS)
 
@@ -167,36 +177,69 @@ class Capture:
     request_stops: list[Decimal | None]
     generations: list[Generation]  # sealed: never changed again
     archived: list[BloomFilter]  # never changed once in the list
+    taken_at: int  # ns
+    inline: Entries | None = None  # the unsealed generation, when the encoder runs right away
 
 
 def capture(state: KernelState, now_ns: int | None = None) -> Capture:
     """Copy what a snapshot needs; cheap enough for the writer's thread (measured ~1-2 µs per
     live order; the duplicate-check entries are not copied but sealed)."""
+    now = time.time_ns() if now_ns is None else now_ns
+    generations = state.dedupe.seal(now)
+    return _capture(state, generations, now, None)
+
+
+def _capture(state: KernelState, generations: list[Generation], now: int,
+             inline: Entries | None) -> Capture:
     live = list(state.orders.values())
     orders = list(map(_ORDER_TUPLE, live))
     stops = [o.request.stop_price for o in live]
-    generations = state.dedupe.seal(time.time_ns() if now_ns is None else now_ns)
-    return Capture(_header(state), orders, stops, generations, list(state.dedupe.archived))
+    return Capture(_header(state), orders, stops, generations, list(state.dedupe.archived), now,
+                   inline)
 
 
 def encode(cap: Capture) -> Snapshot:
-    """The snapshot's bytes (any thread)."""
+    """The snapshot's bytes (any thread); a sealed generation the store does not hold yet
+    (no digest) is encoded once into `Snapshot.segments`, to be stored with the snapshot."""
     snap = cap.state
     snap.orders = [_Order(*fields, stop)  # type: ignore[call-arg]  # stop: its last field
                    for fields, stop in zip(cap.orders, cap.request_stops, strict=True)]
-    chunks: list[bytes] = []
+    snap.dedupe = _chunks(cap.taken_at, cap.inline) if cap.inline else []
+    new: list[tuple[bytes, bytes]] = []
+    refs: list[bytes] = []
     for generation in cap.generations:
-        for account_id, entries in generation.entries.items():
-            items = iter(entries.items())
-            while chunk := list(islice(items, _CHUNK)):
-                chunks.append(_ENCODER.encode((generation.sealed_at, account_id, chunk)))
-    snap.dedupe = chunks
+        digest = generation.digest
+        if digest is None:
+            body = _ENCODER.encode(_chunks(generation.sealed_at, generation.entries))
+            digest = hashlib.blake2b(body, digest_size=SEGMENT_DIGEST).digest()
+            new.append((digest, body))
+        refs.append(digest)
+    snap.segments = [(g.sealed_at, d) for g, d in zip(cap.generations, refs, strict=True)]
     snap.archived = [(b.size, b.hashes, bytes(b.bits)) for b in cap.archived]
-    return Snapshot(snap.seq, _ENCODER.encode(snap))
+    return Snapshot(snap.seq, _ENCODER.encode(snap), tuple(new), tuple(refs))
 
 
-def dump(state: KernelState) -> Snapshot:
-    return encode(capture(state))
+def _chunks(sealed_at: int, generation: Entries) -> list[bytes]:
+    chunks: list[bytes] = []
+    for account_id, entries in generation.items():
+        items = iter(entries.items())
+        while chunk := list(islice(items, _CHUNK)):
+            chunks.append(_ENCODER.encode((sealed_at, account_id, chunk)))
+    return chunks
+
+
+def dump(state: KernelState, now_ns: int | None = None) -> Snapshot:
+    """Capture and encode at once, on the caller's thread (a forked child, a blocking
+    snapshot, a tool): nothing is sealed, the current generation goes inline."""
+    now = time.time_ns() if now_ns is None else now_ns
+    return encode(_capture(state, list(state.dedupe.sealed), now, state.dedupe.current))
+
+
+def mark_stored(generations: Sequence[Generation], saved: Snapshot) -> None:
+    """The store now holds the segments `saved` references: later snapshots only name them
+    (`generations` is the sealed list `saved` was encoded from, in order)."""
+    for generation, digest in zip(generations, saved.refs, strict=True):
+        generation.digest = digest
 
 
 def _header(state: KernelState) -> _State:
@@ -240,7 +283,7 @@ def load(snapshot: Snapshot, instruments: dict[str, Instrument], slippage: Slipp
         state.accounts[a.id] = account
     for o in snap.orders:
         _load_order(state, o, snap.seq)
-    _load_dedupe(state, snap)
+    _load_dedupe(state, snap, dict(snapshot.segments))
     for i in snap.instances:
         state.instances[i.id] = StrategyInstance(
             i.id, i.strategy, i.params, i.account_id, tuple(i.symbols), i.timeframe,
@@ -294,15 +337,36 @@ def _load_order(state: KernelState, o: _Order, snap_seq: int) -> None:
         state.closing_seqs.append(snap_seq)
 
 
-def _load_dedupe(state: KernelState, snap: _State) -> None:
-    """The duplicate-check index: sealed generations and the archive filters."""
-    generations: dict[int, dict[str, dict[str, bytes]]] = {}
-    for chunk in snap.dedupe:
-        sealed_at, account_id, pairs = _ENTRIES.decode(chunk)
-        generations.setdefault(sealed_at, {}).setdefault(account_id, {}).update(pairs)
-    state.dedupe.sealed = [Generation(at, entries) for at, entries in sorted(generations.items())]
+def _load_dedupe(state: KernelState, snap: _State, segments: dict[bytes, bytes]) -> None:
+    """The duplicate-check index: sealed generations (stored segments, then the entries
+    inline) and the archive filters."""
+    sealed = []
+    for sealed_at, digest in snap.segments:
+        body = segments.get(digest)
+        if body is None:
+            raise ValueError(f"the snapshot at seq {snap.seq} references duplicate-check "
+                             f"segment {digest.hex()}, which the store does not hold; replay "
+                             "the journal")
+        sealed.append(Generation(sealed_at, _entries(_SEGMENT.decode(body)).get(sealed_at, {}),
+                                 digest))
+    inline = _entries(snap.dedupe)
+    sealed += [Generation(at, entries) for at, entries in sorted(inline.items())]
+    sealed.sort(key=_sealed_at)  # stable: inline entries were released after the segments
+    state.dedupe.sealed = sealed
     state.dedupe.archived = [BloomFilter(0, bits=bits, hashes=hashes, size=size)
                              for size, hashes, bits in snap.archived]
+
+
+def _sealed_at(generation: Generation) -> int:
+    return generation.sealed_at
+
+
+def _entries(chunks: list[bytes]) -> dict[int, Entries]:
+    generations: dict[int, Entries] = {}
+    for chunk in chunks:
+        sealed_at, account_id, pairs = _ENTRIES.decode(chunk)
+        generations.setdefault(sealed_at, {}).setdefault(account_id, {}).update(pairs)
+    return generations
 
 
 def rebuild_books(state: KernelState) -> None:

@@ -237,9 +237,17 @@ class PlatformUpkeep:
         released = runtime.kernel.state.release(min(watermark, runtime.journal.durable_seq),
                                                 limit)
         state = runtime.kernel.state
+        if released and self._rolls():
+            state.dedupe.roll(time.time_ns())  # at SEAL_AT entries: O(1)
         self.metrics.hot_orders.set(len(state.orders))
         self.metrics.dedupe_entries.set(len(state.dedupe))
         return released
+
+    def _rolls(self) -> bool:
+        """Whether generations are sealed here: no snapshot on a thread seals them (forked
+        snapshots, or none), so they are sealed by size and at the end of each UTC day."""
+        runtime = self.kernel_runtime
+        return isinstance(runtime, KernelRuntime) and (runtime.forks or not runtime.snapshot_every)
 
     async def age_dedupe(self, now_ns: int | None = None) -> int:
         """Archive duplicate-check entries older than `dedupe_memory_days` behind a Bloom
@@ -247,8 +255,7 @@ class PlatformUpkeep:
         runtime = self.kernel_runtime
         index = runtime.kernel.state.dedupe
         now = time.time_ns() if now_ns is None else now_ns
-        if isinstance(runtime, KernelRuntime) and (runtime.forks or not runtime.snapshot_every):
-            # no snapshot on a thread seals generations: one generation a day, sealed here
+        if self._rolls():
             index.roll(now)
         cutoff = now - int(self.settings.dedupe_memory_days * DAY_NS)
         old = [g for g in index.sealed if g.sealed_at < cutoff]

@@ -190,6 +190,48 @@ def test_an_older_snapshot_does_not_displace_the_latest(store: JournalStore) -> 
     assert store.latest_snapshot() == Snapshot(5, b"new")
 
 
+SEG_A, SEG_B = b"a" * 16, b"b" * 16
+
+
+def _shape(snap: Snapshot | None) -> tuple[int, bytes, dict[bytes, bytes], set[bytes]] | None:
+    if snap is None:
+        return None
+    return snap.seq, snap.payload, dict(snap.segments), set(snap.refs)
+
+
+def test_a_snapshots_segments_are_stored_once_and_come_back_with_it(store: JournalStore) -> None:
+    store.append(records(1, 50))
+    store.save_snapshot(Snapshot(10, b"s10", ((SEG_A, b"seg-a"),), (SEG_A,)))
+    store.save_snapshot(Snapshot(20, b"s20", ((SEG_B, b"seg-b"),), (SEG_A, SEG_B)))
+
+    assert _shape(store.latest_snapshot()) == (
+        20, b"s20", {SEG_A: b"seg-a", SEG_B: b"seg-b"}, {SEG_A, SEG_B})
+
+
+def test_a_snapshot_naming_a_segment_the_store_lacks_is_refused_whole(store: JournalStore) -> None:
+    store.append(records(1, 50))
+    store.save_snapshot(Snapshot(10, b"s10"))
+
+    with pytest.raises(ValueError, match="does not hold"):
+        store.save_snapshot(Snapshot(20, b"s20", ((SEG_A, b"seg-a"),), (SEG_A, SEG_B)))
+
+    assert store.latest_snapshot() == Snapshot(10, b"s10")
+    with pytest.raises(ValueError, match="does not hold"):  # SEG_A was not kept either
+        store.save_snapshot(Snapshot(30, b"s30", (), (SEG_A,)))
+
+
+def test_segments_no_kept_snapshot_names_are_dropped(store: JournalStore) -> None:
+    store.append(records(1, 60))
+    store.save_snapshot(Snapshot(10, b"s10", ((SEG_A, b"seg-a"),), (SEG_A,)))
+    for seq in (20, 30, 40):
+        store.save_snapshot(Snapshot(seq, f"s{seq}".encode(), ((SEG_B, b"seg-b"),), (SEG_B,)))
+
+    assert kept_snapshots(store) == [20, 30, 40]
+    with pytest.raises(ValueError, match="does not hold"):  # pruned with the snapshot at 10
+        store.save_snapshot(Snapshot(50, b"s50", (), (SEG_A,)))
+    assert _shape(store.latest_snapshot()) == (40, b"s40", {SEG_B: b"seg-b"}, {SEG_B})
+
+
 def test_a_snapshot_beyond_the_journal_is_refused(store: JournalStore) -> None:
     store.append(records(1, 5))
 

@@ -21,7 +21,7 @@ TABLES = {"journal", "snapshots", "accounts", "orders", "fills", "positions", "a
           "projection_checkpoint", "history_bars", "history_blocks", "history_instruments", "backtests",
           "orders_archive", "fills_archive", "bars_archive", "history_bars_archive",
           "archive_horizons", "optimizer_runs", "optimizer_previews", "reports", "equity_samples",
-          "alembic_version"}
+          "dedupe_segments", "snapshot_segments", "alembic_version"}
 
 
 def test_a_fresh_database_has_no_revision_and_fails_the_check(sql_url: str) -> None:
@@ -34,7 +34,7 @@ def test_upgrade_reaches_head_and_is_idempotent(sql_url: str) -> None:
     upgrade(sql_url)
     upgrade(sql_url)
 
-    assert current_revision(sql_url) == head_revision() == "0013"
+    assert current_revision(sql_url) == head_revision() == "0014"
     check_schema(sql_url)
     engine = create_store_engine(sql_url)
     try:

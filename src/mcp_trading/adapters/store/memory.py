@@ -25,6 +25,7 @@ class MemoryJournalStore:
         self._records: list[JournalRecord] = []
         self._last_seq = 0
         self._snapshots: list[Snapshot] = []  # ascending seq, at most KEEP_SNAPSHOTS
+        self._segments: dict[bytes, bytes] = {}  # duplicate-check segments the kept ones name
         self._lock = threading.Lock()
         self._closed = False
 
@@ -64,14 +65,27 @@ class MemoryJournalStore:
         with self._lock:
             self._check_open()
             check_snapshot(snapshot, self._last_seq)
+            segments = {**self._segments, **{d: bytes(b) for d, b in snapshot.segments}}
+            missing = [d for d in snapshot.refs if d not in segments]
+            if missing:
+                raise ValueError(f"the snapshot at seq {snapshot.seq} references {len(missing)} "
+                                 "duplicate-check segment(s) the store does not hold and it "
+                                 "does not carry; nothing was saved")
             kept = [s for s in self._snapshots if s.seq != snapshot.seq]
-            kept.append(Snapshot(snapshot.seq, bytes(snapshot.payload)))
+            kept.append(Snapshot(snapshot.seq, bytes(snapshot.payload), (), snapshot.refs))
             kept.sort(key=_seq)
             self._snapshots = kept[-KEEP_SNAPSHOTS:]
+            named = {d for s in self._snapshots for d in s.refs}
+            self._segments = {d: b for d, b in segments.items() if d in named}
 
     def latest_snapshot(self) -> Snapshot | None:
         self._check_open()
-        return self._snapshots[-1] if self._snapshots else None
+        with self._lock:
+            if not self._snapshots:
+                return None
+            newest = self._snapshots[-1]
+            return newest._replace(segments=tuple(
+                (d, self._segments[d]) for d in newest.refs if d in self._segments))
 
     def snapshot_seqs(self) -> list[int]:
         """Seqs of the snapshots kept, oldest first."""

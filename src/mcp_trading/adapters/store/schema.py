@@ -36,6 +36,7 @@ __all__ = [
     "backtests",
     "bars",
     "bars_archive",
+    "dedupe_segments",
     "equity_samples",
     "fills",
     "fills_archive",
@@ -52,6 +53,7 @@ __all__ = [
     "positions",
     "projection_checkpoint",
     "reports",
+    "snapshot_segments",
     "snapshots",
 ]
 
@@ -104,6 +106,23 @@ snapshots = Table(
     Column("seq", SeqInt, primary_key=True, autoincrement=False),
     Column("created_at", BigInteger, nullable=False),  # wall time of the save, ns
     Column("payload", LargeBinary, nullable=False),
+)
+
+# A sealed generation of duplicate-check entries (kernel.dedupe), stored once and referenced
+# by each snapshot that includes it (snapshot_segments), so a snapshot does not re-write them.
+dedupe_segments = Table(
+    "dedupe_segments",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),  # BLAKE2b-128 of the payload
+    Column("created_at", BigInteger, nullable=False),  # wall time of the save, ns
+    Column("payload", LargeBinary, nullable=False),  # msgpack (kernel.snapshot)
+)
+
+snapshot_segments = Table(
+    "snapshot_segments",
+    metadata,
+    Column("seq", SeqInt, primary_key=True, autoincrement=False),  # the snapshot's
+    Column("digest", LargeBinary, primary_key=True),
 )
 
 accounts = Table(

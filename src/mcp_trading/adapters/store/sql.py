@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select
 from sqlalchemy.pool import PoolProxiedConnection
 
 from mcp_trading.adapters.store.contract import (
@@ -21,6 +20,7 @@ from mcp_trading.adapters.store.contract import (
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.migrate import check_schema, upgrade
 from mcp_trading.adapters.store.schema import archive_horizons, journal, snapshots
+from mcp_trading.adapters.store.snapshot_rows import prune_segments, read_snapshot, write_snapshot
 from mcp_trading.kernel.ports import JournalRecord, Snapshot
 
 __all__ = ["SqlJournalStore"]
@@ -118,18 +118,13 @@ class SqlJournalStore:
         self._check_open()
         with self._engine.begin() as conn:
             check_snapshot(snapshot, conn.execute(_LAST_SEQ).scalar_one())
-            conn.execute(delete(snapshots).where(snapshots.c.seq == snapshot.seq))
-            conn.execute(insert(snapshots).values(
-                seq=snapshot.seq, created_at=time.time_ns(), payload=bytes(snapshot.payload)))
+            write_snapshot(conn, snapshot)
             _prune_snapshots(conn)
 
     def latest_snapshot(self) -> Snapshot | None:
         self._check_open()
-        query = select(snapshots.c.seq, snapshots.c.payload).order_by(
-            snapshots.c.seq.desc()).limit(1)
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else Snapshot(row[0], bytes(row[1]))
+            return read_snapshot(conn)
 
     def snapshot_seqs(self) -> list[int]:
         """Seqs of the snapshots kept, oldest first."""
@@ -210,6 +205,7 @@ def _prune_snapshots(conn: Connection) -> None:
         base = select(archive_horizons.c.seq).where(archive_horizons.c.seq.is_not(None))
         conn.execute(delete(snapshots).where(snapshots.c.seq < kept[-1],
                                              snapshots.c.seq.not_in(base)))
+    prune_segments(conn)
 
 
 def _inserter(engine: Engine) -> _Insert:
