@@ -31,6 +31,7 @@ from mcp_trading.adapters.feeds.universe import default_instruments
 from mcp_trading.adapters.store.engine import create_store_engine
 from mcp_trading.adapters.store.schema import (
     accounts,
+    dedupe_segments,
     fills,
     fills_archive,
     journal,
@@ -40,7 +41,7 @@ from mcp_trading.adapters.store.schema import (
     projection_checkpoint,
     snapshots,
 )
-from mcp_trading.adapters.store.snapshot_rows import read_snapshot
+from mcp_trading.adapters.store.snapshot_rows import missing_segments, read_snapshot
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.checks import CheckResult
 from mcp_trading.domain.errors import TradingError
@@ -51,7 +52,8 @@ from mcp_trading.kernel.ports import JournalRecord
 from mcp_trading.kernel.state import KernelState
 
 __all__ = ["CHECKS", "CheckResult", "Locations", "archive_segments", "cash_reconciled",
-           "journal_contiguity", "positions_equal_fills", "projection_equals_replay", "verify"]
+           "journal_contiguity", "positions_equal_fills", "projection_equals_replay",
+           "snapshot_segments_held", "verify"]
 
 _PAGE = 20_000
 _ZERO = Decimal(0)
@@ -124,6 +126,20 @@ def journal_contiguity(where: Locations) -> CheckResult:
                "removes them)") if first <= archived else ""
     return CheckResult(name, True, f"seqs {first}..{last} contiguous"
                        + (f" after archived 1..{archived}" if archived else "") + overlap)
+
+
+def snapshot_segments_held(where: Locations) -> CheckResult:
+    """Every kept snapshot's duplicate-check segments are in the store (a restart loads them)."""
+    name = "snapshot-segments"
+    with _engine(where.journal) as engine, engine.connect() as conn:
+        missing = missing_segments(conn)
+        held = conn.execute(select(func.count()).select_from(dedupe_segments)).scalar_one()
+    if missing:
+        seq, digest = missing[0]
+        return CheckResult(name, False, f"{len(missing)} duplicate-check segment(s) referenced "
+                           f"by snapshots are missing (first: {digest} of the snapshot at seq "
+                           f"{seq}); a restart from it fails: replay the journal")
+    return CheckResult(name, True, f"{held} duplicate-check segment(s), every reference held")
 
 
 def archive_segments(where: Locations) -> CheckResult:
@@ -248,6 +264,7 @@ def cash_reconciled(where: Locations) -> CheckResult:
 
 CHECKS: dict[str, Callable[[Locations], CheckResult]] = {
     "journal-contiguity": journal_contiguity,
+    "snapshot-segments": snapshot_segments_held,
     "archive-segments": archive_segments,
     "projection-equals-replay": projection_equals_replay,
     "positions-equal-fills": positions_equal_fills,

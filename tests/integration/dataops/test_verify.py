@@ -11,11 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from tests.integration.dataops.trading_days import day_ns, trade_days
 
 from mcp_trading.adapters.store.engine import create_store_engine
-from mcp_trading.adapters.store.schema import accounts, journal, positions
+from mcp_trading.adapters.store.schema import (
+    accounts,
+    journal,
+    positions,
+    snapshot_segments,
+    snapshots,
+)
 from mcp_trading.config import Settings
 from mcp_trading.dataops import segments
 from mcp_trading.dataops.archive import archive, archive_dir
@@ -56,8 +62,8 @@ def test_a_healthy_archived_store_verifies(copy: Settings) -> None:
     code, body = run_verify(copy.data_dir)
     assert code == 0 and body["ok"] and body["failed"] == []
     names = [c["name"] for c in body["checks"]]
-    assert names == ["journal-contiguity", "archive-segments", "projection-equals-replay",
-                     "positions-equal-fills", "cash-reconciled"]
+    assert names == ["journal-contiguity", "snapshot-segments", "archive-segments",
+                     "projection-equals-replay", "positions-equal-fills", "cash-reconciled"]
     assert "after archived 1.." in body["checks"][0]["detail"]
 
 
@@ -86,6 +92,19 @@ def test_a_gap_in_the_hot_journal_is_named(copy: Settings) -> None:
     assert code == 1 and "journal-contiguity" in body["failed"]
     detail = next(c["detail"] for c in body["checks"] if c["name"] == "journal-contiguity")
     assert "jump" in detail
+
+
+def test_a_snapshot_whose_duplicate_check_segment_is_gone_is_named(copy: Settings) -> None:
+    url = copy.resolved_database_url
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        seq = conn.execute(select(func.max(snapshots.c.seq))).scalar_one()
+    engine.dispose()
+    _execute(url, insert(snapshot_segments).values(seq=seq, digest=b"\x07" * 16))
+    code, body = run_verify(copy.data_dir)
+    assert code == 1 and body["failed"] == ["snapshot-segments"]
+    detail = next(c["detail"] for c in body["checks"] if c["name"] == "snapshot-segments")
+    assert "07" * 16 in detail and f"seq {seq}" in detail and "replay the journal" in detail
 
 
 def test_a_position_its_fills_do_not_add_up_to_is_named(copy: Settings) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select
 from mcp_trading.adapters.store.schema import dedupe_segments, snapshot_segments, snapshots
 from mcp_trading.kernel.ports import Snapshot
 
-__all__ = ["prune_segments", "read_snapshot", "write_snapshot"]
+__all__ = ["missing_segments", "prune_segments", "read_snapshot", "write_snapshot"]
 
 _IN = 500  # digests per IN (...) list: far under any driver's parameter limit
 
@@ -85,3 +85,12 @@ def prune_segments(conn: Any) -> None:
         snapshot_segments.c.seq.not_in(select(snapshots.c.seq))))
     conn.execute(delete(dedupe_segments).where(
         dedupe_segments.c.digest.not_in(select(snapshot_segments.c.digest))))
+
+
+def missing_segments(conn: Any) -> list[tuple[int, str]]:
+    """(snapshot seq, segment digest in hex) of each reference whose segment is not held."""
+    links, segs = snapshot_segments.c, dedupe_segments.c
+    rows = conn.execute(select(links.seq, links.digest).join_from(
+        snapshot_segments, dedupe_segments, links.digest == segs.digest, isouter=True).where(
+        segs.digest.is_(None)).order_by(links.seq)).all()
+    return [(int(seq), bytes(digest).hex()) for seq, digest in rows]
